@@ -1,0 +1,273 @@
+"""Transition rates, coherent coupling and effective temperatures (physics.md §5, §8).
+
+The dimensionless alpha functions (units of the vacuum decay rate Gamma0)
+are temperature independent; temperatures enter only through the Bose
+occupations ``n(omega, T)``. This module contracts the tensors of
+:mod:`neqent.kernels` with the dipole directions and turns them into rates.
+
+Array conventions (docs/design.md): pair quantities have trailing shape
+``(2, 2)`` indexed ``[q, q']`` with q = 0, 1 for the spec's qubits 1, 2.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import constants
+
+from .materials import Material, get_material
+
+__all__ = [
+    "Geometry",
+    "Kernels",
+    "occupation",
+    "effective_temperature",
+    "gamma0",
+    "contract",
+    "compute_kernels",
+    "compute_kernels_batch",
+    "rates",
+    "symmetric_channels",
+    "is_symmetric",
+]
+
+HBAR = constants.hbar
+K_B = constants.k
+EPS0 = constants.epsilon_0
+C_LIGHT = constants.c
+
+
+def _finite_positive(name, value, unit, allow_inf=False):
+    """Return ``float(value)``, raising ValueError unless it is > 0 (and finite)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number in {unit}, got {value!r}") from None
+    if math.isnan(v) or v <= 0 or (math.isinf(v) and not allow_inf):
+        allowed = "> 0 (inf allowed)" if allow_inf else "finite and > 0"
+        raise ValueError(f"{name} must be {allowed} {unit}, got {value!r}")
+    return v
+
+
+def _unit_dipole(name, d):
+    """Normalise a dipole 3-vector (real or complex); raise for zero or non-finite."""
+    v = np.asarray(d, dtype=complex)
+    if v.shape != (3,):
+        raise ValueError(f"{name} must be a 3-vector, got shape {v.shape}")
+    if not np.all(np.isfinite(v)):
+        raise ValueError(f"{name} must be finite, got {d!r}")
+    norm = np.linalg.norm(v)
+    if norm == 0:
+        raise ValueError(f"{name} must be a non-zero 3-vector, got {d!r}")
+    return v / norm
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Two qubits above a slab occupying ``-delta <= z <= 0`` (physics.md §1).
+
+    Lengths in metres. ``r12`` is the lateral separation of qubit 2 from
+    qubit 1, either a scalar (along +x) or an in-plane vector ``(dx, dy)``.
+    ``dipole1``/``dipole2`` are the dipole matrix elements <g|D|e> (only their
+    directions matter; complex allowed). ``delta = inf`` is a half-space.
+    """
+
+    material: Material | str = "sic"
+    delta: float = 1e-8
+    z1: float = 1e-6
+    z2: float = 1e-6
+    r12: float | tuple = 0.25e-6
+    dipole1: tuple = (0.0, 0.0, 1.0)
+    dipole2: tuple = (0.0, 0.0, 1.0)
+    d1: np.ndarray = field(init=False, repr=False, compare=False)
+    d2: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        set_(self, "material", get_material(self.material))
+        set_(self, "delta", _finite_positive("delta", self.delta, "m", allow_inf=True))
+        set_(self, "z1", _finite_positive("z1", self.z1, "m (qubit above the slab surface z = 0)"))
+        set_(self, "z2", _finite_positive("z2", self.z2, "m (qubit above the slab surface z = 0)"))
+        r = np.atleast_1d(np.asarray(self.r12, dtype=float))
+        if r.shape == (1,):
+            r = np.array([r[0], 0.0])
+        if r.shape != (2,) or not np.all(np.isfinite(r)):
+            raise ValueError(f"r12 must be a finite scalar or in-plane vector (dx, dy) in m, got {self.r12!r}")
+        if r.size == 2 and np.ndim(self.r12) == 0 and r[0] < 0:
+            raise ValueError(f"r12 must be >= 0 m, got {self.r12!r}")
+        if r[0] == 0 and r[1] == 0 and self.z1 == self.z2:
+            raise ValueError("the two qubits are at the same position (r12 = 0 and z1 = z2); "
+                             "separate them laterally or in height")
+        set_(self, "r12", (float(r[0]), float(r[1])))
+        set_(self, "d1", _unit_dipole("dipole1", self.dipole1))
+        set_(self, "d2", _unit_dipole("dipole2", self.dipole2))
+
+
+@dataclass
+class Kernels:
+    """Temperature-independent kernels of one geometry at one frequency.
+
+    ``alpha_W``, ``alpha_M``: (2, 2) complex dipole contractions (units of
+    Gamma0); ``lambda12``: coherent coupling Lambda^{12} (units of Gamma0);
+    ``tensors``: the underlying (2, 2, 3, 3) tensors ``W``, ``M`` and the
+    total Green tensor ``G12`` = G0 + GR between the qubits (normalised, §4c).
+    """
+
+    omega: float
+    alpha_W: np.ndarray
+    alpha_M: np.ndarray
+    lambda12: complex
+    tensors: dict
+
+
+def occupation(omega, T):
+    """Bose–Einstein occupation n(omega, T) = 1/(exp(hbar omega / k_B T) - 1).
+
+    ``omega`` in rad/s (> 0), ``T`` in K (>= 0; n = 0 at T = 0). Broadcasts.
+    """
+    w = np.asarray(omega, dtype=float)
+    t = np.asarray(T, dtype=float)
+    if np.any(~np.isfinite(t) | (t < 0)):
+        raise ValueError(f"temperature must be finite and >= 0 K, got {t[~np.isfinite(t) | (t < 0)].flat[0]!r}")
+    if np.any(~np.isfinite(w) | (w <= 0)):
+        raise ValueError(f"omega must be finite and > 0 rad/s, got {w[~np.isfinite(w) | (w <= 0)].flat[0]!r}")
+    with np.errstate(divide="ignore", over="ignore"):
+        x = HBAR * w / (K_B * t)
+        n = 1.0 / np.expm1(x)
+    n = np.where(t == 0, 0.0, n)
+    return n[()] if n.ndim == 0 else n
+
+
+def effective_temperature(omega, n):
+    """Temperature T (K) with n(omega, T) = n; inverse of :func:`occupation`.
+
+    ``n`` >= 0 (n = 0 gives 0 K). Negative ``n`` (population inversion) has
+    no positive temperature and gives NaN.
+    """
+    w = np.asarray(omega, dtype=float)
+    n = np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        T = HBAR * w / (K_B * np.log1p(1.0 / n))
+    T = np.where(n == 0, 0.0, np.where(n < 0, np.nan, T))
+    return T[()] if T.ndim == 0 else T
+
+
+def gamma0(omega, dipole_moment):
+    """Vacuum spontaneous decay rate Gamma0 = |d|^2 w^3 / (3 pi eps0 hbar c^3) in 1/s.
+
+    ``omega`` in rad/s, ``dipole_moment`` |d| in C m.
+    """
+    w = _finite_positive("omega", omega, "rad/s")
+    d = abs(complex(dipole_moment))
+    return d**2 * w**3 / (3 * math.pi * EPS0 * HBAR * C_LIGHT**3)
+
+
+def contract(da, tensor, db):
+    """Contraction sum_ij conj(da[i]) T[..., i, j] db[j] (physics.md §4)."""
+    return np.einsum("...i,...ij,...j->...", np.conj(da), tensor, db)
+
+
+def compute_kernels_batch(omega, eps, delta, z1, z2, dx, dy, d1, d2):
+    """Contracted kernels over a batch of points (1-D arrays broadcast together).
+
+    ``omega`` rad/s, ``eps`` complex permittivity at omega, ``delta``, ``z1``,
+    ``z2``, ``dx``, ``dy`` in m (qubit 2 sits at (dx, dy, z2) relative to
+    qubit 1 laterally), ``d1``, ``d2`` unit dipole 3-vectors (shape (3,) or
+    (N, 3)). Returns a dict of complex arrays: ``alpha_W`` and ``alpha_M``
+    of shape (N, 2, 2) (units of Gamma0) and ``lambda12`` (N,) (units of
+    Gamma0); also the tensors ``W``, ``M`` (N, 2, 2, 3, 3) and ``G12`` (N, 3, 3).
+    """
+    from .green import vacuum_green_batch
+    from .kernels import pair_tensors_batch
+
+    omega, eps, delta, z1, z2, dx, dy = np.broadcast_arrays(
+        np.asarray(omega, float), np.asarray(eps, complex), np.asarray(delta, float),
+        np.asarray(z1, float), np.asarray(z2, float), np.asarray(dx, float), np.asarray(dy, float))
+    omega, eps, delta, z1, z2, dx, dy = (np.ravel(a) for a in (omega, eps, delta, z1, z2, dx, dy))
+    n = omega.size
+    zero = np.zeros(n)
+    W = np.empty((n, 2, 2, 3, 3), complex)
+    M = np.empty((n, 2, 2, 3, 3), complex)
+    # Pairs 11 and 22 (self terms, zero separation) and 12 in one batched call.
+    W[:, 0, 0], M[:, 0, 0], _ = pair_tensors_batch(omega, eps, delta, z1, z1, zero, zero)
+    W[:, 1, 1], M[:, 1, 1], _ = pair_tensors_batch(omega, eps, delta, z2, z2, zero, zero)
+    # Convention: the in-plane vector of pair (q, q') is r_q - r_q'; qubit 2 at +(dx, dy).
+    W12, M12, GR12 = pair_tensors_batch(omega, eps, delta, z1, z2, -dx, -dy)
+    W[:, 0, 1], M[:, 0, 1] = W12, M12
+    # Hermiticity alpha^{21}_{ji} = conj(alpha^{12}_{ij}) (physics.md §4).
+    W[:, 1, 0] = np.conj(np.swapaxes(W12, -1, -2))
+    M[:, 1, 0] = np.conj(np.swapaxes(M12, -1, -2))
+    r_vec = np.stack([-dx, -dy, z1 - z2], axis=-1)
+    G12 = vacuum_green_batch(omega, r_vec) + GR12
+
+    d1 = np.broadcast_to(np.asarray(d1, complex), (n, 3))
+    d2 = np.broadcast_to(np.asarray(d2, complex), (n, 3))
+    ds = np.stack([d1, d2], axis=1)  # (n, 2, 3)
+    alpha_W = np.einsum("nqi,nqpij,npj->nqp", np.conj(ds), W, ds)
+    alpha_M = np.einsum("nqi,nqpij,npj->nqp", np.conj(ds), M, ds)
+    lambda12 = -0.5 * np.einsum("ni,nij,nj->n", np.conj(d1), G12.real, d2)
+    return {"alpha_W": alpha_W, "alpha_M": alpha_M, "lambda12": lambda12,
+            "W": W, "M": M, "G12": G12}
+
+
+def compute_kernels(geometry: Geometry, omega) -> Kernels:
+    """Kernels of one geometry at angular frequency ``omega`` (rad/s)."""
+    w = _finite_positive("omega", omega, "rad/s")
+    eps = geometry.material.eps(w)
+    dx, dy = geometry.r12
+    out = compute_kernels_batch(w, eps, geometry.delta, geometry.z1, geometry.z2,
+                                dx, dy, geometry.d1, geometry.d2)
+    return Kernels(omega=w, alpha_W=out["alpha_W"][0], alpha_M=out["alpha_M"][0],
+                   lambda12=complex(out["lambda12"][0]),
+                   tensors={"W": out["W"][0], "M": out["M"][0], "G12": out["G12"][0]})
+
+
+def rates(alpha_W, alpha_M, n_W, n_M):
+    """Rates Gamma^{qq'}(+w), Gamma^{qq'}(-w) in units of Gamma0 (physics.md §5).
+
+    ``alpha_W``, ``alpha_M``: (..., 2, 2) complex; ``n_W``, ``n_M``: wall and
+    body occupations, broadcast against the leading axes. Returns
+    ``(gamma_plus, gamma_minus)`` each (..., 2, 2) complex.
+    """
+    aW = np.asarray(alpha_W)
+    aM = np.asarray(alpha_M)
+    nW = np.asarray(n_W, dtype=float)[..., None, None]
+    nM = np.asarray(n_M, dtype=float)[..., None, None]
+    gamma_plus = (1 + nW) * aW + (1 + nM) * aM
+    gamma_minus = nW * np.conj(aW) + nM * np.conj(aM)
+    return gamma_plus, gamma_minus
+
+
+def is_symmetric(alpha_W, alpha_M, rtol=1e-12):
+    """True where the symmetric case of §8 applies (alpha^11 = alpha^22, alpha^12 real)."""
+    ok = True
+    for a in (np.asarray(alpha_W), np.asarray(alpha_M)):
+        scale = np.abs(a[..., 0, 0]) + np.abs(a[..., 1, 1]) + 1e-300
+        ok = ok & (np.abs(a[..., 0, 0] - a[..., 1, 1]) <= rtol * scale)
+        ok = ok & (np.abs(a[..., 0, 1].imag) <= rtol * scale)
+    return ok
+
+
+def symmetric_channels(alpha_W, alpha_M, n_W, n_M):
+    """Channel rates and occupations of the symmetric case (physics.md §8).
+
+    ``alpha_W``, ``alpha_M``: (..., 2, 2) (the §8 conditions are assumed,
+    see :func:`is_symmetric`); ``n_W``, ``n_M`` occupations. Returns
+    ``(Gamma_A, Gamma_S, n_A, n_S)`` with rates in units of Gamma0.
+    Gamma_A is a small difference; the kernels guarantee alpha^11 - alpha^12
+    to ~1e-9 absolute (physics.md §4e).
+    """
+    aW = np.asarray(alpha_W)
+    aM = np.asarray(alpha_M)
+    wA = (aW[..., 0, 0] - aW[..., 0, 1]).real
+    wS = (aW[..., 0, 0] + aW[..., 0, 1]).real
+    mA = (aM[..., 0, 0] - aM[..., 0, 1]).real
+    mS = (aM[..., 0, 0] + aM[..., 0, 1]).real
+    nW = np.asarray(n_W, dtype=float)
+    nM = np.asarray(n_M, dtype=float)
+    gamma_A = wA + mA
+    gamma_S = wS + mS
+    n_A = (wA * nW + mA * nM) / gamma_A
+    n_S = (wS * nW + mS * nM) / gamma_S
+    return gamma_A, gamma_S, n_A, n_S
