@@ -203,16 +203,20 @@ class TabulatedMaterial(Material):
         if not os.path.isfile(path):
             raise ValueError(f"material CSV file not found: {path!r}")
         with open(path) as fh:
-            header = fh.readline().lower()
+            lines = [ln.split("#", 1)[0].strip() for ln in fh]
+        lines = [ln for ln in lines if ln]
+        header = lines[0].lower() if lines and not _is_number_row(lines[0]) else ""
+        rows = lines[1:] if header else lines
         if column == "auto":
             column = "wavelength" if ("wavelength" in header or "lambda" in header) else "omega"
         if column not in ("omega", "wavelength"):
             raise ValueError(f"column must be 'omega', 'wavelength' or 'auto', got {column!r}")
         try:
-            data = np.loadtxt(path, delimiter=",", comments="#", ndmin=2,
-                              skiprows=0 if _is_number_row(header) else 1)
+            data = np.array([[float(x) for x in row.split(",")] for row in rows], ndmin=2)
         except ValueError as exc:
             raise ValueError(f"material CSV {path!r} is not three numeric columns: {exc}") from None
+        if data.ndim != 2 or data.size == 0:
+            raise ValueError(f"material CSV {path!r} has rows of unequal length or no data")
         if data.shape[1] != 3:
             raise ValueError(f"material CSV {path!r} must have 3 columns (x, Re eps, Im eps), "
                              f"found {data.shape[1]}")
