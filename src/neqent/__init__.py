@@ -1,0 +1,45 @@
+"""neqent: entanglement of two qubits near a body out of thermal equilibrium.
+
+Two two-level atoms above a slab at temperature T_M, in an environment at
+T_W. The package computes the dimensionless rate kernels (alpha_W, alpha_M,
+coherent coupling), the master-equation dynamics and steady states, and
+their concurrence (physics: /work/shared/spec/physics.md; module contracts:
+docs/design.md).
+
+Quick start (SI units)::
+
+    import neqent
+    r = neqent.point(z1=1e-6, z2=1e-6, r12=0.25e-6, TW=30, TM=600)
+    r["concurrence"]
+
+or on the command line ``neqent point --TM 600K`` (see ``neqent --help``).
+
+Importing the package is cheap: the numerical modules (numba kernels,
+xarray) are loaded only when :func:`point`, :func:`evolve` or :func:`scan`
+(from :mod:`neqent.api`) are first used.
+"""
+from __future__ import annotations
+
+try:
+    from importlib.metadata import PackageNotFoundError, version as _version
+
+    __version__ = _version("neqent")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["__version__", "point", "evolve", "scan"]
+
+_API = ("point", "evolve", "scan")
+
+
+def __getattr__(name):
+    """Lazy access to the :mod:`neqent.api` functions (PEP 562)."""
+    if name in _API:
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'neqent' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_API))

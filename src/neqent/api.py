@@ -1,0 +1,576 @@
+"""User-facing functions: one configuration, its dynamics, and small grids.
+
+All arguments are SI (lengths in m, angular frequency in rad/s, temperatures
+in K); lengths, temperatures and dipoles may also be given as strings with
+units (``"1um"``, ``"600K"``, ``"0,0,1"``, see :mod:`neqent.units`). Rates and
+the coherent coupling are in units of the vacuum decay rate Gamma0, times in
+units of 1/Gamma0 (physics.md §5–§6).
+
+Defaults are the paper geometry (figures.md): SiC slab of thickness 10 nm,
+qubit 1 at z1 = 1 um, qubit 2 at z2 = 1 um and lateral distance r12 = 0.25 um,
+both dipoles along z, omega = 0.3 w_T, walls at T_W = 30 K. The body
+temperature has no single paper value; the default T_M = 600 K is a hot body
+well inside fig4a's range (0–2500 K), where the steady concurrence is
+non-zero.
+
+Every bad argument raises :class:`neqent.units.InputError` (a ``ValueError``)
+whose ``param`` names the argument and whose message states the value and
+what is allowed. Nothing is written unless the whole computation succeeded.
+
+Functions: :func:`point`, :func:`evolve`, :func:`scan`.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from .materials import Material, get_material
+from .units import (
+    InputError,
+    parse_count,
+    parse_dipole,
+    parse_length,
+    parse_number,
+    parse_temperature,
+)
+
+__all__ = ["point", "evolve", "scan", "DEFAULTS", "INITIAL_STATES"]
+
+#: Default arguments (SI): the paper geometry of figures.md, T_M = 600 K.
+DEFAULTS = {
+    "material": "sic",
+    "delta": 10e-9,
+    "z1": 1e-6,
+    "z2": 1e-6,
+    "r12": 0.25e-6,
+    "omega": None,
+    "omega_ratio": 0.3,
+    "TW": 30.0,
+    "TM": 600.0,
+    "dipole1": (0.0, 0.0, 1.0),
+    "dipole2": (0.0, 0.0, 1.0),
+}
+
+#: Named initial states of :func:`evolve` (coupled basis of physics.md §6).
+INITIAL_STATES = ("A", "S", "E", "G", "thermal")
+
+_Z_HINT = " (the qubit must sit above the slab surface, z > 0)"
+
+
+# ---------------------------------------------------------------------------
+# Validation: turns user arguments into a Geometry + omega, naming the argument
+# in every error.
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Setup:
+    """Validated inputs of one configuration (SI units)."""
+
+    geometry: object  # rates.Geometry
+    omega: float  # rad/s
+    omega_ratio: float | None  # omega / material resonance, None if no resonance
+    TW: float  # K
+    TM: float  # K
+
+    def describe(self) -> dict:
+        """The inputs as plain Python values (SI), for output and provenance."""
+        g = self.geometry
+        dx, dy = g.r12
+        return {
+            "material": g.material.name,
+            "delta": g.delta,
+            "z1": g.z1,
+            "z2": g.z2,
+            "r12": dx if dy == 0 else [dx, dy],
+            "omega": self.omega,
+            "omega_ratio": self.omega_ratio,
+            "TW": self.TW,
+            "TM": self.TM,
+            "dipole1": [complex(c) for c in np.asarray(g.dipole1, complex)],
+            "dipole2": [complex(c) for c in np.asarray(g.dipole2, complex)],
+        }
+
+
+def _material(material) -> Material:
+    try:
+        return get_material(material)
+    except ValueError as exc:
+        raise InputError("material", str(exc)) from None
+
+
+def _omega(mat: Material, omega, omega_ratio):
+    """Angular frequency (rad/s) from ``omega`` or ``omega_ratio`` x resonance.
+
+    ``omega`` wins when given. Also checks the material's permittivity exists
+    there (tabulated data have a finite range).
+    """
+    res = getattr(mat, "resonance", None)
+    if omega is not None:
+        param = "omega"
+        w = parse_number(omega, "omega", minimum=0.0, unit="rad/s")
+        ratio = w / res if res else None
+    else:
+        param = "omega_ratio"
+        ratio = parse_number(omega_ratio, "omega_ratio", minimum=0.0,
+                             what="a positive fraction of the material resonance")
+        if not res:
+            raise InputError("omega_ratio", f"material {mat.name!r} has no resonance frequency "
+                                            f"to scale omega_ratio={omega_ratio!r} by; give omega in rad/s")
+        w = ratio * res
+    try:
+        eps = mat.eps(w)
+    except ValueError as exc:
+        raise InputError(param, str(exc)) from None
+    if not (math.isfinite(eps.real) and math.isfinite(eps.imag)):
+        raise InputError(param, f"permittivity of {mat.name!r} is not finite at omega = {w:.6g} rad/s")
+    return w, ratio
+
+
+def _r12(r12):
+    """Lateral separation: a length >= 0, or an in-plane vector (dx, dy) in m."""
+    if not isinstance(r12, str) and np.ndim(r12) == 1:
+        v = np.asarray(r12, dtype=float)
+        if v.shape != (2,) or not np.all(np.isfinite(v)):
+            raise InputError("r12", f"must be a length >= 0 m or a finite (dx, dy) in m, got {r12!r}")
+        return (float(v[0]), float(v[1]))
+    return (parse_length(r12, "r12", allow_zero=True), 0.0)
+
+
+def _geometry(mat, delta, z1, z2, r12, dipole1, dipole2):
+    from .rates import Geometry
+
+    delta = parse_length(delta, "delta", allow_inf=True)
+    z1 = parse_length(z1, "z1", hint=_Z_HINT)
+    z2 = parse_length(z2, "z2", hint=_Z_HINT)
+    dx, dy = _r12(r12)
+    if dx == 0 and dy == 0 and z1 == z2:
+        raise InputError("r12", f"the qubits coincide (r12 = 0 and z1 = z2 = {z1:g} m); "
+                                "give r12 > 0 or different heights")
+    d1 = parse_dipole(dipole1, "dipole1")
+    d2 = parse_dipole(dipole2, "dipole2")
+    try:
+        return Geometry(material=mat, delta=delta, z1=z1, z2=z2, r12=(dx, dy) if dy else dx,
+                        dipole1=tuple(d1), dipole2=tuple(d2))
+    except ValueError as exc:  # anything the checks above did not anticipate
+        msg = str(exc)
+        param = msg.split()[0] if msg.split() and msg.split()[0] in (
+            "delta", "z1", "z2", "r12", "dipole1", "dipole2", "material") else "geometry"
+        raise InputError(param, msg) from None
+
+
+def _setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2) -> Setup:
+    """Validate every argument of one configuration (see :func:`point`)."""
+    mat = _material(material)
+    geometry = _geometry(mat, delta, z1, z2, r12, dipole1, dipole2)
+    w, ratio = _omega(mat, omega, omega_ratio)
+    TW = parse_temperature(TW, "TW")
+    TM = parse_temperature(TM, "TM")
+    return Setup(geometry=geometry, omega=w, omega_ratio=ratio, TW=TW, TM=TM)
+
+
+# ---------------------------------------------------------------------------
+# Physics steps (thin wrappers over rates / master / entanglement).
+# ---------------------------------------------------------------------------
+
+def _steady_state(gamma_plus, gamma_minus, lambda12):
+    """Steady state (..., 4, 4) of the master equation (physics.md §6)."""
+    from .master import DegenerateSteadyStateError, steady_state
+
+    try:
+        return steady_state(gamma_plus, gamma_minus, lambda12)
+    except DegenerateSteadyStateError as exc:
+        raise InputError("geometry", f"the steady state is not unique for these inputs "
+                                     f"(alpha^11 = alpha^22 = alpha^12, physics.md §6): {exc}") from None
+
+
+def _channels(kernels, omega, n_W, n_M):
+    """Symmetric-case channel quantities (physics.md §8), or Nones if it does not apply."""
+    from .rates import effective_temperature, is_symmetric, symmetric_channels
+
+    keys = ("Gamma_A", "Gamma_S", "n_A", "n_S", "T_A", "T_S")
+    if not bool(is_symmetric(kernels.alpha_W, kernels.alpha_M)):
+        return dict.fromkeys(keys), False
+    gA, gS, nA, nS = symmetric_channels(kernels.alpha_W, kernels.alpha_M, n_W, n_M)
+    tA = effective_temperature(omega, nA)
+    tS = effective_temperature(omega, nS)
+    values = [float(x) for x in (gA, gS, nA, nS, tA, tS)]
+    # NaN (e.g. an effective temperature of a negative occupation) -> None.
+    return {k: (None if math.isnan(v) else v) for k, v in zip(keys, values)}, True
+
+
+def _pair(a) -> dict:
+    """(2, 2) pair matrix -> {"11", "22", "12"} complex values."""
+    a = np.asarray(a)
+    return {"11": complex(a[0, 0]), "22": complex(a[1, 1]), "12": complex(a[0, 1])}
+
+
+def point(material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25e-6, *,
+          omega=None, omega_ratio=0.3, TW=30.0, TM=600.0,
+          dipole1=(0.0, 0.0, 1.0), dipole2=(0.0, 0.0, 1.0)) -> dict:
+    """Kernels, rates and steady state of one configuration.
+
+    Parameters (SI; strings with units also accepted):
+        material: name (``sic``, ``gold``, ``vacuum``), ``eps=<complex>``,
+            ``csv:<path>`` or a :class:`~neqent.materials.Material`.
+        delta: slab thickness in m (``inf``: half-space).
+        z1, z2: qubit heights above the slab surface in m (> 0).
+        r12: lateral separation in m (>= 0), or an in-plane vector (dx, dy).
+        omega: transition angular frequency in rad/s; if None,
+            ``omega_ratio`` times the material resonance w_T is used.
+        omega_ratio: omega / w_T (dimensionless, > 0), default 0.3.
+        TW, TM: wall and body temperatures in K (>= 0).
+        dipole1, dipole2: dipole 3-vectors (real or complex, only the
+            direction matters).
+
+    Returns a dict:
+        ``input`` (the validated arguments, SI), ``omega`` (rad/s),
+        ``alpha_W``, ``alpha_M`` (each ``{"11", "22", "12"}`` -> complex
+        dipole contractions, units of Gamma0), ``Lambda12`` (complex, units
+        of Gamma0), ``n_W``, ``n_M`` (occupations), ``symmetric`` (bool: the
+        §8 case applies), ``Gamma_A``, ``Gamma_S`` (units of Gamma0), ``n_A``,
+        ``n_S``, ``T_A``, ``T_S`` (K) — these six are None unless symmetric —,
+        ``rho`` (4x4 complex steady state, decoupled basis |gg>, |eg>, |ge>,
+        |ee>) and ``concurrence``.
+
+    Raises :class:`~neqent.units.InputError` for bad arguments.
+    """
+    from .entanglement import concurrence
+    from .rates import compute_kernels, occupation, rates
+
+    s = _setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2)
+    k = compute_kernels(s.geometry, s.omega)
+    n_W = float(occupation(s.omega, s.TW))
+    n_M = float(occupation(s.omega, s.TM))
+    gp, gm = rates(k.alpha_W, k.alpha_M, n_W, n_M)
+    rho = np.asarray(_steady_state(gp, gm, k.lambda12))
+    channels, symmetric = _channels(k, s.omega, n_W, n_M)
+    out = {
+        "input": s.describe(),
+        "omega": s.omega,
+        "alpha_W": _pair(k.alpha_W),
+        "alpha_M": _pair(k.alpha_M),
+        "Lambda12": complex(k.lambda12),
+        "n_W": n_W,
+        "n_M": n_M,
+        "symmetric": symmetric,
+    }
+    out.update(channels)
+    out["rho"] = rho
+    out["concurrence"] = float(concurrence(rho))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# evolve
+# ---------------------------------------------------------------------------
+
+def _load_matrix(path):
+    """4x4 complex matrix from a .npy file or a whitespace-separated text file."""
+    p = os.fspath(path)
+    if not os.path.isfile(p):
+        raise InputError("initial", f"unknown initial state {p!r}: not one of "
+                                    f"{', '.join(INITIAL_STATES)} and no such file "
+                                    "(.npy or .txt holding a 4x4 density matrix)")
+    try:
+        if p.endswith(".npy"):
+            m = np.load(p, allow_pickle=False)
+        else:
+            m = np.loadtxt(p, dtype=complex, ndmin=2)
+    except Exception as exc:  # any unreadable/corrupt file is an input error
+        raise InputError("initial", f"cannot read a 4x4 matrix from {p!r}: {exc}") from None
+    return np.asarray(m, dtype=complex), p
+
+
+def _initial(initial, omega, T_initial):
+    """rho0 (4x4) and a label from a state name, a file path or a matrix."""
+    from .master import initial_state
+    from .rates import occupation
+
+    if isinstance(initial, str) and initial.strip().lower() in [s.lower() for s in INITIAL_STATES]:
+        name = next(s for s in INITIAL_STATES if s.lower() == initial.strip().lower())
+        n = float(occupation(omega, T_initial)) if name == "thermal" else None
+        label = f"thermal({T_initial:g} K)" if name == "thermal" else name
+        try:
+            return np.asarray(initial_state(name, n=n), dtype=complex), label
+        except ValueError as exc:
+            raise InputError("initial", str(exc)) from None
+    if isinstance(initial, (str, os.PathLike)):
+        m, label = _load_matrix(initial)
+    else:
+        try:
+            m = np.asarray(initial, dtype=complex)
+        except (TypeError, ValueError):
+            raise InputError("initial", f"expected one of {', '.join(INITIAL_STATES)}, a file "
+                                        f"path or a 4x4 matrix, got {initial!r}") from None
+        label = "matrix"
+    if m.shape != (4, 4):
+        raise InputError("initial", f"{label}: a 4x4 density matrix is needed, got shape {m.shape}")
+    try:  # checks Hermitian, trace 1, positive semidefinite
+        return np.asarray(initial_state(m), dtype=complex), label
+    except ValueError as exc:
+        raise InputError("initial", f"{label}: {exc}") from None
+
+
+def _times(times, tmin, tmax, num, spacing):
+    """Time grid in units of 1/Gamma0."""
+    if times is not None:
+        t = np.asarray(times, dtype=float).ravel()
+        if t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0):
+            raise InputError("times", "must be a non-empty sequence of finite times >= 0 (1/Gamma0)")
+        return t
+    if spacing not in ("log", "linear"):
+        raise InputError("spacing", f"must be 'log' or 'linear', got {spacing!r}")
+    log = spacing == "log"
+    tmin = parse_number(tmin, "tmin", minimum=0.0, strict=False, unit="1/Gamma0")
+    if log and tmin == 0:
+        raise InputError("tmin", "must be > 0 1/Gamma0 for log spacing, got 0 "
+                                 "(use linear spacing to start at t = 0)")
+    tmax = parse_number(tmax, "tmax", minimum=tmin, unit="1/Gamma0")
+    num = parse_count(num, "num", minimum=2)
+    return np.geomspace(tmin, tmax, num) if log else np.linspace(tmin, tmax, num)
+
+
+def coupled_populations(rho):
+    """Populations (..., 4) of |G>, |A>, |S>, |E> (physics.md §6) from rho (..., 4, 4)."""
+    rho = np.asarray(rho)
+    mid = (rho[..., 1, 1] + rho[..., 2, 2]).real
+    coh = rho[..., 1, 2].real
+    return np.stack([rho[..., 0, 0].real, (mid - 2 * coh) / 2, (mid + 2 * coh) / 2,
+                     rho[..., 3, 3].real], axis=-1)
+
+
+def evolve(initial="A", material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25e-6, *,
+           omega=None, omega_ratio=0.3, TW=30.0, TM=600.0,
+           dipole1=(0.0, 0.0, 1.0), dipole2=(0.0, 0.0, 1.0),
+           T_initial=None, times=None, tmin=1e-2, tmax=1e6, num=81, spacing="log") -> dict:
+    """Time evolution rho(t) and concurrence C(t) from an initial state.
+
+    ``initial``: ``"A"``, ``"S"``, ``"E"``, ``"G"`` (coupled basis),
+    ``"thermal"`` (both qubits thermal at ``T_initial`` K, default ``TW``),
+    a path to a ``.npy`` or text file holding a 4x4 density matrix
+    (decoupled basis), or a 4x4 array. Geometry and temperature arguments as
+    in :func:`point`. Times in units of 1/Gamma0: ``times`` explicitly, or
+    ``num`` points from ``tmin`` to ``tmax`` with ``spacing`` ``"log"``
+    (tmin > 0) or ``"linear"`` (tmin >= 0).
+
+    Returns a dict: ``input``, ``initial`` (label), ``omega`` (rad/s),
+    ``t`` (nt,), ``rho`` (nt, 4, 4) complex, ``concurrence`` (nt,),
+    ``populations`` (nt, 4) of |G>, |A>, |S>, |E>, ``steady_concurrence``
+    (C of the steady state) and ``steady_rho`` (4, 4).
+    """
+    from .entanglement import concurrence
+    from .master import evolve as master_evolve
+    from .rates import compute_kernels, occupation, rates
+
+    s = _setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2)
+    T0 = s.TW if T_initial is None else parse_temperature(T_initial, "T_initial")
+    rho0, label = _initial(initial, s.omega, T0)
+    t = _times(times, tmin, tmax, num, spacing)
+    k = compute_kernels(s.geometry, s.omega)
+    gp, gm = rates(k.alpha_W, k.alpha_M, occupation(s.omega, s.TW), occupation(s.omega, s.TM))
+    rho_t = np.asarray(master_evolve(gp, gm, k.lambda12, rho0, t))
+    rho_ss = np.asarray(_steady_state(gp, gm, k.lambda12))
+    inputs = s.describe()
+    inputs.update(initial=label, T_initial=T0)
+    return {
+        "input": inputs,
+        "initial": label,
+        "omega": s.omega,
+        "t": t,
+        "rho": rho_t,
+        "concurrence": np.asarray(concurrence(rho_t), dtype=float),
+        "populations": coupled_populations(rho_t),
+        "steady_concurrence": float(concurrence(rho_ss)),
+        "steady_rho": rho_ss,
+    }
+
+
+# ---------------------------------------------------------------------------
+# scan: builds a pipeline config for one scan and runs the pipeline's stages
+# (neqent.sweep) in-process, so the file has exactly the pipeline's format.
+# ---------------------------------------------------------------------------
+
+#: Name of the scan in the config recorded by :func:`scan`.
+SCAN_NAME = "cli"
+
+
+def _grid(value, param, parse_one):
+    """Grid of one scan argument: ``(values, swept)`` with ``values`` a float list.
+
+    ``value``: a scalar (not swept), a sequence of values, or a mapping
+    ``{start, stop, num, spacing}`` (spacing ``"linear"``, default, or
+    ``"log"``) -- the pipeline config's range form; endpoints may carry units.
+    """
+    if isinstance(value, dict):
+        unknown = set(value) - {"start", "stop", "num", "spacing"}
+        if unknown or not {"start", "stop", "num"} <= set(value):
+            raise InputError(param, f"a range needs keys start, stop, num (optional spacing), got {value!r}")
+        start, stop = parse_one(value["start"]), parse_one(value["stop"])
+        num = parse_count(value["num"], param, minimum=1)
+        spacing = value.get("spacing", "linear")
+        if spacing == "log":
+            if start <= 0 or stop <= 0:
+                raise InputError(param, f"a log range needs start > 0 and stop > 0, got {value!r}")
+            values = np.geomspace(start, stop, num)
+        elif spacing == "linear":
+            values = np.linspace(start, stop, num)
+        else:
+            raise InputError(param, f"range spacing must be 'linear' or 'log', got {spacing!r}")
+    elif isinstance(value, str) or np.ndim(value) == 0:
+        return parse_one(value), False
+    else:
+        items = list(value)
+        if not items:
+            raise InputError(param, "scan values must be a non-empty sequence")
+        values = np.array([parse_one(v) for v in items], dtype=float)
+    if np.unique(values).size != values.size:
+        raise InputError(param, f"scan values must be distinct, got {values.tolist()}")
+    return [float(v) for v in values], True
+
+
+def _check_output(output):
+    """Validate a NetCDF output path before any computation; return it absolute."""
+    p = os.path.abspath(os.fspath(output))
+    parent = os.path.dirname(p)
+    if os.path.isdir(p):
+        raise InputError("output", f"{output!r} is a directory; give a file path ending in .nc")
+    if not p.endswith(".nc"):
+        raise InputError("output", f"output file must end in .nc, got {output!r}")
+    if not os.path.isdir(parent):
+        raise InputError("output", f"directory {parent!r} of output {output!r} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise InputError("output", f"directory {parent!r} of output {output!r} is not writable")
+    return p
+
+
+def scan_config(*, material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25e-6,
+                omega=None, omega_ratio=0.3, theta=0.0, TW=30.0, TM=600.0, chunk=16) -> dict:
+    """Validate :func:`scan` arguments into a pipeline config (SI floats).
+
+    Returns a dict shaped like ``config/config.yaml``: ``material``, ``T_W``,
+    ``geometry`` (the unswept values), ``scans`` with the single scan
+    :data:`SCAN_NAME` (swept ``axes`` and the ``T_M`` grid) and
+    ``mpi.chunk``. Raises :class:`~neqent.units.InputError` naming the
+    argument.
+    """
+    if not isinstance(material, str):
+        raise InputError("material", f"scan needs a material name or spec string "
+                                     f"(sic, gold, vacuum, eps=..., csv:...), got {material!r}")
+    mat = _material(material)
+    geometry, axes = {}, {}
+    z1 = parse_length(z1, "z1", hint=_Z_HINT)
+    geometry["z1"] = z1
+    if omega is not None:
+        fkey, fval = "omega", _grid(omega, "omega",
+                                    lambda v: parse_number(v, "omega", minimum=0.0, unit="rad/s"))
+    else:
+        fkey, fval = "omega_ratio", _grid(omega_ratio, "omega_ratio",
+                                          lambda v: parse_number(v, "omega_ratio", minimum=0.0))
+        if not getattr(mat, "resonance", None):
+            raise InputError("omega_ratio", f"material {mat.name!r} has no resonance frequency "
+                                            "to scale omega_ratio by; give omega in rad/s")
+    specs = [
+        (fkey, fval),
+        ("delta", _grid(delta, "delta", lambda v: parse_length(v, "delta", allow_inf=True))),
+        ("z2", _grid(z2, "z2", lambda v: parse_length(v, "z2", hint=_Z_HINT))),
+        ("r12", _grid(r12, "r12", lambda v: parse_length(v, "r12", allow_zero=True))),
+        ("theta", _grid(theta, "theta", lambda v: parse_number(v, "theta", unit="rad"))),
+    ]
+    for key, (values, swept) in specs:
+        (axes if swept else geometry)[key] = values
+    T_M, _ = _grid(TM, "TM", lambda v: parse_temperature(v, "TM"))
+    T_M = T_M if isinstance(T_M, list) else [T_M]
+    # The permittivity must exist at every frequency (tabulated data have a range).
+    res = getattr(mat, "resonance", None)
+    w = np.atleast_1d(np.asarray(fval[0], float)) * (res if fkey == "omega_ratio" else 1.0)
+    try:
+        mat.eps(w)
+    except ValueError as exc:
+        raise InputError(fkey, str(exc)) from None
+    if not axes:  # the pipeline's scans sweep at least one geometry axis
+        axes[fkey] = [geometry.pop(fkey)]
+    return {
+        "material": material,
+        "T_W": parse_temperature(TW, "TW"),
+        "geometry": geometry,
+        "scans": {SCAN_NAME: {"axes": axes, "T_M": T_M}},
+        "mpi": {"chunk": int(chunk)},
+    }
+
+
+def scan(output=None, *, material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25e-6,
+         omega=None, omega_ratio=0.3, theta=0.0, TW=30.0, TM=600.0, progress=False, chunk=None):
+    """Kernels, rates and steady states over a small grid, without Snakemake.
+
+    Sweepable (a scalar, a sequence, or a range mapping ``{start, stop, num,
+    spacing}`` as in the pipeline config; strings with units allowed):
+    ``omega`` (rad/s) or ``omega_ratio`` (omega / material resonance),
+    ``delta``, ``z2``, ``r12`` (m), ``theta`` (rad: polar angle of both
+    dipoles in the x-z plane, 0 = along z -- the pipeline's dipole
+    parametrisation) and ``TM`` (K). Fixed: ``material``, ``z1`` (m),
+    ``TW`` (K). As in the pipeline, z1 is inserted into a z2 range that
+    contains it (so the symmetric line z2 = z1 exists).
+
+    The computation is the pipeline's (:mod:`neqent.sweep`): ``kernel_grid``
+    -> ``rate_grid`` -> ``steady_grid``, serially, with a tqdm bar on stderr
+    if ``progress``. ``chunk``: grid points per kernel batch (default: about
+    50 batches; results do not depend on it).
+
+    Returns the merged :class:`xarray.Dataset` (complex variables complex):
+    ``alpha_W``, ``alpha_M`` (..., q, qp), ``lambda12``, ``eps``,
+    ``gamma_plus``, ``gamma_minus`` (..., T_M, q, qp), ``n_W``, ``n_M``,
+    ``rho`` (..., T_M, i, j) and ``C`` (..., T_M), in units of Gamma0 where
+    applicable, swept geometry axes as dimensions in the pipeline's order
+    (``neqent.sweep.AXIS_ORDER``), unswept ones as scalar coordinates.
+
+    ``output``: a ``.nc`` path, validated before any computation and written
+    with :func:`neqent.io.write_dataset` (atomic: temporary file + rename,
+    nothing left behind on error; compressed; complex values as
+    ``_re``/``_im`` pairs; the config of :func:`scan_config` and provenance
+    as global attributes). Read back with :func:`neqent.io.read_dataset`.
+    """
+    import xarray as xr
+
+    from . import sweep
+
+    path = _check_output(output) if output is not None else None
+    config = scan_config(material=material, delta=delta, z1=z1, z2=z2, r12=r12, omega=omega,
+                         omega_ratio=omega_ratio, theta=theta, TW=TW, TM=TM)
+    try:
+        axes, fixed = sweep.scan_axes(config, SCAN_NAME)
+    except ValueError as exc:
+        raise InputError("geometry", str(exc)) from None
+    npts_hint = int(np.prod([len(v) for v in axes.values()])) if axes else 1
+    config["mpi"]["chunk"] = max(1, int(chunk)) if chunk else max(1, -(-npts_hint // 50))
+    # Coinciding qubits somewhere on the grid (r12 = 0 and z2 = z1).
+    r12s = np.atleast_1d(axes.get("r12", fixed.get("r12")))
+    z2s = np.atleast_1d(axes.get("z2", fixed.get("z2")))
+    if np.any(r12s == 0) and np.any(z2s == fixed["z1"]):
+        raise InputError("r12", f"the qubits coincide at a grid point (r12 = 0 and z2 = z1 = "
+                                f"{fixed['z1']:g} m); give r12 > 0 or a z2 grid without z1")
+
+    kernels = sweep.kernel_grid(config, SCAN_NAME, progress=progress)
+    rates_ds = sweep.rate_grid(kernels, config["scans"][SCAN_NAME]["T_M"], config["T_W"])
+    steady = _degenerate_as_input(sweep.steady_grid, rates_ds)
+    ds = xr.merge([kernels, rates_ds, steady], compat="override", combine_attrs="override")
+    ds.attrs.update(title="neqent scan: kernels, rates and steady states (neqent scan)",
+                    scan=SCAN_NAME, stage="scan", material=config["material"])
+    if path is not None:
+        from .io import write_dataset
+
+        write_dataset(ds, path, config)
+    return ds
+
+
+def _degenerate_as_input(func, *args):
+    """Run ``func``; report a non-unique steady state as an input problem."""
+    from .master import DegenerateSteadyStateError
+
+    try:
+        return func(*args)
+    except DegenerateSteadyStateError as exc:
+        raise InputError("geometry", f"the steady state is not unique at some grid point "
+                                     f"(physics.md §6): {exc}") from None

@@ -1,0 +1,432 @@
+"""The ``neqent`` command (also ``python -m neqent``).
+
+Subcommands::
+
+    neqent point   one configuration: kernels, rates, steady state, concurrence
+    neqent evolve  C(t) from an initial state
+    neqent scan    a small grid written to NetCDF (same format as the pipeline)
+
+Lengths accept units (``1um``, ``250nm``, ``1e-6m``; bare numbers are metres),
+temperatures are in K (``600`` or ``600K``), dipoles are three
+comma-separated, possibly complex, components (``0,0,1``, ``1,1j,0``).
+Defaults are the paper geometry (see :mod:`neqent.api`).
+
+Every bad input exits with status 2 and one line on stderr,
+``neqent: error: --z2: length must be > 0 ..., got '-1um'``; nothing is
+printed on stdout and no output file is left behind. The computations are
+those of :mod:`neqent.api`; this module only parses, formats and maps errors.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+
+from .units import InputError, format_dipole, format_length
+
+__all__ = ["main", "build_parser"]
+
+EXIT_INPUT = 2
+
+#: api parameter name -> command-line option (default: "--" + name).
+_OPTION = {
+    "omega_ratio": "--omega-ratio",
+    "T_initial": "--T-initial",
+    "output": "--output",
+    "geometry": None,  # cross-option problems: no single option to blame
+}
+
+_DEFAULTS_HELP = ("defaults: the paper geometry (SiC, delta 10 nm, z1 = z2 = 1 um, r12 = 250 nm, "
+                  "dipoles along z, omega = 0.3 w_T, T_W = 30 K) with T_M = 600 K")
+
+
+class _UsageError(Exception):
+    """argparse-level error (unknown option, missing value), reported in one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser that raises instead of printing usage and exiting."""
+
+    def error(self, message):
+        raise _UsageError(f"{message} (see '{self.prog} --help')")
+
+
+# ---------------------------------------------------------------------------
+# parser
+# ---------------------------------------------------------------------------
+
+def _add_common(p, scan=False):
+    """Options shared by all subcommands (values parsed later, by neqent.api)."""
+    many = " (scan: a list a,b,c or a range start:stop:num[:log])" if scan else ""
+    g = p.add_argument_group("configuration (" + _DEFAULTS_HELP + ")")
+    g.add_argument("--material", default="sic",
+                   help="sic, gold, vacuum, eps=<complex> or csv:<path> (default: sic)")
+    g.add_argument("--delta", default="10nm", help="slab thickness, e.g. 10nm; 'inf' = half-space" + many)
+    g.add_argument("--z1", default="1um", help="height of qubit 1 above the slab (> 0)")
+    g.add_argument("--z2", default="1um", help="height of qubit 2 above the slab (> 0)" + many)
+    g.add_argument("--r12", default="250nm", help="lateral separation (>= 0)" + many)
+    w = g.add_mutually_exclusive_group()
+    w.add_argument("--omega", default=None, help="transition angular frequency in rad/s" + many)
+    w.add_argument("--omega-ratio", default="0.3",
+                   help="omega as a fraction of the material resonance w_T (default 0.3)" + many)
+    g.add_argument("--TW", default="30K", help="wall temperature in K (default 30K)")
+    g.add_argument("--TM", default="600K", help="body (slab) temperature in K (default 600K)" + many)
+    if scan:
+        g.add_argument("--theta", default="0",
+                       help="polar angle (rad) of both dipoles in the x-z plane, 0 = along z" + many)
+    else:
+        g.add_argument("--dipole1", default="0,0,1", help="dipole of qubit 1, e.g. 0,0,1 or 1,1j,0")
+        g.add_argument("--dipole2", default="0,0,1", help="dipole of qubit 2")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of the ``neqent`` command."""
+    from . import __version__
+
+    parser = _Parser(prog="neqent", description="Entanglement of two qubits near a body out of "
+                     "thermal equilibrium (SI units; rates in units of Gamma0).")
+    parser.add_argument("--version", action="version", version=f"neqent {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="{point,evolve,scan}", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("point", help="one configuration: kernels, rates, steady state, concurrence",
+                       description="Kernels, rates, steady state and concurrence of one configuration.")
+    _add_common(p)
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=_cmd_point)
+
+    e = sub.add_parser("evolve", help="concurrence C(t) from an initial state",
+                       description="Time evolution of the two-qubit state; times in units of 1/Gamma0.")
+    _add_common(e)
+    e.add_argument("--initial", default="A",
+                   help="A, S, E, G, thermal, or a .npy/.txt file with a 4x4 density matrix "
+                        "(decoupled basis |gg>,|eg>,|ge>,|ee>) (default A)")
+    e.add_argument("--T-initial", default=None, help="temperature of the thermal initial state (default: TW)")
+    e.add_argument("--tmin", default="1e-2", help="first time, units of 1/Gamma0 (default 1e-2)")
+    e.add_argument("--tmax", default="1e6", help="last time, units of 1/Gamma0 (default 1e6)")
+    e.add_argument("--num", default="41", help="number of times (default 41)")
+    e.add_argument("--spacing", choices=("log", "linear"), default="log", help="time spacing (default log)")
+    e.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    e.set_defaults(func=_cmd_evolve)
+
+    s = sub.add_parser("scan", help="steady state over a small grid, written to NetCDF",
+                       description="Steady state over a grid (no Snakemake); writes the pipeline's "
+                                   "NetCDF format atomically.")
+    _add_common(s, scan=True)
+    s.add_argument("-o", "--output", required=True, help="output NetCDF file (.nc)")
+    s.add_argument("--no-progress", action="store_true", help="no progress bar")
+    s.set_defaults(func=_cmd_scan)
+    return parser
+
+
+def _value_options(parser) -> set:
+    """Option strings that take a value, across all subcommands."""
+    out = set()
+    stack = [parser]
+    while stack:
+        p = stack.pop()
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                stack.extend(action.choices.values())
+            elif action.option_strings and action.nargs is None and not isinstance(
+                    action, (argparse._StoreTrueAction, argparse._VersionAction, argparse._HelpAction)):
+                out.update(action.option_strings)
+    return out
+
+
+def _join_dash_values(argv, options):
+    """``--z1 -1um`` -> ``--z1=-1um``: argparse would take ``-1um`` for an option
+    and report a confusing "expected one argument"; joined, the value reaches
+    our validation, which names it."""
+    out, i = [], 0
+    while i < len(argv):
+        tok = argv[i]
+        if tok in options and i + 1 < len(argv) and argv[i + 1].startswith("-") \
+                and argv[i + 1] not in options and argv[i + 1] not in ("-h", "--help"):
+            out.append(f"{tok}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(tok)
+        i += 1
+    return out
+
+
+# ---------------------------------------------------------------------------
+# formatting helpers
+# ---------------------------------------------------------------------------
+
+def _reim(z) -> list:
+    """Complex -> [re, im] (JSON has no complex numbers)."""
+    z = complex(z)
+    return [z.real, z.imag]
+
+
+def _num(x):
+    """Float for JSON; NaN/inf and None -> null."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _matrix(m) -> list:
+    """(..., n, n) complex array -> nested lists of [re, im]."""
+    import numpy as np
+
+    m = np.asarray(m)
+    if m.ndim == 0:
+        return _reim(m)
+    return [_matrix(row) for row in m]
+
+
+def _input_json(inp: dict) -> dict:
+    out = {}
+    for k, v in inp.items():
+        if k in ("dipole1", "dipole2"):
+            out[k] = [_reim(c) for c in v]
+        elif isinstance(v, (list, tuple)):
+            out[k] = [_num(x) for x in v]
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            out[k] = _num(v)
+        else:
+            out[k] = v
+    return out
+
+
+def point_json(r: dict) -> dict:
+    """JSON-ready form of :func:`neqent.api.point`'s result (complex -> [re, im])."""
+    return {
+        "omega": r["omega"],
+        "alpha_W": {k: _reim(v) for k, v in r["alpha_W"].items()},
+        "alpha_M": {k: _reim(v) for k, v in r["alpha_M"].items()},
+        "Lambda12": _reim(r["Lambda12"]),
+        "n_W": _num(r["n_W"]),
+        "n_M": _num(r["n_M"]),
+        "symmetric": r["symmetric"],
+        **{k: _num(r[k]) for k in ("Gamma_A", "Gamma_S", "n_A", "n_S", "T_A", "T_S")},
+        "rho": _matrix(r["rho"]),
+        "concurrence": _num(r["concurrence"]),
+        "input": _input_json(r["input"]),
+        "units": {"omega": "rad/s", "alpha_W": "Gamma0", "alpha_M": "Gamma0", "Lambda12": "Gamma0",
+                  "Gamma_A": "Gamma0", "Gamma_S": "Gamma0", "T_A": "K", "T_S": "K",
+                  "rho": "decoupled basis |gg>, |eg>, |ge>, |ee> (first letter = qubit 1)",
+                  "input": "SI (m, rad/s, K)"},
+    }
+
+
+def evolve_json(r: dict) -> dict:
+    """JSON-ready form of :func:`neqent.api.evolve`'s result."""
+    pops = r["populations"]
+    return {
+        "omega": r["omega"],
+        "initial": r["initial"],
+        "t": [float(x) for x in r["t"]],
+        "concurrence": [_num(x) for x in r["concurrence"]],
+        "populations": {name: [float(x) for x in pops[:, i]] for i, name in enumerate("GASE")},
+        "steady_concurrence": _num(r["steady_concurrence"]),
+        "rho": _matrix(r["rho"]),
+        "input": _input_json(r["input"]),
+        "units": {"t": "1/Gamma0", "omega": "rad/s", "populations": "coupled basis G, A, S, E",
+                  "rho": "decoupled basis |gg>, |eg>, |ge>, |ee>"},
+    }
+
+
+def _rows(rows, indent="  "):
+    """Aligned 'label  value  unit' lines."""
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    return [f"{indent}{a:<{w0}}  {b:>{w1}}  {c}".rstrip() for a, b, c in rows]
+
+
+def _fmt(x, spec=".6g"):
+    return "-" if x is None else format(x, spec)
+
+
+def _describe_input(inp: dict) -> list:
+    r12 = inp["r12"]
+    r12s = format_length(r12) if not isinstance(r12, list) else \
+        f"({format_length(r12[0])}, {format_length(r12[1])})"
+    ratio = f"  (= {inp['omega_ratio']:.4g} w_T)" if inp.get("omega_ratio") else ""
+    rows = [
+        ("material", inp["material"], ""),
+        ("delta", format_length(inp["delta"]), "slab thickness"),
+        ("z1", format_length(inp["z1"]), "height of qubit 1"),
+        ("z2", format_length(inp["z2"]), "height of qubit 2"),
+        ("r12", r12s, "lateral separation"),
+        ("dipole1", format_dipole(inp["dipole1"]), ""),
+        ("dipole2", format_dipole(inp["dipole2"]), ""),
+        ("omega", f"{inp['omega']:.6g}", "rad/s" + ratio),
+        ("T_W", f"{inp['TW']:g}", "K  (walls)"),
+        ("T_M", f"{inp['TM']:g}", "K  (body)"),
+    ]
+    return ["input"] + _rows(rows)
+
+
+def point_table(r: dict) -> str:
+    """Readable text of :func:`neqent.api.point`'s result."""
+    lines = _describe_input(r["input"])
+    lines += ["", "kernels (units of Gamma0)"]
+    kr = [("", "Re", "Im")]
+    for name in ("alpha_W", "alpha_M"):
+        for key in ("11", "22", "12"):
+            z = r[name][key]
+            kr.append((f"{name}^{key}", f"{z.real:+.9e}", f"{z.imag:+.9e}"))
+    z = r["Lambda12"]
+    kr.append(("Lambda^12", f"{z.real:+.9e}", f"{z.imag:+.9e}"))
+    w0 = max(len(a) for a, _, _ in kr)
+    lines += [f"  {a:<{w0}}  {b:>17}  {c:>17}" for a, b, c in kr]
+    lines += ["", "occupations and symmetric channels (physics.md §8)"]
+    rows = [("n_W", _fmt(r["n_W"]), "occupation at T_W"),
+            ("n_M", _fmt(r["n_M"]), "occupation at T_M")]
+    if r["symmetric"]:
+        ratio = r["Gamma_A"] / r["Gamma_S"] if r["Gamma_S"] else None
+        rows += [("Gamma_A", _fmt(r["Gamma_A"]), "Gamma0"),
+                 ("Gamma_S", _fmt(r["Gamma_S"]), "Gamma0"),
+                 ("Gamma_A/Gamma_S", _fmt(ratio), ""),
+                 ("n_A", _fmt(r["n_A"]), ""),
+                 ("n_S", _fmt(r["n_S"]), ""),
+                 ("T_A", _fmt(r["T_A"]), "K"),
+                 ("T_S", _fmt(r["T_S"]), "K")]
+    else:
+        rows += [("Gamma_A ... T_S", "n/a", "symmetric case does not apply (z1 != z2 or dipoles)")]
+    lines += _rows(rows)
+    lines += ["", "steady state rho (decoupled basis; entries re+im j)"]
+    labels = ("|gg>", "|eg>", "|ge>", "|ee>")
+    lines.append("        " + "".join(f"{lab:>24}" for lab in labels))
+    for lab, row in zip(labels, r["rho"]):
+        cells = "".join(f"{z.real:>+12.4e}{z.imag:>+11.3e}j" for z in row)
+        lines.append(f"  {lab:<6}{cells}")
+    lines += ["", f"concurrence  {r['concurrence']:.6g}"]
+    return "\n".join(lines)
+
+
+def evolve_table(r: dict) -> str:
+    """Readable text of :func:`neqent.api.evolve`'s result."""
+    lines = _describe_input(r["input"])
+    lines += [f"  initial state  {r['initial']}", ""]
+    head = f"  {'Gamma0 t':>12}  {'C(t)':>11}  {'P_G':>10}  {'P_A':>10}  {'P_S':>10}  {'P_E':>10}"
+    lines.append(head)
+    for t, c, p in zip(r["t"], r["concurrence"], r["populations"]):
+        lines.append(f"  {t:>12.5g}  {c:>11.5g}  " + "  ".join(f"{x:>10.5g}" for x in p))
+    lines += ["", f"steady-state concurrence  {r['steady_concurrence']:.6g}"]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# commands
+# ---------------------------------------------------------------------------
+
+def _config_kwargs(args) -> dict:
+    """Arguments shared by point and evolve, as strings for neqent.api to parse."""
+    return dict(material=args.material, delta=args.delta, z1=args.z1, z2=args.z2, r12=args.r12,
+                omega=args.omega, omega_ratio=args.omega_ratio, TW=args.TW, TM=args.TM,
+                dipole1=args.dipole1, dipole2=args.dipole2)
+
+
+def _emit(text: str):
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _cmd_point(args) -> int:
+    from . import api
+
+    r = api.point(**_config_kwargs(args))
+    _emit(json.dumps(point_json(r), indent=1) if args.json else point_table(r))
+    return 0
+
+
+def _cmd_evolve(args) -> int:
+    from . import api
+
+    r = api.evolve(initial=args.initial, T_initial=args.T_initial, tmin=args.tmin, tmax=args.tmax,
+                   num=args.num, spacing=args.spacing, **_config_kwargs(args))
+    _emit(json.dumps(evolve_json(r)) if args.json else evolve_table(r))
+    return 0
+
+
+def _scan_values(text, param):
+    """A scan option: one value, a list ``a,b,c`` or a range ``start:stop:num[:log]``.
+
+    Single values and list items stay strings (neqent.api parses them with
+    their units); a range returns {start, stop, num, spacing} with the
+    endpoints as given, resolved by neqent.api.
+    """
+    if text is None:
+        return None
+    s = text.strip()
+    if ":" in s:
+        parts = [p.strip() for p in s.split(":")]
+        if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] not in ("log", "linear")):
+            raise InputError(param, f"cannot parse range {text!r}; expected start:stop:num or "
+                                    "start:stop:num:log, e.g. 0.5um:2um:16")
+        spec = {"start": parts[0], "stop": parts[1], "num": parts[2],
+                "spacing": parts[3] if len(parts) == 4 else "linear"}
+        return spec
+    if "," in s:
+        return [p.strip() for p in s.split(",")]
+    return s
+
+
+def _cmd_scan(args) -> int:
+    from . import api
+
+    kw = {name: _scan_values(getattr(args, name), name)
+          for name in ("delta", "z2", "r12", "omega", "omega_ratio", "TM", "theta")}
+    ds = api.scan(args.output, material=args.material, z1=args.z1, TW=args.TW,
+                  progress=not args.no_progress, **kw)
+    dims = ", ".join(f"{d}={n}" for d, n in ds["concurrence"].sizes.items()) or "single point"
+    c = ds["concurrence"]
+    cmax = float(c.max()) if c.size else float("nan")
+    _emit(f"wrote {args.output}  ({dims}; max concurrence {cmax:.6g})")
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# entry point
+# ---------------------------------------------------------------------------
+
+def _error(message: str) -> int:
+    sys.stderr.write(f"neqent: error: {message}\n")
+    sys.stderr.flush()
+    return EXIT_INPUT
+
+
+def main(argv=None) -> int:
+    """Run the ``neqent`` command with ``argv`` (default ``sys.argv[1:]``); return the exit status.
+
+    0 on success, 2 for any bad input (one line on stderr), 1 for an
+    unexpected internal error (set ``NEQENT_TRACEBACK=1`` to see it), 130 on
+    Ctrl-C.
+    """
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = _join_dash_values(argv, _value_options(parser))
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as exc:
+        return _error(str(exc))
+    except SystemExit as exc:  # --help / --version
+        return int(exc.code or 0)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        option = _OPTION.get(exc.param, "--" + exc.param)
+        return _error(f"{option}: {exc.detail}" if option else exc.detail)
+    except ValueError as exc:  # a library check we did not map to an option
+        return _error(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    except KeyboardInterrupt:
+        sys.stderr.write("neqent: interrupted\n")
+        return 130
+    except Exception as exc:  # pragma: no cover - a bug, not bad input
+        if os.environ.get("NEQENT_TRACEBACK"):
+            raise
+        sys.stderr.write(f"neqent: internal error: {type(exc).__name__}: {exc} "
+                         "(set NEQENT_TRACEBACK=1 for the traceback)\n")
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
