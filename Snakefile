@@ -1,0 +1,28 @@
+# neqent pipeline: kernels (MPI) -> rates -> steady states / analytic / dynamics -> figures.
+# `snakemake --cores N` regenerates fig3a, fig3b, fig4a, fig4b (+ extras) under results/.
+# Docs: docs/pipeline.md. Rules live in workflow/rules/*.smk and call the library
+# (python -m neqent.sweep / python -m neqent.plotting); stages exchange NetCDF files only.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.json")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/kernels.smk"
+include: "workflow/rules/rates.smk"
+include: "workflow/rules/steady.smk"
+include: "workflow/rules/analytic.smk"
+include: "workflow/rules/dynamics.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    input:
+        all_outputs(),
+    default_target: True

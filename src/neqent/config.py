@@ -1,0 +1,244 @@
+"""Pipeline configuration: loading, validation, default filling, grid resolution.
+
+The pipeline config (``config/config.yaml``) is validated against the JSON
+schema ``workflow/schemas/config.schema.json`` -- the same file the
+Snakefile passes to ``snakemake.utils.validate`` -- so library users
+(``neqent scan``, notebooks) get exactly the checks and defaults the workflow
+gets. Units (SI): lengths m, temperatures K, angles rad; frequencies are
+``omega_ratio`` = omega / material resonance (1) or ``omega`` (rad/s).
+
+Public API:
+
+* :func:`load_config` -- path, YAML/JSON string or dict -> validated dict with defaults.
+* :func:`resolve_range` -- a grid spec (list or ``{start, stop, num, spacing}``) -> array.
+* :func:`schema_path`, :func:`default_config_path`.
+* :class:`ConfigError` (a ``ValueError``) naming the offending key.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+from pathlib import Path
+
+import yaml
+
+__all__ = [
+    "ConfigError",
+    "load_config",
+    "validate_config",
+    "resolve_range",
+    "schema_path",
+    "default_config_path",
+    "scan_names",
+    "EXTRA_PRODUCTS",
+]
+
+_REPO = Path(__file__).resolve().parents[2]
+
+#: Extra products that are not scans (listed in ``extras`` like scan names).
+EXTRA_PRODUCTS = ("effective_temperatures",)
+
+
+class ConfigError(ValueError):
+    """Invalid configuration; the message names the key (dotted path) and the problem."""
+
+
+def schema_path() -> Path:
+    """Path of the JSON schema (env ``NEQENT_SCHEMA`` overrides the repo copy)."""
+    p = Path(os.environ.get("NEQENT_SCHEMA", _REPO / "workflow" / "schemas" / "config.schema.json"))
+    if not p.is_file():
+        raise FileNotFoundError(f"config schema not found at {p} (set NEQENT_SCHEMA)")
+    return p
+
+
+def default_config_path() -> Path:
+    """Path of the default (paper) configuration ``config/config.yaml``."""
+    return _REPO / "config" / "config.yaml"
+
+
+def _default_filling_validator(schema):
+    """A Draft 2020-12 validator class that fills ``default`` values while validating.
+
+    Same technique as ``snakemake.utils.validate(set_default=True)`` (the
+    jsonschema FAQ recipe) but deep-copies each default so the schema's
+    default objects are never shared with (and mutated through) the config.
+    """
+    from jsonschema import Draft202012Validator, validators
+
+    base = Draft202012Validator.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, subschema):
+        if isinstance(instance, dict):
+            for key, sub in properties.items():
+                if isinstance(sub, dict) and "default" in sub and key not in instance:
+                    instance[key] = copy.deepcopy(sub["default"])
+        yield from base(validator, properties, instance, subschema)
+
+    cls = validators.extend(Draft202012Validator, {"properties": set_defaults})
+    return cls(schema)
+
+
+def _key(path) -> str:
+    """Dotted key path of a jsonschema error path ('<root>' when empty)."""
+    parts = [str(p) if not isinstance(p, int) else f"[{p}]" for p in path]
+    s = ".".join(parts).replace(".[", "[")
+    return s or "<root>"
+
+
+def _describe(error) -> str:
+    """Human message for a jsonschema ValidationError, descending into oneOf/anyOf."""
+    from jsonschema.exceptions import best_match
+
+    err = error
+    # oneOf/anyOf: ignore branches rejected only for their type (a dict given
+    # where the list form was also allowed) and report the remaining branch,
+    # which names the inner key.
+    while err.context:
+        deeper = [e for e in err.context
+                  if not (e.validator == "type" and list(e.path) == [])]
+        err = best_match(deeper or err.context)
+    return f"config key '{_key(err.absolute_path)}': {err.message}"
+
+
+def validate_config(config: dict) -> dict:
+    """Validate ``config`` in place against the schema, filling defaults; return it.
+
+    Raises :class:`ConfigError` naming the offending key for schema violations
+    and for the semantic rules the schema cannot express (log grids need
+    positive bounds, ``extras`` must name scans, ...).
+    """
+    if not isinstance(config, dict):
+        raise ConfigError(f"config must be a mapping, got {type(config).__name__}")
+    schema = json.loads(schema_path().read_text())
+    validator = _default_filling_validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        raise ConfigError("; ".join(_describe(e) for e in errors[:5]))
+    _semantic_checks(config)
+    return config
+
+
+def _semantic_checks(config):
+    """Rules beyond the JSON schema; raise ConfigError with the key path."""
+    for name, scan in config["scans"].items():
+        for axis, spec in scan["axes"].items():
+            _check_range(f"scans.{name}.axes.{axis}", spec)
+        if "omega" in scan["axes"] and "omega_ratio" in scan["axes"]:
+            raise ConfigError(f"config key 'scans.{name}.axes': give omega or omega_ratio, not both")
+        if "T_M" in scan:
+            _check_range(f"scans.{name}.T_M", scan["T_M"])
+    for axis, spec in config["scans"]["map"]["axes"].items():
+        if axis != "z2" and resolve_range(spec).size != 1:
+            raise ConfigError(f"config key 'scans.map.axes.{axis}': the paper-figure map sweeps z2 only; "
+                              "give a single value here and put other sweeps in an extra scan")
+    for key in ("ratio", "n_A", "n_S"):
+        _check_range(f"analytic.{key}", config["analytic"][key])
+    for extra in config["extras"]:
+        if extra not in config["scans"] and extra not in EXTRA_PRODUCTS:
+            raise ConfigError(f"config key 'extras': {extra!r} is neither a scan name "
+                              f"{sorted(config['scans'])} nor one of {list(EXTRA_PRODUCTS)}")
+        if extra == "map":
+            raise ConfigError("config key 'extras': 'map' is always built; do not list it")
+
+
+def _check_range(key, spec):
+    """Check a grid spec resolves (log grids need start, stop > 0; unique values)."""
+    try:
+        values = resolve_range(spec)
+    except ValueError as exc:
+        raise ConfigError(f"config key '{key}': {exc}") from None
+    if len(set(values.tolist())) != values.size:
+        raise ConfigError(f"config key '{key}': grid values must be distinct, got {values.tolist()}")
+
+
+def resolve_range(spec):
+    """Grid values (float64 1-D array) of a grid spec.
+
+    ``spec`` is a number, a list of numbers, or a mapping ``{start, stop,
+    num, spacing}`` with ``spacing`` ``"linear"`` (default, numpy.linspace) or
+    ``"log"`` (numpy.geomspace; start, stop > 0). Units are those of the key.
+    """
+    import numpy as np
+
+    if isinstance(spec, dict):
+        start, stop, num = float(spec["start"]), float(spec["stop"]), int(spec["num"])
+        if num < 1:
+            raise ValueError(f"num must be >= 1, got {num}")
+        spacing = spec.get("spacing", "linear")
+        if spacing == "log":
+            if start <= 0 or stop <= 0:
+                raise ValueError(f"log spacing needs start > 0 and stop > 0, got start={start}, stop={stop}")
+            return np.geomspace(start, stop, num)
+        if spacing != "linear":
+            raise ValueError(f"spacing must be 'linear' or 'log', got {spacing!r}")
+        return np.linspace(start, stop, num)
+    return np.atleast_1d(np.asarray(spec, dtype=float))
+
+
+def load_config(source=None, overrides=None) -> dict:
+    """Load and validate a pipeline configuration; return the resolved dict.
+
+    ``source``: a path (YAML or JSON file), a YAML/JSON string, a dict
+    (deep-copied), or None for :func:`default_config_path`. ``overrides``:
+    optional dict deep-merged on top before validation. Defaults from the
+    schema are filled in. Raises :class:`ConfigError` naming the bad key.
+    """
+    if source is None:
+        source = default_config_path()
+    if isinstance(source, dict):
+        config = copy.deepcopy(source)
+    else:
+        text = str(source)
+        if isinstance(source, Path) or _looks_like_path(text):
+            path = Path(text)
+            if not path.is_file():
+                raise FileNotFoundError(f"config file not found: {source}")
+            text = path.read_text()
+        try:
+            # JSON first: PyYAML (YAML 1.1) reads JSON's "1e-06" as a string.
+            config = json.loads(text)
+        except ValueError:
+            config = None
+        try:
+            config = yaml.safe_load(text) if config is None else config
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config is not valid YAML/JSON: {exc}") from None
+        if config is None:
+            config = {}
+    if overrides:
+        config = _deep_merge(config, overrides)
+    return validate_config(config)
+
+
+def _looks_like_path(text):
+    """True if ``text`` names a file rather than holding inline YAML/JSON."""
+    if "\n" in text or text.lstrip().startswith(("{", "[")) or ": " in text:
+        return False
+    try:
+        return Path(text).suffix in (".yaml", ".yml", ".json") or Path(text).is_file()
+    except OSError:  # e.g. name too long
+        return False
+
+
+def _deep_merge(base, extra):
+    """Recursive dict merge (``extra`` wins); returns a new dict."""
+    out = copy.deepcopy(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def scan_names(config, with_temperatures=None):
+    """Names of the scans the config builds ('map' plus listed extras).
+
+    ``with_temperatures``: True -> only scans with a T_M grid, False -> only
+    kernel-only scans, None -> all.
+    """
+    names = ["map"] + [e for e in config["extras"] if e in config["scans"]]
+    if with_temperatures is None:
+        return names
+    return [n for n in names if ("T_M" in config["scans"][n]) == with_temperatures]

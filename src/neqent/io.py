@@ -1,0 +1,219 @@
+"""NetCDF datasets of the pipeline: complex handling, provenance, atomic writes.
+
+Every dataset the pipeline (and ``neqent scan``) writes goes through
+:func:`write_dataset`, which
+
+* splits complex variables into real pairs ``<name>_re`` / ``<name>_im``
+  (docs/design.md; NetCDF has no complex type),
+* insists on CF-style ``units`` and ``long_name`` attributes on every
+  variable and coordinate (dimensionless quantities use ``units = "1"``),
+* compresses numeric variables (zlib),
+* records provenance as global attributes: the full resolved config (JSON
+  string, attribute ``config``), the package version, the git commit of the
+  source tree and the creation time (ISO 8601, UTC),
+* writes atomically: to a temporary file in the destination directory, then
+  ``os.replace`` -- a failed run never leaves a half-written file behind.
+
+Files open with ``xarray.open_dataset(path)`` alone; :func:`read_dataset`
+additionally re-assembles the complex variables.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+__all__ = [
+    "package_version",
+    "git_commit",
+    "provenance",
+    "complex_to_pair",
+    "pair_to_complex",
+    "check_attributes",
+    "write_dataset",
+    "read_dataset",
+    "config_of",
+]
+
+_SRC = Path(__file__).resolve().parent
+
+
+def package_version() -> str:
+    """Version of the installed neqent distribution ("unknown" if not installed).
+
+    Uses ``neqent.__version__`` when the package defines it, otherwise
+    ``importlib.metadata``.
+    """
+    try:
+        import neqent
+
+        version = getattr(neqent, "__version__", None)
+        if version:
+            return str(version)
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        from importlib.metadata import PackageNotFoundError, version as _version
+
+        return _version("neqent")
+    except PackageNotFoundError:  # pragma: no cover
+        return "unknown"
+
+
+def git_commit() -> str:
+    """Commit hash of the git checkout holding the neqent sources, "unknown" otherwise.
+
+    A ``-dirty`` suffix marks uncommitted changes to tracked files.
+    """
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=_SRC, capture_output=True,
+                              text=True, timeout=10)
+        if head.returncode != 0:
+            return "unknown"
+        commit = head.stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=_SRC,
+                               capture_output=True, text=True, timeout=10)
+        return commit + ("-dirty" if dirty.returncode == 0 and dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def provenance(config=None) -> dict:
+    """Global attributes recording how a dataset was made.
+
+    ``config``: the full resolved configuration (dict, stored as a JSON
+    string) or None. Returns a dict of strings: ``config``, ``neqent_version``,
+    ``git_commit``, ``created`` (ISO 8601 UTC), ``python_version``,
+    ``numpy_version``, ``xarray_version``, ``Conventions``.
+    """
+    created = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    attrs = {
+        "Conventions": "CF-1.10",
+        "neqent_version": package_version(),
+        "git_commit": git_commit(),
+        "created": created.replace("+00:00", "Z"),
+        "python_version": sys.version.split()[0],
+        "numpy_version": np.__version__,
+        "xarray_version": xr.__version__,
+    }
+    if config is not None:
+        attrs["config"] = json.dumps(config, sort_keys=True, default=_json_default)
+        attrs["config_format"] = "json"
+    return attrs
+
+
+def _json_default(obj):
+    """JSON encoder fallback for numpy scalars/arrays in configs."""
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"cannot serialise {type(obj).__name__} in the config")
+
+
+def complex_to_pair(ds: xr.Dataset) -> xr.Dataset:
+    """Replace every complex data variable ``x`` by real ``x_re`` and ``x_im``.
+
+    Attributes are copied; ``long_name`` gets " (real part)" / " (imaginary
+    part)" appended. Complex coordinates are not supported (ValueError).
+    """
+    for name, coord in ds.coords.items():
+        if np.iscomplexobj(coord.values):
+            raise ValueError(f"coordinate {name!r} is complex; NetCDF coordinates must be real")
+    out = ds.copy()
+    for name in list(ds.data_vars):
+        var = ds[name]
+        if not np.iscomplexobj(var.values):
+            continue
+        for suffix, part, label in (("_re", np.real, "real part"), ("_im", np.imag, "imaginary part")):
+            new = xr.DataArray(np.array(part(var.values)), dims=var.dims, attrs=dict(var.attrs))
+            if "long_name" in new.attrs:
+                new.attrs["long_name"] = f"{new.attrs['long_name']} ({label})"
+            new.attrs["complex_part_of"] = str(name)
+            out[f"{name}{suffix}"] = new
+        out = out.drop_vars(name)
+    return out
+
+
+def pair_to_complex(ds: xr.Dataset) -> xr.Dataset:
+    """Inverse of :func:`complex_to_pair`: merge ``x_re``/``x_im`` pairs into complex ``x``."""
+    out = ds.copy()
+    for name in list(ds.data_vars):
+        if not name.endswith("_re"):
+            continue
+        base = name[:-3]
+        im = f"{base}_im"
+        if im not in ds.data_vars:
+            continue
+        attrs = {k: v for k, v in ds[name].attrs.items() if k != "complex_part_of"}
+        if "long_name" in attrs:
+            attrs["long_name"] = attrs["long_name"].replace(" (real part)", "")
+        out[base] = xr.DataArray(ds[name].values + 1j * ds[im].values, dims=ds[name].dims, attrs=attrs)
+        out = out.drop_vars([name, im])
+    return out
+
+
+def check_attributes(ds: xr.Dataset) -> None:
+    """Raise ValueError unless every variable and coordinate has ``units`` and ``long_name``."""
+    missing = [f"{name} ({key})" for name in list(ds.data_vars) + list(ds.coords)
+               for key in ("units", "long_name") if key not in ds[name].attrs]
+    if missing:
+        raise ValueError("CF attributes missing: " + ", ".join(missing))
+
+
+def write_dataset(ds: xr.Dataset, path, config=None, attrs=None, complevel: int = 4) -> Path:
+    """Write ``ds`` atomically to NetCDF4 ``path`` with compression and provenance.
+
+    ``config``: resolved configuration recorded in the global attribute
+    ``config`` (JSON). ``attrs``: extra global attributes (e.g. ``title``).
+    Complex variables are stored as ``_re``/``_im`` pairs. Raises ValueError
+    if a variable or coordinate lacks ``units`` or ``long_name``. The file is
+    first written to a temporary file in the same directory and moved into
+    place with ``os.replace``; on any error the temporary file is removed and
+    an existing ``path`` is left untouched. Returns the path.
+    """
+    path = Path(path)
+    out = complex_to_pair(ds)
+    check_attributes(out)
+    out.attrs = {**ds.attrs, **(attrs or {}), **provenance(config)}
+    encoding = {}
+    for name in out.data_vars:
+        if np.issubdtype(out[name].dtype, np.number):
+            encoding[name] = {"zlib": True, "complevel": complevel, "shuffle": True}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        out.to_netcdf(tmp, format="NETCDF4", engine="netcdf4", encoding=encoding)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def read_dataset(path, complex_values: bool = True) -> xr.Dataset:
+    """Load a dataset fully into memory (file closed afterwards).
+
+    With ``complex_values`` the ``_re``/``_im`` pairs are merged back into
+    complex variables (:func:`pair_to_complex`).
+    """
+    with xr.open_dataset(path) as ds:
+        ds = ds.load()
+    return pair_to_complex(ds) if complex_values else ds
+
+
+def config_of(ds: xr.Dataset) -> dict:
+    """The resolved configuration recorded in a dataset's ``config`` attribute."""
+    return json.loads(ds.attrs["config"])

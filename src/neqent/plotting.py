@@ -1,0 +1,285 @@
+"""Figures of the pipeline (matplotlib, Agg): one function per figure, PNG + PDF.
+
+Every function takes the dataset(s) written by :mod:`neqent.sweep` (as
+returned by :func:`neqent.io.read_dataset`) and an output *base* path
+without extension; it writes ``<base>.png`` (``dpi``, default 150) and
+``<base>.pdf`` and returns the two paths. Figures (figures.md):
+
+* :func:`fig3a` -- analytic C(inf) over (n_S, n_A) at the z2 = z1 ratio
+  Gamma_A/Gamma_S, with the z2 = z1 trajectory (T_M varying) and its maximum.
+* :func:`fig3b` -- max C(inf) versus Gamma_A/Gamma_S (log axis).
+* :func:`fig4a` -- steady C over (z2, T_M), with the z2 = z1 line.
+* :func:`fig4b` -- C(t) versus Gamma0 t (log axis) at the fig4a maximum.
+* extras: :func:`effective_temperatures`, :func:`alpha_figure`,
+  :func:`scan_figure`.
+
+Command line: ``python -m neqent.plotting <figure> --input F [F ...] --output BASE``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["fig3a", "fig3b", "fig4a", "fig4b", "effective_temperatures", "alpha_figure",
+           "scan_figure", "save", "FIGURES", "main"]
+
+UM = 1e-6  # lengths are plotted in micrometres
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save(fig, base, dpi=150):
+    """Write ``fig`` to ``<base>.png`` and ``<base>.pdf`` atomically; close it; return the paths.
+
+    Each file is saved to a temporary name in the target directory and moved
+    into place, so an interrupted run never leaves a truncated figure.
+    """
+    plt = _plt()
+    base = Path(base)
+    if base.suffix in (".png", ".pdf"):
+        base = base.with_suffix("")
+    base.parent.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for ext in ("png", "pdf"):
+        path = base.parent / f"{base.name}.{ext}"
+        tmp = base.parent / f".{base.name}.{os.getpid()}.tmp.{ext}"
+        try:
+            fig.savefig(tmp, dpi=dpi, format=ext, bbox_inches="tight")
+            os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        paths.append(path)
+    plt.close(fig)
+    return paths
+
+
+def _edges(x, log=False):
+    """Cell edges for pcolormesh from cell centres (linear or log midpoints)."""
+    x = np.asarray(x, float)
+    if x.size == 1:
+        return np.array([x[0] * 0.9, x[0] * 1.1]) if log else np.array([x[0] - 0.5, x[0] + 0.5])
+    y = np.log(x) if log else x
+    mid = 0.5 * (y[1:] + y[:-1])
+    e = np.concatenate([[y[0] - (mid[0] - y[0])], mid, [y[-1] + (y[-1] - mid[-1])]])
+    return np.exp(e) if log else e
+
+
+def _squeeze(da, keep):
+    """Select the first element of every dim of ``da`` not in ``keep``."""
+    return da.isel({d: 0 for d in da.dims if d not in keep})
+
+
+def fig3a(analytic, base, dpi=150):
+    """Analytic C(inf) map over (n_S, n_A) at the z2 = z1 Gamma_A/Gamma_S; trajectory and maximum."""
+    plt = _plt()
+    a = analytic
+    fig, ax = plt.subplots(figsize=(6.0, 4.8))
+    nS, nA = a["n_S"].values, a["n_A"].values
+    mesh = ax.pcolormesh(_edges(nS, True), _edges(nA, True), a["C_map"].transpose("n_A", "n_S").values,
+                         cmap="viridis", vmin=0, shading="flat")
+    fig.colorbar(mesh, ax=ax, label=r"steady concurrence $C(\infty)$")
+    traj_s, traj_a = a["n_S_line"].values, a["n_A_line"].values
+    ok = (traj_s > 0) & (traj_a > 0)
+    ax.plot(traj_s[ok], traj_a[ok], color="w", lw=1.5, label=r"$z_2=z_1$, $T_M$ varying")
+    k = int(np.nanargmax(a["C_master_line"].values))
+    ax.plot(traj_s[k], traj_a[k], "r*", ms=12,
+            label=rf"max along $z_2=z_1$: $C={a['C_master_line'].values[k]:.3g}$ at $T_M={a['T_M'].values[k]:.0f}$ K")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(nS.min(), nS.max())
+    ax.set_ylim(nA.min(), nA.max())
+    ax.set_xlabel(r"$n_S$ (symmetric-channel occupation, dimensionless)")
+    ax.set_ylabel(r"$n_A$ (antisymmetric-channel occupation, dimensionless)")
+    ax.set_title(rf"fig3a: analytic $C(\infty)$ at $\Gamma_A/\Gamma_S = {float(a['ratio_line']):.3g}$ ($z_2=z_1$)")
+    ax.legend(loc="lower right", fontsize=7, framealpha=0.8)
+    return save(fig, base, dpi)
+
+
+def fig3b(analytic, base, dpi=150):
+    """max over (n_A, n_S) of the analytic C(inf) versus Gamma_A/Gamma_S (log axis)."""
+    plt = _plt()
+    a = analytic
+    fig, ax = plt.subplots(figsize=(6.0, 4.2))
+    ax.semilogx(a["ratio"].values, a["C_max"].values, "k-", lw=1.5, label=r"max$_{n_A,n_S}\,C(\infty)$")
+    ax.axhline(1 / 3, color="0.5", ls="--", lw=1, label="1/3 (limit)")
+    r = float(a["ratio_line"])
+    ax.plot([r], [float(a["C_max_line_ratio"])], "r*", ms=12, label=rf"$z_2=z_1$ geometry ($\Gamma_A/\Gamma_S={r:.3g}$)")
+    ax.set_xlabel(r"$\Gamma_A/\Gamma_S$ (dimensionless)")
+    ax.set_ylabel(r"max steady concurrence (dimensionless)")
+    ax.set_ylim(0, 0.36)
+    ax.set_title("fig3b: maximal analytic steady concurrence")
+    ax.legend(fontsize=8)
+    return save(fig, base, dpi)
+
+
+def fig4a(steady, base, dpi=150):
+    """Steady C over (z2, T_M) from the master equation with the z2 = z1 line and the maximum."""
+    plt = _plt()
+    C = _squeeze(steady["C"], ("z2", "T_M")).transpose("T_M", "z2")
+    z2 = C["z2"].values / UM
+    T = C["T_M"].values
+    fig, ax = plt.subplots(figsize=(6.0, 4.8))
+    mesh = ax.pcolormesh(_edges(z2), _edges(T), C.values, cmap="viridis", vmin=0, shading="flat")
+    fig.colorbar(mesh, ax=ax, label=r"steady concurrence $C(\infty)$")
+    z1 = float(steady["z1"]) / UM
+    ax.axvline(z1, color="w", ls="--", lw=1.2, label=r"$z_2=z_1$")
+    k = np.unravel_index(int(np.nanargmax(C.values)), C.shape)
+    ax.plot(z2[k[1]], T[k[0]], "r*", ms=12, label=rf"max $C={C.values[k]:.3g}$")
+    ax.set_xlabel(r"$z_2$ ($\mu$m)")
+    ax.set_ylabel(r"$T_M$ (K)")
+    ax.set_title(rf"fig4a: steady concurrence, $z_1={z1:g}\,\mu$m, $T_W={float(steady['T_W']):g}$ K")
+    ax.legend(loc="upper right", fontsize=8, framealpha=0.8)
+    return save(fig, base, dpi)
+
+
+def fig4b(dynamics, base, dpi=150):
+    """C(t) versus Gamma0 t (log axis) for each initial state, with the steady value."""
+    plt = _plt()
+    d = dynamics
+    fig, ax = plt.subplots(figsize=(6.0, 4.2))
+    labels = {"A": r"$|A\rangle$", "S": r"$|S\rangle$", "G": r"$|G\rangle$", "E": r"$|E\rangle$",
+              "thermal": rf"thermal at $T_W={float(d['T_W']):g}$ K"}
+    for s in d["state"].values:
+        ax.semilogx(d["t"].values, d["C"].sel(state=s).values, lw=1.5, label=labels.get(str(s), str(s)))
+    ax.axhline(float(d["C_steady"]), color="k", ls=":", lw=1, label=r"steady $C(\infty)$")
+    ax.set_xlabel(r"$\Gamma_0 t$ (dimensionless)")
+    ax.set_ylabel("concurrence C (dimensionless)")
+    ax.set_ylim(bottom=0)
+    ax.set_title(rf"fig4b: $z_2={float(d['z2']) / UM:.3g}\,\mu$m, $T_M={float(d['T_M']):.0f}$ K")
+    ax.legend(fontsize=8)
+    return save(fig, base, dpi)
+
+
+def effective_temperatures(analytic, base, dpi=150):
+    """Effective channel temperatures T_A, T_S along z2 = z1 versus T_M (extra)."""
+    plt = _plt()
+    a = analytic
+    T = a["T_M"].values
+    fig, ax = plt.subplots(figsize=(6.0, 4.2))
+    ax.plot(T, a["T_A_line"].values, label=r"$T_A$ (antisymmetric channel)")
+    ax.plot(T, a["T_S_line"].values, label=r"$T_S$ (symmetric channel)")
+    ax.plot(T, T, color="0.6", ls="--", lw=1, label=r"$T_M$")
+    ax.axhline(float(a["T_W"]), color="0.6", ls=":", lw=1, label=r"$T_W$")
+    ax.set_xlabel(r"$T_M$ (K)")
+    ax.set_ylabel("effective temperature (K)")
+    ax.set_title(r"effective temperatures along $z_2=z_1$")
+    ax.legend(fontsize=8)
+    return save(fig, base, dpi)
+
+
+def alpha_figure(kernels, base, dpi=150):
+    """alpha_W^{22}, alpha_M^{22} versus z2 and versus omega (extra; material resonance visible)."""
+    plt = _plt()
+    k = kernels
+    aW = k["alpha_W"].sel(q=2, qp=2).real
+    aM = k["alpha_M"].sel(q=2, qp=2).real
+    fig, axes = plt.subplots(1, 2, figsize=(10.0, 4.2))
+    if "z2" in aW.dims:
+        ax = axes[0]
+        wsel = {"omega": int(np.argmin(np.abs(k["omega_ratio"].values - 0.3)))} if "omega" in aW.dims else {}
+        lab = f" at omega/omega_r = {float(k['omega_ratio'].isel(wsel)):.3g}" if "omega_ratio" in k.coords else ""
+        ax.loglog(aW["z2"].values / UM, np.abs(_squeeze(aW.isel(wsel), ("z2",)).values), label=r"$|\alpha_W^{22}|$")
+        ax.loglog(aM["z2"].values / UM, np.abs(_squeeze(aM.isel(wsel), ("z2",)).values), label=r"$|\alpha_M^{22}|$")
+        ax.set_xlabel(r"$z_2$ ($\mu$m)")
+        ax.set_ylabel(r"$\alpha$ (units of $\Gamma_0$)")
+        ax.set_title("kernels versus height" + lab, fontsize=9)
+        ax.legend(fontsize=8)
+    else:
+        axes[0].set_axis_off()
+    if "omega" in aW.dims:
+        ax = axes[1]
+        x = k["omega_ratio"].values if "omega_ratio" in k.coords else k["omega"].values
+        xlabel = r"$\omega/\omega_r$ (dimensionless)" if "omega_ratio" in k.coords else r"$\omega$ (rad/s)"
+        zsel = {"z2": int(np.argmin(np.abs(k["z2"].values - float(k["z1"]))))} if "z2" in aW.dims else {}
+        for da, lab in ((aW, r"$\alpha_W^{22}$"), (aM, r"$\alpha_M^{22}$")):
+            ax.semilogy(x, np.abs(_squeeze(da.isel(zsel), ("omega",)).values), label="|" + lab + "|")
+        z = float(k["z2"].isel(zsel)) if "z2" in k.coords else float("nan")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(r"$\alpha$ (units of $\Gamma_0$)")
+        ax.set_title(rf"kernels versus frequency at $z_2={z / UM:.3g}\,\mu$m", fontsize=9)
+        ax.legend(fontsize=8)
+    else:
+        axes[1].set_axis_off()
+    return save(fig, base, dpi)
+
+
+_AXIS_LABEL = {"delta": (r"slab thickness $\delta$ ($\mu$m)", UM, True),
+               "r12": (r"lateral separation $r_{12}$ ($\mu$m)", UM, False),
+               "theta": (r"dipole polar angle $\theta$ (deg)", np.pi / 180, False),
+               "z2": (r"$z_2$ ($\mu$m)", UM, False),
+               "omega": (r"$\omega/\omega_r$ (dimensionless)", None, False)}
+
+
+def scan_figure(steady, base, dpi=150):
+    """Extra one-axis scan: steady C map over (axis, T_M) and max over T_M versus the axis."""
+    plt = _plt()
+    C = steady["C"]
+    axes = [d for d in C.dims if d != "T_M"]
+    axis = max(axes, key=lambda d: C.sizes[d]) if axes else None
+    C = _squeeze(C, (axis, "T_M")).transpose("T_M", axis)
+    label, scale, log = _AXIS_LABEL[axis]
+    if axis == "omega":
+        x = steady["omega_ratio"].values if "omega_ratio" in steady.coords else C["omega"].values
+    else:
+        x = C[axis].values / scale
+    T = C["T_M"].values
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10.0, 4.2))
+    mesh = ax0.pcolormesh(_edges(x, log), _edges(T), C.values, cmap="viridis", vmin=0, shading="flat")
+    fig.colorbar(mesh, ax=ax0, label=r"steady concurrence $C(\infty)$")
+    ax0.set_xlabel(label)
+    ax0.set_ylabel(r"$T_M$ (K)")
+    Cmax = C.max("T_M").values
+    ax1.plot(x, Cmax, "o-", ms=3)
+    ax1.set_xlabel(label)
+    ax1.set_ylabel(r"max$_{T_M}$ steady concurrence (dimensionless)")
+    if log:
+        ax0.set_xscale("log")
+        ax1.set_xscale("log")
+    scan = steady.attrs.get("scan", axis)
+    fig.suptitle(f"steady concurrence versus {axis} (scan '{scan}')")
+    return save(fig, base, dpi)
+
+
+#: name -> (function, number of input datasets)
+FIGURES = {
+    "fig3a": (fig3a, 1),
+    "fig3b": (fig3b, 1),
+    "fig4a": (fig4a, 1),
+    "fig4b": (fig4b, 1),
+    "effective_temperatures": (effective_temperatures, 1),
+    "alpha": (alpha_figure, 1),
+    "scan": (scan_figure, 1),
+}
+
+
+def main(argv=None):
+    """``python -m neqent.plotting <figure> --input F --output BASE [--dpi N]``."""
+    from .io import read_dataset
+
+    p = argparse.ArgumentParser(prog="python -m neqent.plotting", description=__doc__.splitlines()[0])
+    p.add_argument("figure", choices=sorted(FIGURES))
+    p.add_argument("--input", nargs="+", required=True, help="input NetCDF file(s)")
+    p.add_argument("--output", required=True, help="output base path (.png and .pdf are written)")
+    p.add_argument("--dpi", type=int, default=150)
+    args = p.parse_args(argv)
+    func, nin = FIGURES[args.figure]
+    if len(args.input) != nin:
+        p.error(f"figure {args.figure} needs {nin} input file(s)")
+    func(*[read_dataset(f) for f in args.input], args.output, dpi=args.dpi)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,584 @@
+"""Grids and pipeline stages: kernels (MPI) -> rates -> steady states -> figures data.
+
+Each stage is a library function from datasets to a dataset, plus a
+command-line entry ``python -m neqent.sweep <stage> ...`` used by the
+Snakemake rules (``workflow/rules/*.smk``) and reusable by ``neqent scan``.
+Stages communicate only through NetCDF files written by
+:func:`neqent.io.write_dataset` (complex values as ``_re``/``_im`` pairs).
+
+Stages (all quantities in the units stated on the dataset variables):
+
+``kernel_grid(config, scan, comm)``
+    temperature-independent kernels alpha_W, alpha_M (units of Gamma0,
+    dims ``(*axes, q, qp)``) and Lambda^{12} (units of Gamma0, ``(*axes)``)
+    over the scan's geometry/frequency axes, in the fixed order
+    :data:`AXIS_ORDER`. The flattened grid is cut into fixed-size chunks
+    (``mpi.chunk`` points, independent of the rank count); MPI rank r
+    computes chunks r, r + size, ...; rank 0 gathers and assembles in grid
+    order. Every point is computed by the same call on the same chunk
+    whatever the number of ranks, so results are bit-identical for any rank
+    count.
+``rate_grid(kernels, T_M, T_W)``
+    Gamma(+w), Gamma(-w) over ``(*axes, T_M, q, qp)`` by broadcasting the
+    kernels against n(omega, T_M) -- alpha is never recomputed per temperature.
+``steady_grid(rates)``
+    steady states (one batched ``master.steady_state`` call over the whole
+    grid) and their concurrence.
+``analytic_data(config, kernels, rates, steady)``
+    fig3a/fig3b data: the symmetric-case analytic C over (n_S, n_A) at the
+    z2 = z1 ratio Gamma_A/Gamma_S, the (n_S, n_A, T_A, T_S) trajectory along
+    z2 = z1 versus T_M, and max C versus Gamma_A/Gamma_S.
+``dynamics_data(config, rates, steady)``
+    fig4b data: C(t) at the maximum of the fig4a map for the configured
+    initial states.
+
+Axes: ``z2`` (m), ``omega`` (rad/s; configured as ``omega`` or
+``omega_ratio`` = omega / material resonance), ``r12`` (m, along x),
+``delta`` (m), ``theta`` (rad, polar angle of both dipoles in the x-z plane).
+Quantities a scan does not sweep come from ``config["geometry"]`` and are
+stored as scalar coordinates. z1 (when inside the z2 range) is always put on
+the z2 grid so that the symmetric line z2 = z1 exists exactly.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+import xarray as xr
+
+from .config import load_config, resolve_range
+
+__all__ = [
+    "AXIS_ORDER",
+    "scan_axes",
+    "kernel_grid",
+    "rate_grid",
+    "steady_grid",
+    "analytic_data",
+    "dynamics_data",
+    "map_maximum",
+    "main",
+]
+
+#: Order of kernel axes in every dataset (slowest to fastest varying).
+AXIS_ORDER = ("delta", "r12", "theta", "z2", "omega")
+
+#: CF attributes of coordinates.
+COORD_ATTRS = {
+    "z1": {"units": "m", "long_name": "height of qubit 1 above the slab surface"},
+    "z2": {"units": "m", "long_name": "height of qubit 2 above the slab surface"},
+    "r12": {"units": "m", "long_name": "lateral separation of the qubits (along x)"},
+    "delta": {"units": "m", "long_name": "slab thickness"},
+    "theta": {"units": "rad", "long_name": "polar angle of both dipoles (x-z plane; 0 = along z)"},
+    "omega": {"units": "rad s-1", "long_name": "qubit transition angular frequency"},
+    "omega_ratio": {"units": "1", "long_name": "omega / material resonance frequency"},
+    "T_M": {"units": "K", "long_name": "body (slab) temperature"},
+    "T_W": {"units": "K", "long_name": "wall (environment) temperature"},
+    "q": {"units": "1", "long_name": "first qubit index of a pair quantity (spec numbering)"},
+    "qp": {"units": "1", "long_name": "second qubit index of a pair quantity (spec numbering)"},
+    "i": {"units": "1", "long_name": "density-matrix row (decoupled basis)"},
+    "j": {"units": "1", "long_name": "density-matrix column (decoupled basis)"},
+}
+BASIS = ["gg", "eg", "ge", "ee"]  # decoupled basis |1>..|4>, physics.md §6
+
+
+def _attrs(units, long_name, **extra):
+    return {"units": units, "long_name": long_name, **extra}
+
+
+# --------------------------------------------------------------------------
+# grids
+# --------------------------------------------------------------------------
+
+def _material(config):
+    from .materials import get_material
+
+    return get_material(config["material"])
+
+
+def _omega_values(spec_key, values, material):
+    """Angular frequencies (rad/s) from ``omega`` or ``omega_ratio`` values."""
+    if spec_key == "omega":
+        return np.asarray(values, float)
+    if material.resonance is None:
+        raise ValueError(f"omega_ratio needs a material with a resonance; {material.name!r} has none "
+                         "-- give omega in rad/s instead")
+    return np.asarray(values, float) * material.resonance
+
+
+def _insert_value(grid, value):
+    """Grid with ``value`` on it exactly (snapped if a point is within 1e-9 of a step, else inserted)."""
+    if grid.size == 0 or not (grid.min() <= value <= grid.max()):
+        return grid
+    step = np.min(np.diff(np.sort(grid))) if grid.size > 1 else abs(value)
+    k = int(np.argmin(np.abs(grid - value)))
+    if abs(grid[k] - value) <= 1e-9 * step:
+        grid = grid.copy()
+        grid[k] = value
+        return grid
+    return np.sort(np.append(grid, value))
+
+
+def scan_axes(config, scan):
+    """Axes and fixed values of a scan.
+
+    Returns ``(axes, fixed)``: ``axes`` maps dimension names (in
+    :data:`AXIS_ORDER`) to 1-D float arrays in SI units; ``fixed`` maps every
+    other geometry quantity (``z1``, and those of AXIS_ORDER not swept) to a
+    float. Frequencies are returned as ``omega`` in rad/s.
+    """
+    material = _material(config)
+    geo = config["geometry"]
+    spec = config["scans"][scan]["axes"]
+    axes = {}
+    for name in AXIS_ORDER:
+        if name == "omega":
+            key = "omega" if "omega" in spec else ("omega_ratio" if "omega_ratio" in spec else None)
+            if key is not None:
+                axes["omega"] = _omega_values(key, resolve_range(spec[key]), material)
+        elif name in spec:
+            axes[name] = resolve_range(spec[name])
+    fixed = {"z1": float(geo["z1"])}
+    for name in AXIS_ORDER:
+        if name in axes:
+            continue
+        if name == "omega":
+            fixed["omega"] = float(geo["omega"]) if "omega" in geo else \
+                float(_omega_values("omega_ratio", [geo["omega_ratio"]], material)[0])
+        else:
+            fixed[name] = float(geo[name])
+    if "z2" in axes:
+        axes["z2"] = _insert_value(axes["z2"], fixed["z1"])
+    return axes, fixed
+
+
+def _coords(axes, fixed, material):
+    """xarray coordinates (with CF attributes) for the kernel axes and fixed values."""
+    coords = {}
+    for name, values in axes.items():
+        coords[name] = (name, values, COORD_ATTRS[name])
+    for name, value in fixed.items():
+        coords[name] = ((), value, COORD_ATTRS[name])
+    if material.resonance is not None:
+        w = axes.get("omega", fixed.get("omega"))
+        dims = ("omega",) if "omega" in axes else ()
+        coords["omega_ratio"] = (dims, np.asarray(w) / material.resonance, COORD_ATTRS["omega_ratio"])
+    coords["q"] = ("q", [1, 2], COORD_ATTRS["q"])
+    coords["qp"] = ("qp", [1, 2], COORD_ATTRS["qp"])
+    return coords
+
+
+def _dipoles(theta):
+    """Unit dipoles (N, 3) in the x-z plane at polar angle ``theta`` (rad)."""
+    th = np.asarray(theta, float)
+    return np.stack([np.sin(th), np.zeros_like(th), np.cos(th)], axis=-1).astype(complex)
+
+
+# --------------------------------------------------------------------------
+# stage (a): kernels under MPI
+# --------------------------------------------------------------------------
+
+def _chunks(npoints, chunk):
+    """Fixed (start, stop) chunks of the flattened grid, independent of the rank count."""
+    return [(s, min(s + chunk, npoints)) for s in range(0, npoints, chunk)]
+
+
+def _compute_chunk(points, start, stop):
+    """Contracted kernels of flat grid points [start, stop) (one batched call)."""
+    from .rates import compute_kernels_batch
+
+    sl = slice(start, stop)
+    d = _dipoles(points["theta"][sl])
+    out = compute_kernels_batch(points["omega"][sl], points["eps"][sl], points["delta"][sl],
+                                points["z1"][sl], points["z2"][sl], points["r12"][sl],
+                                np.zeros(stop - start), d, d)
+    return {k: np.asarray(out[k]) for k in ("alpha_W", "alpha_M", "lambda12")}
+
+
+def kernel_grid(config, scan="map", comm=None, progress=True):
+    """Tabulate the temperature-independent kernels of one scan (stage a).
+
+    ``config``: resolved config (dict, path or string; see
+    :func:`neqent.config.load_config`); ``scan``: key of ``config["scans"]``;
+    ``comm``: an mpi4py communicator (None: serial). Returns the dataset on
+    rank 0 and None on the other ranks. Variables: ``alpha_W``, ``alpha_M``
+    (complex, units of Gamma0, dims ``(*axes, q, qp)``), ``lambda12``
+    (complex, units of Gamma0, ``(*axes)``), ``eps`` (complex permittivity at
+    omega). ``progress`` shows a tqdm bar on rank 0.
+    """
+    if not isinstance(config, dict):
+        config = load_config(config)
+    rank = comm.Get_rank() if comm is not None else 0
+    size = comm.Get_size() if comm is not None else 1
+    material = _material(config)
+    axes, fixed = scan_axes(config, scan)
+    shape = tuple(len(v) for v in axes.values())
+    npoints = int(np.prod(shape)) if shape else 1
+
+    # Flattened per-point parameters (C order over AXIS_ORDER).
+    mesh = np.meshgrid(*axes.values(), indexing="ij") if axes else []
+    points = {name: m.ravel() for name, m in zip(axes, mesh)}
+    for name, value in fixed.items():
+        points[name] = np.full(npoints, value)
+    points["eps"] = np.asarray(material.eps(points["omega"]), complex)
+
+    chunks = _chunks(npoints, int(config["mpi"]["chunk"]))
+    mine = list(range(rank, len(chunks), size))
+    iterator = mine
+    if progress and rank == 0:
+        from tqdm import tqdm
+
+        iterator = tqdm(mine, desc=f"kernels[{scan}] rank 0/{size}", unit="chunk", file=sys.stderr,
+                        mininterval=1.0)
+    results = {k: _compute_chunk(points, *chunks[k]) for k in iterator}
+
+    if comm is not None and size > 1:
+        gathered = comm.gather(results, root=0)
+        if rank != 0:
+            return None
+        results = {}
+        for part in gathered:
+            results.update(part)
+    # Assemble in grid order: chunk k holds flat points chunks[k].
+    arrays = {key: np.concatenate([results[k][key] for k in range(len(chunks))])
+              for key in ("alpha_W", "alpha_M", "lambda12")}
+
+    dims = tuple(axes)
+    coords = _coords(axes, fixed, material)
+    eps_dims = ("omega",) if "omega" in axes else ()
+    eps = material.eps(axes["omega"]) if "omega" in axes else material.eps(fixed["omega"])
+    ds = xr.Dataset(
+        {
+            "alpha_W": (dims + ("q", "qp"), arrays["alpha_W"].reshape(shape + (2, 2)),
+                        _attrs("1", "wall kernel alpha_W^{qq'} (dipole-contracted, units of Gamma0)")),
+            "alpha_M": (dims + ("q", "qp"), arrays["alpha_M"].reshape(shape + (2, 2)),
+                        _attrs("1", "body kernel alpha_M^{qq'} (dipole-contracted, units of Gamma0)")),
+            "lambda12": (dims, arrays["lambda12"].reshape(shape),
+                         _attrs("1", "coherent coupling Lambda^{12} (units of Gamma0)")),
+            "eps": (eps_dims, np.asarray(eps, complex), _attrs("1", "relative permittivity of the slab")),
+        },
+        coords=coords,
+        attrs={"title": f"neqent kernels, scan {scan}", "scan": scan, "material": config["material"],
+               "stage": "kernels", "mpi_ranks": size},
+    )
+    return ds
+
+
+# --------------------------------------------------------------------------
+# stage (b): rates
+# --------------------------------------------------------------------------
+
+def _kernel_dims(ds):
+    return tuple(d for d in AXIS_ORDER if d in ds.dims)
+
+
+def rate_grid(kernels, T_M, T_W):
+    """Rates over ``(*axes, T_M, q, qp)`` from a kernel dataset (stage b).
+
+    ``kernels``: dataset of :func:`kernel_grid` (complex variables);
+    ``T_M``: body temperatures (K, 1-D); ``T_W``: wall temperature (K).
+    The alpha tensors are broadcast against n(omega, T) -- never recomputed.
+    Returns ``gamma_plus``, ``gamma_minus`` (complex, units of Gamma0),
+    ``lambda12`` (complex, units of Gamma0), ``n_W``, ``n_M``.
+    """
+    from .rates import occupation, rates
+
+    T_M = np.atleast_1d(np.asarray(T_M, float))
+    dims = _kernel_dims(kernels)
+    omega = kernels["omega"]
+    Tda = xr.DataArray(T_M, dims="T_M")
+    om_b, T_b = xr.broadcast(omega, Tda)
+    n_M = xr.DataArray(occupation(om_b.values, T_b.values), dims=om_b.dims)
+    n_W = xr.DataArray(occupation(omega.values, float(T_W)), dims=omega.dims)
+    # Broadcast to the full grid in a fixed dim order: (*axes, T_M).
+    full = dims + ("T_M",)
+    template = xr.DataArray(np.zeros(tuple(kernels.sizes[d] for d in dims) + (T_M.size,)), dims=full)
+    nM_full = n_M.broadcast_like(template).transpose(*full).values
+    nW_full = n_W.broadcast_like(template).transpose(*full).values
+    aW = kernels["alpha_W"].transpose(*dims, "q", "qp").values[..., None, :, :]
+    aM = kernels["alpha_M"].transpose(*dims, "q", "qp").values[..., None, :, :]
+    gp, gm = rates(aW, aM, nW_full, nM_full)
+    coords = {k: v for k, v in kernels.coords.items()}
+    coords["T_M"] = ("T_M", T_M, COORD_ATTRS["T_M"])
+    coords["T_W"] = ((), float(T_W), COORD_ATTRS["T_W"])
+    return xr.Dataset(
+        {
+            "gamma_plus": (full + ("q", "qp"), gp,
+                           _attrs("1", "downward rates Gamma^{qq'}(+omega) (units of Gamma0)")),
+            "gamma_minus": (full + ("q", "qp"), gm,
+                            _attrs("1", "upward rates Gamma^{qq'}(-omega) (units of Gamma0)")),
+            "lambda12": (dims, kernels["lambda12"].transpose(*dims).values,
+                         _attrs("1", "coherent coupling Lambda^{12} (units of Gamma0)")),
+            "n_W": (n_W.dims, n_W.values, _attrs("1", "Bose occupation n(omega, T_W)")),
+            "n_M": (n_M.dims, n_M.values, _attrs("1", "Bose occupation n(omega, T_M)")),
+        },
+        coords=coords,
+        attrs={**{k: v for k, v in kernels.attrs.items() if k in ("scan", "material")},
+               "title": f"neqent rates, scan {kernels.attrs.get('scan', '?')}", "stage": "rates"},
+    )
+
+
+# --------------------------------------------------------------------------
+# stage (c): steady states
+# --------------------------------------------------------------------------
+
+def steady_grid(rates_ds):
+    """Steady states and concurrence over the whole rate grid (stage c).
+
+    One batched :func:`neqent.master.steady_state` call (no per-point loop);
+    Lambda^{12} is broadcast over T_M. Returns ``rho`` (complex, dims
+    ``(*axes, T_M, i, j)``, decoupled basis) and ``C`` (concurrence).
+    """
+    from .entanglement import concurrence
+    from .master import steady_state
+
+    dims = _kernel_dims(rates_ds) + ("T_M",)
+    gp = rates_ds["gamma_plus"].transpose(*dims, "q", "qp").values
+    gm = rates_ds["gamma_minus"].transpose(*dims, "q", "qp").values
+    lam = np.broadcast_to(rates_ds["lambda12"].values[..., None], gp.shape[:-2])
+    rho = np.asarray(steady_state(gp, gm, np.ascontiguousarray(lam)))
+    C = np.asarray(concurrence(rho), float)
+    coords = {k: v for k, v in rates_ds.coords.items() if k not in ("q", "qp")}
+    coords["i"] = ("i", BASIS, COORD_ATTRS["i"])
+    coords["j"] = ("j", BASIS, COORD_ATTRS["j"])
+    return xr.Dataset(
+        {
+            "rho": (dims + ("i", "j"), rho, _attrs("1", "steady-state density matrix (decoupled basis)")),
+            "C": (dims, C, _attrs("1", "steady-state concurrence")),
+        },
+        coords=coords,
+        attrs={**{k: v for k, v in rates_ds.attrs.items() if k in ("scan", "material")},
+               "title": f"neqent steady states, scan {rates_ds.attrs.get('scan', '?')}", "stage": "steady"},
+    )
+
+
+def map_maximum(C):
+    """Location of the maximum of a concurrence DataArray: dict dim -> coordinate value."""
+    flat = int(np.nanargmax(C.values))
+    idx = np.unravel_index(flat, C.shape)
+    return {d: C[d].values[k].item() for d, k in zip(C.dims, idx)}
+
+
+def _squeeze_map(ds):
+    """Drop length-1 kernel axes of a 'map' dataset (fig3/fig4 need z2 x T_M only)."""
+    extra = [d for d in _kernel_dims(ds) if d != "z2"]
+    for d in extra:
+        if ds.sizes[d] != 1:
+            raise ValueError(f"scan 'map' sweeps {d!r} with {ds.sizes[d]} values; the paper figures "
+                             "need a single value (put other sweeps in an extra scan)")
+    return ds.isel({d: 0 for d in extra}) if extra else ds
+
+
+# --------------------------------------------------------------------------
+# fig3 data: analytic symmetric case
+# --------------------------------------------------------------------------
+
+def _max_symmetric(ratios):
+    """max_symmetric_concurrence over an array of ratios -> (C, n_A, n_S) arrays."""
+    from .analytic import max_symmetric_concurrence
+
+    try:
+        C, nA, nS = max_symmetric_concurrence(ratios)
+        C, nA, nS = (np.broadcast_to(np.asarray(x, float), ratios.shape) for x in (C, nA, nS))
+        return C, nA, nS
+    except (TypeError, ValueError):  # scalar-only implementation
+        res = np.array([max_symmetric_concurrence(float(r)) for r in ratios], float)
+        return res[:, 0], res[:, 1], res[:, 2]
+
+
+def analytic_data(config, kernels, rates_ds, steady):
+    """fig3a/fig3b data and the effective temperatures along z2 = z1.
+
+    Uses the map scan's kernels at z2 = z1 (symmetric case, physics.md §8):
+    ``ratio_line`` = Gamma_A/Gamma_S; ``n_A_line``, ``n_S_line``, ``T_A_line``,
+    ``T_S_line`` versus T_M; ``C_analytic_line`` (§8 formula) and
+    ``C_master_line`` (full master equation, fig4a's z2 = z1 line) versus
+    T_M; ``C_map`` over (n_A, n_S) at ``ratio_line``; ``C_max``, ``n_A_opt``,
+    ``n_S_opt`` versus ``ratio`` (fig3b). The T_M of the maximum of
+    ``C_master_line`` is the scalar coordinate ``T_M_max``.
+    """
+    from .analytic import symmetric_concurrence
+    from .rates import effective_temperature, is_symmetric, symmetric_channels
+
+    if not isinstance(config, dict):
+        config = load_config(config)
+    kernels, rates_ds, steady = (_squeeze_map(d) for d in (kernels, rates_ds, steady))
+    z1 = float(kernels["z1"])
+    if z1 not in kernels["z2"].values:
+        raise ValueError(f"z1 = {z1} m is not on the map's z2 grid; widen scans.map.axes.z2")
+    k = kernels.sel(z2=z1)
+    aW, aM = k["alpha_W"].values, k["alpha_M"].values
+    symmetric = bool(is_symmetric(aW, aM, rtol=1e-9))
+    omega = float(k["omega"])
+    T_M = rates_ds["T_M"].values
+    n_W = float(rates_ds["n_W"].values)
+    n_M = rates_ds["n_M"].values
+    gA, gS, nA, nS = symmetric_channels(aW, aM, n_W, n_M)
+    ratio = float(np.asarray(gA / gS).ravel()[0])
+    C_line_an = np.asarray(symmetric_concurrence(ratio, nA, nS), float)
+    C_line_me = steady["C"].sel(z2=z1).values
+    imax = int(np.nanargmax(C_line_me))
+
+    acfg = config["analytic"]
+    nA_ax, nS_ax = resolve_range(acfg["n_A"]), resolve_range(acfg["n_S"])
+    C_map = np.asarray(symmetric_concurrence(ratio, nA_ax[:, None], nS_ax[None, :]), float)
+    ratios = resolve_range(acfg["ratio"])
+    Cmax, nA_opt, nS_opt = _max_symmetric(ratios)
+    Cmax_here, nA_here, nS_here = _max_symmetric(np.array([ratio]))
+
+    T_line = ("T_M",)
+    data = {
+        "Gamma_A": ((), float(np.asarray(gA).ravel()[0]), _attrs("1", "antisymmetric channel rate Gamma_A at z2 = z1 (units of Gamma0)")),
+        "Gamma_S": ((), float(np.asarray(gS).ravel()[0]), _attrs("1", "symmetric channel rate Gamma_S at z2 = z1 (units of Gamma0)")),
+        "ratio_line": ((), ratio, _attrs("1", "Gamma_A / Gamma_S at z2 = z1")),
+        "n_A_line": (T_line, np.asarray(nA, float), _attrs("1", "occupation n_A of the antisymmetric channel at z2 = z1")),
+        "n_S_line": (T_line, np.asarray(nS, float), _attrs("1", "occupation n_S of the symmetric channel at z2 = z1")),
+        "T_A_line": (T_line, np.asarray(effective_temperature(omega, nA), float), _attrs("K", "effective temperature T_A at z2 = z1")),
+        "T_S_line": (T_line, np.asarray(effective_temperature(omega, nS), float), _attrs("K", "effective temperature T_S at z2 = z1")),
+        "C_analytic_line": (T_line, C_line_an, _attrs("1", "steady concurrence at z2 = z1, analytic formula (physics.md section 8)")),
+        "C_master_line": (T_line, C_line_me, _attrs("1", "steady concurrence at z2 = z1, master equation (fig4a line)")),
+        "C_map": (("n_A", "n_S"), C_map, _attrs("1", "analytic steady concurrence at Gamma_A/Gamma_S = ratio_line")),
+        "C_max": (("ratio",), Cmax, _attrs("1", "max over (n_A, n_S) of the analytic steady concurrence")),
+        "n_A_opt": (("ratio",), nA_opt, _attrs("1", "n_A at the maximum")),
+        "n_S_opt": (("ratio",), nS_opt, _attrs("1", "n_S at the maximum")),
+        "C_max_line_ratio": ((), float(Cmax_here[0]), _attrs("1", "max analytic concurrence at ratio_line")),
+    }
+    coords = {
+        "T_M": ("T_M", T_M, COORD_ATTRS["T_M"]),
+        "n_A": ("n_A", nA_ax, _attrs("1", "occupation n_A of the antisymmetric channel")),
+        "n_S": ("n_S", nS_ax, _attrs("1", "occupation n_S of the symmetric channel")),
+        "ratio": ("ratio", ratios, _attrs("1", "Gamma_A / Gamma_S")),
+        "T_M_max": ((), float(T_M[imax]), _attrs("K", "T_M of the maximum concurrence along z2 = z1")),
+        "z1": ((), z1, COORD_ATTRS["z1"]),
+        "omega": ((), omega, COORD_ATTRS["omega"]),
+        "T_W": ((), float(rates_ds["T_W"]), COORD_ATTRS["T_W"]),
+    }
+    return xr.Dataset(data, coords=coords, attrs={
+        "title": "neqent analytic symmetric case (fig3a, fig3b) and effective temperatures",
+        "stage": "analytic", "symmetric": int(symmetric),
+        "comment": "symmetric = 1 when the z2 = z1 kernels satisfy physics.md section 8 "
+                   "(alpha^11 = alpha^22, alpha^12 real); otherwise the analytic curves are not applicable",
+    })
+
+
+# --------------------------------------------------------------------------
+# fig4b data: dynamics at the maximum of the map
+# --------------------------------------------------------------------------
+
+def dynamics_data(config, rates_ds, steady):
+    """C(t) at the maximum of the fig4a map for the configured initial states.
+
+    Times ``t`` in units of 1/Gamma0, log-spaced from ``dynamics.t_min`` to
+    ``relax_factor`` / (slowest eigenvalue of the Hermitian decay matrix
+    Gamma(+w) + Gamma(-w)), i.e. well past the slowest relaxation. The
+    thermal initial state is the one at T_W. Returns ``C`` (state, t),
+    ``rho`` (state, t, i, j) complex, ``C_steady``.
+    """
+    from .entanglement import concurrence
+    from .master import evolve, initial_state
+
+    if not isinstance(config, dict):
+        config = load_config(config)
+    rates_ds, steady = _squeeze_map(rates_ds), _squeeze_map(steady)
+    where = map_maximum(steady["C"])
+    point = rates_ds.sel(where)
+    gp, gm = point["gamma_plus"].values, point["gamma_minus"].values
+    lam = complex(point["lambda12"].values)
+    decay = gp + gm
+    slowest = float(np.min(np.linalg.eigvalsh(0.5 * (decay + decay.conj().T))))
+    dcfg = config["dynamics"]
+    t_max = dcfg["relax_factor"] / slowest
+    t_min = min(dcfg["t_min"], t_max / 10)
+    times = np.geomspace(t_min, t_max, int(dcfg["num"]))
+    n_W = float(point["n_W"].values)
+    states = list(dcfg["states"])
+    rhos = []
+    for name in states:
+        rho0 = initial_state("thermal", n=n_W) if name == "thermal" else initial_state(name)
+        rhos.append(np.asarray(evolve(gp, gm, lam, rho0, times)))
+    rho = np.stack(rhos)  # (state, t, 4, 4)
+    C = np.asarray(concurrence(rho), float)
+    C_steady = float(steady["C"].sel(where).values)
+    coords = {
+        "state": ("state", states, _attrs("1", "initial state ('thermal' = thermal state at T_W)")),
+        "t": ("t", times, _attrs("1", "time in units of 1/Gamma0 (Gamma0 t)")),
+        "i": ("i", BASIS, COORD_ATTRS["i"]),
+        "j": ("j", BASIS, COORD_ATTRS["j"]),
+        "z2": ((), float(where["z2"]), COORD_ATTRS["z2"]),
+        "T_M": ((), float(where["T_M"]), COORD_ATTRS["T_M"]),
+        "T_W": ((), float(rates_ds["T_W"]), COORD_ATTRS["T_W"]),
+        "omega": ((), float(rates_ds["omega"]), COORD_ATTRS["omega"]),
+        "z1": ((), float(rates_ds["z1"]), COORD_ATTRS["z1"]),
+    }
+    return xr.Dataset(
+        {
+            "C": (("state", "t"), C, _attrs("1", "concurrence C(t)")),
+            "rho": (("state", "t", "i", "j"), rho, _attrs("1", "density matrix (decoupled basis)")),
+            "C_steady": ((), C_steady, _attrs("1", "steady-state concurrence at this point (fig4a maximum)")),
+            "slowest_rate": ((), slowest, _attrs("1", "slowest eigenvalue of Gamma(+w) + Gamma(-w) (units of Gamma0)")),
+        },
+        coords=coords,
+        attrs={"title": "neqent dynamics at the maximum of the fig4a map (fig4b)", "stage": "dynamics"},
+    )
+
+
+# --------------------------------------------------------------------------
+# command line: python -m neqent.sweep <stage> ...
+# --------------------------------------------------------------------------
+
+def _mpi_comm():
+    """COMM_WORLD if mpi4py is importable, else None (serial)."""
+    try:
+        from mpi4py import MPI
+    except ImportError:  # pragma: no cover
+        return None
+    return MPI.COMM_WORLD
+
+
+def main(argv=None):
+    """Entry point of the pipeline stages (see module docstring).
+
+    ``python -m neqent.sweep kernels --config C --scan S --output F`` (run
+    under ``mpiexec -n N`` / ``srun`` for MPI), and ``rates``, ``steady``,
+    ``analytic``, ``dynamics`` with ``--input`` files. ``--config`` is a
+    YAML/JSON file or an inline YAML/JSON string.
+    """
+    from .io import read_dataset, write_dataset
+
+    p = argparse.ArgumentParser(prog="python -m neqent.sweep", description=__doc__.splitlines()[0])
+    p.add_argument("stage", choices=["kernels", "rates", "steady", "analytic", "dynamics"])
+    p.add_argument("--config", required=True, help="config file or inline YAML/JSON")
+    p.add_argument("--scan", default="map", help="scan name (kernels, rates)")
+    p.add_argument("--input", nargs="*", default=[], help="input NetCDF files, in the stage's order")
+    p.add_argument("--output", required=True, help="output NetCDF file")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = p.parse_args(argv)
+    config = load_config(args.config)
+    need = {"kernels": 0, "rates": 1, "steady": 1, "analytic": 3, "dynamics": 2}[args.stage]
+    if len(args.input) != need:
+        p.error(f"stage {args.stage} needs {need} --input file(s), got {len(args.input)}")
+    if args.stage == "kernels":
+        comm = _mpi_comm()
+        ds = kernel_grid(config, args.scan, comm=comm, progress=not args.no_progress)
+        if ds is not None:
+            write_dataset(ds, args.output, config)
+        return 0
+    inputs = [read_dataset(f) for f in args.input]
+    if args.stage == "rates":
+        scan = config["scans"][args.scan]
+        if "T_M" not in scan:
+            p.error(f"scan {args.scan!r} has no T_M grid")
+        ds = rate_grid(inputs[0], resolve_range(scan["T_M"]), config["T_W"])
+    elif args.stage == "steady":
+        ds = steady_grid(inputs[0])
+    elif args.stage == "analytic":
+        ds = analytic_data(config, *inputs)
+    else:
+        ds = dynamics_data(config, *inputs)
+    write_dataset(ds, args.output, config)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

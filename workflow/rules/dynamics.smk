@@ -1,0 +1,21 @@
+# Stage (d): C(t) at the maximum of the fig4a map for |A>, |S> and the thermal
+# state at T_W (fig4b), up to well past the slowest relaxation.
+
+
+rule dynamics:
+    input:
+        rates=f"{RESULTS}/rates/map.nc",
+        steady=f"{RESULTS}/steady/map.nc",
+    output:
+        f"{RESULTS}/dynamics/fig4b.nc",
+    params:
+        config=CONFIG_JSON,
+    log:
+        f"{RESULTS}/logs/dynamics/fig4b.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/dynamics_fig4b.tsv"
+    conda:
+        ENV
+    shell:
+        "python -m neqent.sweep dynamics --config {params.config:q}"
+        " --input {input.rates:q} {input.steady:q} --output {output:q} 2> {log:q}"

@@ -1,0 +1,88 @@
+# Stage (e): figures (PNG + PDF) from the datasets, via python -m neqent.plotting.
+
+
+rule figure_analytic:
+    input:
+        f"{RESULTS}/analytic/fig3.nc",
+    output:
+        png=f"{RESULTS}/figures/{{fig}}.png",
+        pdf=f"{RESULTS}/figures/{{fig}}.pdf",
+    wildcard_constraints:
+        fig="fig3a|fig3b|effective_temperatures",
+    params:
+        dpi=config["figures"]["dpi"],
+    log:
+        f"{RESULTS}/logs/figures/{{fig}}.log",
+    conda:
+        ENV
+    shell:
+        "python -m neqent.plotting {wildcards.fig} --input {input:q} --output {output.png:q}"
+        " --dpi {params.dpi} 2> {log:q}"
+
+
+rule figure_fig4a:
+    input:
+        f"{RESULTS}/steady/map.nc",
+    output:
+        png=f"{RESULTS}/figures/fig4a.png",
+        pdf=f"{RESULTS}/figures/fig4a.pdf",
+    params:
+        dpi=config["figures"]["dpi"],
+    log:
+        f"{RESULTS}/logs/figures/fig4a.log",
+    conda:
+        ENV
+    shell:
+        "python -m neqent.plotting fig4a --input {input:q} --output {output.png:q}"
+        " --dpi {params.dpi} 2> {log:q}"
+
+
+rule figure_fig4b:
+    input:
+        f"{RESULTS}/dynamics/fig4b.nc",
+    output:
+        png=f"{RESULTS}/figures/fig4b.png",
+        pdf=f"{RESULTS}/figures/fig4b.pdf",
+    params:
+        dpi=config["figures"]["dpi"],
+    log:
+        f"{RESULTS}/logs/figures/fig4b.log",
+    conda:
+        ENV
+    shell:
+        "python -m neqent.plotting fig4b --input {input:q} --output {output.png:q}"
+        " --dpi {params.dpi} 2> {log:q}"
+
+
+rule figure_scan:
+    input:
+        f"{RESULTS}/steady/{{scan}}.nc",
+    output:
+        png=f"{RESULTS}/figures/scan_{{scan}}.png",
+        pdf=f"{RESULTS}/figures/scan_{{scan}}.pdf",
+    params:
+        dpi=config["figures"]["dpi"],
+    log:
+        f"{RESULTS}/logs/figures/scan_{{scan}}.log",
+    conda:
+        ENV
+    shell:
+        "python -m neqent.plotting scan --input {input:q} --output {output.png:q}"
+        " --dpi {params.dpi} 2> {log:q}"
+
+
+rule figure_kernels:
+    input:
+        f"{RESULTS}/kernels/{{scan}}.nc",
+    output:
+        png=f"{RESULTS}/figures/kernels_{{scan}}.png",
+        pdf=f"{RESULTS}/figures/kernels_{{scan}}.pdf",
+    params:
+        dpi=config["figures"]["dpi"],
+    log:
+        f"{RESULTS}/logs/figures/kernels_{{scan}}.log",
+    conda:
+        ENV
+    shell:
+        "python -m neqent.plotting alpha --input {input:q} --output {output.png:q}"
+        " --dpi {params.dpi} 2> {log:q}"

@@ -1,0 +1,25 @@
+# Stage (a): temperature-independent kernels alpha_W, alpha_M, Lambda over a
+# scan's geometry/frequency grid, under MPI. Ranks split the grid in fixed
+# chunks, rank 0 gathers in grid order (bit-identical for any rank count).
+# Resources: mpi = launcher ("mpiexec" locally, "srun" in profiles/slurm),
+# tasks = number of ranks (config mpi.tasks unless set by a profile).
+
+
+rule kernels:
+    output:
+        f"{RESULTS}/kernels/{{scan}}.nc",
+    params:
+        config=CONFIG_JSON,
+    log:
+        f"{RESULTS}/logs/kernels/{{scan}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/kernels_{{scan}}.tsv"
+    threads: config["mpi"]["tasks"]
+    resources:
+        mpi="mpiexec",
+        tasks=config["mpi"]["tasks"],
+    conda:
+        ENV
+    shell:
+        "{resources.mpi} -n {resources.tasks} python -m neqent.sweep kernels"
+        " --config {params.config:q} --scan {wildcards.scan} --output {output:q} 2> {log:q}"

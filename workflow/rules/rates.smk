@@ -1,0 +1,20 @@
+# Stage (b): rates Gamma(+w), Gamma(-w) over (axes..., T_M) by broadcasting the
+# kernels against n(omega, T) -- alpha is never recomputed per temperature.
+
+
+rule rates:
+    input:
+        f"{RESULTS}/kernels/{{scan}}.nc",
+    output:
+        f"{RESULTS}/rates/{{scan}}.nc",
+    params:
+        config=CONFIG_JSON,
+    log:
+        f"{RESULTS}/logs/rates/{{scan}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/rates_{{scan}}.tsv"
+    conda:
+        ENV
+    shell:
+        "python -m neqent.sweep rates --config {params.config:q} --scan {wildcards.scan}"
+        " --input {input:q} --output {output:q} 2> {log:q}"

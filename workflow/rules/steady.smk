@@ -1,0 +1,20 @@
+# Stage (c): steady states (one batched master.steady_state call over the whole
+# grid) and their concurrence.
+
+
+rule steady:
+    input:
+        f"{RESULTS}/rates/{{scan}}.nc",
+    output:
+        f"{RESULTS}/steady/{{scan}}.nc",
+    params:
+        config=CONFIG_JSON,
+    log:
+        f"{RESULTS}/logs/steady/{{scan}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/steady_{{scan}}.tsv"
+    conda:
+        ENV
+    shell:
+        "python -m neqent.sweep steady --config {params.config:q} --scan {wildcards.scan}"
+        " --input {input:q} --output {output:q} 2> {log:q}"
