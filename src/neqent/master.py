@@ -43,6 +43,7 @@ __all__ = [
     "evolve",
     "initial_state",
     "thermal_state",
+    "validate_density_matrix",
     "BASIS_LABELS",
     "coupled_basis",
     "RCOND_TOL",
