@@ -85,7 +85,7 @@ def fig3a(analytic, base, dpi=150):
     """Analytic C(inf) map over (n_S, n_A) at the z2 = z1 Gamma_A/Gamma_S; trajectory and maximum."""
     plt = _plt()
     a = analytic
-    fig, ax = plt.subplots(figsize=(6.0, 4.8))
+    fig, ax = plt.subplots(figsize=(6.0, 4.8), layout='constrained')
     nS, nA = a["n_S"].values, a["n_A"].values
     mesh = ax.pcolormesh(_edges(nS, True), _edges(nA, True), a["C_map"].transpose("n_A", "n_S").values,
                          cmap="viridis", vmin=0, shading="flat")
@@ -111,7 +111,7 @@ def fig3b(analytic, base, dpi=150):
     """max over (n_A, n_S) of the analytic C(inf) versus Gamma_A/Gamma_S (log axis)."""
     plt = _plt()
     a = analytic
-    fig, ax = plt.subplots(figsize=(6.0, 4.2))
+    fig, ax = plt.subplots(figsize=(6.0, 4.2), layout='constrained')
     ax.semilogx(a["ratio"].values, a["C_max"].values, "k-", lw=1.5, label=r"max$_{n_A,n_S}\,C(\infty)$")
     ax.axhline(1 / 3, color="0.5", ls="--", lw=1, label="1/3 (limit)")
     r = float(a["ratio_line"])
@@ -130,7 +130,7 @@ def fig4a(steady, base, dpi=150):
     C = _squeeze(steady["C"], ("z2", "T_M")).transpose("T_M", "z2")
     z2 = C["z2"].values / UM
     T = C["T_M"].values
-    fig, ax = plt.subplots(figsize=(6.0, 4.8))
+    fig, ax = plt.subplots(figsize=(6.0, 4.8), layout='constrained')
     mesh = ax.pcolormesh(_edges(z2), _edges(T), C.values, cmap="viridis", vmin=0, shading="flat")
     fig.colorbar(mesh, ax=ax, label=r"steady concurrence $C(\infty)$")
     z1 = float(steady["z1"]) / UM
@@ -148,7 +148,7 @@ def fig4b(dynamics, base, dpi=150):
     """C(t) versus Gamma0 t (log axis) for each initial state, with the steady value."""
     plt = _plt()
     d = dynamics
-    fig, ax = plt.subplots(figsize=(6.0, 4.2))
+    fig, ax = plt.subplots(figsize=(6.0, 4.2), layout='constrained')
     labels = {"A": r"$|A\rangle$", "S": r"$|S\rangle$", "G": r"$|G\rangle$", "E": r"$|E\rangle$",
               "thermal": rf"thermal at $T_W={float(d['T_W']):g}$ K"}
     for s in d["state"].values:
@@ -167,7 +167,7 @@ def effective_temperatures(analytic, base, dpi=150):
     plt = _plt()
     a = analytic
     T = a["T_M"].values
-    fig, ax = plt.subplots(figsize=(6.0, 4.2))
+    fig, ax = plt.subplots(figsize=(6.0, 4.2), layout='constrained')
     ax.plot(T, a["T_A_line"].values, label=r"$T_A$ (antisymmetric channel)")
     ax.plot(T, a["T_S_line"].values, label=r"$T_S$ (symmetric channel)")
     ax.plot(T, T, color="0.6", ls="--", lw=1, label=r"$T_M$")
@@ -185,11 +185,11 @@ def alpha_figure(kernels, base, dpi=150):
     k = kernels
     aW = k["alpha_W"].sel(q=2, qp=2).real
     aM = k["alpha_M"].sel(q=2, qp=2).real
-    fig, axes = plt.subplots(1, 2, figsize=(10.0, 4.2))
+    fig, axes = plt.subplots(1, 2, figsize=(10.0, 4.2), layout='constrained')
     if "z2" in aW.dims:
         ax = axes[0]
         wsel = {"omega": int(np.argmin(np.abs(k["omega_ratio"].values - 0.3)))} if "omega" in aW.dims else {}
-        lab = f" at omega/omega_r = {float(k['omega_ratio'].isel(wsel)):.3g}" if "omega_ratio" in k.coords else ""
+        lab = rf" at $\omega/\omega_r = {float(k['omega_ratio'].isel(wsel)):.3g}$" if "omega_ratio" in k.coords else ""
         ax.loglog(aW["z2"].values / UM, np.abs(_squeeze(aW.isel(wsel), ("z2",)).values), label=r"$|\alpha_W^{22}|$")
         ax.loglog(aM["z2"].values / UM, np.abs(_squeeze(aM.isel(wsel), ("z2",)).values), label=r"$|\alpha_M^{22}|$")
         ax.set_xlabel(r"$z_2$ ($\mu$m)")
@@ -235,7 +235,7 @@ def scan_figure(steady, base, dpi=150):
     else:
         x = C[axis].values / scale
     T = C["T_M"].values
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10.0, 4.2))
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10.0, 4.2), layout='constrained')
     mesh = ax0.pcolormesh(_edges(x, log), _edges(T), C.values, cmap="viridis", vmin=0, shading="flat")
     fig.colorbar(mesh, ax=ax0, label=r"steady concurrence $C(\infty)$")
     ax0.set_xlabel(label)
@@ -243,7 +243,7 @@ def scan_figure(steady, base, dpi=150):
     Cmax = C.max("T_M").values
     ax1.plot(x, Cmax, "o-", ms=3)
     ax1.set_xlabel(label)
-    ax1.set_ylabel(r"max$_{T_M}$ steady concurrence (dimensionless)")
+    ax1.set_ylabel(r"max over $T_M$ of $C(\infty)$ (dimensionless)")
     if log:
         ax0.set_xscale("log")
         ax1.set_xscale("log")
