@@ -75,13 +75,17 @@ def _lossless_real_function(er, kd, c):
         if arg > 0:  # w_m = kappa real: D e^{-i kd kappa} = 2i Im((kappa + i c v)^2 e^{-i kd kappa})
             kap = math.sqrt(arg)
             return ((kap + 1j * c * v) ** 2 * np.exp(-1j * kd * kap)).imag
-        mu = math.sqrt(-arg)  # w_m = i mu: D real
-        return -((c * v + mu) ** 2 - (c * v - mu) ** 2 * math.exp(-2 * kd * mu))
+        mu = math.sqrt(-arg)  # w_m = i mu: D = -(this), real
+        return (c * v + mu) ** 2 - (c * v - mu) ** 2 * math.exp(-2 * kd * mu)
     return f
 
 
 def reference_poles(omega, eps, delta):
-    """Pole positions as complex v = -i w_z (so u = sqrt(1 + v^2))."""
+    """Pole positions as complex v = -i w_z (so u = sqrt(1 + v^2)).
+
+    Zeros of the slab denominator near the imaginary w_z axis: guided modes
+    (v > 0), improper below-cut-off modes (v < 0), surface polaritons.
+    """
     kd = omega / C_LIGHT * delta
     eps = complex(eps)
     if eps == 1:
@@ -98,7 +102,14 @@ def reference_poles(omega, eps, delta):
                            np.linspace(1e-2, max(2.0, 2 * math.sqrt(abs(er) + 1)), 4000),
                            np.geomspace(max(2.0, 2 * math.sqrt(abs(er) + 1)),
                                         max(1e4, 50 / kd), 3000)])
-    grid = np.unique(grid)
+    vb = math.sqrt(max(er - 1.0, 0.0))
+    if vb > 0:  # resolve the oscillation in kappa and the neighbourhood of w_m = 0
+        kap = np.concatenate([np.linspace(0, vb, int(10 * kd * vb) + 2000),
+                              vb * np.geomspace(1e-10, 1e-2, 500)])
+        grid = np.concatenate([grid, np.sqrt(np.maximum(er - 1 - kap ** 2, 0.0))])
+    # v < 0: improper (below cut-off) modes, poles of rho near u = 1 as well
+    grid = np.unique(np.concatenate([grid, -grid]))
+    grid = grid[grid != 0]
     poles = []
     for tm in (False, True):
         c = er if tm else 1.0

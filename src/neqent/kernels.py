@@ -161,69 +161,107 @@ def _newton_pole(eps_r, eps_i, v0, kd, tm, im_branch):
 
 
 @njit(cache=True)
-def _guided_real_roots(er, kd, c, out, n):
-    """Real roots v in (0, sqrt(er-1)) of the lossless guided-mode condition.
+def _dielectric_phase(er, kd, c, v):
+    """h(v) = 2 atan2(c v, kappa) - kd kappa, kappa = sqrt(er - 1 - v^2) > 0.
 
-    With kappa = sqrt(er - 1 - v^2) the condition r^2 e = 1 reads
-    atan(c v / kappa) = (kd kappa - m pi)/2, m = 0, 1, ... (one root each,
-    increasing function of v, exists iff kd sqrt(er - 1) > m pi).
+    For lossless eps = er > 1 and w_z = i v, D_p(v) e^{-i kd kappa} =
+    2i |kappa + i c v|^2 sin(h(v)): the zeros are the crossings h = -m pi
+    (m integer). v > 0: guided modes (one per m, h increasing); v < 0:
+    improper (below-cutoff) modes, which sit close to u = 1 near a cut-off.
     """
+    kap = math.sqrt(max(er - 1.0 - v * v, 0.0))
+    return 2.0 * math.atan2(c * v, kap) - kd * kap
+
+
+@njit(cache=True)
+def _dielectric_roots(er, kd, c, out, n):
+    """Real roots of the lossless condition for |v| < sqrt(er - 1) (both signs of v)."""
     vmax = math.sqrt(er - 1.0)
-    m = 0
-    while kd * vmax > m * math.pi and n < out.shape[0]:
-        lo = 0.0
-        hi = vmax
-        for _ in range(200):
-            mid = 0.5 * (lo + hi)
-            kap = math.sqrt(max(er - 1.0 - mid * mid, 0.0))
-            g = math.atan2(c * mid, kap) - 0.5 * (kd * kap - m * math.pi)
-            if g < 0.0:
-                lo = mid
-            else:
-                hi = mid
-            if hi - lo <= 1e-17 * hi:
-                break
-        out[n] = 0.5 * (lo + hi)
-        n += 1
-        m += 1
+    # grid: uniform + logarithmic in kappa (resolves the oscillation and
+    # v -> +-vmax) and logarithmic in |v| (resolves modes near cut-off)
+    nk = int(8.0 * kd * vmax / math.pi) + 200
+    grid = []
+    for i in range(nk + 1):
+        kap = vmax * i / nk
+        grid.append(math.sqrt(max(er - 1.0 - kap * kap, 0.0)))
+    for i in range(121):
+        kap = vmax * 10.0 ** (-10.0 + 10.0 * i / 120.0)
+        grid.append(math.sqrt(max(er - 1.0 - kap * kap, 0.0)))
+    for i in range(241):
+        grid.append(vmax * 10.0 ** (-14.0 + 14.0 * i / 240.0))
+    m = len(grid)
+    for i in range(m):
+        grid.append(-grid[i])
+    vs = _finalise(grid)
+    kmin = 1e-9 * vmax
+    for i in range(vs.shape[0] - 1):
+        a = vs[i]
+        b = vs[i + 1]
+        if math.sqrt(max(er - 1.0 - a * a, 0.0)) < kmin or \
+                math.sqrt(max(er - 1.0 - b * b, 0.0)) < kmin:
+            continue  # w_m = 0 is a trivial zero of D, not a pole
+        ha = _dielectric_phase(er, kd, c, a)
+        hb = _dielectric_phase(er, kd, c, b)
+        lo_m = math.ceil(min(ha, hb) / math.pi)
+        hi_m = math.floor(max(ha, hb) / math.pi)
+        for mm in range(int(lo_m), int(hi_m) + 1):
+            target = mm * math.pi
+            if target == ha or n >= out.shape[0]:
+                continue
+            lo = a
+            hi = b
+            flo = ha - target
+            for _ in range(200):
+                mid = 0.5 * (lo + hi)
+                fm = _dielectric_phase(er, kd, c, mid) - target
+                if (fm < 0.0) == (flo < 0.0):
+                    lo = mid
+                    flo = fm
+                else:
+                    hi = mid
+                if hi - lo <= 1e-16 * abs(hi):
+                    break
+            out[n] = 0.5 * (lo + hi)
+            n += 1
     return n
 
 
 @njit(cache=True)
-def _metal_f(er, v, kd, s):
-    """Lossless TM condition for imaginary w_m = i mu (Re eps < 1), real-valued."""
-    mu = math.sqrt(v * v + 1.0 - er)
+def _metal_f(er, v, kd, c, s):
+    """Lossless condition for imaginary w_m = i mu (|v| > sqrt(er - 1)), real-valued."""
+    mu = math.sqrt(max(v * v + 1.0 - er, 0.0))
     h = math.exp(-kd * mu)
-    return (er * v + mu) - s * (er * v - mu) * h
+    return (c * v + mu) - s * (c * v - mu) * h
 
 
 @njit(cache=True)
-def _metal_real_roots(er, kd, out, n):
-    """Sign changes of _metal_f on a log grid of v (surface-polariton branches)."""
+def _metal_roots(er, kd, c, vsign, out, n):
+    """Sign changes of _metal_f on a log grid of |v| (surface-polariton branches)."""
+    vlo = math.sqrt(max(er - 1.0, 0.0))
     vhi = max(1e3, 20.0 / kd)
     if er < -1.0:
         vhi = max(vhi, 20.0 / math.sqrt(-1.0 - er))
-    lvlo = math.log(1e-12)
+    lvlo = math.log(max(vlo, 1e-12))
     npts = int(40.0 * (math.log(vhi) - lvlo) / math.log(10.0)) + 2
     for s in (-1.0, 1.0):
-        vprev = 1e-12
-        fprev = _metal_f(er, vprev, kd, s)
+        vprev = vsign * math.exp(lvlo) * (1.0 + 1e-9)
+        fprev = _metal_f(er, vprev, kd, c, s)
         for i in range(1, npts + 1):
-            vi = math.exp(lvlo + (math.log(vhi) - lvlo) * i / npts)
-            fi = _metal_f(er, vi, kd, s)
+            vi = vsign * math.exp(lvlo + (math.log(vhi) - lvlo) * i / npts)
+            fi = _metal_f(er, vi, kd, c, s)
             if (fprev < 0.0) != (fi < 0.0) and n < out.shape[0]:
                 lo = vprev
                 hi = vi
                 flo = fprev
                 for _ in range(200):
                     mid = 0.5 * (lo + hi)
-                    fm = _metal_f(er, mid, kd, s)
+                    fm = _metal_f(er, mid, kd, c, s)
                     if (fm < 0.0) == (flo < 0.0):
                         lo = mid
                         flo = fm
                     else:
                         hi = mid
-                    if hi - lo <= 1e-16 * hi:
+                    if abs(hi - lo) <= 1e-16 * abs(hi):
                         break
                 out[n] = 0.5 * (lo + hi)
                 n += 1
@@ -261,19 +299,14 @@ def _find_singularities(eps, kd, sing):
         sing[n + 1] = -wb
         return n + 2, npoles
     roots = np.empty(MAX_POLES, dtype=np.float64)
-    if er > 1.0:
-        for tm in (False, True):
-            c = er if tm else 1.0
-            nr = _guided_real_roots(er, kd, c, roots, 0)
-            for i in range(nr):
-                v, ok = _newton_pole(er, ei, roots[i], kd, tm, False)
-                if n < sing.shape[0]:
-                    sing[n] = 1j * v
-                    n += 1
-    else:
-        nr = _metal_real_roots(er, kd, roots, 0)
-        for i in range(nr):
-            v, ok = _newton_pole(er, ei, roots[i], kd, True, True)
+    for tm in (False, True):
+        c = er if tm else 1.0
+        nd = _dielectric_roots(er, kd, c, roots, 0) if er > 1.0 else 0
+        nm = _metal_roots(er, kd, c, -1.0, roots, nd)
+        if er < 1.0:
+            nm = _metal_roots(er, kd, c, 1.0, roots, nm)
+        for i in range(nm):
+            v, ok = _newton_pole(er, ei, roots[i], kd, tm, i >= nd)
             if n < sing.shape[0]:
                 sing[n] = 1j * v
                 n += 1
@@ -585,25 +618,35 @@ def _block_point(k, eps, kd, z1, z2, dx, dy, xg, wg, sing, nsing, npoles, w_out,
 
 
 @njit(cache=True)
-def _batch_loop(block, k, eps, kd, za, zb, dx, dy, xg, wg, w_out, m_out, g_out, nodes):
-    sing = np.empty(MAX_POLES + 2, dtype=np.complex128)
-    nsing = 0
-    npoles = 0
-    prev_eps = complex(np.nan, np.nan)
-    prev_kd = np.nan
+def _batch_loop(block, k, eps, kd, za, zb, dx, dy, xg, wg, sing_table, nsing, npoles, idx,
+                w_out, m_out, g_out, nodes):
+    """Loop over points; sing_table[idx[i]] holds the singularities of point i."""
     for i in range(k.shape[0]):
-        kdi = kd[i]
-        if not (eps[i] == prev_eps and (kdi == prev_kd)):
-            nsing, npoles = _find_singularities(eps[i], kdi, sing)
-            prev_eps = eps[i]
-            prev_kd = kdi
+        j = idx[i]
+        sing = sing_table[j]
         if block:
-            nodes[i] = _block_point(k[i], eps[i], kdi, za[i], zb[i], dx[i], dy[i], xg, wg,
-                                    sing, nsing, npoles, w_out[i], m_out[i], g_out[i])
+            nodes[i] = _block_point(k[i], eps[i], kd[i], za[i], zb[i], dx[i], dy[i], xg, wg,
+                                    sing, nsing[j], npoles[j], w_out[i], m_out[i], g_out[i])
         else:
-            nodes[i] = _pair_point(k[i], eps[i], kdi, za[i], zb[i], dx[i], dy[i], xg, wg,
-                                   sing, nsing, npoles, w_out[i, 0, 0], m_out[i, 0, 0],
+            nodes[i] = _pair_point(k[i], eps[i], kd[i], za[i], zb[i], dx[i], dy[i], xg, wg,
+                                   sing, nsing[j], npoles[j], w_out[i, 0, 0], m_out[i, 0, 0],
                                    g_out[i, 0, 0])
+
+
+_SING_CACHE = {}
+
+
+def _singularities(eps, kd, locate_poles=True):
+    """Cached (sing array, nsing, npoles) for one (eps, K delta); geometry independent."""
+    key = (complex(eps), float(kd), bool(locate_poles))
+    hit = _SING_CACHE.get(key)
+    if hit is None:
+        sing = np.zeros(MAX_POLES + 2, dtype=np.complex128)
+        n, npoles = _find_singularities(complex(eps), float(kd), sing) if locate_poles else (0, 0)
+        if len(_SING_CACHE) > 4096:
+            _SING_CACHE.clear()
+        hit = _SING_CACHE[key] = (sing, n, npoles)
+    return hit
 
 
 # ---------------------------------------------------------------------------
@@ -658,16 +701,27 @@ def _prepare(omega, eps, delta, za, zb, dx, dy, names):
     return shape, k, flat[1].astype(np.complex128), kd, flat[3], flat[4], flat[5], flat[6]
 
 
-def _run(block, omega, eps, delta, za, zb, dx, dy, order, names):
+def _run(block, omega, eps, delta, za, zb, dx, dy, order, names, locate_poles=True):
     shape, k, e, kd, a, b, x, y = _prepare(omega, eps, delta, za, zb, dx, dy, names)
     xg, wg = _gauss(order)
     n = k.shape[0]
+    # singularities depend on (eps, K delta) only: find each distinct pair once
+    keys = {}
+    idx = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        idx[i] = keys.setdefault((e[i], kd[i]), len(keys))
+    table = np.zeros((len(keys), MAX_POLES + 2), dtype=np.complex128)
+    nsing = np.zeros(len(keys), dtype=np.int64)
+    npoles = np.zeros(len(keys), dtype=np.int64)
+    for (ei, kdi), j in keys.items():
+        table[j], nsing[j], npoles[j] = _singularities(ei, kdi, locate_poles)
     q = 2 if block else 1
     w_out = np.zeros((n, q, q, 3, 3), dtype=np.complex128)
     m_out = np.zeros_like(w_out)
     g_out = np.zeros_like(w_out)
     nodes = np.zeros(n, dtype=np.int64)
-    _batch_loop(block, k, e, kd, a, b, x, y, xg, wg, w_out, m_out, g_out, nodes)
+    _batch_loop(block, k, e, kd, a, b, x, y, xg, wg, table, nsing, npoles, idx,
+                w_out, m_out, g_out, nodes)
     global _last_nodes
     _last_nodes = nodes.reshape(shape)
     if not block:
@@ -676,21 +730,24 @@ def _run(block, omega, eps, delta, za, zb, dx, dy, order, names):
     return tuple(o.reshape(shape + tail) for o in (w_out, m_out, g_out))
 
 
-def pair_tensors(omega, eps, delta, z_q, z_qp, dx, dy, order=DEFAULT_ORDER):
+def pair_tensors(omega, eps, delta, z_q, z_qp, dx, dy, order=DEFAULT_ORDER, locate_poles=True):
     """Tensors alpha_W, alpha_M and GR of one pair (q, q') (physics.md §4a-4c).
 
     omega: angular frequency (rad/s, > 0); eps: complex slab permittivity at
     omega (dimensionless, Im >= 0); delta: slab thickness (m, > 0, ``inf`` for
     a half-space); z_q, z_qp: heights of the two qubits above the slab
     (m, > 0); dx, dy: in-plane separation r_q - r_q' (m, any direction, 0 for
-    q = q'); order: Gauss-Legendre nodes per panel (accuracy knob).
+    q = q'); order: Gauss-Legendre nodes per panel (accuracy knob);
+    locate_poles=False drops the pole breakpoints (only to demonstrate that a
+    plain rule is wrong near guided modes, physics.md §4e; never in production).
 
     Returns (W, M, GR), each a (3, 3) complex128 array in lab axes: W and M in
     units of the vacuum decay value (alpha, dimensionless), GR in units of
     w^3/(6 pi eps0 c^3) (normalised Green tensor, Im G_vac(r, r) = I).
     Component-wise, W + M = Im(G0 + GR) (equilibrium identity §4d).
     """
-    out = _run(False, omega, eps, delta, z_q, z_qp, dx, dy, order, ("z_q", "z_qp"))
+    out = _run(False, omega, eps, delta, z_q, z_qp, dx, dy, order, ("z_q", "z_qp"),
+               locate_poles)
     if np.ndim(out[0]) != 2:
         raise ValueError("pair_tensors takes scalars; use pair_tensors_batch for arrays")
     return out
@@ -740,15 +797,18 @@ def nodes_used():
     return int(n) if np.ndim(n) == 0 else n.copy()
 
 
-def guided_mode_poles(omega, eps, delta):
+def guided_mode_poles(omega, eps, delta, return_wz=False):
     """Poles of rho_TE/rho_TM near the real axis, as complex u = k c/omega.
 
     omega: rad/s (> 0); eps: complex permittivity (Im >= 0); delta: slab
     thickness in m (> 0, ``inf`` for a half-space). Guided modes of a
     dielectric slab (1 < u < sqrt(Re eps)), surface-polariton branches of a
     film with Re eps < 1, and for a half-space the r_TM pole
-    (eps w_z + w_m = 0). Sorted by real part. u - 1 is exact to relative
-    precision ~1e-16 * u / (u - 1); the quadrature uses w_z directly.
+    (eps w_z + w_m = 0). Also improper (below cut-off) modes, zeros with
+    w_z in the lower half plane (v = -i w_z < 0): they share u^2 = 1 + v^2
+    with a proper mode and shape rho near u = 1. Sorted by real part.
+    u - 1 is exact only to ~1e-16 * u / (u - 1); the quadrature uses w_z.
+    return_wz=True returns (u, w_z) with w_z the vacuum normal wavenumber.
     """
     omega = float(_check_positive("omega", omega, "rad/s"))
     eps = complex(_check_eps(eps))
@@ -758,4 +818,5 @@ def guided_mode_poles(omega, eps, delta):
     n, npoles = _find_singularities(eps, kd, sing)
     wz = sing[:npoles]
     u = np.sqrt(1.0 - wz * wz)
-    return np.sort_complex(u)
+    order = np.lexsort((u.imag, u.real))
+    return (u[order], wz[order]) if return_wz else u[order]
