@@ -121,16 +121,21 @@ def reference_poles(omega, eps, delta):
             # w_m = 0 (v^2 = er - 1) is a trivial zero of D, not a pole
             if abs(v0 * v0 - (er - 1.0)) < 1e-6 * abs(er - 1.0):
                 continue
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    v = optimize.newton(lambda x: _den(eps, x, kd, tm), complex(v0),
-                                        x1=complex(v0) * (1 + 1e-7), tol=1e-15 * abs(v0),
-                                        maxiter=200)
-                if not np.isfinite(v) or abs(v - v0) > 0.5 * abs(v0):
-                    v = complex(v0)
-            except (RuntimeError, OverflowError):
-                v = complex(v0)
+            v = complex(v0)
+            # follow the lossless root while the loss is switched on (4 steps)
+            for frac in (0.25, 0.5, 0.75, 1.0):
+                ek = complex(er, eps.imag * frac)
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        vn = optimize.newton(lambda x: _den(ek, x, kd, tm), v,
+                                             x1=v * (1 + 1e-7), tol=1e-14 * abs(v0),
+                                             maxiter=100, disp=False)
+                except (RuntimeError, OverflowError):
+                    break
+                if not np.isfinite(vn) or abs(vn - v) > 0.5 * abs(v0):
+                    break
+                v = complex(vn)
             poles.append(complex(v))
     return poles
 
