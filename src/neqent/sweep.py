@@ -225,6 +225,12 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
 
     chunks = _chunks(npoints, int(config["mpi"]["chunk"]))
     mine = list(range(rank, len(chunks), size))
+    if comm is not None and size > 1:
+        # Rank 0 compiles (or loads) the numba kernels first so that the ranks
+        # do not race writing the same on-disk cache entries; one grid point.
+        if rank == 0:
+            _compute_chunk(points, 0, 1)
+        comm.Barrier()
     iterator = mine
     if progress and rank == 0:
         from tqdm import tqdm
