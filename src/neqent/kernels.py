@@ -652,11 +652,17 @@ def _singularities(eps, kd, locate_poles=True):
 # ---------------------------------------------------------------------------
 # Python API
 
+_GAUSS = {}
+
+
 def _gauss(order):
+    """Cached Gauss-Legendre nodes/weights on [-1, 1]."""
     order = int(order)
     if order < 4 or order > 64:
         raise ValueError(f"order must be in [4, 64] Gauss-Legendre nodes per panel, got {order}")
-    return np.polynomial.legendre.leggauss(order)
+    if order not in _GAUSS:
+        _GAUSS[order] = np.polynomial.legendre.leggauss(order)
+    return _GAUSS[order]
 
 
 def _check_positive(name, value, unit, allow_inf=False):
