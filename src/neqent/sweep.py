@@ -283,14 +283,16 @@ def rate_grid(kernels, T_M, T_W):
     """Rates over ``(*axes, T_M, q, qp)`` from a kernel dataset (stage b).
 
     ``kernels``: dataset of :func:`kernel_grid` (complex variables);
-    ``T_M``: body temperatures (K, 1-D); ``T_W``: wall temperature (K).
+    ``T_M``: body temperatures (K): a number, a list or a grid spec
+    ``{start, stop, num, spacing}`` (:func:`neqent.config.resolve_range`);
+    ``T_W``: wall temperature (K).
     The alpha tensors are broadcast against n(omega, T) -- never recomputed.
     Returns ``gamma_plus``, ``gamma_minus`` (complex, units of Gamma0),
     ``lambda12`` (complex, units of Gamma0), ``n_W``, ``n_M``.
     """
     from .rates import occupation, rates
 
-    T_M = np.atleast_1d(np.asarray(T_M, float))
+    T_M = resolve_range(T_M.tolist() if isinstance(T_M, np.ndarray) else T_M)
     dims = _kernel_dims(kernels)
     omega = kernels["omega"]
     Tda = xr.DataArray(T_M, dims="T_M")
