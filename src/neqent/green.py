@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit
 from scipy.constants import c as C_LIGHT
 
-__all__ = ["vacuum_green", "vacuum_green_scalar"]
+__all__ = ["vacuum_green", "vacuum_green_batch", "vacuum_green_scalar"]
 
 
 @njit(cache=True)
@@ -68,6 +68,28 @@ def vacuum_green_scalar(kx, ky, kz, out):
         for j in range(3):
             out[i, j] = b * n[i] * n[j]
         out[i, i] += a
+
+
+@njit(cache=True)
+def _vacuum_green_loop(kr, out):
+    for p in range(kr.shape[0]):
+        vacuum_green_scalar(kr[p, 0], kr[p, 1], kr[p, 2], out[p])
+
+
+def vacuum_green_batch(omega, r_vec):
+    """:func:`vacuum_green` over N points: ``omega`` (N,) or scalar in rad/s,
+    ``r_vec`` (N, 3) in m. Returns (N, 3, 3) complex (normalised, §4c)."""
+    r = np.asarray(r_vec, dtype=float)
+    if r.ndim != 2 or r.shape[1] != 3 or not np.all(np.isfinite(r)):
+        raise ValueError(f"r_vec must be an (N, 3) array of finite lengths in m, got shape {r.shape}")
+    if np.any(np.all(r == 0, axis=1)):
+        raise ValueError("r_vec must be non-zero (G0 diverges at r = 0; use Im G0 = I)")
+    w = np.broadcast_to(np.asarray(omega, dtype=float), r.shape[:1])
+    if not np.all(np.isfinite(w) & (w > 0)):
+        raise ValueError(f"omega must be finite and > 0 rad/s, got {w[~(np.isfinite(w) & (w > 0))][0]!r}")
+    out = np.empty((r.shape[0], 3, 3), dtype=complex)
+    _vacuum_green_loop(np.ascontiguousarray(r * (w / C_LIGHT)[:, None]), out)
+    return out
 
 
 def vacuum_green(omega, r_vec):
