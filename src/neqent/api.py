@@ -315,7 +315,11 @@ def _initial(initial, omega, T_initial):
 
 
 def _times(times, tmin, tmax, num, spacing):
-    """Time grid in units of 1/Gamma0."""
+    """Validated time grid (units of 1/Gamma0), or a recipe if ``tmax`` is automatic.
+
+    Returns an array, or ``(tmin, None, num, log)`` when ``tmax`` is None
+    (resolved by :func:`_auto_times` once the rates are known).
+    """
     if times is not None:
         t = np.asarray(times, dtype=float).ravel()
         if t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0):
@@ -328,8 +332,28 @@ def _times(times, tmin, tmax, num, spacing):
     if log and tmin == 0:
         raise InputError("tmin", "must be > 0 1/Gamma0 for log spacing, got 0 "
                                  "(use linear spacing to start at t = 0)")
-    tmax = parse_number(tmax, "tmax", minimum=tmin, unit="1/Gamma0")
     num = parse_count(num, "num", minimum=2)
+    if tmax is None:
+        return (tmin, None, num, log)
+    tmax = parse_number(tmax, "tmax", minimum=tmin, unit="1/Gamma0")
+    return np.geomspace(tmin, tmax, num) if log else np.linspace(tmin, tmax, num)
+
+
+#: Automatic t_max = RELAX_FACTOR / slowest relaxation rate (as the pipeline's fig4b data).
+RELAX_FACTOR = 30.0
+
+
+def _auto_times(recipe, gamma_plus, gamma_minus):
+    """Resolve an automatic time grid: t_max = RELAX_FACTOR / (smallest eigenvalue of
+    the Hermitian part of Gamma(+w) + Gamma(-w)), well past the slowest relaxation;
+    t_min is lowered to t_max / 10 if needed."""
+    if not isinstance(recipe, tuple):
+        return recipe
+    tmin, _, num, log = recipe
+    decay = np.asarray(gamma_plus) + np.asarray(gamma_minus)
+    slowest = float(np.min(np.linalg.eigvalsh(0.5 * (decay + decay.conj().T))))
+    tmax = RELAX_FACTOR / slowest if slowest > 0 else 1e6
+    tmin = min(tmin, tmax / 10)
     return np.geomspace(tmin, tmax, num) if log else np.linspace(tmin, tmax, num)
 
 
@@ -345,7 +369,7 @@ def coupled_populations(rho):
 def evolve(initial="A", material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25e-6, *,
            omega=None, omega_ratio=0.3, TW=30.0, TM=600.0,
            dipole1=(0.0, 0.0, 1.0), dipole2=(0.0, 0.0, 1.0),
-           T_initial=None, times=None, tmin=1e-2, tmax=1e6, num=81, spacing="log") -> dict:
+           T_initial=None, times=None, tmin=1e-2, tmax=None, num=81, spacing="log") -> dict:
     """Time evolution rho(t) and concurrence C(t) from an initial state.
 
     ``initial``: ``"A"``, ``"S"``, ``"E"``, ``"G"`` (coupled basis),
@@ -354,7 +378,9 @@ def evolve(initial="A", material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25e
     (decoupled basis), or a 4x4 array. Geometry and temperature arguments as
     in :func:`point`. Times in units of 1/Gamma0: ``times`` explicitly, or
     ``num`` points from ``tmin`` to ``tmax`` with ``spacing`` ``"log"``
-    (tmin > 0) or ``"linear"`` (tmin >= 0).
+    (tmin > 0) or ``"linear"`` (tmin >= 0). ``tmax=None`` (default) means
+    :data:`RELAX_FACTOR` / slowest relaxation rate (the smallest eigenvalue
+    of Gamma(+w) + Gamma(-w)), where the steady state is reached.
 
     Returns a dict: ``input``, ``initial`` (label), ``omega`` (rad/s),
     ``t`` (nt,), ``rho`` (nt, 4, 4) complex, ``concurrence`` (nt,),
@@ -371,6 +397,7 @@ def evolve(initial="A", material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25e
     t = _times(times, tmin, tmax, num, spacing)
     k = compute_kernels(s.geometry, s.omega)
     gp, gm = rates(k.alpha_W, k.alpha_M, occupation(s.omega, s.TW), occupation(s.omega, s.TM))
+    t = _auto_times(t, gp, gm)
     rho_t = np.asarray(master_evolve(gp, gm, k.lambda12, rho0, t))
     rho_ss = np.asarray(_steady_state(gp, gm, k.lambda12))
     inputs = s.describe()

@@ -105,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "(decoupled basis |gg>,|eg>,|ge>,|ee>) (default A)")
     e.add_argument("--T-initial", default=None, help="temperature of the thermal initial state (default: TW)")
     e.add_argument("--tmin", default="1e-2", help="first time, units of 1/Gamma0 (default 1e-2)")
-    e.add_argument("--tmax", default="1e6", help="last time, units of 1/Gamma0 (default 1e6)")
+    e.add_argument("--tmax", default=None,
+                   help="last time, units of 1/Gamma0 (default: 30 / slowest relaxation rate)")
     e.add_argument("--num", default="41", help="number of times (default 41)")
     e.add_argument("--spacing", choices=("log", "linear"), default="log", help="time spacing (default log)")
     e.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -377,10 +378,9 @@ def _cmd_scan(args) -> int:
           for name in ("delta", "z2", "r12", "omega", "omega_ratio", "TM", "theta")}
     ds = api.scan(args.output, material=args.material, z1=args.z1, TW=args.TW,
                   progress=not args.no_progress, **kw)
-    dims = ", ".join(f"{d}={n}" for d, n in ds["concurrence"].sizes.items()) or "single point"
-    c = ds["concurrence"]
-    cmax = float(c.max()) if c.size else float("nan")
-    _emit(f"wrote {args.output}  ({dims}; max concurrence {cmax:.6g})")
+    c = ds["C"]
+    dims = " x ".join(f"{d} {n}" for d, n in c.sizes.items())
+    _emit(f"wrote {args.output}  (steady concurrence C over {dims}; max C = {float(c.max()):.6g})")
     return 0
 
 
@@ -420,6 +420,12 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("neqent: interrupted\n")
         return 130
+    except BrokenPipeError:  # e.g. `neqent evolve | head`: stop quietly
+        try:  # keep the interpreter's final flush from failing again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 1
     except Exception as exc:  # pragma: no cover - a bug, not bad input
         if os.environ.get("NEQENT_TRACEBACK"):
             raise
