@@ -70,6 +70,16 @@ def test_strings_with_units_are_the_same_inputs():
     assert a.describe() == b.describe()
 
 
+def test_cli_defaults_are_the_api_defaults():
+    """The command line's default strings mean the same configuration as api.DEFAULTS."""
+    from neqent.cli import build_parser
+
+    args = build_parser().parse_args(["point"])
+    cli = api._setup(args.material, args.delta, args.z1, args.z2, args.r12, args.omega,
+                     args.omega_ratio, args.TW, args.TM, args.dipole1, args.dipole2)
+    assert cli.describe() == api._setup(**api.DEFAULTS).describe()
+
+
 @pytest.mark.parametrize("kwargs, param, fragment", [
     ({"initial": "Q"}, "initial", "A, S, E, G, thermal"),
     ({"initial": np.eye(4)}, "initial", "trace 1"),

@@ -162,6 +162,15 @@ def test_scan_bad_input_leaves_no_file(capsys, tmp_path, args, option, fragments
     assert _listing(tmp_path) == []
 
 
+def test_scan_tabulated_material_out_of_range(capsys, tmp_path):
+    csv = tmp_path / "eps.csv"
+    csv.write_text("omega, re, im\n1e13, 2.0, 0.1\n2e13, 3.0, 0.2\n")
+    out = tmp_path / "scan.nc"
+    assert_input_error(*run(capsys, "scan", "-o", str(out), "--material", f"csv:{csv}",
+                            "--omega", "1.5e13,5e13"), "--omega", "5e+13", "tabulated range")
+    assert _listing(tmp_path) == ["eps.csv"]
+
+
 def test_scan_bad_output_path(capsys, tmp_path):
     assert_input_error(*run(capsys, "scan", "-o", str(tmp_path / "missing" / "x.nc")),
                        "--output", "does not exist")
@@ -271,6 +280,17 @@ def test_point_asymmetric_has_null_channels(capsys):
     for key in ("Gamma_A", "Gamma_S", "n_A", "n_S", "T_A", "T_S"):
         assert js[key] is None
     assert js["alpha_W"]["11"] != js["alpha_W"]["22"]
+
+
+def test_negative_components_are_values_not_options(capsys):
+    """``--dipole1 -1,0,0`` must reach the parser as a value (argparse would
+    take a leading '-' for an option)."""
+    js = _point_json(capsys, "--dipole1", "-1,0,0", "--dipole2", "1,0,0", "--TM", "600")
+    assert js["input"]["dipole1"] == [[-1.0, 0.0], [0.0, 0.0], [0.0, 0.0]]
+    # an overall sign of one dipole flips alpha^12 but not alpha^11 (a phase of d1)
+    ref = _point_json(capsys, "--dipole1", "1,0,0", "--dipole2", "1,0,0", "--TM", "600")
+    assert js["alpha_W"]["11"] == ref["alpha_W"]["11"]
+    assert js["alpha_W"]["12"][0] == pytest.approx(-ref["alpha_W"]["12"][0], rel=1e-12)
 
 
 def test_point_equilibrium_is_unentangled(capsys):

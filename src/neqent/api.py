@@ -37,7 +37,8 @@ from .units import (
     parse_temperature,
 )
 
-__all__ = ["point", "evolve", "scan", "DEFAULTS", "INITIAL_STATES"]
+__all__ = ["point", "evolve", "scan", "scan_config", "coupled_populations", "DEFAULTS",
+           "INITIAL_STATES", "RELAX_FACTOR", "SCAN_NAME"]
 
 #: Default arguments (SI): the paper geometry of figures.md, T_M = 600 K.
 DEFAULTS = {
