@@ -1,0 +1,26 @@
+"""Time the kernel stage inside one MPI job (run by benchmarks/run.py under mpiexec).
+
+Prints one JSON line on rank 0: seconds spent in ``sweep.kernel_grid`` (from
+a barrier after start-up to the gathered dataset), excluding interpreter and
+import start-up, which ``run.py`` measures separately as whole-process time.
+"""
+import json
+import sys
+import time
+
+from mpi4py import MPI
+
+from neqent.config import load_config
+from neqent.io import write_dataset
+from neqent.sweep import kernel_grid
+
+config_path, scan, output = sys.argv[1:4]
+comm = MPI.COMM_WORLD
+config = load_config(config_path)
+comm.Barrier()
+t0 = time.perf_counter()
+ds = kernel_grid(config, scan, comm=comm, progress=False)
+elapsed = time.perf_counter() - t0
+if comm.Get_rank() == 0:
+    write_dataset(ds, output, config)
+    print(json.dumps({"kernel_grid_s": elapsed, "ranks": comm.Get_size()}))
