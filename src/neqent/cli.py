@@ -22,6 +22,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 
 from .units import InputError, format_dipole, format_length
@@ -326,6 +327,12 @@ def _config_kwargs(args) -> dict:
                 dipole1=args.dipole1, dipole2=args.dipole2)
 
 
+def _dumps(obj) -> str:
+    """Indented JSON with innermost lists (e.g. [re, im]) kept on one line."""
+    text = json.dumps(obj, indent=1)
+    return re.sub(r"\[\s+([^\[\]{}]*?)\s+\]", lambda m: "[" + " ".join(m.group(1).split()) + "]", text)
+
+
 def _emit(text: str):
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
@@ -335,7 +342,7 @@ def _cmd_point(args) -> int:
     from . import api
 
     r = api.point(**_config_kwargs(args))
-    _emit(json.dumps(point_json(r), indent=1) if args.json else point_table(r))
+    _emit(_dumps(point_json(r)) if args.json else point_table(r))
     return 0
 
 
