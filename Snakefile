@@ -2,14 +2,20 @@
 # `snakemake --cores N` regenerates fig3a, fig3b, fig4a, fig4b (+ extras) under results/.
 # Docs: docs/pipeline.md. Rules live in workflow/rules/*.smk and call the library
 # (python -m neqent.sweep / python -m neqent.plotting); stages exchange NetCDF files only.
+import sys
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
+sys.path.insert(0, f"{workflow.basedir}/src")
+from neqent.config import coerce_numbers  # noqa: E402  (the library in this checkout)
 
 
 configfile: "config/config.yaml"
 
 
+# YAML 1.1 reads 1e-6 as a string; accept it as the number it is.
+coerce_numbers(config)
 validate(config, "workflow/schemas/config.schema.json")
 
 

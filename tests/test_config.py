@@ -70,3 +70,11 @@ def test_resolve_range():
     assert np.allclose(resolve_range({"start": 0, "stop": 1, "num": 5}), np.linspace(0, 1, 5))
     assert resolve_range([3.0, 1.0]).tolist() == [3.0, 1.0]
     assert resolve_range(2.5).tolist() == [2.5]
+
+
+def test_exponent_notation_without_decimal_point_is_a_number():
+    # PyYAML (YAML 1.1) reads "1e-6" as a string; the config layer must not.
+    cfg = load_config("geometry: {z1: 1e-6, delta: 2E-8}\nscans: {map: {axes: {z2: [5e-7, 1e-6]}, T_M: [0, 1e3]}}")
+    assert cfg["geometry"]["z1"] == 1e-6 and cfg["geometry"]["delta"] == 2e-8
+    assert cfg["scans"]["map"]["axes"]["z2"] == [5e-7, 1e-6]
+    assert cfg["material"] == "sic"

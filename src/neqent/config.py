@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from pathlib import Path
 
 import yaml
@@ -27,6 +28,7 @@ __all__ = [
     "ConfigError",
     "load_config",
     "validate_config",
+    "coerce_numbers",
     "resolve_range",
     "schema_path",
     "default_config_path",
@@ -101,6 +103,30 @@ def _describe(error) -> str:
     return f"config key '{_key(err.absolute_path)}': {err.message}"
 
 
+# A number in exponent notation without a decimal point ("1e-6", "-2E+3").
+# YAML 1.2 reads it as a float, PyYAML (YAML 1.1, also used by Snakemake's
+# configfile loader) as a string; physicists write it all the time.
+_EXP_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
+
+
+def coerce_numbers(obj):
+    """Turn exponent-notation strings such as ``"1e-6"`` into floats, recursively, in place.
+
+    Returns ``obj`` (dicts and lists are modified in place; a bare string is
+    returned converted). Only strings that are unambiguously numbers in
+    exponent notation are touched, so names such as ``"eps=4+0.1j"`` stay.
+    """
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            obj[key] = coerce_numbers(value)
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            obj[i] = coerce_numbers(value)
+    elif isinstance(obj, str) and _EXP_NUMBER.match(obj.strip()):
+        return float(obj)
+    return obj
+
+
 def validate_config(config: dict) -> dict:
     """Validate ``config`` in place against the schema, filling defaults; return it.
 
@@ -110,6 +136,7 @@ def validate_config(config: dict) -> dict:
     """
     if not isinstance(config, dict):
         raise ConfigError(f"config must be a mapping, got {type(config).__name__}")
+    coerce_numbers(config)
     schema = json.loads(schema_path().read_text())
     validator = _default_filling_validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
