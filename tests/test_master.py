@@ -364,6 +364,91 @@ def test_evolve_input_checks():
         evolve(np.eye(2), np.eye(2), 0.0, np.eye(2), [1.0])
 
 
+def paper_rates():
+    """Paper-like rate set (default geometry, omega = 0.3 omega_p of SiC, T_W = 30 K,
+    T_M = 1200 K): nearly symmetric, Gamma_A ~ 2e-3 << |Lambda12| ~ 1.4e4."""
+    from neqent import rates
+    omega = 0.3 * 1.495e14
+    k = rates.compute_kernels(rates.Geometry(), omega)
+    gp, gm = rates.rates(k.alpha_W, k.alpha_M, rates.occupation(omega, 30),
+                         rates.occupation(omega, 1200))
+    assert abs(k.lambda12) > 1e4  # the regime where a 16x16 eigen-expansion drifts
+    return gp, gm, k.lambda12
+
+
+def test_long_time_evolution_is_exactly_hermitian_trace_preserving_and_relaxes():
+    # the 16x16 eigen-expansion drifted from Hermiticity by ~1e-15 |Lambda12| t
+    # (5e-4 at t = 1e9 here); the block evolution is Hermitian by construction
+    # and keeps the trace and the steady state at any t (no overflow / NaN)
+    gp, gm, lam = paper_rates()
+    rho0 = np.stack([initial_state(s) for s in ("A", "S", "E", "G")]
+                    + [initial_state("thermal", n=0.7)])
+    t = np.array([0.0, 1e-3, 1.0, 1e2, 1e4, 1e6, 1e8, 1e9, 1e300])
+    rho = evolve(gp, gm, lam, rho0, t)
+    assert rho.shape == (5, t.size, 4, 4) and np.all(np.isfinite(rho))
+    assert np.max(np.abs(rho - np.conj(np.swapaxes(rho, -1, -2)))) == 0.0
+    np.testing.assert_allclose(np.trace(rho, axis1=-2, axis2=-1), 1, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(rho[:, 0], rho0, atol=1e-12)
+    ss = steady_state(gp, gm, lam)
+    np.testing.assert_allclose(rho[:, -2], np.broadcast_to(ss, rho0.shape), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(rho[:, -1], np.broadcast_to(ss, rho0.shape), rtol=0, atol=1e-10)
+    # the A population relaxes slowly (Gamma_A ~ 2e-3): still far from steady at t = 100
+    assert abs(rho[0, 3, 1, 1] - ss[1, 1]) > 0.1
+
+
+def test_block_evolution_equals_the_full_liouvillian_exponential():
+    import scipy.linalg
+    rng = np.random.default_rng(16)
+    gp, gm, lam = random_rate_set(rng, (3,))
+    # non-Hermitian rho0: the map is linear, its anti-Hermitian part evolves too
+    rho0 = random_state(rng, (3,)) + 0.3j * random_state(rng, (3,))
+    t = np.array([0.0, 0.1, 1.3, 7.0, 30.0])
+    ours = evolve(gp, gm, lam, rho0, t)
+    np.testing.assert_allclose(ours, master._evolve_full(gp, gm, lam, rho0, t), rtol=0, atol=1e-10)
+    L = liouvillian(gp, gm, lam)
+    for p in range(3):
+        ref = np.array([scipy.linalg.expm(L[p] * s) @ rho0[p].reshape(16) for s in t])
+        np.testing.assert_allclose(ours[p], ref.reshape(-1, 4, 4), rtol=0, atol=1e-10)
+    # the paper-like rates at times where the 16x16 expansion is still accurate
+    gp, gm, lam = paper_rates()
+    t = np.array([0.0, 1e-4, 0.05, 1.0, 10.0])
+    np.testing.assert_allclose(evolve(gp, gm, lam, initial_state("A"), t),
+                               master._evolve_full(gp, gm, lam, initial_state("A"), t),
+                               rtol=0, atol=1e-10)
+
+
+def test_evolution_broadcasts_rates_and_initial_states():
+    rng = np.random.default_rng(17)
+    gp, gm, lam = random_rate_set(rng, (3, 1))
+    rho0 = random_state(rng, (2,))
+    t = np.array([0.0, 0.7, 5.0])
+    rho = evolve(gp, gm, lam, rho0, t)
+    assert rho.shape == (3, 2, 3, 4, 4)
+    for i in range(3):
+        for j in range(2):
+            np.testing.assert_allclose(rho[i, j], evolve(gp[i, 0], gm[i, 0], lam[i, 0], rho0[j], t),
+                                       rtol=0, atol=1e-14)
+    # one rate point for many states
+    assert evolve(gp[0, 0], gm[0, 0], lam[0, 0], rho0, t).shape == (2, 3, 4, 4)
+
+
+def test_unitary_and_degenerate_kernels_evolve_exactly():
+    import scipy.linalg
+    # no dissipation: rho(t) = U rho0 U^dag with H = Lambda s1^dag s2 + h.c.;
+    # the k = 0 block has a 4-fold zero eigenvalue (no unique stationary mode)
+    rng = np.random.default_rng(18)
+    rho0 = random_state(rng)
+    lam = 0.8 - 0.3j
+    H = lam * SIG[0].T @ SIG[1] + np.conj(lam) * SIG[1].T @ SIG[0]
+    t = np.array([0.0, 0.4, 3.0, 50.0])
+    U = np.array([scipy.linalg.expm(-1j * H * s) for s in t])
+    ref = U @ rho0 @ np.conj(np.swapaxes(U, -1, -2))
+    z = np.zeros((2, 2))
+    np.testing.assert_allclose(evolve(z, z, lam, rho0, t), ref, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(evolve(z, z, 0.0, rho0, t), np.broadcast_to(rho0, ref.shape),
+                               rtol=0, atol=1e-15)
+
+
 # ---------------------------------------------------------------------------
 # Initial states
 # ---------------------------------------------------------------------------
