@@ -371,20 +371,3 @@ def test_scan_writes_pipeline_format(capsys, tmp_path):
     aw = complex(ds["alpha_W"].sel(z2=1.2e-6, q=1, qp=2))
     assert aw == pytest.approx(complex(*js["alpha_W"]["12"]), rel=1e-12)
 
-
-def test_evolve_inaccurate_dynamics_is_reported_against_tmax(capsys, monkeypatch):
-    """If rho(t) comes back non-Hermitian (round-off at huge |Lambda12| t), the
-    command names --tmax and where the steady state is reached, instead of
-    failing inside concurrence()."""
-    import neqent.master as master
-
-    real = master.evolve
-
-    def drifting(*args, **kwargs):
-        out = real(*args, **kwargs)
-        out[..., -1, 1, 2] += 1e-6  # last time only
-        return out
-
-    monkeypatch.setattr(master, "evolve", drifting)
-    code, out, err = run(capsys, "evolve", "--tmax", "1e7", "--num", "3")
-    assert_input_error(code, out, err, "--tmax", "loses accuracy", "1e+07", "steady state is reached")
