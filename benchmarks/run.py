@@ -163,7 +163,8 @@ def _run_kernel_stage(ranks, out, config):
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - t0
-    return wall, json.loads(proc.stdout.strip().splitlines()[-1])["kernel_grid_s"]
+    info = json.loads(proc.stdout.strip().splitlines()[-1])
+    return wall, info["kernel_grid_s"], info["cpu_s_per_rank"]
 
 
 def bench_mpi(repeat=2):
@@ -183,13 +184,18 @@ def bench_mpi(repeat=2):
         a.close(), b.close()
     wall1, stage1 = min(runs[1])[0], min(r[1] for r in runs[1])
     wall2, stage2 = min(runs[2])[0], min(r[1] for r in runs[2])
+    cpu1 = min(r[2][0] for r in runs[1])
+    cpu2 = min(runs[2], key=lambda r: max(r[2]))[2]
     print(f"  mpi: {npts} points: stage 1 rank {stage1:.2f} s, 2 ranks {stage2:.2f} s "
           f"({stage1/stage2:.2f}x); whole process {wall1:.2f} s vs {wall2:.2f} s "
-          f"({wall1/wall2:.2f}x); identical={identical}", flush=True)
+          f"({wall1/wall2:.2f}x); CPU s per rank {cpu1:.2f} vs {cpu2}; identical={identical}",
+          flush=True)
     return [{"case": f"kernel stage, {npts} grid points", "stage_1rank_s": stage1,
              "stage_2ranks_s": stage2, "stage_speedup": stage1 / stage2,
              "process_1rank_s": wall1, "process_2ranks_s": wall2,
-             "process_speedup": wall1 / wall2, "bit_identical": identical}]
+             "process_speedup": wall1 / wall2, "cpu_1rank_s": cpu1,
+             "cpu_2ranks_s_max": max(cpu2), "cpu_balance_speedup": cpu1 / max(cpu2),
+             "bit_identical": identical, "load_avg_1min": os.getloadavg()[0]}]
 
 
 # ---------------------------------------------------------------------------

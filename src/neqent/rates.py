@@ -184,7 +184,8 @@ def compute_kernels_batch(omega, eps, delta, z1, z2, dx, dy, d1, d2):
     omega, eps, delta, z1, z2, dx, dy = np.broadcast_arrays(
         np.asarray(omega, float), np.asarray(eps, complex), np.asarray(delta, float),
         np.asarray(z1, float), np.asarray(z2, float), np.asarray(dx, float), np.asarray(dy, float))
-    omega, eps, delta, z1, z2, dx, dy = (np.ravel(a) for a in (omega, eps, delta, z1, z2, dx, dy))
+    # copies: broadcast views are read-only and numba warns on them
+    omega, eps, delta, z1, z2, dx, dy = (np.ravel(a).copy() for a in (omega, eps, delta, z1, z2, dx, dy))
     n = omega.size
     # All four pairs on one common set of nodes, so that alpha^11 - alpha^12
     # (Gamma_A, a ~1e-4 relative difference) is the quadrature of the
