@@ -5,7 +5,7 @@ tests/slurm/cluster.sh starts munged, slurmctld and slurmd (Debian's slurm-wlm
 the fixture below stops them by PID at teardown, also when a test fails.
 
 * ``srun`` with Slurm's PMI-2 wires the pip ``mpich`` wheel into one
-  2-rank MPI_COMM_WORLD (the launch the profile's ``mpi: srun`` relies on).
+  2-rank MPI_COMM_WORLD (the launch the profile's ``mpi: srun --mpi=pmi2`` relies on).
 * The whole DAG of config/test.yaml submitted through profiles/slurm
   (sbatch per job, kernel stage as a 2-task MPI job under srun) gives the same
   NetCDF data as a local ``snakemake --cores 2`` run.
