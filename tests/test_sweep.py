@@ -119,3 +119,25 @@ def test_kernel_grid_vacuum_identity_and_chunk_independence():
     G0zz = 1.5 * np.exp(1j * X) / X * ((1 + 1j / X - 1 / X**2) + (-1 - 3j / X + 3 / X**2) * nz**2)
     np.testing.assert_allclose(k1["alpha_W"].values[:, 0, 1], G0zz.imag, atol=1e-9)
     np.testing.assert_allclose(k1["lambda12"].values, -0.5 * G0zz.real, atol=1e-9)
+
+
+def test_kernel_tensors_contract_to_the_stored_kernels():
+    """The stored Cartesian tensors give back alpha and Lambda for the scan's dipoles."""
+    from neqent.config import load_config
+    from neqent.sweep import _dipoles, kernel_grid
+
+    cfg = load_config({"scans": {"map": {"axes": {"z2": [0.8e-6, 1.3e-6]}, "T_M": [0.0]},
+                                 "tilt": {"axes": {"theta": [0.0, 0.6]}}},
+                       "extras": ["tilt"]})
+    ds = kernel_grid(cfg, "tilt", progress=False)
+    for k, theta in enumerate(ds["theta"].values):
+        d = _dipoles(theta)
+        for name in ("alpha_W", "alpha_M"):
+            t = ds[f"{name}_tensor"].isel(theta=k).values
+            direct = np.einsum("qi,qpij,pj->qp", np.conj([d, d]), t, [d, d])
+            np.testing.assert_allclose(direct, ds[name].isel(theta=k).values, rtol=0, atol=1e-14)
+        g = ds["G12_tensor"].isel(theta=k).values
+        lam = -0.5 * np.conj(d) @ g.real @ d
+        assert abs(lam - complex(ds["lambda12"].isel(theta=k))) <= 1e-12 * abs(lam)
+    # the tensors do not depend on the dipole angle
+    np.testing.assert_array_equal(ds["alpha_M_tensor"].isel(theta=0), ds["alpha_M_tensor"].isel(theta=1))

@@ -80,6 +80,8 @@ COORD_ATTRS = {
     "qp": {"units": "1", "long_name": "second qubit index of a pair quantity (spec numbering)"},
     "i": {"units": "1", "long_name": "density-matrix row (decoupled basis)"},
     "j": {"units": "1", "long_name": "density-matrix column (decoupled basis)"},
+    "ci": {"units": "1", "long_name": "Cartesian row index of a tensor (x, y, z)"},
+    "cj": {"units": "1", "long_name": "Cartesian column index of a tensor (x, y, z)"},
 }
 BASIS = ["gg", "eg", "ge", "ee"]  # decoupled basis |1>..|4>, physics.md §6
 
@@ -167,6 +169,8 @@ def _coords(axes, fixed, material):
         coords["omega_ratio"] = (dims, np.asarray(w) / material.resonance, COORD_ATTRS["omega_ratio"])
     coords["q"] = ("q", [1, 2], COORD_ATTRS["q"])
     coords["qp"] = ("qp", [1, 2], COORD_ATTRS["qp"])
+    coords["ci"] = ("ci", ["x", "y", "z"], COORD_ATTRS["ci"])
+    coords["cj"] = ("cj", ["x", "y", "z"], COORD_ATTRS["cj"])
     return coords
 
 
@@ -183,6 +187,10 @@ def _dipoles(theta):
 def _chunks(npoints, chunk):
     """Fixed (start, stop) chunks of the flattened grid, independent of the rank count."""
     return [(s, min(s + chunk, npoints)) for s in range(0, npoints, chunk)]
+
+
+#: Per-point outputs of :func:`neqent.rates.compute_kernels_batch` stored by the kernel stage.
+KERNEL_KEYS = ("alpha_W", "alpha_M", "lambda12", "W", "M", "G12")
 
 
 def _kernel_cache_present():
@@ -208,7 +216,7 @@ def _compute_chunk(points, start, stop):
     out = compute_kernels_batch(points["omega"][sl], points["eps"][sl], points["delta"][sl],
                                 points["z1"][sl], points["z2"][sl], points["r12"][sl],
                                 np.zeros(stop - start), d, d)
-    return {k: np.asarray(out[k]) for k in ("alpha_W", "alpha_M", "lambda12")}
+    return {k: np.asarray(out[k]) for k in KERNEL_KEYS}
 
 
 def kernel_grid(config, scan="map", comm=None, progress=True):
@@ -265,7 +273,7 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
             results.update(part)
     # Assemble in grid order: chunk k holds flat points chunks[k].
     arrays = {key: np.concatenate([results[k][key] for k in range(len(chunks))])
-              for key in ("alpha_W", "alpha_M", "lambda12")}
+              for key in KERNEL_KEYS}
 
     dims = tuple(axes)
     coords = _coords(axes, fixed, material)
@@ -279,6 +287,15 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
                         _attrs("1", "body kernel alpha_M^{qq'} (dipole-contracted, units of Gamma0)")),
             "lambda12": (dims, arrays["lambda12"].reshape(shape),
                          _attrs("1", "coherent coupling Lambda^{12} (units of Gamma0)")),
+            # The full Cartesian tensors (lab axes), so other dipole
+            # directions can be contracted later without re-integrating.
+            "alpha_W_tensor": (dims + ("q", "qp", "ci", "cj"), arrays["W"].reshape(shape + (2, 2, 3, 3)),
+                               _attrs("1", "wall kernel tensor [alpha_W^{qq'}]_ij (units of Gamma0)")),
+            "alpha_M_tensor": (dims + ("q", "qp", "ci", "cj"), arrays["M"].reshape(shape + (2, 2, 3, 3)),
+                               _attrs("1", "body kernel tensor [alpha_M^{qq'}]_ij (units of Gamma0)")),
+            "G12_tensor": (dims + ("ci", "cj"), arrays["G12"].reshape(shape + (3, 3)),
+                           _attrs("1", "total Green tensor G0 + GR at (R1, R2), normalised to "
+                                       "w^3/(6 pi eps0 c^3) (Lambda^{12} = -1/2 d1* Re G d2)")),
             "eps": (eps_dims, np.asarray(eps, complex), _attrs("1", "relative permittivity of the slab")),
         },
         coords=coords,
