@@ -327,4 +327,10 @@ def reference_pair_tensors(omega, eps, delta, z_q, z_qp, dx, dy, epsabs=1e-11,
             val += _quad_sum(lambda t: evan(t)[name], t_pts, epsabs, limit)
         comp[name] = val
     phi = math.atan2(dy, dx) if s > 0 else 0.0
+    global last_nodes
+    last_nodes = len(cache_p) + len(cache_e)  # distinct integrand nodes (shared by components)
     return _to_lab(comp, "W", phi), _to_lab(comp, "M", phi), _to_lab(comp, "G", phi)
+
+
+#: distinct integrand evaluation points of the last reference_pair_tensors call
+last_nodes = 0
