@@ -13,6 +13,8 @@ rule figure_analytic:
         dpi=config["figures"]["dpi"],
     log:
         f"{RESULTS}/logs/figures/{{fig}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figure_{{fig}}.tsv"
     conda:
         ENV
     shell:
@@ -30,6 +32,8 @@ rule figure_fig4a:
         dpi=config["figures"]["dpi"],
     log:
         f"{RESULTS}/logs/figures/fig4a.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figure_fig4a.tsv"
     conda:
         ENV
     shell:
@@ -47,6 +51,8 @@ rule figure_fig4b:
         dpi=config["figures"]["dpi"],
     log:
         f"{RESULTS}/logs/figures/fig4b.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figure_fig4b.tsv"
     conda:
         ENV
     shell:
@@ -64,6 +70,8 @@ rule figure_scan:
         dpi=config["figures"]["dpi"],
     log:
         f"{RESULTS}/logs/figures/scan_{{scan}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figure_scan_{{scan}}.tsv"
     conda:
         ENV
     shell:
@@ -81,6 +89,8 @@ rule figure_kernels:
         dpi=config["figures"]["dpi"],
     log:
         f"{RESULTS}/logs/figures/kernels_{{scan}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figure_kernels_{{scan}}.tsv"
     conda:
         ENV
     shell:
