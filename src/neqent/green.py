@@ -18,6 +18,8 @@ import numpy as np
 from numba import njit
 from scipy.constants import c as C_LIGHT
 
+from .validation import positive
+
 __all__ = ["vacuum_green", "vacuum_green_batch", "vacuum_green_scalar"]
 
 
@@ -84,9 +86,7 @@ def vacuum_green_batch(omega, r_vec):
         raise ValueError(f"r_vec must be an (N, 3) array of finite lengths in m, got shape {r.shape}")
     if np.any(np.all(r == 0, axis=1)):
         raise ValueError("r_vec must be non-zero (G0 diverges at r = 0; use Im G0 = I)")
-    w = np.broadcast_to(np.asarray(omega, dtype=float), r.shape[:1])
-    if not np.all(np.isfinite(w) & (w > 0)):
-        raise ValueError(f"omega must be finite and > 0 rad/s, got {w[~(np.isfinite(w) & (w > 0))][0]!r}")
+    w = np.broadcast_to(positive("omega", omega, "rad/s"), r.shape[:1])
     out = np.empty((r.shape[0], 3, 3), dtype=complex)
     _vacuum_green_loop(np.ascontiguousarray(r * (w / C_LIGHT)[:, None]), out)
     return out
@@ -100,9 +100,7 @@ def vacuum_green(omega, r_vec):
     Returns a (3, 3) complex array (dimensionless, units of the vacuum value
     w^3/(6 pi eps0 c^3), so Im G0 -> identity as r -> 0).
     """
-    omega = float(omega)
-    if not (math.isfinite(omega) and omega > 0):
-        raise ValueError(f"omega must be finite and > 0 rad/s, got {omega!r}")
+    omega = float(positive("omega", omega, "rad/s"))
     r = np.asarray(r_vec, dtype=float)
     if r.shape != (3,) or not np.all(np.isfinite(r)):
         raise ValueError(f"r_vec must be 3 finite components in m, got {r_vec!r}")

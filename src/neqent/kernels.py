@@ -49,6 +49,7 @@ from numba.extending import get_cython_function_address
 from scipy.constants import c as C_LIGHT
 
 from .fresnel import slab_coefficients_scalar, sqrt_im_pos
+from .validation import finite, positive
 
 __all__ = [
     "pair_tensors",
@@ -665,23 +666,6 @@ def _gauss(order):
     return _GAUSS[order]
 
 
-def _check_positive(name, value, unit, allow_inf=False):
-    arr = np.asarray(value, dtype=float)
-    finite = np.isfinite(arr) | (allow_inf & np.isposinf(arr))
-    bad = ~finite | ~(arr > 0)
-    if np.any(bad):
-        rng = "> 0 (inf allowed)" if allow_inf else "finite and > 0"
-        raise ValueError(f"{name} must be {rng} {unit}, got {arr[bad].flat[0]!r}")
-    return arr
-
-
-def _check_finite(name, value, unit):
-    arr = np.asarray(value, dtype=float)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite {unit}, got {arr[~np.isfinite(arr)].flat[0]!r}")
-    return arr
-
-
 def _check_eps(eps):
     arr = np.asarray(eps, dtype=complex)
     bad = ~np.isfinite(arr) | (arr.imag < 0)
@@ -692,13 +676,13 @@ def _check_eps(eps):
 
 
 def _prepare(omega, eps, delta, za, zb, dx, dy, names):
-    omega = _check_positive("omega", omega, "rad/s")
+    omega = positive("omega", omega, "rad/s")
     eps = _check_eps(eps)
-    delta = _check_positive("delta", delta, "m", allow_inf=True)
-    za = _check_positive(names[0], za, "m")
-    zb = _check_positive(names[1], zb, "m")
-    dx = _check_finite("dx", dx, "m")
-    dy = _check_finite("dy", dy, "m")
+    delta = positive("delta", delta, "m", allow_inf=True)
+    za = positive(names[0], za, "m")
+    zb = positive(names[1], zb, "m")
+    dx = finite("dx", dx, "m")
+    dy = finite("dy", dy, "m")
     arrs = np.broadcast_arrays(omega, eps, delta, za, zb, dx, dy)
     shape = arrs[0].shape
     flat = [np.ascontiguousarray(a.ravel()) for a in arrs]
@@ -816,9 +800,9 @@ def guided_mode_poles(omega, eps, delta, return_wz=False):
     u - 1 is exact only to ~1e-16 * u / (u - 1); the quadrature uses w_z.
     return_wz=True returns (u, w_z) with w_z the vacuum normal wavenumber.
     """
-    omega = float(_check_positive("omega", omega, "rad/s"))
+    omega = float(positive("omega", omega, "rad/s"))
     eps = complex(_check_eps(eps))
-    delta = float(_check_positive("delta", delta, "m", allow_inf=True))
+    delta = float(positive("delta", delta, "m", allow_inf=True))
     kd = omega / C_LIGHT * delta
     sing = np.empty(MAX_POLES + 2, dtype=np.complex128)
     n, npoles = _find_singularities(eps, kd, sing)

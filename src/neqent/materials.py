@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import constants
 
+from .validation import positive
+
 __all__ = [
     "Material",
     "DrudeLorentz",
@@ -33,16 +35,6 @@ __all__ = [
     "BUILTIN_MATERIALS",
     "get_material",
 ]
-
-
-def _check_omega(omega):
-    """Return ``omega`` as a float array, raising if any value is not finite and > 0."""
-    w = np.asarray(omega, dtype=float)
-    bad = ~np.isfinite(w) | (w <= 0)
-    if np.any(bad):
-        value = w[bad].flat[0]
-        raise ValueError(f"omega must be finite and > 0 rad/s, got {value!r}")
-    return w
 
 
 class Material:
@@ -62,7 +54,7 @@ class Material:
 
         Scalars give a Python complex, arrays a complex array of the same shape.
         """
-        w = _check_omega(omega)
+        w = positive("omega", omega, "rad/s")
         value = np.asarray(self._eps(w), dtype=complex)
         return complex(value) if np.ndim(omega) == 0 else value
 

@@ -17,6 +17,7 @@ import numpy as np
 from scipy import constants
 
 from .materials import Material, get_material
+from .validation import nonnegative, positive
 
 __all__ = [
     "Geometry",
@@ -36,18 +37,6 @@ HBAR = constants.hbar
 K_B = constants.k
 EPS0 = constants.epsilon_0
 C_LIGHT = constants.c
-
-
-def _finite_positive(name, value, unit, allow_inf=False):
-    """Return ``float(value)``, raising ValueError unless it is > 0 (and finite)."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number in {unit}, got {value!r}") from None
-    if math.isnan(v) or v <= 0 or (math.isinf(v) and not allow_inf):
-        allowed = "> 0 (inf allowed)" if allow_inf else "finite and > 0"
-        raise ValueError(f"{name} must be {allowed} {unit}, got {value!r}")
-    return v
 
 
 def _unit_dipole(name, d):
@@ -86,9 +75,9 @@ class Geometry:
     def __post_init__(self):
         set_ = object.__setattr__
         set_(self, "material", get_material(self.material))
-        set_(self, "delta", _finite_positive("delta", self.delta, "m", allow_inf=True))
-        set_(self, "z1", _finite_positive("z1", self.z1, "m (qubit above the slab surface z = 0)"))
-        set_(self, "z2", _finite_positive("z2", self.z2, "m (qubit above the slab surface z = 0)"))
+        set_(self, "delta", float(positive("delta", self.delta, "m", allow_inf=True)))
+        set_(self, "z1", float(positive("z1", self.z1, "m (qubit above the slab surface z = 0)")))
+        set_(self, "z2", float(positive("z2", self.z2, "m (qubit above the slab surface z = 0)")))
         r = np.atleast_1d(np.asarray(self.r12, dtype=float))
         if r.shape == (1,):
             r = np.array([r[0], 0.0])
@@ -126,12 +115,8 @@ def occupation(omega, T):
 
     ``omega`` in rad/s (> 0), ``T`` in K (>= 0; n = 0 at T = 0). Broadcasts.
     """
-    w = np.asarray(omega, dtype=float)
-    t = np.asarray(T, dtype=float)
-    if np.any(~np.isfinite(t) | (t < 0)):
-        raise ValueError(f"temperature must be finite and >= 0 K, got {t[~np.isfinite(t) | (t < 0)].flat[0]!r}")
-    if np.any(~np.isfinite(w) | (w <= 0)):
-        raise ValueError(f"omega must be finite and > 0 rad/s, got {w[~np.isfinite(w) | (w <= 0)].flat[0]!r}")
+    t = nonnegative("temperature", T, "K")
+    w = positive("omega", omega, "rad/s")
     with np.errstate(divide="ignore", over="ignore"):
         x = HBAR * w / (K_B * t)
         n = 1.0 / np.expm1(x)
@@ -158,7 +143,7 @@ def gamma0(omega, dipole_moment):
 
     ``omega`` in rad/s, ``dipole_moment`` |d| in C m.
     """
-    w = _finite_positive("omega", omega, "rad/s")
+    w = float(positive("omega", omega, "rad/s"))
     d = abs(complex(dipole_moment))
     return d**2 * w**3 / (3 * math.pi * EPS0 * HBAR * C_LIGHT**3)
 
@@ -206,7 +191,7 @@ def compute_kernels_batch(omega, eps, delta, z1, z2, dx, dy, d1, d2):
 
 def compute_kernels(geometry: Geometry, omega) -> Kernels:
     """Kernels of one geometry at angular frequency ``omega`` (rad/s)."""
-    w = _finite_positive("omega", omega, "rad/s")
+    w = float(positive("omega", omega, "rad/s"))
     eps = geometry.material.eps(w)
     dx, dy = geometry.r12
     out = compute_kernels_batch(w, eps, geometry.delta, geometry.z1, geometry.z2,
