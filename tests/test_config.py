@@ -31,6 +31,9 @@ def test_default_config_is_the_paper_geometry():
     ({"extras": ["nonexistent"]}, "'extras'"),
     ({"mpi": {"tasks": 0}}, "'mpi.tasks'"),
     ({"typo_key": 1}, "typo_key"),
+    ({"material": "kryptonite"}, "'material': unknown material 'kryptonite'"),
+    ({"material": "csv:/nonexistent.csv"}, "'material': material CSV file not found"),
+    ({"material": "eps=4+0.1j"}, "'geometry.omega_ratio'"),
 ])
 def test_errors_name_the_key(override, key):
     with pytest.raises(ConfigError) as exc:
@@ -78,3 +81,20 @@ def test_exponent_notation_without_decimal_point_is_a_number():
     assert cfg["geometry"]["z1"] == 1e-6 and cfg["geometry"]["delta"] == 2e-8
     assert cfg["scans"]["map"]["axes"]["z2"] == [5e-7, 1e-6]
     assert cfg["material"] == "sic"
+
+
+def test_scans_are_required_and_named():
+    with pytest.raises(ConfigError, match="'scans' is a required property"):
+        load_config({"material": "sic"})
+
+
+MINIMAL = {"material": "eps=4+0.1j", "geometry": {"omega": 4e13},
+           "scans": {"map": {"axes": {"z2": [1e-6]}, "T_M": [0.0]}}}
+
+
+def test_constant_permittivity_needs_absolute_omega():
+    cfg = load_config(MINIMAL)
+    assert cfg["material"] == "eps=4+0.1j"
+    sweep = dict(MINIMAL, scans=dict(MINIMAL["scans"], f={"axes": {"omega_ratio": [0.2, 0.3]}}))
+    with pytest.raises(ConfigError, match="'scans.f.axes.omega_ratio': material 'eps=4\\+0.1j' has no resonance"):
+        load_config(sweep)

@@ -124,3 +124,13 @@ def test_slurm_profile_dry_run(tmp_path):
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     assert "kernels" in out and "This was a dry-run" in out
+
+
+def test_snakemake_rejects_a_bad_config_naming_the_key(tmp_path):
+    """Validation (schema + semantic rules) runs before any job is scheduled."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(TEST_CONFIG.read_text().replace("material: sic", "material: kryptonite"))
+    proc = subprocess.run(["snakemake", "-n", "--snakefile", str(SNAKEFILE), "--directory", str(tmp_path),
+                           "--configfile", str(bad)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert "config key 'material': unknown material 'kryptonite'" in proc.stdout + proc.stderr

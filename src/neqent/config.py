@@ -148,6 +148,21 @@ def validate_config(config: dict) -> dict:
 
 def _semantic_checks(config):
     """Rules beyond the JSON schema; raise ConfigError with the key path."""
+    from .materials import get_material
+
+    try:
+        material = get_material(config["material"])
+    except ValueError as exc:
+        raise ConfigError(f"config key 'material': {exc}") from None
+    if material.resonance is None:
+        # omega_ratio = omega / material resonance needs a resonance
+        if "omega" not in config["geometry"]:
+            raise ConfigError(f"config key 'geometry.omega_ratio': material {config['material']!r} "
+                              "has no resonance frequency; give geometry.omega in rad/s instead")
+        for name, scan in config["scans"].items():
+            if "omega_ratio" in scan["axes"]:
+                raise ConfigError(f"config key 'scans.{name}.axes.omega_ratio': material "
+                                  f"{config['material']!r} has no resonance frequency; sweep omega (rad/s)")
     for name, scan in config["scans"].items():
         for axis, spec in scan["axes"].items():
             _check_range(f"scans.{name}.axes.{axis}", spec)
