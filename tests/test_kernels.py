@@ -190,7 +190,8 @@ def test_plain_rule_without_pole_breakpoints_is_wrong():
 
 # --- convergence ------------------------------------------------------------------
 
-CONV_CASES = ["sic_0.3wT_10nm", "sic_1.7e14_10nm", "sic_1.7e14_halfspace", "lossy_dielectric_1um"]
+CONV_CASES = ["sic_0.3wT_10nm", "sic_1.7e14_10nm", "sic_1.7e14_halfspace", "lossy_dielectric_1um",
+              "sic_1.4e14_1um", "gold_30nm"]
 CONV_GEOMS = [
     (5e-8, 5e-8, 0.0, 0.0),
     (5e-8, 1e-7, 0.3e-6, 0.2e-6),
