@@ -25,9 +25,10 @@ __all__ = [
     "occupation",
     "effective_temperature",
     "gamma0",
-    "contract",
     "compute_kernels",
     "compute_kernels_batch",
+    "kernel_tensors_batch",
+    "contract_kernels",
     "rates",
     "symmetric_channels",
     "is_symmetric",
@@ -148,20 +149,15 @@ def gamma0(omega, dipole_moment):
     return d**2 * w**3 / (3 * math.pi * EPS0 * HBAR * C_LIGHT**3)
 
 
-def contract(da, tensor, db):
-    """Contraction sum_ij conj(da[i]) T[..., i, j] db[j] (physics.md §4)."""
-    return np.einsum("...i,...ij,...j->...", np.conj(da), tensor, db)
-
-
-def compute_kernels_batch(omega, eps, delta, z1, z2, dx, dy, d1, d2):
-    """Contracted kernels over a batch of points (1-D arrays broadcast together).
+def kernel_tensors_batch(omega, eps, delta, z1, z2, dx, dy):
+    """Kernel tensors over a batch of points (1-D arrays broadcast together).
 
     ``omega`` rad/s, ``eps`` complex permittivity at omega, ``delta``, ``z1``,
-    ``z2``, ``dx``, ``dy`` in m (qubit 2 sits at (dx, dy, z2) relative to
-    qubit 1 laterally), ``d1``, ``d2`` unit dipole 3-vectors (shape (3,) or
-    (N, 3)). Returns a dict of complex arrays: ``alpha_W`` and ``alpha_M``
-    of shape (N, 2, 2) (units of Gamma0) and ``lambda12`` (N,) (units of
-    Gamma0); also the tensors ``W``, ``M`` (N, 2, 2, 3, 3) and ``G12`` (N, 3, 3).
+    ``z2``, ``dx``, ``dy`` in m (qubit 2 sits at (dx, dy) laterally from
+    qubit 1). Returns ``(W, M, G12)``: wall and body tensors (N, 2, 2, 3, 3)
+    indexed [q, q', i, j] (units of Gamma0) and the total Green tensor
+    G0 + GR at (R1, R2), (N, 3, 3), normalised as in physics.md §4c. They do
+    not depend on the dipoles; see :func:`contract_kernels`.
     """
     from .green import vacuum_green_batch
     from .kernels import pair_block_batch
@@ -171,20 +167,48 @@ def compute_kernels_batch(omega, eps, delta, z1, z2, dx, dy, d1, d2):
         np.asarray(z1, float), np.asarray(z2, float), np.asarray(dx, float), np.asarray(dy, float))
     # copies: broadcast views are read-only and numba warns on them
     omega, eps, delta, z1, z2, dx, dy = (np.ravel(a).copy() for a in (omega, eps, delta, z1, z2, dx, dy))
-    n = omega.size
     # All four pairs on one common set of nodes, so that alpha^11 - alpha^12
     # (Gamma_A, a ~1e-4 relative difference) is the quadrature of the
     # difference integrand (physics.md §4e). pair_block takes r_1 - r_2.
     W, M, GR = pair_block_batch(omega, eps, delta, z1, z2, -dx, -dy)
     r_vec = np.stack([-dx, -dy, z1 - z2], axis=-1)  # R_1 - R_2
     G12 = vacuum_green_batch(omega, r_vec) + GR[:, 0, 1]
+    return W, M, G12
 
+
+def contract_kernels(W, M, G12, d1, d2):
+    """Dipole contractions of kernel tensors (physics.md §4, §5).
+
+    ``W``, ``M``: (..., 2, 2, 3, 3); ``G12``: (..., 3, 3); ``d1``, ``d2``:
+    unit dipoles (3,) or (..., 3), complex allowed. Returns ``(alpha_W,
+    alpha_M, lambda12)``: (..., 2, 2), (..., 2, 2) and (...) complex, units of
+    Gamma0, with alpha^{qq'} = conj(d_q) . T^{qq'} . d_q' and
+    Lambda^{12} = -1/2 conj(d1) . Re G12 . d2.
+    """
+    d1 = np.asarray(d1, complex)
+    d2 = np.asarray(d2, complex)
+    d1, d2 = np.broadcast_arrays(d1, d2)
+    ds = np.stack([d1, d2], axis=-2)  # (..., 2, 3)
+    alpha_W = np.einsum("...qi,...qpij,...pj->...qp", np.conj(ds), W, ds)
+    alpha_M = np.einsum("...qi,...qpij,...pj->...qp", np.conj(ds), M, ds)
+    lambda12 = -0.5 * np.einsum("...i,...ij,...j->...", np.conj(d1), np.real(G12), d2)
+    return alpha_W, alpha_M, lambda12
+
+
+def compute_kernels_batch(omega, eps, delta, z1, z2, dx, dy, d1, d2):
+    """Contracted kernels over a batch of points (1-D arrays broadcast together).
+
+    Arguments as :func:`kernel_tensors_batch` plus ``d1``, ``d2`` unit dipole
+    3-vectors (shape (3,) or (N, 3)). Returns a dict of complex arrays:
+    ``alpha_W`` and ``alpha_M`` of shape (N, 2, 2) (units of Gamma0) and
+    ``lambda12`` (N,) (units of Gamma0); also the tensors ``W``, ``M``
+    (N, 2, 2, 3, 3) and ``G12`` (N, 3, 3).
+    """
+    W, M, G12 = kernel_tensors_batch(omega, eps, delta, z1, z2, dx, dy)
+    n = W.shape[0]
     d1 = np.broadcast_to(np.asarray(d1, complex), (n, 3))
     d2 = np.broadcast_to(np.asarray(d2, complex), (n, 3))
-    ds = np.stack([d1, d2], axis=1)  # (n, 2, 3)
-    alpha_W = np.einsum("nqi,nqpij,npj->nqp", np.conj(ds), W, ds)
-    alpha_M = np.einsum("nqi,nqpij,npj->nqp", np.conj(ds), M, ds)
-    lambda12 = -0.5 * np.einsum("ni,nij,nj->n", np.conj(d1), G12.real, d2)
+    alpha_W, alpha_M, lambda12 = contract_kernels(W, M, G12, d1, d2)
     return {"alpha_W": alpha_W, "alpha_M": alpha_M, "lambda12": lambda12,
             "W": W, "M": M, "G12": G12}
 

@@ -189,10 +189,6 @@ def _chunks(npoints, chunk):
     return [(s, min(s + chunk, npoints)) for s in range(0, npoints, chunk)]
 
 
-#: Per-point outputs of :func:`neqent.rates.compute_kernels_batch` stored by the kernel stage.
-KERNEL_KEYS = ("alpha_W", "alpha_M", "lambda12", "W", "M", "G12")
-
-
 def _kernel_cache_present():
     """True if numba's on-disk cache index of the kernel loop exists (warm cache).
 
@@ -208,15 +204,14 @@ def _kernel_cache_present():
 
 
 def _compute_chunk(points, start, stop):
-    """Contracted kernels of flat grid points [start, stop) (one batched call)."""
-    from .rates import compute_kernels_batch
+    """Kernel tensors of flat geometry points [start, stop) (one batched call)."""
+    from .rates import kernel_tensors_batch
 
     sl = slice(start, stop)
-    d = _dipoles(points["theta"][sl])
-    out = compute_kernels_batch(points["omega"][sl], points["eps"][sl], points["delta"][sl],
-                                points["z1"][sl], points["z2"][sl], points["r12"][sl],
-                                np.zeros(stop - start), d, d)
-    return {k: np.asarray(out[k]) for k in KERNEL_KEYS}
+    W, M, G12 = kernel_tensors_batch(points["omega"][sl], points["eps"][sl], points["delta"][sl],
+                                     points["z1"][sl], points["z2"][sl], points["r12"][sl],
+                                     np.zeros(stop - start))
+    return {"W": W, "M": M, "G12": G12}
 
 
 def kernel_grid(config, scan="map", comm=None, progress=True):
@@ -227,21 +222,29 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
     ``comm``: an mpi4py communicator (None: serial). Returns the dataset on
     rank 0 and None on the other ranks. Variables: ``alpha_W``, ``alpha_M``
     (complex, units of Gamma0, dims ``(*axes, q, qp)``), ``lambda12``
-    (complex, units of Gamma0, ``(*axes)``), ``eps`` (complex permittivity at
-    omega). ``progress`` shows a tqdm bar on rank 0.
+    (complex, units of Gamma0, ``(*axes)``), the tensors ``alpha_W_tensor``,
+    ``alpha_M_tensor``, ``G12_tensor`` (over the geometry axes only: they do
+    not depend on the dipole angle theta) and ``eps`` (complex permittivity
+    at omega). ``progress`` shows a tqdm bar on rank 0.
+
+    The quadrature runs once per geometry point (axes other than theta);
+    the dipole angle only enters the cheap contraction afterwards.
     """
+    from .rates import contract_kernels
+
     if not isinstance(config, dict):
         config = load_config(config)
     rank = comm.Get_rank() if comm is not None else 0
     size = comm.Get_size() if comm is not None else 1
     material = _material(config)
     axes, fixed = scan_axes(config, scan)
-    shape = tuple(len(v) for v in axes.values())
-    npoints = int(np.prod(shape)) if shape else 1
+    geo_axes = {name: v for name, v in axes.items() if name != "theta"}
+    geo_shape = tuple(len(v) for v in geo_axes.values())
+    npoints = int(np.prod(geo_shape)) if geo_shape else 1
 
-    # Flattened per-point parameters (C order over AXIS_ORDER).
-    mesh = np.meshgrid(*axes.values(), indexing="ij") if axes else []
-    points = {name: m.ravel() for name, m in zip(axes, mesh)}
+    # Flattened per-point geometry (C order over AXIS_ORDER without theta).
+    mesh = np.meshgrid(*geo_axes.values(), indexing="ij") if geo_axes else []
+    points = {name: m.ravel() for name, m in zip(geo_axes, mesh)}
     for name, value in fixed.items():
         points[name] = np.full(npoints, value)
     points["eps"] = np.asarray(material.eps(points["omega"]), complex)
@@ -272,28 +275,41 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
         for part in gathered:
             results.update(part)
     # Assemble in grid order: chunk k holds flat points chunks[k].
-    arrays = {key: np.concatenate([results[k][key] for k in range(len(chunks))])
-              for key in KERNEL_KEYS}
+    tensors = {key: np.concatenate([results[k][key] for k in range(len(chunks))])
+               .reshape(geo_shape + results[0][key].shape[1:]) for key in ("W", "M", "G12")}
+
+    # Contract with the dipoles of every orientation; theta sits at its
+    # AXIS_ORDER position among the dimensions.
+    thetas = np.atleast_1d(axes["theta"] if "theta" in axes else fixed["theta"])
+    d = _dipoles(thetas).reshape((-1,) + (1,) * len(geo_shape) + (3,))
+    alpha_W, alpha_M, lambda12 = contract_kernels(tensors["W"][None], tensors["M"][None],
+                                                  tensors["G12"][None], d, d)
+    if "theta" in axes:
+        at = list(axes).index("theta")
+        alpha_W, alpha_M, lambda12 = (np.moveaxis(a, 0, at) for a in (alpha_W, alpha_M, lambda12))
+    else:
+        alpha_W, alpha_M, lambda12 = alpha_W[0], alpha_M[0], lambda12[0]
 
     dims = tuple(axes)
+    geo_dims = tuple(geo_axes)
     coords = _coords(axes, fixed, material)
     eps_dims = ("omega",) if "omega" in axes else ()
     eps = material.eps(axes["omega"]) if "omega" in axes else material.eps(fixed["omega"])
     ds = xr.Dataset(
         {
-            "alpha_W": (dims + ("q", "qp"), arrays["alpha_W"].reshape(shape + (2, 2)),
+            "alpha_W": (dims + ("q", "qp"), alpha_W,
                         _attrs("1", "wall kernel alpha_W^{qq'} (dipole-contracted, units of Gamma0)")),
-            "alpha_M": (dims + ("q", "qp"), arrays["alpha_M"].reshape(shape + (2, 2)),
+            "alpha_M": (dims + ("q", "qp"), alpha_M,
                         _attrs("1", "body kernel alpha_M^{qq'} (dipole-contracted, units of Gamma0)")),
-            "lambda12": (dims, arrays["lambda12"].reshape(shape),
+            "lambda12": (dims, lambda12,
                          _attrs("1", "coherent coupling Lambda^{12} (units of Gamma0)")),
             # The full Cartesian tensors (lab axes), so other dipole
             # directions can be contracted later without re-integrating.
-            "alpha_W_tensor": (dims + ("q", "qp", "ci", "cj"), arrays["W"].reshape(shape + (2, 2, 3, 3)),
+            "alpha_W_tensor": (geo_dims + ("q", "qp", "ci", "cj"), tensors["W"],
                                _attrs("1", "wall kernel tensor [alpha_W^{qq'}]_ij (units of Gamma0)")),
-            "alpha_M_tensor": (dims + ("q", "qp", "ci", "cj"), arrays["M"].reshape(shape + (2, 2, 3, 3)),
+            "alpha_M_tensor": (geo_dims + ("q", "qp", "ci", "cj"), tensors["M"],
                                _attrs("1", "body kernel tensor [alpha_M^{qq'}]_ij (units of Gamma0)")),
-            "G12_tensor": (dims + ("ci", "cj"), arrays["G12"].reshape(shape + (3, 3)),
+            "G12_tensor": (geo_dims + ("ci", "cj"), tensors["G12"],
                            _attrs("1", "total Green tensor G0 + GR at (R1, R2), normalised to "
                                        "w^3/(6 pi eps0 c^3) (Lambda^{12} = -1/2 d1* Re G d2)")),
             "eps": (eps_dims, np.asarray(eps, complex), _attrs("1", "relative permittivity of the slab")),
