@@ -1,5 +1,7 @@
 """Pipeline stages: grids, rate broadcasting, batched steady states against the analytic
 symmetric case (physics.md section 8), dynamics reaching the steady state, kernel tabulation."""
+import json
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -92,7 +94,7 @@ def test_analytic_and_dynamics_data(config):
     d = sweep.dynamics_data(config, r, s)
     where = sweep.map_maximum(s["C"])
     assert float(d["z2"]) == where["z2"] and float(d["T_M"]) == where["T_M"]
-    np.testing.assert_allclose(d["C"].isel(t=-1).values, float(d["C_steady"]), atol=1e-3)
+    np.testing.assert_allclose(d["C"].isel(t=-1).values, float(d["C_steady"]), rtol=0, atol=1e-9)
     assert d["C"].sel(state="A").values[0] > 0.9  # |A> starts maximally entangled
     assert d["C"].sel(state="thermal").values[0] < 1e-9  # product state
 
@@ -149,3 +151,135 @@ def test_kernel_tensors_contract_to_the_stored_kernels():
                                 float(ds["r12"]), 0.0, d, d)
     np.testing.assert_allclose(ds["alpha_M"].isel(theta=1).values, ref["alpha_M"][0], rtol=0, atol=1e-15)
     np.testing.assert_allclose(complex(ds["lambda12"].isel(theta=1)), ref["lambda12"][0], rtol=1e-14)
+
+
+# ---------------------------------------------------------------------------
+# stage commands (python -m neqent.sweep / neqent.plotting, run by the Snakemake
+# rules): bad input exits 2 with one stderr line naming the option and the
+# value, no traceback, no output file.
+# ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def stage_files(request, tmp_path_factory):
+    """Tiny pipeline datasets (map and thickness scans) written like the stages write them."""
+    from neqent import io
+
+    root = tmp_path_factory.mktemp("stages")
+    cfg = load_config(request.config.rootpath / TEST_CONFIG,
+                      overrides={"scans": {"map": {"axes": {"z2": [0.8e-6, 1.3e-6]}, "T_M": [0.0, 1200.0]}}})
+    (root / "config.json").write_text(json.dumps(cfg))
+    files = {"cfg": str(root / "config.json"), "root": root}
+    for scan in ("map", "thickness"):
+        k = sweep.kernel_grid(cfg, scan, progress=False)
+        r = sweep.rate_grid(k, cfg["scans"][scan]["T_M"], cfg["T_W"])
+        s = sweep.steady_grid(r)
+        for stage, ds in (("kernels", k), ("rates", r), ("steady", s)):
+            files[f"{stage}_{scan}"] = str(io.write_dataset(ds, root / f"{stage}_{scan}.nc", cfg))
+    k, r, s = (io.read_dataset(files[f"{x}_map"]) for x in ("kernels", "rates", "steady"))
+    files["analytic"] = str(io.write_dataset(sweep.analytic_data(cfg, k, r, s), root / "analytic.nc", cfg))
+    # the rates stage's attributes but not its content
+    files["rates_hollow"] = str(io.write_dataset(r.drop_vars("gamma_plus"), root / "hollow.nc", cfg))
+    bad = (request.config.rootpath / TEST_CONFIG).read_text().replace("material: sic", "material: kryptonite")
+    (root / "bad.yaml").write_text(bad)
+    files["bad_cfg"] = str(root / "bad.yaml")
+    files["text"] = str(request.config.rootpath / TEST_CONFIG)
+    return files
+
+
+def _run_stage(capsys, main, argv):
+    """In-process main(argv) expected to fail -> (exit code, stdout, stderr)."""
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    out, err = capsys.readouterr()
+    return exc.value.code, out, err
+
+
+def _assert_one_line_error(code, out, err, prog, fragments):
+    assert code == 2, err
+    assert out == ""
+    assert "Traceback" not in err
+    lines = err.strip("\n").splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"python -m neqent.{prog}: error: "), lines[0]
+    for f in fragments:
+        assert f in lines[0], (f, lines[0])
+
+
+# (argv with {placeholders} for stage_files, fragments the error line must contain)
+BAD_SWEEP = [
+    ("kernels --config {cfg} --scan nope", ["--scan 'nope'", "allowed: alpha, map, orientation, thickness"]),
+    ("rates --config {cfg} --scan nope --input {kernels_map}", ["--scan 'nope'", "allowed:"]),
+    ("rates --config {root}/missing.yaml --input {kernels_map}", ["--config", "missing.yaml", "not found"]),
+    ("rates --config {bad_cfg} --input {kernels_map}", ["--config", "bad.yaml", "'material'", "kryptonite"]),
+    ("rates --config {cfg} --input {root}/missing.nc", ["--input", "missing.nc", "no such file"]),
+    ("steady --config {cfg} --input {kernels_map}", ["--input", "kernels_map.nc", "stage rates", "'kernels'"]),
+    ("steady --config {cfg} --input {text}", ["--input", "test.yaml", "not a readable NetCDF file"]),
+    # another scan's kernels would silently get this scan's T_M grid
+    ("rates --config {cfg} --scan thickness --input {kernels_map}", ["scan 'map'", "expected scan 'thickness'"]),
+    ("rates --config {cfg} --scan map --input {kernels_thickness}", ["scan 'thickness'", "expected scan 'map'"]),
+    ("rates --config {cfg} --scan alpha --input {kernels_map}", ["--scan 'alpha'", "no T_M grid"]),
+    ("steady --config {cfg} --scan thickness --input {rates_map}", ["rates_map.nc", "expected scan 'thickness'"]),
+    ("analytic --config {cfg} --input {kernels_map} {rates_map} {steady_thickness}",
+     ["steady_thickness.nc", "expected scan 'map'"]),
+    ("analytic --config {cfg} --input {kernels_map} {steady_map} {rates_map}", ["steady_map.nc", "stage rates"]),
+    ("analytic --config {cfg} --input {kernels_map}", ["--input", "needs 3", "got 1"]),
+    ("dynamics --config {cfg} --scan thickness --input {rates_map} {steady_map}",
+     ["--scan 'thickness'", "always uses scan 'map'"]),
+    ("steady --config {cfg} --input {rates_hollow}", ["--input", "hollow.nc", "gamma_plus"]),
+]
+
+
+@pytest.mark.parametrize("argv, fragments", BAD_SWEEP, ids=[c[0] for c in BAD_SWEEP])
+def test_sweep_command_bad_input(capsys, stage_files, argv, fragments):
+    out = stage_files["root"] / "out" / "result.nc"
+    args = argv.format(**stage_files).split() + ["--output", str(out), "--no-progress"]
+    _assert_one_line_error(*_run_stage(capsys, sweep.main, args), "sweep", fragments)
+    assert not out.parent.exists() or not any(out.parent.iterdir())  # nothing written, no temp file
+
+
+def test_sweep_command_checks_pass_on_the_right_files(stage_files, tmp_path):
+    """The checks accept what the stages produce: rates from the map kernels = rate_grid."""
+    from neqent import io
+
+    out = tmp_path / "rates.nc"
+    assert sweep.main(["rates", "--config", stage_files["cfg"], "--scan", "map",
+                       "--input", stage_files["kernels_map"], "--output", str(out)]) == 0
+    got, ref = io.read_dataset(out), io.read_dataset(stage_files["rates_map"])
+    assert (got.attrs["stage"], got.attrs["scan"]) == ("rates", "map")
+    np.testing.assert_array_equal(got["gamma_plus"].values, ref["gamma_plus"].values)
+
+
+BAD_PLOT = [
+    ("fig3a --input {steady_map}", ["--input", "steady_map.nc", "stage analytic", "'steady'"]),
+    ("alpha --input {steady_map}", ["stage kernels or scan", "'steady'"]),
+    ("fig4b --input {analytic}", ["analytic.nc", "stage dynamics"]),
+    ("fig4a --input {root}/missing.nc", ["--input", "missing.nc", "no such file"]),
+    ("fig4a --input {steady_map} --dpi 0", ["--dpi", "'0'", "positive integer"]),
+    ("fig4a --input {steady_map} --dpi -5", ["--dpi", "'-5'", "positive integer"]),
+    ("fig4a --input {steady_map} --dpi many", ["--dpi", "'many'"]),
+    ("fig4a --input {steady_thickness}", ["--input", "steady_thickness.nc", "cannot draw fig4a", "z2"]),
+]
+
+
+@pytest.mark.parametrize("argv, fragments", BAD_PLOT, ids=[c[0] for c in BAD_PLOT])
+def test_plotting_command_bad_input(capsys, stage_files, argv, fragments):
+    from neqent import plotting
+
+    base = stage_files["root"] / "figs" / "fig"
+    args = argv.format(**stage_files).split() + ["--output", str(base)]
+    _assert_one_line_error(*_run_stage(capsys, plotting.main, args), "plotting", fragments)
+    assert not base.parent.exists() or not any(base.parent.iterdir())
+
+
+def test_stage_commands_exit_2_without_traceback_in_a_subprocess(stage_files, tmp_path):
+    """The real commands the rules run: status 2 and one stderr line."""
+    import subprocess
+    import sys
+
+    for module, args in (("neqent.sweep", ["rates", "--config", stage_files["cfg"], "--scan", "nope",
+                                           "--input", stage_files["kernels_map"], "--output", str(tmp_path / "r.nc")]),
+                         ("neqent.plotting", ["fig4a", "--input", stage_files["steady_map"], "--dpi", "0",
+                                              "--output", str(tmp_path / "f")])):
+        proc = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=120)
+        _assert_one_line_error(proc.returncode, proc.stdout, proc.stderr, module.split(".")[1], [])
+    assert not list(tmp_path.iterdir())

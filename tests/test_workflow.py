@@ -86,7 +86,7 @@ def test_physics_consistency_of_outputs(run):
         np.testing.assert_allclose(a["C_analytic_line"], a["C_master_line"], atol=1e-8)
     with xr.open_dataset(run / "dynamics/fig4b.nc") as d, xr.open_dataset(run / "steady/map.nc") as s:
         assert float(d["C_steady"]) == pytest.approx(float(s["C"].max()), abs=0)
-        np.testing.assert_allclose(d["C"].isel(t=-1), float(d["C_steady"]), atol=2e-3)
+        np.testing.assert_allclose(d["C"].isel(t=-1), float(d["C_steady"]), rtol=0, atol=1e-9)
 
 
 def test_rerun_is_up_to_date(run):

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["fig3a", "fig3b", "fig4a", "fig4b", "effective_temperatures", "alpha_figure",
-           "scan_figure", "save", "FIGURES", "main"]
+           "scan_figure", "save", "FIGURES", "FIGURE_INPUTS", "main"]
 
 UM = 1e-6  # lengths are plotted in micrometres
 
@@ -264,20 +264,58 @@ FIGURES = {
 }
 
 
-def main(argv=None):
-    """``python -m neqent.plotting <figure> --input F --output BASE [--dpi N]``."""
-    from .io import read_dataset
+#: name -> accepted ``stage`` attributes of each input dataset ("scan": a ``neqent scan`` file).
+FIGURE_INPUTS = {
+    "fig3a": (("analytic",),),
+    "fig3b": (("analytic",),),
+    "fig4a": (("steady", "scan"),),
+    "fig4b": (("dynamics",),),
+    "effective_temperatures": (("analytic",),),
+    "alpha": (("kernels", "scan"),),
+    "scan": (("steady", "scan"),),
+}
 
-    p = argparse.ArgumentParser(prog="python -m neqent.plotting", description=__doc__.splitlines()[0])
+
+def _dpi(text):
+    """``--dpi`` value: a positive integer (dots per inch)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer (dots per inch), got {text!r}")
+    return value
+
+
+def main(argv=None):
+    """``python -m neqent.plotting <figure> --input F --output BASE [--dpi N]``.
+
+    Each input must be the output of the stage the figure is drawn from
+    (:data:`FIGURE_INPUTS`, checked on the file's ``stage`` attribute). Bad
+    input exits with status 2 and one line on stderr naming the option and
+    the value; no figure file is written.
+    """
+    from .sweep import StageParser, first_line, read_stage_input
+
+    p = StageParser(prog="python -m neqent.plotting", description=__doc__.splitlines()[0])
     p.add_argument("figure", choices=sorted(FIGURES))
     p.add_argument("--input", nargs="+", required=True, help="input NetCDF file(s)")
     p.add_argument("--output", required=True, help="output base path (.png and .pdf are written)")
-    p.add_argument("--dpi", type=int, default=150)
+    p.add_argument("--dpi", type=_dpi, default=150, help="PNG resolution, dots per inch (> 0; default 150)")
     args = p.parse_args(argv)
     func, nin = FIGURES[args.figure]
     if len(args.input) != nin:
-        p.error(f"figure {args.figure} needs {nin} input file(s)")
-    func(*[read_dataset(f) for f in args.input], args.output, dpi=args.dpi)
+        p.error(f"--input: figure {args.figure} needs {nin} input file(s), got {len(args.input)}")
+    inputs = [read_stage_input(p, f, stages) for f, stages in zip(args.input, FIGURE_INPUTS[args.figure])]
+    try:
+        func(*inputs, args.output, dpi=args.dpi)
+    except OSError as exc:
+        p.error(f"--output {args.output!r}: {first_line(exc)}")
+    except KeyError as exc:  # right stage, but not the content this figure needs
+        p.error(f"--input {' '.join(map(repr, args.input))}: cannot draw {args.figure}, "
+                f"missing {first_line(exc)}")
+    except ValueError as exc:
+        p.error(f"--input {' '.join(map(repr, args.input))}: cannot draw {args.figure}: {first_line(exc)}")
     return 0
 
 

@@ -59,6 +59,8 @@ __all__ = [
     "analytic_data",
     "dynamics_data",
     "map_maximum",
+    "STAGE_INPUTS",
+    "read_stage_input",
     "main",
 ]
 
@@ -433,16 +435,11 @@ def _squeeze_map(ds):
 # --------------------------------------------------------------------------
 
 def _max_symmetric(ratios):
-    """max_symmetric_concurrence over an array of ratios -> (C, n_A, n_S) arrays."""
+    """max_symmetric_concurrence over a 1-D array of ratios -> (C, n_A, n_S) arrays."""
     from .analytic import max_symmetric_concurrence
 
-    try:
-        C, nA, nS = max_symmetric_concurrence(ratios)
-        C, nA, nS = (np.broadcast_to(np.asarray(x, float), ratios.shape) for x in (C, nA, nS))
-        return C, nA, nS
-    except (TypeError, ValueError):  # scalar-only implementation
-        res = np.array([max_symmetric_concurrence(float(r)) for r in ratios], float)
-        return res[:, 0], res[:, 1], res[:, 2]
+    C, nA, nS = max_symmetric_concurrence(np.asarray(ratios, float))
+    return C, nA, nS
 
 
 def analytic_data(config, kernels, rates_ds, steady):
@@ -585,6 +582,75 @@ def dynamics_data(config, rates_ds, steady):
 # command line: python -m neqent.sweep <stage> ...
 # --------------------------------------------------------------------------
 
+#: stage -> the stages of its --input files, in order.
+STAGE_INPUTS = {
+    "kernels": (),
+    "rates": ("kernels",),
+    "steady": ("rates",),
+    "analytic": ("kernels", "rates", "steady"),
+    "dynamics": ("rates", "steady"),
+}
+#: Stages that always work on the 'map' scan (the paper figures).
+MAP_STAGES = ("analytic", "dynamics")
+
+
+class StageParser(argparse.ArgumentParser):
+    """ArgumentParser of the stage commands: an error is one line on stderr and exit status 2.
+
+    No usage block (the Snakemake job log should show the problem, not the
+    synopsis); the message names the option and the value.
+    """
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def first_line(exc):
+    """First line of an exception's message (KeyError: its bare key/message), or its type name."""
+    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    return text.splitlines()[0] if text.strip() else type(exc).__name__
+
+
+def shown(value, limit=80):
+    """repr of a command-line value, shortened (the workflow passes the whole config inline)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 4] + "...'"
+
+
+def load_config_or_exit(parser, source):
+    """:func:`neqent.config.load_config` of ``--config``; parser.error naming it on failure."""
+    try:
+        return load_config(source)
+    except (ValueError, OSError) as exc:  # ConfigError is a ValueError
+        parser.error(f"--config {shown(source)}: {first_line(exc)}")
+
+
+def read_stage_input(parser, path, stages, scan=None, option="--input"):
+    """Read a pipeline dataset after checking it is the expected stage's output.
+
+    ``stages``: accepted values of the file's global ``stage`` attribute;
+    ``scan``: required value of its ``scan`` attribute (None: any). A missing
+    or unreadable file, or one from another stage or scan, ends in
+    ``parser.error`` (exit 2) naming ``option`` and the path.
+    """
+    from .io import read_dataset
+
+    if not os.path.isfile(path):
+        parser.error(f"{option} {path!r}: no such file")
+    try:
+        ds = read_dataset(path)
+    except (OSError, ValueError, RuntimeError) as exc:
+        detail = first_line(exc).split(". ")[0]  # xarray's backend message runs on with advice
+        parser.error(f"{option} {path!r}: not a readable NetCDF file ({detail})")
+    stage = ds.attrs.get("stage")
+    if stage not in stages:
+        parser.error(f"{option} {path!r}: expected the output of stage {' or '.join(stages)}, "
+                     f"got a dataset of stage {stage!r}")
+    if scan is not None and ds.attrs.get("scan") != scan:
+        parser.error(f"{option} {path!r}: dataset of scan {ds.attrs.get('scan')!r}, expected scan {scan!r}")
+    return ds
+
+
 def _mpi_comm():
     """COMM_WORLD if mpi4py is importable, else None (serial)."""
     try:
@@ -599,42 +665,61 @@ def main(argv=None):
 
     ``python -m neqent.sweep kernels --config C --scan S --output F`` (run
     under ``mpiexec -n N`` / ``srun`` for MPI), and ``rates``, ``steady``,
-    ``analytic``, ``dynamics`` with ``--input`` files. ``--config`` is a
-    YAML/JSON file or an inline YAML/JSON string.
+    ``analytic``, ``dynamics`` with ``--input`` files (in the order of
+    :data:`STAGE_INPUTS`). ``--config`` is a YAML/JSON file or an inline
+    YAML/JSON string; ``--scan`` must name one of its scans (``analytic`` and
+    ``dynamics`` always use ``map``). Every input must carry the ``stage``
+    and ``scan`` attributes the stage expects. Bad input exits with status 2
+    and one line on stderr naming the option and the value; no output file
+    is written.
     """
-    from .io import read_dataset, write_dataset
+    from .io import write_dataset
 
-    p = argparse.ArgumentParser(prog="python -m neqent.sweep", description=__doc__.splitlines()[0])
-    p.add_argument("stage", choices=["kernels", "rates", "steady", "analytic", "dynamics"])
+    p = StageParser(prog="python -m neqent.sweep", description=__doc__.splitlines()[0])
+    p.add_argument("stage", choices=list(STAGE_INPUTS))
     p.add_argument("--config", required=True, help="config file or inline YAML/JSON")
-    p.add_argument("--scan", default="map", help="scan name (kernels, rates)")
+    p.add_argument("--scan", default=None,
+                   help="scan name, one of the config's scans (kernels, rates, steady; default map)")
     p.add_argument("--input", nargs="*", default=[], help="input NetCDF files, in the stage's order")
     p.add_argument("--output", required=True, help="output NetCDF file")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
-    config = load_config(args.config)
-    need = {"kernels": 0, "rates": 1, "steady": 1, "analytic": 3, "dynamics": 2}[args.stage]
-    if len(args.input) != need:
-        p.error(f"stage {args.stage} needs {need} --input file(s), got {len(args.input)}")
-    if args.stage == "kernels":
-        comm = _mpi_comm()
-        ds = kernel_grid(config, args.scan, comm=comm, progress=not args.no_progress)
-        if ds is not None:
-            write_dataset(ds, args.output, config)
+    config = load_config_or_exit(p, args.config)
+
+    expected = STAGE_INPUTS[args.stage]
+    if len(args.input) != len(expected):
+        p.error(f"--input: stage {args.stage} needs {len(expected)} file(s) "
+                f"({', '.join(expected) or 'none'}), got {len(args.input)}")
+    scan = args.scan if args.scan is not None else "map"
+    if args.stage in MAP_STAGES and scan != "map":
+        p.error(f"--scan {scan!r}: stage {args.stage} always uses scan 'map'")
+    if scan not in config["scans"]:
+        p.error(f"--scan {scan!r}: not a scan of the config; allowed: {', '.join(sorted(config['scans']))}")
+    if args.stage == "rates" and "T_M" not in config["scans"][scan]:
+        p.error(f"--scan {scan!r}: scan has no T_M grid (kernel-only), so no rates stage")
+    inputs = [read_stage_input(p, f, (stage,), scan) for f, stage in zip(args.input, expected)]
+
+    try:
+        if args.stage == "kernels":
+            ds = kernel_grid(config, scan, comm=_mpi_comm(), progress=not args.no_progress)
+        elif args.stage == "rates":
+            ds = rate_grid(inputs[0], resolve_range(config["scans"][scan]["T_M"]), config["T_W"])
+        elif args.stage == "steady":
+            ds = steady_grid(inputs[0])
+        elif args.stage == "analytic":
+            ds = analytic_data(config, *inputs)
+        else:
+            ds = dynamics_data(config, *inputs)
+    except KeyError as exc:  # a file with the right attributes but not the right content
+        p.error(f"--input {' '.join(map(repr, args.input))}: missing {first_line(exc)}")
+    except ValueError as exc:  # a config the stage cannot use (e.g. z1 off the map grid)
+        p.error(f"stage {args.stage}, --scan {scan!r}: {first_line(exc)}")
+    if ds is None:  # MPI rank != 0: rank 0 writes
         return 0
-    inputs = [read_dataset(f) for f in args.input]
-    if args.stage == "rates":
-        scan = config["scans"][args.scan]
-        if "T_M" not in scan:
-            p.error(f"scan {args.scan!r} has no T_M grid")
-        ds = rate_grid(inputs[0], resolve_range(scan["T_M"]), config["T_W"])
-    elif args.stage == "steady":
-        ds = steady_grid(inputs[0])
-    elif args.stage == "analytic":
-        ds = analytic_data(config, *inputs)
-    else:
-        ds = dynamics_data(config, *inputs)
-    write_dataset(ds, args.output, config)
+    try:
+        write_dataset(ds, args.output, config)
+    except OSError as exc:
+        p.error(f"--output {args.output!r}: {first_line(exc)}")
     return 0
 
 
