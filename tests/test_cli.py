@@ -371,3 +371,14 @@ def test_scan_writes_pipeline_format(capsys, tmp_path):
     aw = complex(ds["alpha_W"].sel(z2=1.2e-6, q=1, qp=2))
     assert aw == pytest.approx(complex(*js["alpha_W"]["12"]), rel=1e-12)
 
+
+
+def test_evolve_num_default_is_the_api_default():
+    """One default for `neqent evolve --num` and neqent.api.evolve(num=...)."""
+    import inspect
+
+    from neqent import api
+    from neqent.cli import build_parser
+
+    args = build_parser().parse_args(["evolve"])
+    assert int(args.num) == inspect.signature(api.evolve).parameters["num"].default

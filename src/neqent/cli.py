@@ -82,6 +82,15 @@ def _add_common(p, scan=False):
         g.add_argument("--dipole2", default="0,0,1", help="dipole of qubit 2")
 
 
+def _api_default(function, param):
+    """Default of ``param`` of :mod:`neqent.api`'s ``function`` (one source for CLI and library)."""
+    import inspect
+
+    from . import api
+
+    return inspect.signature(getattr(api, function)).parameters[param].default
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of the ``neqent`` command."""
     from . import __version__
@@ -108,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--tmin", default="1e-2", help="first time, units of 1/Gamma0 (default 1e-2)")
     e.add_argument("--tmax", default=None,
                    help="last time, units of 1/Gamma0 (default: 30 / slowest relaxation rate)")
-    e.add_argument("--num", default="41", help="number of times (default 41)")
+    num = _api_default("evolve", "num")
+    e.add_argument("--num", default=str(num), help=f"number of times (default {num}, as neqent.api.evolve)")
     e.add_argument("--spacing", choices=("log", "linear"), default="log", help="time spacing (default log)")
     e.add_argument("--json", action="store_true", help="print JSON instead of a table")
     e.set_defaults(func=_cmd_evolve)

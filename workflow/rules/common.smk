@@ -4,6 +4,8 @@ import json
 import shlex
 from pathlib import Path
 
+from neqent.config import EXTRA_PRODUCTS, scan_names
+
 # Rules run `python -m neqent...`: make the package importable from this
 # checkout even inside a --sdm conda env that only holds the dependencies
 # (envs/neqent.yaml; a relative `pip: -e ..` breaks because snakemake copies
@@ -20,17 +22,10 @@ ENV = "../../envs/neqent.yaml"
 # attributes. Any config change therefore reruns the stages (params trigger).
 CONFIG_JSON = json.dumps(config, sort_keys=True)
 
-EXTRA_PRODUCTS = ("effective_temperatures",)
-for _name in config["extras"]:
-    if _name not in config["scans"] and _name not in EXTRA_PRODUCTS:
-        raise ValueError(
-            f"config key 'extras': {_name!r} is neither a scan name {sorted(config['scans'])} "
-            f"nor one of {list(EXTRA_PRODUCTS)}"
-        )
-
-SCANS = ["map"] + [s for s in config["extras"] if s in config["scans"] and s != "map"]
-T_SCANS = [s for s in SCANS if "T_M" in config["scans"][s]]
-K_SCANS = [s for s in SCANS if "T_M" not in config["scans"][s]]
+# Scan lists from the library (the Snakefile has validated the config, extras
+# included, and put <repo>/src on sys.path).
+T_SCANS = scan_names(config, with_temperatures=True)  # 'map' first, then extras with a T_M grid
+K_SCANS = scan_names(config, with_temperatures=False)  # kernel-only: kernels figure
 PAPER_FIGURES = ["fig3a", "fig3b", "fig4a", "fig4b"]
 
 
@@ -54,8 +49,9 @@ def all_outputs():
     ]
     for name in PAPER_FIGURES:
         out += figure_files(name)
-    if "effective_temperatures" in config["extras"]:
-        out += figure_files("effective_temperatures")
+    for name in EXTRA_PRODUCTS:  # extras that are a figure, not a scan
+        if name in config["extras"]:
+            out += figure_files(name)
     for scan in T_SCANS[1:]:
         out += [f"{RESULTS}/steady/{scan}.nc"] + figure_files(f"scan_{scan}")
     for scan in K_SCANS:
