@@ -49,7 +49,7 @@ from numba.extending import get_cython_function_address
 from scipy.constants import c as C_LIGHT
 
 from .fresnel import slab_coefficients_scalar, sqrt_im_pos
-from .validation import finite, positive
+from .validation import electrical_size, finite, positive
 
 __all__ = [
     "pair_tensors",
@@ -676,6 +676,11 @@ def _check_eps(eps):
 
 
 def _prepare(omega, eps, delta, za, zb, dx, dy, names):
+    """Check and flatten the arguments (ValueError naming the bad one); K = omega / c.
+
+    Also bounds the electrical size K (za + zb + s) and the slab optical
+    thickness K delta |sqrt(eps)| (:func:`neqent.validation.electrical_size`).
+    """
     omega = positive("omega", omega, "rad/s")
     eps = _check_eps(eps)
     delta = positive("delta", delta, "m", allow_inf=True)
@@ -683,6 +688,9 @@ def _prepare(omega, eps, delta, za, zb, dx, dy, names):
     zb = positive(names[1], zb, "m")
     dx = finite("dx", dx, "m")
     dy = finite("dy", dy, "m")
+    # bound the quadrature's panel count (memory and time) before integrating
+    electrical_size(omega, za, zb, np.hypot(dx, dy), delta, eps,
+                    names=("omega", names[0], names[1], "hypot(dx, dy)", "delta"))
     arrs = np.broadcast_arrays(omega, eps, delta, za, zb, dx, dy)
     shape = arrs[0].shape
     flat = [np.ascontiguousarray(a.ravel()) for a in arrs]
@@ -735,6 +743,9 @@ def pair_tensors(omega, eps, delta, z_q, z_qp, dx, dy, order=DEFAULT_ORDER, loca
     units of the vacuum decay value (alpha, dimensionless), GR in units of
     w^3/(6 pi eps0 c^3) (normalised Green tensor, Im G_vac(r, r) = I).
     Component-wise, W + M = Im(G0 + GR) (equilibrium identity §4d).
+    Raises ValueError for bad arguments, including an electrical size
+    omega (z_q + z_qp + s) / c or slab optical thickness omega delta |sqrt(eps)| / c
+    above 2e4 (:func:`neqent.validation.electrical_size`).
     """
     out = _run(False, omega, eps, delta, z_q, z_qp, dx, dy, order, ("z_q", "z_qp"),
                locate_poles)
@@ -803,6 +814,7 @@ def guided_mode_poles(omega, eps, delta, return_wz=False):
     omega = float(positive("omega", omega, "rad/s"))
     eps = complex(_check_eps(eps))
     delta = float(positive("delta", delta, "m", allow_inf=True))
+    electrical_size(omega, 0.0, 0.0, 0.0, delta, eps)  # slab optical thickness bound
     kd = omega / C_LIGHT * delta
     sing = np.empty(MAX_POLES + 2, dtype=np.complex128)
     n, npoles = _find_singularities(eps, kd, sing)

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["positive", "nonnegative", "finite"]
+__all__ = ["positive", "nonnegative", "finite", "electrical_size", "size_culprit", "MAX_ELECTRICAL_SIZE"]
+
+#: Speed of light (m/s), for the electrical size K L = omega L / c.
+_C_LIGHT = 299792458.0
+
+#: Largest electrical size the kernel quadrature accepts (see :func:`electrical_size`).
+MAX_ELECTRICAL_SIZE = 2e4
 
 
 def _as_float(name, value, unit):
@@ -51,3 +57,105 @@ def finite(name, value, unit):
     if not np.all(ok):
         _raise_first(name, arr, ~ok, "finite", unit)
     return arr
+
+
+#: The slab damps its Fabry-Perot factor exp(2 i K delta w_m) when 2 K delta Im sqrt(eps)
+#: exceeds this (same threshold as ``neqent.kernels._slab_rate``); no panels are then spent on it.
+_DAMPED = 45.0
+
+
+def _slab_index(k, delta, eps):
+    """Effective index n of the slab's cost K delta n (0 for a half-space).
+
+    |sqrt(eps)| while the Fabry-Perot factor oscillates (panels follow it);
+    sqrt(max(Re eps - 1, 0)) once it is damped (only the guided-mode search
+    grid, ~ (8/pi) K delta sqrt(Re eps - 1) points, still grows).
+    """
+    root = np.sqrt(np.asarray(eps, dtype=complex))
+    finite_d = np.where(np.isinf(delta), 0.0, delta)
+    damped = 2.0 * k * finite_d * root.imag > _DAMPED
+    n = np.where(damped, np.sqrt(np.maximum(root.real ** 2 - root.imag ** 2 - 1.0, 0.0)), np.abs(root))
+    return np.where(np.isinf(delta), 0.0, n), damped
+
+
+def electrical_size(omega, z_q, z_qp, s=0.0, delta=np.inf, eps=1.0,
+                    names=("omega", "z_q", "z_qp", "s", "delta")):
+    """Electrical sizes of a pair geometry; ValueError if the quadrature cannot afford them.
+
+    omega: angular frequency (rad/s, > 0); z_q, z_qp: qubit heights (m); s:
+    in-plane separation (m); delta: slab thickness (m, ``inf`` for a
+    half-space); eps: complex permittivity at omega (1). Arrays broadcast.
+    ``names`` are the argument names (or config keys) of omega, z_q, z_qp,
+    s, delta used in the message.
+
+    Returns ``(size, slab_size)`` as float arrays, K = omega / c:
+    size = K (z_q + z_qp + s) and slab_size = K delta n, the slab's optical
+    thickness with n = |sqrt(eps)| (0 for a half-space; n = sqrt(Re eps - 1)
+    or 0 once the slab damps its Fabry-Perot factor below e^-45, when only
+    the guided-mode search still grows with it).
+    The Gauss-Legendre panel count of :mod:`neqent.kernels` grows linearly
+    with both (phase per panel <= 8 rad; ``_theta_breaks``, ``_t_breaks``,
+    ``_slab_rate``), so unbounded inputs exhaust memory (omega = 1e30 rad/s
+    at z ~ 1 um: ~1e16 panels) or never finish (z2 = 1 m at 0.3 w_T of SiC:
+    size 1.5e5).
+
+    Raises ValueError naming the arguments, their values and the allowed
+    range when size > MAX_ELECTRICAL_SIZE (2e4) or, for finite delta,
+    slab_size > MAX_ELECTRICAL_SIZE. Measured at the limit (one
+    ``pair_block``/``pair_tensors`` call, 16 nodes per panel, one core):
+    size 2e4 -> 1.0e5 nodes, 0.04 s (eps = 4 + 0.1j half-space) and
+    1.1e5 nodes, 0.06 s (10 nm slab); slab_size 2e4 -> 6.0e5 nodes,
+    0.19 s (lossless eps = 4), and 3e3 nodes, 0.07 s for a damped slab
+    (eps = 1e4 + 1e4 i or 100 + 10 i; pole search). Both costs are linear
+    (size 4e4: 2e5 nodes, 0.07 s; damped slab_size 2e5: 2-5 s), so the limit
+    caps one point at well under a second.
+    """
+    w = np.asarray(omega, dtype=float)
+    k = w / _C_LIGHT
+    size = k * (np.asarray(z_q, float) + np.asarray(z_qp, float) + np.asarray(s, float))
+    d = np.asarray(delta, dtype=float)
+    n_eff, damped = _slab_index(k, d, eps)
+    slab = k * np.where(np.isinf(d), 0.0, d) * n_eff
+    size, slab, w_b, zq, zqp, s_b, d_b, n_eff, damped = np.broadcast_arrays(
+        size, slab, w, np.asarray(z_q, float), np.asarray(z_qp, float), np.asarray(s, float),
+        d, n_eff, damped)
+    n_w, n_a, n_b, n_s, n_d = names
+    limit = MAX_ELECTRICAL_SIZE
+    bad = ~(size <= limit)
+    if np.any(bad):
+        i = np.flatnonzero(bad.ravel())[0]
+        wi, li = float(w_b.flat[i]), float(zq.flat[i] + zqp.flat[i] + s_b.flat[i])
+        raise ValueError(
+            f"{n_w} ({n_a} + {n_b} + {n_s}) / c must be <= {limit:g} (the kernel quadrature's "
+            f"panel count grows with it), got {float(size.flat[i]):.3g} at {n_w} = {wi:.6g} rad/s, "
+            f"{n_a} = {float(zq.flat[i]):.6g} m, {n_b} = {float(zqp.flat[i]):.6g} m, "
+            f"{n_s} = {float(s_b.flat[i]):.6g} m; allowed: {n_w} <= {limit * _C_LIGHT / li:.3g} rad/s "
+            f"at these lengths, or {n_a} + {n_b} + {n_s} <= {limit * _C_LIGHT / wi:.3g} m at this {n_w}")
+    bad = ~(slab <= limit)
+    if np.any(bad):
+        i = np.flatnonzero(bad.ravel())[0]
+        wi, ni = float(w_b.flat[i]), float(n_eff.flat[i])
+        index = "sqrt(Re eps - 1)" if damped.flat[i] else "|sqrt(eps)|"
+        raise ValueError(
+            f"{n_w} {n_d} {index} / c (slab optical thickness) must be <= {limit:g}, got "
+            f"{float(slab.flat[i]):.3g} at {n_d} = {float(d_b.flat[i]):.6g} m, {n_w} = {wi:.6g} rad/s, "
+            f"{index} = {ni:.4g}; allowed: {n_d} <= {limit * _C_LIGHT / (wi * ni):.3g} m at this "
+            f"{n_w}, or {n_d} = inf (a half-space) for an optically thick slab")
+    return size, slab
+
+
+#: Paper-geometry scales (figures.md): omega = 0.3 w_T of SiC (rad/s), heights (m), separation (m).
+_PAPER_SCALES = (0.3 * 1.495e14, 1e-6, 1e-6, 0.25e-6)
+
+
+def size_culprit(omega, z_q, z_qp, s, names=("omega", "z_q", "z_qp", "s")):
+    """Name (from ``names``) of the argument that grew most beyond the paper geometry.
+
+    Used to blame one argument (CLI option, config key) when
+    :func:`electrical_size` rejects the product omega (z_q + z_qp + s) / c:
+    each of omega (rad/s), z_q, z_qp, s (m; largest value if arrays) is
+    compared with its paper value (0.3 w_T of SiC, 1 um, 1 um, 0.25 um).
+    """
+    values = [float(np.max(v)) for v in (omega, z_q, z_qp, s)]
+    growth = [v / ref for v, ref in zip(values, _PAPER_SCALES)]
+    return names[int(np.argmax(growth))]
