@@ -54,6 +54,11 @@ def test_exports():
     ({"material": "csv:/no/such.csv"}, "material", "not found"),
     ({"material": "eps=4"}, "omega_ratio", "no resonance"),
     ({"z1": "abc"}, "z1", "cannot parse"),
+    # electrical size above 2e4 (neqent.validation.electrical_size): the option that grew is named
+    ({"omega": 3e18}, "omega", "must be <= 20000"),
+    ({"z2": 0.2}, "z2", "must be <= 20000"),
+    ({"r12": (0.0, 0.3)}, "r12", "must be <= 20000"),
+    ({"delta": 0.1}, "delta", "delta = inf"),
 ])
 def test_point_validation(kwargs, param, fragment):
     with pytest.raises(InputError) as info:
@@ -104,6 +109,12 @@ def test_evolve_validation(kwargs, param, fragment):
     ({"z2": {"start": 1e-6, "stop": 2e-6, "num": 3, "spacing": "cubic"}}, "z2", "spacing"),
     ({"r12": {"start": 0, "stop": 1e-6, "num": 3, "spacing": "log"}}, "r12", "log range"),
     ({"TM": [100, 100]}, "TM", "distinct"),
+    ({"z2": ["2um", "0.5um", "1um"]}, "z2", "strictly increasing, got [2e-06, 5e-07, 1e-06]"),
+    ({"z2": {"start": "2um", "stop": "1um", "num": 3}}, "z2", "start <= stop"),
+    ({"delta": {"start": "1nm", "stop": "inf", "num": 3}}, "delta", "endpoints must be finite"),
+    ({"delta": {"start": 1e-9, "stop": np.inf, "num": 3, "spacing": "log"}}, "delta", "use a list"),
+    ({"z2": ["1um", "1m"]}, "z2", "must be <= 20000"),
+    ({"omega_ratio": [0.3, 1e5]}, "omega_ratio", "must be <= 20000"),
     ({"TM": []}, "TM", "non-empty"),
     ({"z2": [1e-6, -1e-6]}, "z2", "> 0"),
     ({"theta": [0, np.inf]}, "theta", "finite"),
@@ -163,3 +174,22 @@ def test_scan_in_memory_agrees_with_point():
     r = api.point(z2=1.3e-6, TM=600.0)
     assert float(ds["C"].sel(z2=1.3e-6, T_M=600.0)) == pytest.approx(r["concurrence"], rel=1e-9, abs=1e-14)
     np.testing.assert_allclose(ds["rho"].sel(z2=1.3e-6, T_M=600.0).values, r["rho"], atol=1e-12)
+
+
+def test_in_plane_vector_with_zero_dy_is_accepted():
+    """r12 = (dx, 0) with dx < 0 is a valid vector (qubit 2 on the -x side); by mirror
+    symmetry it has the same physics as the scalar |dx|, and the recorded input keeps it."""
+    r = api.point(r12=(-2.5e-7, 0.0))
+    ref = api.point(r12=2.5e-7)
+    assert r["input"]["r12"] == [-2.5e-7, 0.0]
+    assert r["concurrence"] == pytest.approx(ref["concurrence"], rel=1e-9)
+    for key in ("11", "22", "12"):
+        assert r["alpha_W"][key] == pytest.approx(ref["alpha_W"][key], rel=1e-9, abs=1e-12)
+    assert api.evolve(r12=(-2.5e-7, 0.0), num=3)["input"]["r12"] == [-2.5e-7, 0.0]
+    with pytest.raises(InputError, match=">= 0"):  # a scalar stays a length >= 0
+        api.point(r12=-2.5e-7)
+
+
+def test_scan_accepts_inf_in_a_delta_list():
+    cfg = api.scan_config(delta=["10nm", "inf"])
+    assert cfg["scans"][api.SCAN_NAME]["axes"]["delta"] == [1e-8, np.inf]

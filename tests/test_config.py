@@ -7,6 +7,8 @@ import pytest
 
 from neqent.config import ConfigError, default_config_path, load_config, resolve_range, schema_path
 
+INF, NAN = float("inf"), float("nan")
+
 
 def test_default_config_is_the_paper_geometry():
     c = load_config()
@@ -34,11 +36,38 @@ def test_default_config_is_the_paper_geometry():
     ({"material": "kryptonite"}, "'material': unknown material 'kryptonite'"),
     ({"material": "csv:/nonexistent.csv"}, "'material': material CSV file not found"),
     ({"material": "eps=4+0.1j"}, "'geometry.omega_ratio'"),
+    # unsorted grids give wrong figures
+    ({"scans": {"map": {"axes": {"z2": [2e-6, 0.5e-6, 1e-6, 1.5e-6]}}}}, "'scans.map.axes.z2': grid values must be distinct and strictly increasing"),
+    ({"scans": {"map": {"axes": {"z2": {"start": 2e-6, "stop": 0.5e-6, "num": 4}}}}}, "'scans.map.axes.z2': a range must increase"),
+    ({"scans": {"thickness": {"axes": {"delta": {"start": 1e-9, "stop": INF, "num": 3}}}}}, "'scans.thickness.axes.delta.stop': must be finite"),
+    # bad values that used to fail later with a traceback
+    ({"geometry": {"r12": 0.0}}, "'geometry.r12': the qubits coincide"),
+    ({"scans": {"separation": {"axes": {"r12": [0.0, 1e-6]}}}, "geometry": {"z2": 1e-6}}, "'scans.separation.axes.r12': the qubits coincide"),
+    ({"T_W": INF}, "'T_W': must be finite"),
+    ({"scans": {"map": {"T_M": [0.0, INF]}}}, "'scans.map.T_M[1]': must be finite"),
+    ({"scans": {"orientation": {"axes": {"theta": [0.0, NAN]}}}}, "'scans.orientation.axes.theta[1]': must be finite"),
+    ({"scans": {"thickness": {"axes": {"delta": [1e-8, NAN]}}}}, "'scans.thickness.axes.delta[1]': must be finite or +inf"),
+    ({"scans": {"map": {"axes": {"z2": {"start": 2e-6, "stop": 5e-6, "num": 4}}}}}, "'scans.map.axes.z2': the z2 range"),
+    # electrical size above 2e4 (neqent.validation.electrical_size), the key that grew is named
+    ({"geometry": {"omega": 1e30}}, "'geometry.omega': geometry.omega (geometry.z1 + scans.map.axes.z2"),
+    ({"scans": {"map": {"axes": {"z2": [0.5e-6, 1.0]}}}}, "'scans.map.axes.z2': omega (geometry.z1 + scans.map.axes.z2"),
+    ({"scans": {"alpha": {"axes": {"omega_ratio": [0.3, 1e5]}}}}, "'scans.alpha.axes.omega_ratio': omega"),
+    ({"scans": {"thickness": {"axes": {"delta": [1e-8, 1.0]}}}}, "'scans.thickness.axes.delta': omega scans.thickness.axes.delta sqrt(Re eps - 1)"),
 ])
 def test_errors_name_the_key(override, key):
     with pytest.raises(ConfigError) as exc:
         load_config(overrides=override)
     assert key in str(exc.value)
+
+
+def test_shipped_configs_validate_and_delta_may_be_a_half_space():
+    from neqent.config import _REPO
+
+    for path in ("config/config.yaml", "config/test.yaml", "benchmarks/mpi_config.yaml"):
+        load_config(_REPO / path)
+    assert load_config(overrides={"geometry": {"delta": INF}})["geometry"]["delta"] == INF
+    cfg = load_config(overrides={"scans": {"thickness": {"axes": {"delta": [1e-8, INF]}}}})
+    assert cfg["scans"]["thickness"]["axes"]["delta"] == [1e-8, INF]
 
 
 def test_inline_json_and_yaml_equal_file():
@@ -71,7 +100,12 @@ def test_snakemake_validate_agrees_with_library():
 def test_resolve_range():
     assert np.allclose(resolve_range({"start": 1, "stop": 100, "num": 3, "spacing": "log"}), [1, 10, 100])
     assert np.allclose(resolve_range({"start": 0, "stop": 1, "num": 5}), np.linspace(0, 1, 5))
-    assert resolve_range([3.0, 1.0]).tolist() == [3.0, 1.0]
+    assert resolve_range([1.0, 3.0]).tolist() == [1.0, 3.0]
+    assert resolve_range({"start": 2, "stop": 2, "num": 1}).tolist() == [2.0]
+    for bad in ([3.0, 1.0], [1.0, 1.0], [0.0, NAN], {"start": 2, "stop": 1, "num": 3},
+                {"start": 1, "stop": 1, "num": 2}, {"start": 1, "stop": INF, "num": 3, "spacing": "log"}):
+        with pytest.raises(ValueError):
+            resolve_range(bad)
     assert resolve_range(2.5).tolist() == [2.5]
 
 

@@ -85,7 +85,7 @@ class Setup:
             "delta": g.delta,
             "z1": g.z1,
             "z2": g.z2,
-            "r12": dx if dy == 0 else [dx, dy],
+            "r12": dx if dy == 0 and dx >= 0 else [dx, dy],
             "omega": self.omega,
             "omega_ratio": self.omega_ratio,
             "TW": self.TW,
@@ -153,7 +153,8 @@ def _geometry(mat, delta, z1, z2, r12, dipole1, dipole2):
     d1 = parse_dipole(dipole1, "dipole1")
     d2 = parse_dipole(dipole2, "dipole2")
     try:
-        return Geometry(material=mat, delta=delta, z1=z1, z2=z2, r12=(dx, dy) if dy else dx,
+        # always the vector: a scalar r12 must be >= 0, but (dx, 0) with dx < 0 is valid
+        return Geometry(material=mat, delta=delta, z1=z1, z2=z2, r12=(dx, dy),
                         dipole1=tuple(d1), dipole2=tuple(d2))
     except ValueError as exc:  # anything the checks above did not anticipate
         msg = str(exc)
@@ -162,11 +163,40 @@ def _geometry(mat, delta, z1, z2, r12, dipole1, dipole2):
         raise InputError(param, msg) from None
 
 
+def _check_size(omega_param, omega, eps, delta, z1, z2, r12):
+    """Reject geometries the kernel quadrature cannot afford (see
+    :func:`neqent.validation.electrical_size`). Scalars or arrays: omega
+    (rad/s) with eps at those omegas; the worst case is taken over arrays.
+
+    The InputError blames ``delta`` for a too thick slab, otherwise the
+    argument that grew most beyond the paper geometry (omega relative to
+    0.3 w_T of SiC, heights relative to 1 um, r12 to 0.25 um).
+    """
+    from .validation import electrical_size, size_culprit
+
+    names = ("omega", "z1", "z2", "r12", "delta")
+    z1, z2, r12 = (float(np.max(v)) for v in (z1, z2, r12))
+    try:
+        electrical_size(omega, z1, z2, r12, np.inf, eps, names)
+    except ValueError as exc:
+        culprit = size_culprit(omega, z1, z2, r12, (omega_param, "z1", "z2", "r12"))
+        raise InputError(culprit, str(exc)) from None
+    finite = np.asarray(delta, float)[np.isfinite(delta)]
+    if finite.size:
+        try:
+            electrical_size(omega, 0.0, 0.0, 0.0, float(finite.max()), eps, names)
+        except ValueError as exc:
+            raise InputError("delta", str(exc)) from None
+
+
 def _setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2) -> Setup:
     """Validate every argument of one configuration (see :func:`point`)."""
     mat = _material(material)
     geometry = _geometry(mat, delta, z1, z2, r12, dipole1, dipole2)
     w, ratio = _omega(mat, omega, omega_ratio)
+    g = geometry
+    _check_size("omega" if omega is not None else "omega_ratio", w, mat.eps(w), g.delta,
+                g.z1, g.z2, math.hypot(*g.r12))
     TW = parse_temperature(TW, "TW")
     TM = parse_temperature(TM, "TM")
     return Setup(geometry=geometry, omega=w, omega_ratio=ratio, TW=TW, TM=TM)
@@ -430,13 +460,20 @@ def _grid(value, param, parse_one):
 
     ``value``: a scalar (not swept), a sequence of values, or a mapping
     ``{start, stop, num, spacing}`` (spacing ``"linear"``, default, or
-    ``"log"``) -- the pipeline config's range form; endpoints may carry units.
+    ``"log"``) -- the pipeline config's range form; endpoints may carry units
+    and must be finite with start <= stop. Values must be strictly increasing.
     """
     if isinstance(value, dict):
         unknown = set(value) - {"start", "stop", "num", "spacing"}
         if unknown or not {"start", "stop", "num"} <= set(value):
             raise InputError(param, f"a range needs keys start, stop, num (optional spacing), got {value!r}")
         start, stop = parse_one(value["start"]), parse_one(value["stop"])
+        if not (math.isfinite(start) and math.isfinite(stop)):
+            raise InputError(param, f"range endpoints must be finite; use a list to include inf, "
+                                    f"got start={start!r}, stop={stop!r}")
+        if start > stop:
+            raise InputError(param, f"a range must increase (start <= stop), got start={start!r}, "
+                                    f"stop={stop!r}")
         num = parse_count(value["num"], param, minimum=1)
         spacing = value.get("spacing", "linear")
         if spacing == "log":
@@ -454,8 +491,10 @@ def _grid(value, param, parse_one):
         if not items:
             raise InputError(param, "scan values must be a non-empty sequence")
         values = np.array([parse_one(v) for v in items], dtype=float)
-    if np.unique(values).size != values.size:
-        raise InputError(param, f"scan values must be distinct, got {values.tolist()}")
+    # figures and the z2 = z1 insertion assume a sorted axis
+    if np.any(np.diff(values) <= 0):
+        raise InputError(param, f"scan values must be distinct and strictly increasing, "
+                                f"got {values.tolist()}")
     return [float(v) for v in values], True
 
 
@@ -515,9 +554,11 @@ def scan_config(*, material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25e-6,
     res = getattr(mat, "resonance", None)
     w = np.atleast_1d(np.asarray(fval[0], float)) * (res if fkey == "omega_ratio" else 1.0)
     try:
-        mat.eps(w)
+        eps = mat.eps(w)
     except ValueError as exc:
         raise InputError(fkey, str(exc)) from None
+    every = {**geometry, **axes}
+    _check_size(fkey, w, eps, every["delta"], z1, every["z2"], every["r12"])
     if not axes:  # the pipeline's scans sweep at least one geometry axis
         axes[fkey] = [geometry.pop(fkey)]
     return {

@@ -150,6 +150,7 @@ def _semantic_checks(config):
     """Rules beyond the JSON schema; raise ConfigError with the key path."""
     from .materials import get_material
 
+    _check_finite(config)
     try:
         material = get_material(config["material"])
     except ValueError as exc:
@@ -176,6 +177,8 @@ def _semantic_checks(config):
                               "give a single value here and put other sweeps in an extra scan")
     for key in ("ratio", "n_A", "n_S"):
         _check_range(f"analytic.{key}", config["analytic"][key])
+    for name in config["scans"]:
+        _check_scan_geometry(config, material, name)
     for extra in config["extras"]:
         if extra not in config["scans"] and extra not in EXTRA_PRODUCTS:
             raise ConfigError(f"config key 'extras': {extra!r} is neither a scan name "
@@ -185,13 +188,102 @@ def _semantic_checks(config):
 
 
 def _check_range(key, spec):
-    """Check a grid spec resolves (log grids need start, stop > 0; unique values)."""
+    """Check a grid spec resolves (finite endpoints, log grids need start, stop > 0,
+    strictly increasing values); return the values."""
     try:
-        values = resolve_range(spec)
+        return resolve_range(spec)
     except ValueError as exc:
         raise ConfigError(f"config key '{key}': {exc}") from None
-    if len(set(values.tolist())) != values.size:
-        raise ConfigError(f"config key '{key}': grid values must be distinct, got {values.tolist()}")
+
+
+def _inf_allowed(path):
+    """True for the keys that may be +inf: slab thickness (half-space) as a value or list item."""
+    return path == ["geometry", "delta"] or (
+        len(path) == 5 and path[0] == "scans" and path[2:4] == ["axes", "delta"]
+        and isinstance(path[4], int))
+
+
+def _check_finite(config, path=()):
+    """Every number finite (NaN never; +inf only for geometry.delta and delta axis lists)."""
+    import math
+
+    path = list(path)
+    if isinstance(config, dict):
+        for key, value in config.items():
+            _check_finite(value, path + [key])
+    elif isinstance(config, list):
+        for i, value in enumerate(config):
+            _check_finite(value, path + [i])
+    elif isinstance(config, float) and not math.isfinite(config):
+        if not (config > 0 and _inf_allowed(path)):
+            allowed = "finite or +inf (a half-space)" if _inf_allowed(path) else "finite"
+            raise ConfigError(f"config key '{_key(path)}': must be {allowed}, got {config!r}")
+
+
+def _scan_values(config, material, name):
+    """{quantity: (config key, values)} of one scan: swept axes or geometry fallbacks.
+
+    Quantities z2, r12, delta (m) and omega (rad/s, from omega or
+    omega_ratio x resonance). z1 is put on a z2 axis whose range contains it
+    (as :func:`neqent.sweep.scan_axes` does).
+    """
+    import numpy as np
+
+    geo, spec = config["geometry"], config["scans"][name]["axes"]
+    out = {}
+    for q in ("z2", "r12", "delta"):
+        out[q] = ((f"scans.{name}.axes.{q}", resolve_range(spec[q])) if q in spec
+                  else (f"geometry.{q}", np.array([float(geo[q])])))
+    if "omega" in spec:
+        out["omega"] = (f"scans.{name}.axes.omega", resolve_range(spec["omega"]))
+    elif "omega_ratio" in spec:
+        out["omega"] = (f"scans.{name}.axes.omega_ratio",
+                        resolve_range(spec["omega_ratio"]) * material.resonance)
+    elif "omega" in geo:
+        out["omega"] = ("geometry.omega", np.array([float(geo["omega"])]))
+    else:
+        out["omega"] = ("geometry.omega_ratio", np.array([geo["omega_ratio"] * material.resonance]))
+    key, z2 = out["z2"]
+    z1 = float(geo["z1"])
+    if "z2" in spec and z2.min() <= z1 <= z2.max():
+        out["z2"] = (key, np.union1d(z2, [z1]))
+    return out
+
+
+def _check_scan_geometry(config, material, name):
+    """Coinciding qubits, z1 on the map's z2 range, and the quadrature's size limit
+    (:func:`neqent.validation.electrical_size`) at the scan's extreme values."""
+    import numpy as np
+
+    from .validation import electrical_size, size_culprit
+
+    v = _scan_values(config, material, name)
+    z1 = float(config["geometry"]["z1"])
+    (z2_key, z2), (r12_key, r12) = v["z2"], v["r12"]
+    (w_key, w), (d_key, delta) = v["omega"], v["delta"]
+    if name == "map" and not (z2.min() <= z1 <= z2.max()):
+        raise ConfigError(f"config key '{z2_key}': the z2 range [{z2.min():g}, {z2.max():g}] m must "
+                          f"contain geometry.z1 = {z1:g} m (fig3 and the analytic stage use z2 = z1)")
+    if np.any(r12 == 0) and np.any(z2 == z1):
+        raise ConfigError(f"config key '{r12_key}': the qubits coincide (r12 = 0 and z2 = z1 = {z1:g} m "
+                          f"on {z2_key}); give r12 > 0 or move z1 off the z2 grid")
+    try:
+        eps = material.eps(w)
+    except ValueError as exc:
+        raise ConfigError(f"config key '{w_key}': {exc}") from None
+    # an omega derived from omega_ratio is reported as "omega" (rad/s); the prefix names the key
+    names = (w_key if w_key.endswith(".omega") else "omega", "geometry.z1", z2_key, r12_key, d_key)
+    try:
+        electrical_size(w, z1, z2.max(), r12.max(), np.inf, eps, names)
+    except ValueError as exc:
+        key = size_culprit(w, z1, z2, r12, (w_key,) + names[1:4])
+        raise ConfigError(f"config key '{key}': {exc}") from None
+    finite = delta[np.isfinite(delta)]
+    if finite.size:
+        try:
+            electrical_size(w, 0.0, 0.0, 0.0, finite.max(), eps, names)
+        except ValueError as exc:
+            raise ConfigError(f"config key '{d_key}': {exc}") from None
 
 
 def resolve_range(spec):
@@ -200,6 +292,9 @@ def resolve_range(spec):
     ``spec`` is a number, a list of numbers, or a mapping ``{start, stop,
     num, spacing}`` with ``spacing`` ``"linear"`` (default, numpy.linspace) or
     ``"log"`` (numpy.geomspace; start, stop > 0). Units are those of the key.
+    Endpoints must be finite with start <= stop, and the values strictly
+    increasing (figures and the z2 = z1 insertion assume sorted axes);
+    ValueError otherwise.
     """
     import numpy as np
 
@@ -207,15 +302,29 @@ def resolve_range(spec):
         start, stop, num = float(spec["start"]), float(spec["stop"]), int(spec["num"])
         if num < 1:
             raise ValueError(f"num must be >= 1, got {num}")
+        if not (np.isfinite(start) and np.isfinite(stop)):
+            raise ValueError(f"range endpoints must be finite; use a list to include inf, "
+                             f"got start={start}, stop={stop}")
+        if start > stop:
+            raise ValueError(f"a range must increase (start <= stop), got start={start}, stop={stop}")
         spacing = spec.get("spacing", "linear")
         if spacing == "log":
             if start <= 0 or stop <= 0:
                 raise ValueError(f"log spacing needs start > 0 and stop > 0, got start={start}, stop={stop}")
-            return np.geomspace(start, stop, num)
+            return _increasing(np.geomspace(start, stop, num))
         if spacing != "linear":
             raise ValueError(f"spacing must be 'linear' or 'log', got {spacing!r}")
-        return np.linspace(start, stop, num)
-    return np.atleast_1d(np.asarray(spec, dtype=float))
+        return _increasing(np.linspace(start, stop, num))
+    return _increasing(np.atleast_1d(np.asarray(spec, dtype=float)))
+
+
+def _increasing(values):
+    """``values`` if strictly increasing (NaN fails), else ValueError listing them."""
+    import numpy as np
+
+    if not np.all(np.diff(values) > 0):
+        raise ValueError(f"grid values must be distinct and strictly increasing, got {values.tolist()}")
+    return values
 
 
 def load_config(source=None, overrides=None) -> dict:
