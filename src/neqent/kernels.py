@@ -48,7 +48,7 @@ from numba import njit, types
 from numba.extending import get_cython_function_address
 from scipy.constants import c as C_LIGHT
 
-from .fresnel import slab_coefficients_scalar, sqrt_im_pos
+from .fresnel import cexpm1, slab_coefficients_scalar, sqrt_im_pos
 from .validation import electrical_size, finite, positive
 
 __all__ = [
@@ -120,10 +120,7 @@ def _slab_den(eps, v, kd, tm, im_branch):
         a = wz
         a2mb2 = 1.0 - eps
     amb = a2mb2 / (a + wm)
-    z = 2j * kd * wm
-    em1 = complex(math.expm1(z.real) * math.cos(z.imag) - 2.0 * math.sin(0.5 * z.imag) ** 2,
-                  math.exp(z.real) * math.sin(z.imag))
-    return 4.0 * a * wm - amb * amb * em1
+    return 4.0 * a * wm - amb * amb * cexpm1(2j * kd * wm)
 
 
 @njit(cache=True)
