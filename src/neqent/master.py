@@ -256,6 +256,18 @@ def liouvillian(gamma_plus, gamma_minus, lambda12):
 # ---------------------------------------------------------------------------
 
 @numba.njit(cache=True)
+def _norm1(A):
+    """Matrix 1-norm: largest column sum of |A_ij|."""
+    norm = 0.0
+    for j in range(A.shape[1]):
+        s = 0.0
+        for i in range(A.shape[0]):
+            s += abs(A[i, j])
+        norm = max(norm, s)
+    return norm
+
+
+@numba.njit(cache=True)
 def _inverse_rcond(A, Ainv):
     """Invert A (n x n, overwritten) into Ainv by LU with partial pivoting.
 
@@ -263,12 +275,7 @@ def _inverse_rcond(A, Ainv):
     0.0 if a pivot is exactly zero.
     """
     n = A.shape[0]
-    anorm = 0.0
-    for j in range(n):
-        s = 0.0
-        for i in range(n):
-            s += abs(A[i, j])
-        anorm = max(anorm, s)
+    anorm = _norm1(A)
     perm = np.arange(n)
     for k in range(n):
         p = k
@@ -306,12 +313,7 @@ def _inverse_rcond(A, Ainv):
             y[i] = acc / A[i, i]
         for i in range(n):
             Ainv[i, c] = y[i]
-    inorm = 0.0
-    for j in range(n):
-        s = 0.0
-        for i in range(n):
-            s += abs(Ainv[i, j])
-        inorm = max(inorm, s)
+    inorm = _norm1(Ainv)
     if not np.isfinite(inorm) or inorm == 0.0:
         return 0.0
     return 1.0 / (anorm * inorm)
