@@ -380,9 +380,10 @@ def _auto_times(recipe, gamma_plus, gamma_minus):
     t_min is lowered to t_max / 10 if needed."""
     if not isinstance(recipe, tuple):
         return recipe
+    from .master import slowest_relaxation_rate
+
     tmin, _, num, log = recipe
-    decay = np.asarray(gamma_plus) + np.asarray(gamma_minus)
-    slowest = float(np.min(np.linalg.eigvalsh(0.5 * (decay + decay.conj().T))))
+    slowest = slowest_relaxation_rate(gamma_plus, gamma_minus)
     tmax = RELAX_FACTOR / slowest if slowest > 0 else 1e6
     tmin = min(tmin, tmax / 10)
     return np.geomspace(tmin, tmax, num) if log else np.linspace(tmin, tmax, num)

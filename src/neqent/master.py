@@ -41,6 +41,7 @@ __all__ = [
     "liouvillian",
     "steady_state",
     "evolve",
+    "slowest_relaxation_rate",
     "initial_state",
     "thermal_state",
     "validate_density_matrix",
@@ -687,6 +688,17 @@ def _evolve_full(gamma_plus, gamma_minus, lambda12, rho0, times, *, cond_max=EIG
 # ---------------------------------------------------------------------------
 # Initial states
 # ---------------------------------------------------------------------------
+
+def slowest_relaxation_rate(gamma_plus, gamma_minus):
+    """Smallest eigenvalue of the Hermitian part of Gamma(+w) + Gamma(-w) (units of Gamma0).
+
+    ``gamma_plus``, ``gamma_minus``: (2, 2) rate matrices. Populations relax
+    no slower than this rate, so a few times its inverse (units of 1/Gamma0)
+    is where the steady state is reached; used to choose evolution time grids.
+    """
+    decay = np.asarray(gamma_plus) + np.asarray(gamma_minus)
+    return float(np.min(np.linalg.eigvalsh(0.5 * (decay + decay.conj().T))))
+
 
 def thermal_state(n):
     """Product thermal state of two qubits with mean occupation ``n`` (>= 0, dimensionless).

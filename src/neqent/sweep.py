@@ -531,7 +531,7 @@ def dynamics_data(config, rates_ds, steady):
     ``rho`` (state, t, i, j) complex, ``C_steady``.
     """
     from .entanglement import concurrence
-    from .master import evolve, initial_state
+    from .master import evolve, initial_state, slowest_relaxation_rate
 
     if not isinstance(config, dict):
         config = load_config(config)
@@ -540,8 +540,7 @@ def dynamics_data(config, rates_ds, steady):
     point = rates_ds.sel(where)
     gp, gm = point["gamma_plus"].values, point["gamma_minus"].values
     lam = complex(point["lambda12"].values)
-    decay = gp + gm
-    slowest = float(np.min(np.linalg.eigvalsh(0.5 * (decay + decay.conj().T))))
+    slowest = slowest_relaxation_rate(gp, gm)
     dcfg = config["dynamics"]
     t_max = dcfg["relax_factor"] / slowest
     t_min = min(dcfg["t_min"], t_max / 10)
