@@ -464,38 +464,27 @@ def _grid(value, param, parse_one):
     ``"log"``) -- the pipeline config's range form; endpoints may carry units
     and must be finite with start <= stop. Values must be strictly increasing.
     """
+    from .config import resolve_range
+
     if isinstance(value, dict):
         unknown = set(value) - {"start", "stop", "num", "spacing"}
         if unknown or not {"start", "stop", "num"} <= set(value):
             raise InputError(param, f"a range needs keys start, stop, num (optional spacing), got {value!r}")
-        start, stop = parse_one(value["start"]), parse_one(value["stop"])
-        if not (math.isfinite(start) and math.isfinite(stop)):
-            raise InputError(param, f"range endpoints must be finite; use a list to include inf, "
-                                    f"got start={start!r}, stop={stop!r}")
-        if start > stop:
-            raise InputError(param, f"a range must increase (start <= stop), got start={start!r}, "
-                                    f"stop={stop!r}")
-        num = parse_count(value["num"], param, minimum=1)
-        spacing = value.get("spacing", "linear")
-        if spacing == "log":
-            if start <= 0 or stop <= 0:
-                raise InputError(param, f"a log range needs start > 0 and stop > 0, got {value!r}")
-            values = np.geomspace(start, stop, num)
-        elif spacing == "linear":
-            values = np.linspace(start, stop, num)
-        else:
-            raise InputError(param, f"range spacing must be 'linear' or 'log', got {spacing!r}")
+        spec = {"start": parse_one(value["start"]), "stop": parse_one(value["stop"]),
+                "num": parse_count(value["num"], param, minimum=1),
+                "spacing": value.get("spacing", "linear")}
     elif isinstance(value, str) or np.ndim(value) == 0:
         return parse_one(value), False
     else:
-        items = list(value)
-        if not items:
+        spec = [parse_one(v) for v in value]
+        if not spec:
             raise InputError(param, "scan values must be a non-empty sequence")
-        values = np.array([parse_one(v) for v in items], dtype=float)
-    # figures and the z2 = z1 insertion assume a sorted axis
-    if np.any(np.diff(values) <= 0):
-        raise InputError(param, f"scan values must be distinct and strictly increasing, "
-                                f"got {values.tolist()}")
+    # the pipeline's grid rules (finite range ends, start <= stop, log > 0,
+    # strictly increasing values: figures and the z2 = z1 insertion assume it)
+    try:
+        values = resolve_range(spec)
+    except ValueError as exc:
+        raise InputError(param, str(exc)) from None
     return [float(v) for v in values], True
 
 

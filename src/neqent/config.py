@@ -310,7 +310,7 @@ def resolve_range(spec):
         spacing = spec.get("spacing", "linear")
         if spacing == "log":
             if start <= 0 or stop <= 0:
-                raise ValueError(f"log spacing needs start > 0 and stop > 0, got start={start}, stop={stop}")
+                raise ValueError(f"a log range needs start > 0 and stop > 0, got start={start}, stop={stop}")
             return _increasing(np.geomspace(start, stop, num))
         if spacing != "linear":
             raise ValueError(f"spacing must be 'linear' or 'log', got {spacing!r}")
