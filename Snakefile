@@ -1,14 +1,14 @@
 # neqent pipeline: kernels (MPI) -> rates -> steady states / analytic / dynamics -> figures.
 # `snakemake --cores N` regenerates fig3a, fig3b, fig4a, fig4b (+ extras) under results/.
 # Docs: docs/pipeline.md. Rules live in workflow/rules/*.smk and call the library
-# (python -m neqent.sweep / python -m neqent.plotting); stages exchange NetCDF files only.
+# (python -m neqent.pipeline.stages / python -m neqent.pipeline.plotting); stages exchange NetCDF files only.
 import sys
 
 from snakemake.utils import min_version
 
 min_version("9.0")
 sys.path.insert(0, f"{workflow.basedir}/src")
-from neqent.config import validate_config  # noqa: E402  (the library in this checkout)
+from neqent.pipeline.config import validate_config  # noqa: E402  (the library in this checkout)
 
 
 configfile: "config/config.yaml"

@@ -10,9 +10,9 @@ import time
 
 from mpi4py import MPI
 
-from neqent.config import load_config
-from neqent.io import write_dataset
-from neqent.sweep import kernel_grid
+from neqent.pipeline.config import load_config
+from neqent.pipeline.io import write_dataset
+from neqent.pipeline.stages import kernel_grid
 
 config_path, scan, output = sys.argv[1:4]
 comm = MPI.COMM_WORLD

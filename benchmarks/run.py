@@ -69,8 +69,8 @@ KERNEL_CASES = [
 
 def bench_kernels(batch=32, n_ref=3):
     """Per geometry point: numba batch kernel vs scipy quad reference, same points."""
-    from neqent import kernels
-    from neqent.materials import get_material
+    from neqent.electrodynamics import kernels
+    from neqent.electrodynamics.materials import get_material
 
     import scipy_reference
 
@@ -109,7 +109,7 @@ def bench_kernels(batch=32, n_ref=3):
 
 def random_rate_sets(n, seed=0):
     """Physical random rate sets: Hermitian PSD alpha matrices, occupations, Lambda."""
-    from neqent.rates import rates
+    from neqent.dynamics.rates import rates
 
     rng = np.random.default_rng(seed)
 
@@ -133,7 +133,7 @@ def _row_to_column_major(L):
 def bench_steady(n_fast=200_000, n_qutip=300):
     import qutip
 
-    from neqent.master import liouvillian, steady_state
+    from neqent.dynamics.master import liouvillian, steady_state
 
     gp, gm, lam = random_rate_sets(n_fast)
     steady_state(gp[:10], gm[:10], lam[:10])  # compile
@@ -249,10 +249,10 @@ def bench_e2e():
 
 def bench_scaling():
     """Cost versus grid size; kernel calls are counted while temperatures vary."""
-    from neqent import kernels
-    from neqent.master import steady_state
-    from neqent.materials import SIC
-    from neqent.rates import compute_kernels_batch, occupation, rates
+    from neqent.electrodynamics import kernels
+    from neqent.dynamics.master import steady_state
+    from neqent.electrodynamics.materials import SIC
+    from neqent.dynamics.rates import compute_kernels_batch, occupation, rates
 
     calls = {"points": 0}
     original = kernels.pair_block_batch

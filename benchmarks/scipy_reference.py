@@ -1,7 +1,7 @@
 """Independent reference for the pair tensors with scipy.integrate.quad.
 
 Straightforward implementation of physics.md §3-§4c, written separately from
-``neqent.kernels`` (different pole finder, plain spec formulas for the
+``neqent.electrodynamics.kernels`` (different pole finder, plain spec formulas for the
 Fresnel coefficients, scipy.special.jv for the Bessel functions, adaptive
 QUADPACK quadrature). Used by the tests (convergence of the numba kernels)
 and by the benchmark harness (timing). Slow by design: one ``quad`` call per
@@ -298,7 +298,7 @@ def _to_lab(comp, prefix, phi):
 def reference_pair_tensors(omega, eps, delta, z_q, z_qp, dx, dy, epsabs=1e-11,
                            limit=400, use_poles=True):
     """(W, M, GR) (3, 3) complex for one pair, same conventions as
-    ``neqent.kernels.pair_tensors`` (SI arguments: rad/s, m).
+    ``neqent.electrodynamics.kernels.pair_tensors`` (SI arguments: rad/s, m).
 
     use_poles=False drops the pole breakpoints (to show their necessity).
     """

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from neqent import analytic as an
+from neqent.dynamics import analytic as an
 
 
 def rate_matrix(ratio, nA, nS):

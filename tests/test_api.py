@@ -1,4 +1,4 @@
-"""neqent.api: SI-argument functions, argument validation, lazy package exports."""
+"""neqent.interface.api: SI-argument functions, argument validation, lazy package exports."""
 import subprocess
 import sys
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import neqent
-from neqent import api
-from neqent.units import InputError
+from neqent.interface import api
+from neqent.interface.units import InputError
 
 
 # ---------------------------------------------------------------------------
@@ -16,10 +16,10 @@ from neqent.units import InputError
 
 def test_import_is_cheap_and_exports_are_lazy():
     code = ("import sys, neqent; "
-            "heavy = [m for m in ('numba', 'xarray', 'scipy', 'neqent.api', 'neqent.kernels') "
+            "heavy = [m for m in ('numba', 'xarray', 'scipy', 'neqent.interface.api', 'neqent.electrodynamics.kernels') "
             "if m in sys.modules]; "
             "assert not heavy, heavy; "
-            "assert callable(neqent.point); assert 'neqent.api' in sys.modules; "
+            "assert callable(neqent.point); assert 'neqent.interface.api' in sys.modules; "
             "print(neqent.__version__)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
@@ -77,7 +77,7 @@ def test_strings_with_units_are_the_same_inputs():
 
 def test_cli_defaults_are_the_api_defaults():
     """The command line's default strings mean the same configuration as api.DEFAULTS."""
-    from neqent.cli import build_parser
+    from neqent.interface.cli import build_parser
 
     args = build_parser().parse_args(["point"])
     cli = api._setup(args.material, args.delta, args.z1, args.z2, args.r12, args.omega,
@@ -132,7 +132,7 @@ def test_scan_validation(kwargs, param, fragment, tmp_path):
 
 def test_scan_config_matches_pipeline_schema():
     """The recorded config has the pipeline's shape and values (SI floats)."""
-    from neqent.sweep import scan_axes
+    from neqent.pipeline.stages import scan_axes
 
     cfg = api.scan_config(z2={"start": "0.5um", "stop": "2um", "num": 4}, TM=[0, "600K"], r12="300nm")
     assert cfg["geometry"]["r12"] == 3e-7 and cfg["geometry"]["z1"] == 1e-6
@@ -147,7 +147,7 @@ def test_scan_config_matches_pipeline_schema():
 # ---------------------------------------------------------------------------
 
 def test_point_result_types_and_identities():
-    from neqent.rates import occupation
+    from neqent.dynamics.rates import occupation
 
     r = api.point(z2=1.1e-6, TM=900.0, dipole1=(1, 1j, 0), dipole2=(0, 0, 1))
     assert r["symmetric"] is False and r["T_A"] is None

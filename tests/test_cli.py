@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from neqent.cli import main
+from neqent.interface.cli import main
 
 
 def run(capsys, *argv):
@@ -181,8 +181,8 @@ def test_scan_bad_output_path(capsys, tmp_path):
 def test_scan_failure_during_computation_leaves_no_file(capsys, tmp_path, monkeypatch):
     """An error after validation (here injected into the steady-state stage)
     still gives exit 2 and one line, and no file (complete or partial)."""
-    import neqent.sweep as sweep
-    from neqent.master import DegenerateSteadyStateError
+    import neqent.pipeline.stages as sweep
+    from neqent.dynamics.master import DegenerateSteadyStateError
 
     def broken(rates_ds):
         raise DegenerateSteadyStateError(np.ones(1, bool), np.zeros(1), 1e-12)
@@ -242,10 +242,10 @@ def _rho(js):
 
 
 def test_point_json_physics(capsys):
-    from neqent.analytic import symmetric_concurrence
-    from neqent.entanglement import concurrence
-    from neqent.materials import SIC
-    from neqent.rates import effective_temperature, occupation
+    from neqent.dynamics.analytic import symmetric_concurrence
+    from neqent.dynamics.entanglement import concurrence
+    from neqent.electrodynamics.materials import SIC
+    from neqent.dynamics.rates import effective_temperature, occupation
 
     js = _point_json(capsys, "--TM", "600K", "--z1", "1um", "--z2", "1000nm", "--r12", "0.25um")
     keys = {"omega", "alpha_W", "alpha_M", "Lambda12", "n_W", "n_M", "Gamma_A", "Gamma_S", "n_A",
@@ -295,7 +295,7 @@ def test_negative_components_are_values_not_options(capsys):
 
 def test_point_equilibrium_is_unentangled(capsys):
     """T_W = T_M: the steady state is thermal (physics.md §8) and C = 0."""
-    from neqent.rates import occupation
+    from neqent.dynamics.rates import occupation
 
     js = _point_json(capsys, "--TW", "300", "--TM", "300K")
     n = occupation(js["omega"], 300.0)
@@ -315,7 +315,7 @@ def test_point_table(capsys):
 
 
 def test_evolve_json(capsys, tmp_path):
-    from neqent.master import initial_state
+    from neqent.dynamics.master import initial_state
 
     # default tmax: 30 / slowest relaxation rate, so the last point is relaxed
     code, out, err = run(capsys, "evolve", "--json", "--initial", "A", "--tmin", "1e-6", "--num", "8")
@@ -352,7 +352,7 @@ def test_evolve_table_thermal(capsys):
 
 
 def test_scan_writes_pipeline_format(capsys, tmp_path):
-    from neqent.io import read_dataset
+    from neqent.pipeline.io import read_dataset
 
     path = tmp_path / "scan.nc"
     code, out, err = run(capsys, "scan", "-o", str(path), "--no-progress",
@@ -374,11 +374,11 @@ def test_scan_writes_pipeline_format(capsys, tmp_path):
 
 
 def test_evolve_num_default_is_the_api_default():
-    """One default for `neqent evolve --num` and neqent.api.evolve(num=...)."""
+    """One default for `neqent evolve --num` and neqent.interface.api.evolve(num=...)."""
     import inspect
 
-    from neqent import api
-    from neqent.cli import build_parser
+    from neqent.interface import api
+    from neqent.interface.cli import build_parser
 
     args = build_parser().parse_args(["evolve"])
     assert int(args.num) == inspect.signature(api.evolve).parameters["num"].default

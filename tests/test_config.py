@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from neqent.config import ConfigError, default_config_path, load_config, resolve_range, schema_path
+from neqent.pipeline.config import ConfigError, default_config_path, load_config, resolve_range, schema_path
 
 INF, NAN = float("inf"), float("nan")
 
@@ -61,7 +61,7 @@ def test_errors_name_the_key(override, key):
 
 
 def test_shipped_configs_validate_and_delta_may_be_a_half_space():
-    from neqent.config import _REPO
+    from neqent.pipeline.config import _REPO
 
     for path in ("config/config.yaml", "config/test.yaml", "benchmarks/mpi_config.yaml"):
         load_config(_REPO / path)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from neqent.entanglement import concurrence, concurrence_x, log_negativity, partial_transpose
+from neqent.dynamics.entanglement import concurrence, concurrence_x, log_negativity, partial_transpose
 
 r2 = 1 / np.sqrt(2)
 # decoupled basis |gg>, |eg>, |ge>, |ee>

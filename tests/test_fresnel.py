@@ -5,8 +5,8 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from neqent.fresnel import slab_coefficients, slab_coefficients_scalar
-from neqent.green import vacuum_green
+from neqent.electrodynamics.fresnel import slab_coefficients, slab_coefficients_scalar
+from neqent.electrodynamics.green import vacuum_green
 from scipy_reference import reference_fresnel
 
 THETA = np.linspace(0.01, np.pi / 2 - 0.01, 37)

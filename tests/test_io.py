@@ -8,7 +8,7 @@ import pytest
 import xarray as xr
 
 import neqent
-from neqent.io import (check_attributes, complex_to_pair, config_of, pair_to_complex, read_dataset,
+from neqent.pipeline.io import (check_attributes, complex_to_pair, config_of, pair_to_complex, read_dataset,
                        write_dataset)
 
 

@@ -10,11 +10,11 @@ import warnings
 import numpy as np
 import pytest
 
-from neqent import kernels as K
-from neqent.kernels import pair_tensors
+from neqent.electrodynamics import kernels as K
+from neqent.electrodynamics.kernels import pair_tensors
 from scipy.constants import c as C_LIGHT
-from neqent.green import vacuum_green
-from neqent.materials import GOLD, SIC
+from neqent.electrodynamics.green import vacuum_green
+from neqent.electrodynamics.materials import GOLD, SIC
 from scipy_reference import reference_pair_tensors, reference_poles
 
 W_T = 1.495e14

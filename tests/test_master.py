@@ -2,13 +2,13 @@
 import numpy as np
 import pytest
 
-from neqent import analytic, master
-from neqent.entanglement import concurrence
-from neqent.master import (DegenerateSteadyStateError, evolve, initial_state, liouvillian,
+from neqent.dynamics import analytic, master
+from neqent.dynamics.entanglement import concurrence
+from neqent.dynamics.master import (DegenerateSteadyStateError, evolve, initial_state, liouvillian,
                            steady_state, thermal_state)
 
 # ---------------------------------------------------------------------------
-# Independent helpers (built here from the spec, not from neqent.master)
+# Independent helpers (built here from the spec, not from neqent.dynamics.master)
 # ---------------------------------------------------------------------------
 
 LABELS = ("gg", "eg", "ge", "ee")  # decoupled basis, first letter = qubit 1
@@ -367,7 +367,7 @@ def test_evolve_input_checks():
 def paper_rates():
     """Paper-like rate set (default geometry, omega = 0.3 omega_p of SiC, T_W = 30 K,
     T_M = 1200 K): nearly symmetric, Gamma_A ~ 2e-3 << |Lambda12| ~ 1.4e4."""
-    from neqent import rates
+    from neqent.dynamics import rates
     omega = 0.3 * 1.495e14
     k = rates.compute_kernels(rates.Geometry(), omega)
     gp, gm = rates.rates(k.alpha_W, k.alpha_M, rates.occupation(omega, 30),
@@ -466,7 +466,7 @@ def test_thermal_state_is_a_product_of_single_qubit_thermal_states():
     np.testing.assert_allclose(thermal_state(n), np.kron(q, q), atol=1e-16)
     np.testing.assert_allclose(initial_state("thermal", n=n), np.kron(q, q), atol=1e-16)
     assert thermal_state([0.1, 2.0]).shape == (2, 4, 4)
-    from neqent.rates import occupation
+    from neqent.dynamics.rates import occupation
     w, T = 0.3 * 1.495e14, 400.0
     np.testing.assert_allclose(initial_state("thermal", omega=w, T=T), thermal_state(occupation(w, T)))
 

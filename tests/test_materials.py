@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from neqent.materials import (GOLD, SIC, ConstantPermittivity, DrudeLorentz, TabulatedMaterial,
+from neqent.electrodynamics.materials import (GOLD, SIC, ConstantPermittivity, DrudeLorentz, TabulatedMaterial,
                               get_material)
 
 

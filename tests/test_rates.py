@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from scipy import constants
 
-from neqent.rates import (Geometry, effective_temperature, gamma0, occupation, rates,
+from neqent.dynamics.rates import (Geometry, effective_temperature, gamma0, occupation, rates,
                           symmetric_channels)
 
 W = 0.3 * 1.495e14

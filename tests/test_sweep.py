@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from neqent import sweep
-from neqent.analytic import symmetric_concurrence
-from neqent.config import load_config
-from neqent.rates import occupation, rates, symmetric_channels
+from neqent.pipeline import stages as sweep
+from neqent.dynamics.analytic import symmetric_concurrence
+from neqent.pipeline.config import load_config
+from neqent.dynamics.rates import occupation, rates, symmetric_channels
 
 TEST_CONFIG = "config/test.yaml"
 
@@ -125,8 +125,8 @@ def test_kernel_grid_vacuum_identity_and_chunk_independence():
 
 def test_kernel_tensors_contract_to_the_stored_kernels():
     """The stored Cartesian tensors give back alpha and Lambda for the scan's dipoles."""
-    from neqent.config import load_config
-    from neqent.sweep import _dipoles, kernel_grid
+    from neqent.pipeline.config import load_config
+    from neqent.pipeline.stages import _dipoles, kernel_grid
 
     cfg = load_config({"scans": {"map": {"axes": {"z2": [0.8e-6, 1.3e-6]}, "T_M": [0.0]},
                                  "tilt": {"axes": {"theta": [0.0, 0.6]}}},
@@ -143,8 +143,8 @@ def test_kernel_tensors_contract_to_the_stored_kernels():
         lam = -0.5 * np.conj(d) @ g.real @ d
         assert abs(lam - complex(ds["lambda12"].isel(theta=k))) <= 1e-12 * abs(lam)
     # against an independent per-point computation at the tilted angle
-    from neqent.materials import SIC
-    from neqent.rates import compute_kernels_batch
+    from neqent.electrodynamics.materials import SIC
+    from neqent.dynamics.rates import compute_kernels_batch
     w = float(ds["omega"])
     d = _dipoles(0.6)
     ref = compute_kernels_batch(w, SIC.eps(w), float(ds["delta"]), float(ds["z1"]), float(ds["z2"]),
@@ -154,7 +154,7 @@ def test_kernel_tensors_contract_to_the_stored_kernels():
 
 
 # ---------------------------------------------------------------------------
-# stage commands (python -m neqent.sweep / neqent.plotting, run by the Snakemake
+# stage commands (python -m neqent.pipeline.stages / neqent.pipeline.plotting, run by the Snakemake
 # rules): bad input exits 2 with one stderr line naming the option and the
 # value, no traceback, no output file.
 # ---------------------------------------------------------------------------
@@ -162,7 +162,7 @@ def test_kernel_tensors_contract_to_the_stored_kernels():
 @pytest.fixture(scope="module")
 def stage_files(request, tmp_path_factory):
     """Tiny pipeline datasets (map and thickness scans) written like the stages write them."""
-    from neqent import io
+    from neqent.pipeline import io
 
     root = tmp_path_factory.mktemp("stages")
     cfg = load_config(request.config.rootpath / TEST_CONFIG,
@@ -233,13 +233,13 @@ BAD_SWEEP = [
 def test_sweep_command_bad_input(capsys, stage_files, argv, fragments):
     out = stage_files["root"] / "out" / "result.nc"
     args = argv.format(**stage_files).split() + ["--output", str(out), "--no-progress"]
-    _assert_one_line_error(*_run_stage(capsys, sweep.main, args), "sweep", fragments)
+    _assert_one_line_error(*_run_stage(capsys, sweep.main, args), "pipeline.stages", fragments)
     assert not out.parent.exists() or not any(out.parent.iterdir())  # nothing written, no temp file
 
 
 def test_sweep_command_checks_pass_on_the_right_files(stage_files, tmp_path):
     """The checks accept what the stages produce: rates from the map kernels = rate_grid."""
-    from neqent import io
+    from neqent.pipeline import io
 
     out = tmp_path / "rates.nc"
     assert sweep.main(["rates", "--config", stage_files["cfg"], "--scan", "map",
@@ -263,11 +263,11 @@ BAD_PLOT = [
 
 @pytest.mark.parametrize("argv, fragments", BAD_PLOT, ids=[c[0] for c in BAD_PLOT])
 def test_plotting_command_bad_input(capsys, stage_files, argv, fragments):
-    from neqent import plotting
+    from neqent.pipeline import plotting
 
     base = stage_files["root"] / "figs" / "fig"
     args = argv.format(**stage_files).split() + ["--output", str(base)]
-    _assert_one_line_error(*_run_stage(capsys, plotting.main, args), "plotting", fragments)
+    _assert_one_line_error(*_run_stage(capsys, plotting.main, args), "pipeline.plotting", fragments)
     assert not base.parent.exists() or not any(base.parent.iterdir())
 
 
@@ -276,10 +276,10 @@ def test_stage_commands_exit_2_without_traceback_in_a_subprocess(stage_files, tm
     import subprocess
     import sys
 
-    for module, args in (("neqent.sweep", ["rates", "--config", stage_files["cfg"], "--scan", "nope",
+    for module, args in (("neqent.pipeline.stages", ["rates", "--config", stage_files["cfg"], "--scan", "nope",
                                            "--input", stage_files["kernels_map"], "--output", str(tmp_path / "r.nc")]),
-                         ("neqent.plotting", ["fig4a", "--input", stage_files["steady_map"], "--dpi", "0",
+                         ("neqent.pipeline.plotting", ["fig4a", "--input", stage_files["steady_map"], "--dpi", "0",
                                               "--output", str(tmp_path / "f")])):
         proc = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=120)
-        _assert_one_line_error(proc.returncode, proc.stdout, proc.stderr, module.split(".")[1], [])
+        _assert_one_line_error(proc.returncode, proc.stdout, proc.stderr, module.split(".", 1)[1], [])
     assert not list(tmp_path.iterdir())

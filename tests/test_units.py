@@ -1,10 +1,10 @@
-"""Parsing of lengths, temperatures, numbers and dipoles (neqent.units)."""
+"""Parsing of lengths, temperatures, numbers and dipoles (neqent.interface.units)."""
 import math
 
 import numpy as np
 import pytest
 
-from neqent.units import (
+from neqent.interface.units import (
     InputError,
     format_dipole,
     format_length,

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from neqent.config import load_config
+from neqent.pipeline.config import load_config
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEFILE = REPO / "Snakefile"
@@ -103,7 +103,7 @@ def test_mpi_kernels_bit_identical(run, tmp_path):
     out = tmp_path / "k2.nc"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [str(REPO / "src")] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
-    proc = subprocess.run(["mpiexec", "-n", "2", sys.executable, "-m", "neqent.sweep", "kernels",
+    proc = subprocess.run(["mpiexec", "-n", "2", sys.executable, "-m", "neqent.pipeline.stages", "kernels",
                            "--config", str(TEST_CONFIG), "--scan", "map", "--output", str(out),
                            "--no-progress"], capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -16,7 +16,7 @@ or on the command line ``neqent point --TM 600K`` (see ``neqent --help``).
 
 Importing the package is cheap: the numerical modules (numba kernels,
 xarray) are loaded only when :func:`point`, :func:`evolve` or :func:`scan`
-(from :mod:`neqent.api`) are first used.
+(from :mod:`neqent.interface.api`) are first used.
 """
 from __future__ import annotations
 
@@ -33,9 +33,9 @@ _API = ("point", "evolve", "scan")
 
 
 def __getattr__(name):
-    """Lazy access to the :mod:`neqent.api` functions (PEP 562)."""
+    """Lazy access to the :mod:`neqent.interface.api` functions (PEP 562)."""
     if name in _API:
-        from . import api
+        from neqent.interface import api
 
         return getattr(api, name)
     raise AttributeError(f"module 'neqent' has no attribute {name!r}")

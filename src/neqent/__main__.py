@@ -1,7 +1,7 @@
 """``python -m neqent``: same as the ``neqent`` console script."""
 import sys
 
-from .cli import main
+from neqent.interface.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -19,5 +19,5 @@ rule analytic:
     conda:
         ENV
     shell:
-        "python -m neqent.sweep analytic --config {params.config:q}"
+        "python -m neqent.pipeline.stages analytic --config {params.config:q}"
         " --input {input.kernels:q} {input.rates:q} {input.steady:q} --output {output:q} 2> {log:q}"

@@ -4,7 +4,7 @@ import json
 import shlex
 from pathlib import Path
 
-from neqent.config import EXTRA_PRODUCTS, scan_names
+from neqent.pipeline.config import EXTRA_PRODUCTS, scan_names
 
 # Rules run `python -m neqent...`: make the package importable from this
 # checkout even inside a --sdm conda env that only holds the dependencies
@@ -18,7 +18,7 @@ shell.prefix(f"set -euo pipefail; export PYTHONPATH={shlex.quote(_SRC)}${{{{PYTH
 RESULTS = config["results"]
 ENV = "../../envs/neqent.yaml"
 # Full resolved config (schema defaults filled in by validate()); each stage
-# re-validates it with neqent.config.load_config and records it in the NetCDF
+# re-validates it with neqent.pipeline.config.load_config and records it in the NetCDF
 # attributes. Any config change therefore reruns the stages (params trigger).
 CONFIG_JSON = json.dumps(config, sort_keys=True)
 

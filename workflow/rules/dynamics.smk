@@ -17,5 +17,5 @@ rule dynamics:
     conda:
         ENV
     shell:
-        "python -m neqent.sweep dynamics --config {params.config:q}"
+        "python -m neqent.pipeline.stages dynamics --config {params.config:q}"
         " --input {input.rates:q} {input.steady:q} --output {output:q} 2> {log:q}"

@@ -1,4 +1,4 @@
-# Stage (e): figures (PNG + PDF) from the datasets, via python -m neqent.plotting.
+# Stage (e): figures (PNG + PDF) from the datasets, via python -m neqent.pipeline.plotting.
 
 
 rule figure_analytic:
@@ -18,7 +18,7 @@ rule figure_analytic:
     conda:
         ENV
     shell:
-        "python -m neqent.plotting {wildcards.fig} --input {input:q} --output {output.png:q}"
+        "python -m neqent.pipeline.plotting {wildcards.fig} --input {input:q} --output {output.png:q}"
         " --dpi {params.dpi} 2> {log:q}"
 
 
@@ -37,7 +37,7 @@ rule figure_fig4a:
     conda:
         ENV
     shell:
-        "python -m neqent.plotting fig4a --input {input:q} --output {output.png:q}"
+        "python -m neqent.pipeline.plotting fig4a --input {input:q} --output {output.png:q}"
         " --dpi {params.dpi} 2> {log:q}"
 
 
@@ -56,7 +56,7 @@ rule figure_fig4b:
     conda:
         ENV
     shell:
-        "python -m neqent.plotting fig4b --input {input:q} --output {output.png:q}"
+        "python -m neqent.pipeline.plotting fig4b --input {input:q} --output {output.png:q}"
         " --dpi {params.dpi} 2> {log:q}"
 
 
@@ -75,7 +75,7 @@ rule figure_scan:
     conda:
         ENV
     shell:
-        "python -m neqent.plotting scan --input {input:q} --output {output.png:q}"
+        "python -m neqent.pipeline.plotting scan --input {input:q} --output {output.png:q}"
         " --dpi {params.dpi} 2> {log:q}"
 
 
@@ -94,5 +94,5 @@ rule figure_kernels:
     conda:
         ENV
     shell:
-        "python -m neqent.plotting alpha --input {input:q} --output {output.png:q}"
+        "python -m neqent.pipeline.plotting alpha --input {input:q} --output {output.png:q}"
         " --dpi {params.dpi} 2> {log:q}"

@@ -21,5 +21,5 @@ rule kernels:
     conda:
         ENV
     shell:
-        "{resources.mpi} -n {resources.tasks} python -m neqent.sweep kernels"
+        "{resources.mpi} -n {resources.tasks} python -m neqent.pipeline.stages kernels"
         " --config {params.config:q} --scan {wildcards.scan} --output {output:q} 2> {log:q}"

@@ -16,5 +16,5 @@ rule rates:
     conda:
         ENV
     shell:
-        "python -m neqent.sweep rates --config {params.config:q} --scan {wildcards.scan}"
+        "python -m neqent.pipeline.stages rates --config {params.config:q} --scan {wildcards.scan}"
         " --input {input:q} --output {output:q} 2> {log:q}"

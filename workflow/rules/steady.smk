@@ -16,5 +16,5 @@ rule steady:
     conda:
         ENV
     shell:
-        "python -m neqent.sweep steady --config {params.config:q} --scan {wildcards.scan}"
+        "python -m neqent.pipeline.stages steady --config {params.config:q} --scan {wildcards.scan}"
         " --input {input:q} --output {output:q} 2> {log:q}"

@@ -1,7 +1,7 @@
 """Figures of the pipeline (matplotlib, Agg): one function per figure, PNG + PDF.
 
-Every function takes the dataset(s) written by :mod:`neqent.sweep` (as
-returned by :func:`neqent.io.read_dataset`) and an output *base* path
+Every function takes the dataset(s) written by :mod:`neqent.pipeline.stages` (as
+returned by :func:`neqent.pipeline.io.read_dataset`) and an output *base* path
 without extension; it writes ``<base>.png`` (``dpi``, default 150) and
 ``<base>.pdf`` and returns the two paths. Figures (figures.md):
 
@@ -13,7 +13,7 @@ without extension; it writes ``<base>.png`` (``dpi``, default 150) and
 * extras: :func:`effective_temperatures`, :func:`alpha_figure`,
   :func:`scan_figure`.
 
-Command line: ``python -m neqent.plotting <figure> --input F [F ...] --output BASE``.
+Command line: ``python -m neqent.pipeline.plotting <figure> --input F [F ...] --output BASE``.
 """
 from __future__ import annotations
 
@@ -288,16 +288,16 @@ def _dpi(text):
 
 
 def main(argv=None):
-    """``python -m neqent.plotting <figure> --input F --output BASE [--dpi N]``.
+    """``python -m neqent.pipeline.plotting <figure> --input F --output BASE [--dpi N]``.
 
     Each input must be the output of the stage the figure is drawn from
     (:data:`FIGURE_INPUTS`, checked on the file's ``stage`` attribute). Bad
     input exits with status 2 and one line on stderr naming the option and
     the value; no figure file is written.
     """
-    from .sweep import StageParser, first_line, read_stage_input
+    from neqent.pipeline.stages import StageParser, first_line, read_stage_input
 
-    p = StageParser(prog="python -m neqent.plotting", description=__doc__.splitlines()[0])
+    p = StageParser(prog="python -m neqent.pipeline.plotting", description=__doc__.splitlines()[0])
     p.add_argument("figure", choices=sorted(FIGURES))
     p.add_argument("--input", nargs="+", required=True, help="input NetCDF file(s)")
     p.add_argument("--output", required=True, help="output base path (.png and .pdf are written)")

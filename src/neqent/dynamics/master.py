@@ -777,7 +777,7 @@ def initial_state(spec, n=None, *, omega=None, T=None):
                 if omega is None or T is None:
                     raise ValueError("initial_state('thermal') needs n (mean occupation) "
                                      "or both omega (rad/s) and T (K)")
-                from .rates import occupation
+                from neqent.dynamics.rates import occupation
                 n = occupation(omega, T)
             elif omega is not None or T is not None:
                 raise ValueError("give either n or (omega, T) for the thermal state, not both")

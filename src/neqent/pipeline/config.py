@@ -36,7 +36,7 @@ __all__ = [
     "EXTRA_PRODUCTS",
 ]
 
-_REPO = Path(__file__).resolve().parents[2]
+_REPO = Path(__file__).resolve().parents[3]
 
 #: Extra products that are not scans (listed in ``extras`` like scan names).
 EXTRA_PRODUCTS = ("effective_temperatures",)
@@ -148,7 +148,7 @@ def validate_config(config: dict) -> dict:
 
 def _semantic_checks(config):
     """Rules beyond the JSON schema; raise ConfigError with the key path."""
-    from .materials import get_material
+    from neqent.electrodynamics.materials import get_material
 
     _check_finite(config)
     try:
@@ -225,7 +225,7 @@ def _scan_values(config, material, name):
 
     Quantities z2, r12, delta (m) and omega (rad/s, from omega or
     omega_ratio x resonance). z1 is put on a z2 axis whose range contains it
-    (as :func:`neqent.sweep.scan_axes` does).
+    (as :func:`neqent.pipeline.stages.scan_axes` does).
     """
     import numpy as np
 
@@ -255,7 +255,7 @@ def _check_scan_geometry(config, material, name):
     (:func:`neqent.validation.electrical_size`) at the scan's extreme values."""
     import numpy as np
 
-    from .validation import electrical_size, size_culprit
+    from neqent.validation import electrical_size, size_culprit
 
     v = _scan_values(config, material, name)
     z1 = float(config["geometry"]["z1"])

@@ -2,7 +2,7 @@
 
 All arguments are SI (lengths in m, angular frequency in rad/s, temperatures
 in K); lengths, temperatures and dipoles may also be given as strings with
-units (``"1um"``, ``"600K"``, ``"0,0,1"``, see :mod:`neqent.units`). Rates and
+units (``"1um"``, ``"600K"``, ``"0,0,1"``, see :mod:`neqent.interface.units`). Rates and
 the coherent coupling are in units of the vacuum decay rate Gamma0, times in
 units of 1/Gamma0 (physics.md §5–§6).
 
@@ -13,7 +13,7 @@ temperature has no single paper value; the default T_M = 600 K is a hot body
 well inside fig4a's range (0–2500 K), where the steady concurrence is
 non-zero.
 
-Every bad argument raises :class:`neqent.units.InputError` (a ``ValueError``)
+Every bad argument raises :class:`neqent.interface.units.InputError` (a ``ValueError``)
 whose ``param`` names the argument and whose message states the value and
 what is allowed. Nothing is written unless the whole computation succeeded.
 
@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .materials import Material, get_material
-from .units import (
+from neqent.electrodynamics.materials import Material, get_material
+from neqent.interface.units import (
     InputError,
     parse_count,
     parse_dipole,
@@ -141,7 +141,7 @@ def _r12(r12):
 
 
 def _geometry(mat, delta, z1, z2, r12, dipole1, dipole2):
-    from .rates import Geometry
+    from neqent.dynamics.rates import Geometry
 
     delta = parse_length(delta, "delta", allow_inf=True)
     z1 = parse_length(z1, "z1", hint=_Z_HINT)
@@ -172,7 +172,7 @@ def _check_size(omega_param, omega, eps, delta, z1, z2, r12):
     argument that grew most beyond the paper geometry (omega relative to
     0.3 w_T of SiC, heights relative to 1 um, r12 to 0.25 um).
     """
-    from .validation import electrical_size, size_culprit
+    from neqent.validation import electrical_size, size_culprit
 
     names = ("omega", "z1", "z2", "r12", "delta")
     z1, z2, r12 = (float(np.max(v)) for v in (z1, z2, r12))
@@ -208,7 +208,7 @@ def _setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, di
 
 def _steady_state(gamma_plus, gamma_minus, lambda12):
     """Steady state (..., 4, 4) of the master equation (physics.md §6)."""
-    from .master import DegenerateSteadyStateError, steady_state
+    from neqent.dynamics.master import DegenerateSteadyStateError, steady_state
 
     try:
         return steady_state(gamma_plus, gamma_minus, lambda12)
@@ -219,7 +219,7 @@ def _steady_state(gamma_plus, gamma_minus, lambda12):
 
 def _channels(kernels, omega, n_W, n_M):
     """Symmetric-case channel quantities (physics.md §8), or Nones if it does not apply."""
-    from .rates import effective_temperature, is_symmetric, symmetric_channels
+    from neqent.dynamics.rates import effective_temperature, is_symmetric, symmetric_channels
 
     keys = ("Gamma_A", "Gamma_S", "n_A", "n_S", "T_A", "T_S")
     if not bool(is_symmetric(kernels.alpha_W, kernels.alpha_M)):
@@ -245,7 +245,7 @@ def point(material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25e-6, *,
 
     Parameters (SI; strings with units also accepted):
         material: name (``sic``, ``gold``, ``vacuum``), ``eps=<complex>``,
-            ``csv:<path>`` or a :class:`~neqent.materials.Material`.
+            ``csv:<path>`` or a :class:`~neqent.electrodynamics.materials.Material`.
         delta: slab thickness in m (``inf``: half-space).
         z1, z2: qubit heights above the slab surface in m (> 0).
         r12: lateral separation in m (>= 0), or an in-plane vector (dx, dy).
@@ -266,10 +266,10 @@ def point(material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25e-6, *,
         ``rho`` (4x4 complex steady state, decoupled basis |gg>, |eg>, |ge>,
         |ee>) and ``concurrence``.
 
-    Raises :class:`~neqent.units.InputError` for bad arguments.
+    Raises :class:`~neqent.interface.units.InputError` for bad arguments.
     """
-    from .entanglement import concurrence
-    from .rates import compute_kernels, occupation, rates
+    from neqent.dynamics.entanglement import concurrence
+    from neqent.dynamics.rates import compute_kernels, occupation, rates
 
     s = _setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2)
     k = compute_kernels(s.geometry, s.omega)
@@ -317,8 +317,8 @@ def _load_matrix(path):
 
 def _initial(initial, omega, T_initial):
     """rho0 (4x4) and a label from a state name, a file path or a matrix."""
-    from .master import initial_state
-    from .rates import occupation
+    from neqent.dynamics.master import initial_state
+    from neqent.dynamics.rates import occupation
 
     if isinstance(initial, str) and initial.strip().lower() in [s.lower() for s in INITIAL_STATES]:
         name = next(s for s in INITIAL_STATES if s.lower() == initial.strip().lower())
@@ -380,7 +380,7 @@ def _auto_times(recipe, gamma_plus, gamma_minus):
     t_min is lowered to t_max / 10 if needed."""
     if not isinstance(recipe, tuple):
         return recipe
-    from .master import slowest_relaxation_rate
+    from neqent.dynamics.master import slowest_relaxation_rate
 
     tmin, _, num, log = recipe
     slowest = slowest_relaxation_rate(gamma_plus, gamma_minus)
@@ -419,9 +419,9 @@ def evolve(initial="A", material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25e
     ``populations`` (nt, 4) of |G>, |A>, |S>, |E>, ``steady_concurrence``
     (C of the steady state) and ``steady_rho`` (4, 4).
     """
-    from .entanglement import concurrence
-    from .master import evolve as master_evolve
-    from .rates import compute_kernels, occupation, rates
+    from neqent.dynamics.entanglement import concurrence
+    from neqent.dynamics.master import evolve as master_evolve
+    from neqent.dynamics.rates import compute_kernels, occupation, rates
 
     s = _setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2)
     T0 = s.TW if T_initial is None else parse_temperature(T_initial, "T_initial")
@@ -449,7 +449,7 @@ def evolve(initial="A", material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25e
 
 # ---------------------------------------------------------------------------
 # scan: builds a pipeline config for one scan and runs the pipeline's stages
-# (neqent.sweep) in-process, so the file has exactly the pipeline's format.
+# (neqent.pipeline.stages) in-process, so the file has exactly the pipeline's format.
 # ---------------------------------------------------------------------------
 
 #: Name of the scan in the config recorded by :func:`scan`.
@@ -464,7 +464,7 @@ def _grid(value, param, parse_one):
     ``"log"``) -- the pipeline config's range form; endpoints may carry units
     and must be finite with start <= stop. Values must be strictly increasing.
     """
-    from .config import resolve_range
+    from neqent.pipeline.config import resolve_range
 
     if isinstance(value, dict):
         unknown = set(value) - {"start", "stop", "num", "spacing"}
@@ -510,7 +510,7 @@ def scan_config(*, material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25e-6,
     Returns a dict shaped like ``config/config.yaml``: ``material``, ``T_W``,
     ``geometry`` (the unswept values), ``scans`` with the single scan
     :data:`SCAN_NAME` (swept ``axes`` and the ``T_M`` grid) and
-    ``mpi.chunk``. Raises :class:`~neqent.units.InputError` naming the
+    ``mpi.chunk``. Raises :class:`~neqent.interface.units.InputError` naming the
     argument.
     """
     if not isinstance(material, str):
@@ -573,7 +573,7 @@ def scan(output=None, *, material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25
     ``TW`` (K). As in the pipeline, z1 is inserted into a z2 range that
     contains it (so the symmetric line z2 = z1 exists).
 
-    The computation is the pipeline's (:mod:`neqent.sweep`): ``kernel_grid``
+    The computation is the pipeline's (:mod:`neqent.pipeline.stages`): ``kernel_grid``
     -> ``rate_grid`` -> ``steady_grid``, serially, with a tqdm bar on stderr
     if ``progress``. ``chunk``: grid points per kernel batch (default: about
     50 batches; results do not depend on it).
@@ -583,17 +583,17 @@ def scan(output=None, *, material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25
     ``gamma_plus``, ``gamma_minus`` (..., T_M, q, qp), ``n_W``, ``n_M``,
     ``rho`` (..., T_M, i, j) and ``C`` (..., T_M), in units of Gamma0 where
     applicable, swept geometry axes as dimensions in the pipeline's order
-    (``neqent.sweep.AXIS_ORDER``), unswept ones as scalar coordinates.
+    (``neqent.pipeline.stages.AXIS_ORDER``), unswept ones as scalar coordinates.
 
     ``output``: a ``.nc`` path, validated before any computation and written
-    with :func:`neqent.io.write_dataset` (atomic: temporary file + rename,
+    with :func:`neqent.pipeline.io.write_dataset` (atomic: temporary file + rename,
     nothing left behind on error; compressed; complex values as
     ``_re``/``_im`` pairs; the config of :func:`scan_config` and provenance
-    as global attributes). Read back with :func:`neqent.io.read_dataset`.
+    as global attributes). Read back with :func:`neqent.pipeline.io.read_dataset`.
     """
     import xarray as xr
 
-    from . import sweep
+    from neqent.pipeline import stages as sweep
 
     path = _check_output(output) if output is not None else None
     config = scan_config(material=material, delta=delta, z1=z1, z2=z2, r12=r12, omega=omega,
@@ -618,7 +618,7 @@ def scan(output=None, *, material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25
     ds.attrs.update(title="neqent scan: kernels, rates and steady states (neqent scan)",
                     scan=SCAN_NAME, stage="scan", material=config["material"])
     if path is not None:
-        from .io import write_dataset
+        from neqent.pipeline.io import write_dataset
 
         write_dataset(ds, path, config)
     return ds
@@ -626,7 +626,7 @@ def scan(output=None, *, material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25
 
 def _degenerate_as_input(func, *args):
     """Run ``func``; report a non-unique steady state as an input problem."""
-    from .master import DegenerateSteadyStateError
+    from neqent.dynamics.master import DegenerateSteadyStateError
 
     try:
         return func(*args)

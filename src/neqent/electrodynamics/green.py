@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit
 from scipy.constants import c as C_LIGHT
 
-from .validation import positive
+from neqent.validation import positive
 
 __all__ = ["vacuum_green", "vacuum_green_batch", "vacuum_green_scalar"]
 

@@ -1,7 +1,7 @@
 """Parsing and validation of user-facing quantities (lengths, temperatures, dipoles).
 
 Every parser accepts either a string as typed on the command line or an
-already-numeric SI value (so :mod:`neqent.api` and :mod:`neqent.cli` share one
+already-numeric SI value (so :mod:`neqent.interface.api` and :mod:`neqent.interface.cli` share one
 set of checks) and returns SI floats:
 
 * lengths in metres: ``"1um"``, ``"250nm"``, ``"1e-6m"``, ``"1 µm"``; a bare

@@ -48,8 +48,8 @@ from numba import njit, types
 from numba.extending import get_cython_function_address
 from scipy.constants import c as C_LIGHT
 
-from .fresnel import cexpm1, slab_coefficients_scalar, sqrt_im_pos
-from .validation import electrical_size, finite, positive
+from neqent.electrodynamics.fresnel import cexpm1, slab_coefficients_scalar, sqrt_im_pos
+from neqent.validation import electrical_size, finite, positive
 
 __all__ = [
     "pair_tensors",

@@ -1,10 +1,10 @@
 """Grids and pipeline stages: kernels (MPI) -> rates -> steady states -> figures data.
 
 Each stage is a library function from datasets to a dataset, plus a
-command-line entry ``python -m neqent.sweep <stage> ...`` used by the
+command-line entry ``python -m neqent.pipeline.stages <stage> ...`` used by the
 Snakemake rules (``workflow/rules/*.smk``) and reusable by ``neqent scan``.
 Stages communicate only through NetCDF files written by
-:func:`neqent.io.write_dataset` (complex values as ``_re``/``_im`` pairs).
+:func:`neqent.pipeline.io.write_dataset` (complex values as ``_re``/``_im`` pairs).
 
 Stages (all quantities in the units stated on the dataset variables):
 
@@ -48,7 +48,7 @@ import sys
 import numpy as np
 import xarray as xr
 
-from .config import load_config, resolve_range
+from neqent.pipeline.config import load_config, resolve_range
 
 __all__ = [
     "AXIS_ORDER",
@@ -97,7 +97,7 @@ def _attrs(units, long_name, **extra):
 # --------------------------------------------------------------------------
 
 def _material(config):
-    from .materials import get_material
+    from neqent.electrodynamics.materials import get_material
 
     return get_material(config["material"])
 
@@ -197,7 +197,7 @@ def _kernel_cache_present():
     Uses numba's FunctionCache internals; any change there just reports a
     cold cache, which is the safe (serialised) path.
     """
-    from .kernels import _batch_loop
+    from neqent.electrodynamics.kernels import _batch_loop
 
     try:
         return os.path.exists(_batch_loop._cache._cache_file._index_path)
@@ -207,7 +207,7 @@ def _kernel_cache_present():
 
 def _compute_chunk(points, start, stop):
     """Kernel tensors of flat geometry points [start, stop) (one batched call)."""
-    from .rates import kernel_tensors_batch
+    from neqent.dynamics.rates import kernel_tensors_batch
 
     sl = slice(start, stop)
     W, M, G12 = kernel_tensors_batch(points["omega"][sl], points["eps"][sl], points["delta"][sl],
@@ -220,7 +220,7 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
     """Tabulate the temperature-independent kernels of one scan (stage a).
 
     ``config``: resolved config (dict, path or string; see
-    :func:`neqent.config.load_config`); ``scan``: key of ``config["scans"]``;
+    :func:`neqent.pipeline.config.load_config`); ``scan``: key of ``config["scans"]``;
     ``comm``: an mpi4py communicator (None: serial). Returns the dataset on
     rank 0 and None on the other ranks. Variables: ``alpha_W``, ``alpha_M``
     (complex, units of Gamma0, dims ``(*axes, q, qp)``), ``lambda12``
@@ -232,7 +232,7 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
     The quadrature runs once per geometry point (axes other than theta);
     the dipole angle only enters the cheap contraction afterwards.
     """
-    from .rates import contract_kernels
+    from neqent.dynamics.rates import contract_kernels
 
     if not isinstance(config, dict):
         config = load_config(config)
@@ -336,13 +336,13 @@ def rate_grid(kernels, T_M, T_W):
 
     ``kernels``: dataset of :func:`kernel_grid` (complex variables);
     ``T_M``: body temperatures (K): a number, a list or a grid spec
-    ``{start, stop, num, spacing}`` (:func:`neqent.config.resolve_range`);
+    ``{start, stop, num, spacing}`` (:func:`neqent.pipeline.config.resolve_range`);
     ``T_W``: wall temperature (K).
     The alpha tensors are broadcast against n(omega, T) -- never recomputed.
     Returns ``gamma_plus``, ``gamma_minus`` (complex, units of Gamma0),
     ``lambda12`` (complex, units of Gamma0), ``n_W``, ``n_M``.
     """
-    from .rates import occupation, rates
+    from neqent.dynamics.rates import occupation, rates
 
     T_M = resolve_range(T_M.tolist() if isinstance(T_M, np.ndarray) else T_M)
     dims = _kernel_dims(kernels)
@@ -386,12 +386,12 @@ def rate_grid(kernels, T_M, T_W):
 def steady_grid(rates_ds):
     """Steady states and concurrence over the whole rate grid (stage c).
 
-    One batched :func:`neqent.master.steady_state` call (no per-point loop);
+    One batched :func:`neqent.dynamics.master.steady_state` call (no per-point loop);
     Lambda^{12} is broadcast over T_M. Returns ``rho`` (complex, dims
     ``(*axes, T_M, i, j)``, decoupled basis) and ``C`` (concurrence).
     """
-    from .entanglement import concurrence
-    from .master import steady_state
+    from neqent.dynamics.entanglement import concurrence
+    from neqent.dynamics.master import steady_state
 
     dims = _kernel_dims(rates_ds) + ("T_M",)
     gp = rates_ds["gamma_plus"].transpose(*dims, "q", "qp").values
@@ -436,7 +436,7 @@ def _squeeze_map(ds):
 
 def _max_symmetric(ratios):
     """max_symmetric_concurrence over a 1-D array of ratios -> (C, n_A, n_S) arrays."""
-    from .analytic import max_symmetric_concurrence
+    from neqent.dynamics.analytic import max_symmetric_concurrence
 
     C, nA, nS = max_symmetric_concurrence(np.asarray(ratios, float))
     return C, nA, nS
@@ -453,8 +453,8 @@ def analytic_data(config, kernels, rates_ds, steady):
     ``n_S_opt`` versus ``ratio`` (fig3b). The T_M of the maximum of
     ``C_master_line`` is the scalar coordinate ``T_M_max``.
     """
-    from .analytic import symmetric_concurrence
-    from .rates import effective_temperature, is_symmetric, symmetric_channels
+    from neqent.dynamics.analytic import symmetric_concurrence
+    from neqent.dynamics.rates import effective_temperature, is_symmetric, symmetric_channels
 
     if not isinstance(config, dict):
         config = load_config(config)
@@ -530,8 +530,8 @@ def dynamics_data(config, rates_ds, steady):
     thermal initial state is the one at T_W. Returns ``C`` (state, t),
     ``rho`` (state, t, i, j) complex, ``C_steady``.
     """
-    from .entanglement import concurrence
-    from .master import evolve, initial_state, slowest_relaxation_rate
+    from neqent.dynamics.entanglement import concurrence
+    from neqent.dynamics.master import evolve, initial_state, slowest_relaxation_rate
 
     if not isinstance(config, dict):
         config = load_config(config)
@@ -578,7 +578,7 @@ def dynamics_data(config, rates_ds, steady):
 
 
 # --------------------------------------------------------------------------
-# command line: python -m neqent.sweep <stage> ...
+# command line: python -m neqent.pipeline.stages <stage> ...
 # --------------------------------------------------------------------------
 
 #: stage -> the stages of its --input files, in order.
@@ -617,7 +617,7 @@ def shown(value, limit=80):
 
 
 def load_config_or_exit(parser, source):
-    """:func:`neqent.config.load_config` of ``--config``; parser.error naming it on failure."""
+    """:func:`neqent.pipeline.config.load_config` of ``--config``; parser.error naming it on failure."""
     try:
         return load_config(source)
     except (ValueError, OSError) as exc:  # ConfigError is a ValueError
@@ -632,7 +632,7 @@ def read_stage_input(parser, path, stages, scan=None, option="--input"):
     or unreadable file, or one from another stage or scan, ends in
     ``parser.error`` (exit 2) naming ``option`` and the path.
     """
-    from .io import read_dataset
+    from neqent.pipeline.io import read_dataset
 
     if not os.path.isfile(path):
         parser.error(f"{option} {path!r}: no such file")
@@ -662,7 +662,7 @@ def _mpi_comm():
 def main(argv=None):
     """Entry point of the pipeline stages (see module docstring).
 
-    ``python -m neqent.sweep kernels --config C --scan S --output F`` (run
+    ``python -m neqent.pipeline.stages kernels --config C --scan S --output F`` (run
     under ``mpiexec -n N`` / ``srun`` for MPI), and ``rates``, ``steady``,
     ``analytic``, ``dynamics`` with ``--input`` files (in the order of
     :data:`STAGE_INPUTS`). ``--config`` is a YAML/JSON file or an inline
@@ -672,9 +672,9 @@ def main(argv=None):
     and one line on stderr naming the option and the value; no output file
     is written.
     """
-    from .io import write_dataset
+    from neqent.pipeline.io import write_dataset
 
-    p = StageParser(prog="python -m neqent.sweep", description=__doc__.splitlines()[0])
+    p = StageParser(prog="python -m neqent.pipeline.stages", description=__doc__.splitlines()[0])
     p.add_argument("stage", choices=list(STAGE_INPUTS))
     p.add_argument("--config", required=True, help="config file or inline YAML/JSON")
     p.add_argument("--scan", default=None,

@@ -3,7 +3,7 @@
 The dimensionless alpha functions (units of the vacuum decay rate Gamma0)
 are temperature independent; temperatures enter only through the Bose
 occupations ``n(omega, T)``. This module contracts the tensors of
-:mod:`neqent.kernels` with the dipole directions and turns them into rates.
+:mod:`neqent.electrodynamics.kernels` with the dipole directions and turns them into rates.
 
 Array conventions (docs/design.md): pair quantities have trailing shape
 ``(2, 2)`` indexed ``[q, q']`` with q = 0, 1 for the spec's qubits 1, 2.
@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import constants
 
-from .materials import Material, get_material
-from .validation import nonnegative, positive
+from neqent.electrodynamics.materials import Material, get_material
+from neqent.validation import nonnegative, positive
 
 __all__ = [
     "Geometry",
@@ -159,8 +159,8 @@ def kernel_tensors_batch(omega, eps, delta, z1, z2, dx, dy):
     G0 + GR at (R1, R2), (N, 3, 3), normalised as in physics.md §4c. They do
     not depend on the dipoles; see :func:`contract_kernels`.
     """
-    from .green import vacuum_green_batch
-    from .kernels import pair_block_batch
+    from neqent.electrodynamics.green import vacuum_green_batch
+    from neqent.electrodynamics.kernels import pair_block_batch
 
     omega, eps, delta, z1, z2, dx, dy = np.broadcast_arrays(
         np.asarray(omega, float), np.asarray(eps, complex), np.asarray(delta, float),

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import constants
 
-from .validation import positive
+from neqent.validation import positive
 
 __all__ = [
     "Material",

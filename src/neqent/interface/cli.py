@@ -9,12 +9,12 @@ Subcommands::
 Lengths accept units (``1um``, ``250nm``, ``1e-6m``; bare numbers are metres),
 temperatures are in K (``600`` or ``600K``), dipoles are three
 comma-separated, possibly complex, components (``0,0,1``, ``1,1j,0``).
-Defaults are the paper geometry (see :mod:`neqent.api`).
+Defaults are the paper geometry (see :mod:`neqent.interface.api`).
 
 Every bad input exits with status 2 and one line on stderr,
 ``neqent: error: --z2: length must be > 0 ..., got '-1um'``; nothing is
 printed on stdout and no output file is left behind. The computations are
-those of :mod:`neqent.api`; this module only parses, formats and maps errors.
+those of :mod:`neqent.interface.api`; this module only parses, formats and maps errors.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ import os
 import re
 import sys
 
-from .units import InputError, format_dipole, format_length
+from neqent.interface.units import InputError, format_dipole, format_length
 
 __all__ = ["main", "build_parser"]
 
@@ -59,7 +59,7 @@ class _Parser(argparse.ArgumentParser):
 # ---------------------------------------------------------------------------
 
 def _add_common(p, scan=False):
-    """Options shared by all subcommands (values parsed later, by neqent.api)."""
+    """Options shared by all subcommands (values parsed later, by neqent.interface.api)."""
     many = " (scan: a list a,b,c or a range start:stop:num[:log])" if scan else ""
     g = p.add_argument_group("configuration (" + _DEFAULTS_HELP + ")")
     g.add_argument("--material", default="sic",
@@ -83,17 +83,17 @@ def _add_common(p, scan=False):
 
 
 def _api_default(function, param):
-    """Default of ``param`` of :mod:`neqent.api`'s ``function`` (one source for CLI and library)."""
+    """Default of ``param`` of :mod:`neqent.interface.api`'s ``function`` (one source for CLI and library)."""
     import inspect
 
-    from . import api
+    from neqent.interface import api
 
     return inspect.signature(getattr(api, function)).parameters[param].default
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of the ``neqent`` command."""
-    from . import __version__
+    from neqent import __version__
 
     parser = _Parser(prog="neqent", description="Entanglement of two qubits near a body out of "
                      "thermal equilibrium (SI units; rates in units of Gamma0).")
@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--tmax", default=None,
                    help="last time, units of 1/Gamma0 (default: 30 / slowest relaxation rate)")
     num = _api_default("evolve", "num")
-    e.add_argument("--num", default=str(num), help=f"number of times (default {num}, as neqent.api.evolve)")
+    e.add_argument("--num", default=str(num), help=f"number of times (default {num}, as neqent.interface.api.evolve)")
     e.add_argument("--spacing", choices=("log", "linear"), default="log", help="time spacing (default log)")
     e.add_argument("--json", action="store_true", help="print JSON instead of a table")
     e.set_defaults(func=_cmd_evolve)
@@ -208,7 +208,7 @@ def _input_json(inp: dict) -> dict:
 
 
 def point_json(r: dict) -> dict:
-    """JSON-ready form of :func:`neqent.api.point`'s result (complex -> [re, im])."""
+    """JSON-ready form of :func:`neqent.interface.api.point`'s result (complex -> [re, im])."""
     return {
         "omega": r["omega"],
         "alpha_W": {k: _reim(v) for k, v in r["alpha_W"].items()},
@@ -229,7 +229,7 @@ def point_json(r: dict) -> dict:
 
 
 def evolve_json(r: dict) -> dict:
-    """JSON-ready form of :func:`neqent.api.evolve`'s result."""
+    """JSON-ready form of :func:`neqent.interface.api.evolve`'s result."""
     pops = r["populations"]
     return {
         "omega": r["omega"],
@@ -277,7 +277,7 @@ def _describe_input(inp: dict) -> list:
 
 
 def point_table(r: dict) -> str:
-    """Readable text of :func:`neqent.api.point`'s result."""
+    """Readable text of :func:`neqent.interface.api.point`'s result."""
     lines = _describe_input(r["input"])
     lines += ["", "kernels (units of Gamma0)"]
     kr = [("", "Re", "Im")]
@@ -315,7 +315,7 @@ def point_table(r: dict) -> str:
 
 
 def evolve_table(r: dict) -> str:
-    """Readable text of :func:`neqent.api.evolve`'s result."""
+    """Readable text of :func:`neqent.interface.api.evolve`'s result."""
     lines = _describe_input(r["input"])
     lines += [f"  initial state  {r['initial']}", ""]
     head = f"  {'Gamma0 t':>12}  {'C(t)':>11}  {'P_G':>10}  {'P_A':>10}  {'P_S':>10}  {'P_E':>10}"
@@ -331,7 +331,7 @@ def evolve_table(r: dict) -> str:
 # ---------------------------------------------------------------------------
 
 def _config_kwargs(args) -> dict:
-    """Arguments shared by point and evolve, as strings for neqent.api to parse."""
+    """Arguments shared by point and evolve, as strings for neqent.interface.api to parse."""
     return dict(material=args.material, delta=args.delta, z1=args.z1, z2=args.z2, r12=args.r12,
                 omega=args.omega, omega_ratio=args.omega_ratio, TW=args.TW, TM=args.TM,
                 dipole1=args.dipole1, dipole2=args.dipole2)
@@ -349,7 +349,7 @@ def _emit(text: str):
 
 
 def _cmd_point(args) -> int:
-    from . import api
+    from neqent.interface import api
 
     r = api.point(**_config_kwargs(args))
     _emit(_dumps(point_json(r)) if args.json else point_table(r))
@@ -357,7 +357,7 @@ def _cmd_point(args) -> int:
 
 
 def _cmd_evolve(args) -> int:
-    from . import api
+    from neqent.interface import api
 
     r = api.evolve(initial=args.initial, T_initial=args.T_initial, tmin=args.tmin, tmax=args.tmax,
                    num=args.num, spacing=args.spacing, **_config_kwargs(args))
@@ -368,9 +368,9 @@ def _cmd_evolve(args) -> int:
 def _scan_values(text, param):
     """A scan option: one value, a list ``a,b,c`` or a range ``start:stop:num[:log]``.
 
-    Single values and list items stay strings (neqent.api parses them with
+    Single values and list items stay strings (neqent.interface.api parses them with
     their units); a range returns {start, stop, num, spacing} with the
-    endpoints as given, resolved by neqent.api.
+    endpoints as given, resolved by neqent.interface.api.
     """
     if text is None:
         return None
@@ -389,7 +389,7 @@ def _scan_values(text, param):
 
 
 def _cmd_scan(args) -> int:
-    from . import api
+    from neqent.interface import api
 
     kw = {name: _scan_values(getattr(args, name), name)
           for name in ("delta", "z2", "r12", "omega", "omega_ratio", "TM", "theta")}

@@ -1,0 +1,9 @@
+"""Electrodynamics of the body: permittivities, slab optics, rate kernels and Green tensors.
+
+The bottom layer of the physics: it knows nothing about qubits' states.
+
+* :mod:`~neqent.electrodynamics.materials` -- permittivity models eps(omega).
+* :mod:`~neqent.electrodynamics.fresnel` -- reflection/transmission of the body.
+* :mod:`~neqent.electrodynamics.kernels` -- numba quadrature of alpha_W, alpha_M, G_R.
+* :mod:`~neqent.electrodynamics.green` -- the vacuum Green tensor.
+"""
