@@ -8,7 +8,9 @@ from snakemake.utils import min_version
 
 min_version("9.0")
 sys.path.insert(0, f"{workflow.basedir}/src")
-from neqent.pipeline.config import validate_config  # noqa: E402  (the library in this checkout)
+from neqent.pipeline.config import (
+    validate_config,
+)  # noqa: E402  (the library in this checkout)
 
 
 configfile: "config/config.yaml"
@@ -30,6 +32,6 @@ include: "workflow/rules/figures.smk"
 
 
 rule all:
+    default_target: True
     input:
         all_outputs(),
-    default_target: True

@@ -4,6 +4,7 @@ Prints one JSON line on rank 0: seconds spent in ``sweep.kernel_grid`` (from
 a barrier after start-up to the gathered dataset), excluding interpreter and
 import start-up, which ``run.py`` measures separately as whole-process time.
 """
+
 import json
 import sys
 import time

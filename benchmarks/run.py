@@ -21,13 +21,13 @@ Sections (issue 5):
 * scaling  -- points per second versus grid size; temperature points cost
               no kernel evaluations.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -69,10 +69,10 @@ KERNEL_CASES = [
 
 def bench_kernels(batch=32, n_ref=3):
     """Per geometry point: numba batch kernel vs scipy quad reference, same points."""
+    import scipy_reference
+
     from neqent.electrodynamics import kernels
     from neqent.electrodynamics.materials import get_material
-
-    import scipy_reference
 
     rows = []
     for name, mat, omega, delta, zq, zqp, dx in KERNEL_CASES:
@@ -91,21 +91,30 @@ def bench_kernels(batch=32, n_ref=3):
             refs.append(scipy_reference.reference_pair_tensors(omega, eps, delta, zq, zqp, dxs[i], 0.0))
             ref_nodes.append(scipy_reference.last_nodes)
         t_ref = (time.perf_counter() - t0) / n_ref
-        err = max(float(np.max(np.abs(fast[c][i] - refs[i][c])))
-                  for i in range(n_ref) for c in range(3))
-        rows.append({"case": name, "numba_us_per_point": t_fast * 1e6,
-                     "scipy_us_per_point": t_ref * 1e6, "speedup": t_ref / t_fast,
-                     "max_abs_diff_W_M_GR": err, "numba_nodes_per_point": nodes,
-                     "scipy_nodes_per_point": float(np.mean(ref_nodes))})
-        print(f"  kernels: {name}: {t_fast*1e6:.0f} us vs {t_ref*1e6:.0f} us "
-              f"({t_ref/t_fast:.0f}x), diff {err:.1e}, {nodes:.0f} vs {np.mean(ref_nodes):.0f} nodes",
-              flush=True)
+        err = max(float(np.max(np.abs(fast[c][i] - refs[i][c]))) for i in range(n_ref) for c in range(3))
+        rows.append(
+            {
+                "case": name,
+                "numba_us_per_point": t_fast * 1e6,
+                "scipy_us_per_point": t_ref * 1e6,
+                "speedup": t_ref / t_fast,
+                "max_abs_diff_W_M_GR": err,
+                "numba_nodes_per_point": nodes,
+                "scipy_nodes_per_point": float(np.mean(ref_nodes)),
+            }
+        )
+        print(
+            f"  kernels: {name}: {t_fast * 1e6:.0f} us vs {t_ref * 1e6:.0f} us "
+            f"({t_ref / t_fast:.0f}x), diff {err:.1e}, {nodes:.0f} vs {np.mean(ref_nodes):.0f} nodes",
+            flush=True,
+        )
     return rows
 
 
 # ---------------------------------------------------------------------------
 # 2. steady state
 # ---------------------------------------------------------------------------
+
 
 def random_rate_sets(n, seed=0):
     """Physical random rate sets: Hermitian PSD alpha matrices, occupations, Lambda."""
@@ -146,11 +155,19 @@ def bench_steady(n_fast=200_000, n_qutip=300):
     rq = [qutip.steadystate(S).full() for S in sup]
     t_q = (time.perf_counter() - t0) / n_qutip
     diff = float(np.max(np.abs(np.array(rq) - rho)))
-    print(f"  steady: {t_fast*1e6:.3f} us/pt vs qutip {t_q*1e6:.0f} us/pt "
-          f"({t_q/t_fast:.0f}x), diff {diff:.1e}", flush=True)
-    return [{"case": f"random physical rate sets (numba {n_fast} pts, qutip {n_qutip} pts)",
-             "neqent_us_per_point": t_fast * 1e6, "qutip_us_per_point": t_q * 1e6,
-             "speedup": t_q / t_fast, "max_abs_diff": diff}]
+    print(
+        f"  steady: {t_fast * 1e6:.3f} us/pt vs qutip {t_q * 1e6:.0f} us/pt ({t_q / t_fast:.0f}x), diff {diff:.1e}",
+        flush=True,
+    )
+    return [
+        {
+            "case": f"random physical rate sets (numba {n_fast} pts, qutip {n_qutip} pts)",
+            "neqent_us_per_point": t_fast * 1e6,
+            "qutip_us_per_point": t_q * 1e6,
+            "speedup": t_q / t_fast,
+            "max_abs_diff": diff,
+        }
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -162,8 +179,7 @@ MPI_CONFIG = ROOT / "benchmarks" / "mpi_config.yaml"
 
 def _run_kernel_stage(ranks, out, config):
     """Whole-process wall time (s) and in-stage time (s) of the MPI kernel stage."""
-    cmd = ["mpiexec", "-n", str(ranks), sys.executable, str(HERE / "mpi_stage.py"),
-           str(config), "bench", str(out)]
+    cmd = ["mpiexec", "-n", str(ranks), sys.executable, str(HERE / "mpi_stage.py"), str(config), "bench", str(out)]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -190,30 +206,58 @@ def bench_mpi(repeat=2):
     wall2, stage2 = min(runs[2])[0], min(r[1] for r in runs[2])
     cpu1 = min(r[2][0] for r in runs[1])
     cpu2 = min(runs[2], key=lambda r: max(r[2]))[2]
-    print(f"  mpi: {npts} points: stage 1 rank {stage1:.2f} s, 2 ranks {stage2:.2f} s "
-          f"({stage1/stage2:.2f}x); whole process {wall1:.2f} s vs {wall2:.2f} s "
-          f"({wall1/wall2:.2f}x); CPU s per rank {cpu1:.2f} vs {cpu2}; identical={identical}",
-          flush=True)
-    return [{"case": f"kernel stage, {npts} grid points", "stage_1rank_s": stage1,
-             "stage_2ranks_s": stage2, "stage_speedup": stage1 / stage2,
-             "process_1rank_s": wall1, "process_2ranks_s": wall2,
-             "process_speedup": wall1 / wall2, "cpu_1rank_s": cpu1,
-             "cpu_2ranks_s_max": max(cpu2), "cpu_balance_speedup": cpu1 / max(cpu2),
-             "bit_identical": identical, "load_avg_1min": os.getloadavg()[0]}]
+    print(
+        f"  mpi: {npts} points: stage 1 rank {stage1:.2f} s, 2 ranks {stage2:.2f} s "
+        f"({stage1 / stage2:.2f}x); whole process {wall1:.2f} s vs {wall2:.2f} s "
+        f"({wall1 / wall2:.2f}x); CPU s per rank {cpu1:.2f} vs {cpu2}; identical={identical}",
+        flush=True,
+    )
+    return [
+        {
+            "case": f"kernel stage, {npts} grid points",
+            "stage_1rank_s": stage1,
+            "stage_2ranks_s": stage2,
+            "stage_speedup": stage1 / stage2,
+            "process_1rank_s": wall1,
+            "process_2ranks_s": wall2,
+            "process_speedup": wall1 / wall2,
+            "cpu_1rank_s": cpu1,
+            "cpu_2ranks_s_max": max(cpu2),
+            "cpu_balance_speedup": cpu1 / max(cpu2),
+            "bit_identical": identical,
+            "load_avg_1min": os.getloadavg()[0],
+        }
+    ]
 
 
 # ---------------------------------------------------------------------------
 # 4. end to end
 # ---------------------------------------------------------------------------
 
+
 def _snakemake_run(workdir, cache_dir):
     env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir))
     t0 = time.perf_counter()
-    subprocess.run(["snakemake", "--cores", "2", "--directory", str(workdir),
-                    "--snakefile", str(ROOT / "Snakefile"), "--configfile",
-                    str(ROOT / "config" / "config.yaml"), "--quiet", "all"],
-                   check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            "snakemake",
+            "--cores",
+            "2",
+            "--directory",
+            str(workdir),
+            "--snakefile",
+            str(ROOT / "Snakefile"),
+            "--configfile",
+            str(ROOT / "config" / "config.yaml"),
+            "--quiet",
+            "all",
+        ],
+        check=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     total = time.perf_counter() - t0
     stages = {}
     for f in sorted((workdir / "results" / "benchmarks").glob("*.tsv")):
@@ -238,8 +282,14 @@ def bench_e2e():
                 stage = job.split("_")[0]
                 stages[stage] = stages.get(stage, 0.0) + sec
             print(f"  e2e ({label} numba cache): {total:.1f} s  {stages}", flush=True)
-            rows.append({"case": f"snakemake --cores 2, default config, numba cache {label}",
-                         "wall_s": total, "job_seconds_per_stage": stages, "jobs_s": jobs})
+            rows.append(
+                {
+                    "case": f"snakemake --cores 2, default config, numba cache {label}",
+                    "wall_s": total,
+                    "job_seconds_per_stage": stages,
+                    "jobs_s": jobs,
+                }
+            )
     return rows
 
 
@@ -247,12 +297,13 @@ def bench_e2e():
 # 5. scaling with grid size
 # ---------------------------------------------------------------------------
 
+
 def bench_scaling():
     """Cost versus grid size; kernel calls are counted while temperatures vary."""
-    from neqent.electrodynamics import kernels
     from neqent.dynamics.master import steady_state
-    from neqent.electrodynamics.materials import SIC
     from neqent.dynamics.rates import compute_kernels_batch, occupation, rates
+    from neqent.electrodynamics import kernels
+    from neqent.electrodynamics.materials import SIC
 
     calls = {"points": 0}
     original = kernels.pair_block_batch
@@ -280,19 +331,28 @@ def bench_scaling():
                 calls["points"] = 0
                 t0 = time.perf_counter()
                 n_M = occupation(omega, np.linspace(0, 2500, nT))
-                gp, gm = rates(k["alpha_W"][:, None], k["alpha_M"][:, None],
-                               occupation(omega, 30.0), n_M)
+                gp, gm = rates(k["alpha_W"][:, None], k["alpha_M"][:, None], occupation(omega, 30.0), n_M)
                 lam = np.broadcast_to(k["lambda12"][:, None], gp.shape[:-2])
                 steady_state(gp, gm, lam)
                 t_rest = time.perf_counter() - t0
-                rows.append({"z2_points": nz, "T_points": nT, "grid_points": nz * nT,
-                             "kernel_points": kernel_points, "kernel_s": t_kernel,
-                             "rates_steady_s": t_rest,
-                             "grid_points_per_s": nz * nT / (t_kernel + t_rest),
-                             "kernel_points_in_T_stage": calls["points"]})
-                print(f"  scaling: {nz} z2 x {nT} T: kernels {t_kernel:.3f} s "
-                      f"({kernel_points} pts), rates+steady {t_rest:.4f} s, kernel points "
-                      f"in T stage {calls['points']}", flush=True)
+                rows.append(
+                    {
+                        "z2_points": nz,
+                        "T_points": nT,
+                        "grid_points": nz * nT,
+                        "kernel_points": kernel_points,
+                        "kernel_s": t_kernel,
+                        "rates_steady_s": t_rest,
+                        "grid_points_per_s": nz * nT / (t_kernel + t_rest),
+                        "kernel_points_in_T_stage": calls["points"],
+                    }
+                )
+                print(
+                    f"  scaling: {nz} z2 x {nT} T: kernels {t_kernel:.3f} s "
+                    f"({kernel_points} pts), rates+steady {t_rest:.4f} s, kernel points "
+                    f"in T stage {calls['points']}",
+                    flush=True,
+                )
     finally:
         kernels.pair_block_batch = original
     return rows
@@ -300,8 +360,13 @@ def bench_scaling():
 
 # ---------------------------------------------------------------------------
 
-SECTIONS = {"kernels": bench_kernels, "steady": bench_steady, "mpi": bench_mpi,
-            "e2e": bench_e2e, "scaling": bench_scaling}
+SECTIONS = {
+    "kernels": bench_kernels,
+    "steady": bench_steady,
+    "mpi": bench_mpi,
+    "e2e": bench_e2e,
+    "scaling": bench_scaling,
+}
 
 
 def _table(name, rows):
@@ -334,9 +399,12 @@ def main(argv=None):
     for name in names:
         print(f"[{name}]", flush=True)
         results[name] = SECTIONS[name]()
-    results["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count(),
-                          "platform": platform.platform(),
-                          "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
+    results["machine"] = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+    }
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(results, indent=2))
     os.replace(tmp, path)

@@ -16,6 +16,7 @@ subdivision limit is never reached.
     from scipy_reference import reference_pair_tensors
     W, M, GR = reference_pair_tensors(omega, eps, delta, z_q, z_qp, dx, dy)
 """
+
 from __future__ import annotations
 
 import math
@@ -30,6 +31,7 @@ SPLIT_PHASE = 20.0
 
 # ---------------------------------------------------------------------------
 # Fresnel (plain spec formulas, §3)
+
 
 def _wm(eps, wz):
     """w_m = sqrt((eps - 1) + wz^2), Im >= 0."""
@@ -61,6 +63,7 @@ def reference_fresnel(eps, wz, kd):
 # complex secant iteration (scipy.optimize.newton) on 1 - r^2 e with the
 # actual eps.
 
+
 def _den(eps, v, kd, tm):
     wz = 1j * v
     wm = np.sqrt(complex(eps - 1.0 + wz * wz))
@@ -70,6 +73,7 @@ def _den(eps, v, kd, tm):
 
 def _lossless_real_function(er, kd, c):
     """Real function of v whose zeros are the lossless modes (see module doc)."""
+
     def f(v):
         arg = er - 1.0 - v * v
         if arg > 0:  # w_m = kappa real: D e^{-i kd kappa} = 2i Im((kappa + i c v)^2 e^{-i kd kappa})
@@ -77,6 +81,7 @@ def _lossless_real_function(er, kd, c):
             return ((kap + 1j * c * v) ** 2 * np.exp(-1j * kd * kap)).imag
         mu = math.sqrt(-arg)  # w_m = i mu: D = -(this), real
         return (c * v + mu) ** 2 - (c * v - mu) ** 2 * math.exp(-2 * kd * mu)
+
     return f
 
 
@@ -98,15 +103,17 @@ def reference_poles(omega, eps, delta):
                 out.append(-1j * wz)
         return out
     er = eps.real
-    grid = np.concatenate([np.geomspace(1e-12, 1e-2, 2000),
-                           np.linspace(1e-2, max(2.0, 2 * math.sqrt(abs(er) + 1)), 4000),
-                           np.geomspace(max(2.0, 2 * math.sqrt(abs(er) + 1)),
-                                        max(1e4, 50 / kd), 3000)])
+    grid = np.concatenate(
+        [
+            np.geomspace(1e-12, 1e-2, 2000),
+            np.linspace(1e-2, max(2.0, 2 * math.sqrt(abs(er) + 1)), 4000),
+            np.geomspace(max(2.0, 2 * math.sqrt(abs(er) + 1)), max(1e4, 50 / kd), 3000),
+        ]
+    )
     vb = math.sqrt(max(er - 1.0, 0.0))
     if vb > 0:  # resolve the oscillation in kappa and the neighbourhood of w_m = 0
-        kap = np.concatenate([np.linspace(0, vb, int(10 * kd * vb) + 2000),
-                              vb * np.geomspace(1e-10, 1e-2, 500)])
-        grid = np.concatenate([grid, np.sqrt(np.maximum(er - 1 - kap ** 2, 0.0))])
+        kap = np.concatenate([np.linspace(0, vb, int(10 * kd * vb) + 2000), vb * np.geomspace(1e-10, 1e-2, 500)])
+        grid = np.concatenate([grid, np.sqrt(np.maximum(er - 1 - kap**2, 0.0))])
     # v < 0: improper (below cut-off) modes, poles of rho near u = 1 as well
     grid = np.unique(np.concatenate([grid, -grid]))
     grid = grid[grid != 0]
@@ -128,9 +135,14 @@ def reference_poles(omega, eps, delta):
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
-                        vn = optimize.newton(lambda x: _den(ek, x, kd, tm), v,
-                                             x1=v * (1 + 1e-7), tol=1e-14 * abs(v0),
-                                             maxiter=100, disp=False)
+                        vn = optimize.newton(
+                            lambda x: _den(ek, x, kd, tm),
+                            v,
+                            x1=v * (1 + 1e-7),
+                            tol=1e-14 * abs(v0),
+                            maxiter=100,
+                            disp=False,
+                        )
                 except (RuntimeError, OverflowError):
                     break
                 if not np.isfinite(vn) or abs(vn - v) > 0.5 * abs(v0):
@@ -142,6 +154,7 @@ def reference_poles(omega, eps, delta):
 
 # ---------------------------------------------------------------------------
 # Integrands (physics.md §4a-4c) in the frame with the separation along +x.
+
 
 def _bessel(x):
     if x == 0:
@@ -158,8 +171,7 @@ def _prop_integrands(theta, K, eps, kd, Sz, Dz, s):
     eD, eS = np.exp(1j * K * w * Dz), np.exp(1j * K * w * Sz)
 
     def B(rho, tau, sgn):
-        return ((abs(tau) ** 2 + abs(rho) ** 2) * eD + np.conj(eD)
-                + sgn * (rho * eS + np.conj(rho) * np.conj(eS)))
+        return (abs(tau) ** 2 + abs(rho) ** 2) * eD + np.conj(eD) + sgn * (rho * eS + np.conj(rho) * np.conj(eS))
 
     def a(rho, tau):
         return (1 - abs(rho) ** 2 - abs(tau) ** 2) * eD
@@ -167,16 +179,16 @@ def _prop_integrands(theta, K, eps, kd, Sz, Dz, s):
     A = (abs(ttm) ** 2 + abs(rtm) ** 2) * eD - np.conj(eD)
     # du u^3/w = u^3 dtheta, du u/w = u dtheta, du u^2 = u^2 w dtheta
     out = {
-        "W_zz": 0.75 * u ** 3 * J0 * B(rtm, ttm, 1),
+        "W_zz": 0.75 * u**3 * J0 * B(rtm, ttm, 1),
         "W_xx": 0.75 * u * (P * B(rte, tte, 1) + w * w * Q * B(rtm, ttm, -1)),
         "W_yy": 0.75 * u * (Q * B(rte, tte, 1) + w * w * P * B(rtm, ttm, -1)),
         "W_xz": -0.75j * u * u * w * J1 * (A + rtm * eS - np.conj(rtm * eS)),
         "W_zx": -0.75j * u * u * w * J1 * (A - rtm * eS + np.conj(rtm * eS)),
-        "M_zz": 0.75 * u ** 3 * J0 * a(rtm, ttm),
+        "M_zz": 0.75 * u**3 * J0 * a(rtm, ttm),
         "M_xx": 0.75 * u * (P * a(rte, tte) + w * w * Q * a(rtm, ttm)),
         "M_yy": 0.75 * u * (Q * a(rte, tte) + w * w * P * a(rtm, ttm)),
         "M_xz": -0.75j * u * u * w * J1 * a(rtm, ttm),
-        "G_zz": 1.5j * u ** 3 * J0 * rtm * eS,
+        "G_zz": 1.5j * u**3 * J0 * rtm * eS,
         "G_xx": 1.5j * u * (rte * P - w * w * rtm * Q) * eS,
         "G_yy": 1.5j * u * (rte * Q - w * w * rtm * P) * eS,
         "G_xz": 1.5 * u * u * w * J1 * rtm * eS,
@@ -196,11 +208,11 @@ def _evan_integrands(t, K, eps, kd, Sz, s):
     bte, btm = 2 * rte.imag * dec, 2 * rtm.imag * dec
     # du u^3/v = u^3 dt, du u/v = u dt, du u^2 = u^2 v dt; w_c = i v: du/w_c = -i dt
     out = {
-        "M_zz": 0.75 * u ** 3 * J0 * btm,
+        "M_zz": 0.75 * u**3 * J0 * btm,
         "M_xx": 0.75 * u * (P * bte + v * v * Q * btm),
         "M_yy": 0.75 * u * (Q * bte + v * v * P * btm),
         "M_xz": 0.75 * u * u * v * J1 * btm,
-        "G_zz": 1.5j * (-1j) * u ** 3 * J0 * rtm * dec,
+        "G_zz": 1.5j * (-1j) * u**3 * J0 * rtm * dec,
         "G_xx": 1.5j * (-1j) * u * (rte * P + v * v * rtm * Q) * dec,
         "G_yy": 1.5j * (-1j) * u * (rte * Q + v * v * rtm * P) * dec,
         "G_xz": 1.5 * u * u * v * J1 * rtm * dec,
@@ -212,6 +224,7 @@ def _evan_integrands(t, K, eps, kd, Sz, s):
 
 # ---------------------------------------------------------------------------
 # Breakpoints
+
 
 def _segment_points(lo, hi, rate_fn):
     """Points every SPLIT_PHASE rad of the accumulated rate (and every 1.0)."""
@@ -247,18 +260,15 @@ def _breakpoints(omega, eps, delta, Sz_min, Sz_max, Dz, s, use_poles):
     rb = max(abs(x) for x in reference_fresnel(eps, 1j * 10.0, kd)[:2]) + 1e-3
     V = 10.0
     for _ in range(50):
-        V = max(1.0, math.log(1.5 * rb * (V * V / a + 2 * V / a ** 2 + 2 / a ** 3)
-                              / (1e-17 * (1 + 3 * rb / a ** 3))) / a)
+        V = max(1.0, math.log(1.5 * rb * (V * V / a + 2 * V / a**2 + 2 / a**3) / (1e-17 * (1 + 3 * rb / a**3))) / a)
     sing_v = reference_poles(omega, eps, delta) if use_poles else []
     for vp in sing_v:
         if vp.real > 0 and a * vp.real < 45:
             V = max(V, vp.real + 45 / a)
     tmax = math.asinh(V)
     slab = 0.0 if math.isinf(kd) else 2 * kd * max(1.0, math.sqrt(abs(eps)))
-    th_pts = _segment_points(0.0, math.pi / 2,
-                             lambda th: 1.0 + K * (Sz_max + abs(Dz) + s) + slab)
-    t_pts = _segment_points(0.0, tmax,
-                            lambda t: 1.0 + (K * (s + Sz_max) + slab) * math.cosh(t))
+    th_pts = _segment_points(0.0, math.pi / 2, lambda th: 1.0 + K * (Sz_max + abs(Dz) + s) + slab)
+    t_pts = _segment_points(0.0, tmax, lambda t: 1.0 + (K * (s + Sz_max) + slab) * math.cosh(t))
     if use_poles:
         sing_t, sing_th = [], []
         for vp in sing_v:
@@ -276,12 +286,12 @@ def _breakpoints(omega, eps, delta, Sz_min, Sz_max, Dz, s, use_poles):
 
 # ---------------------------------------------------------------------------
 
+
 def _quad_sum(f, pts, epsabs, limit):
     """Sum of quad over consecutive intervals of pts (complex integrand)."""
     total = 0j
     for lo, hi in zip(pts[:-1], pts[1:]):
-        val, _ = integrate.quad(f, lo, hi, complex_func=True, epsabs=epsabs,
-                                epsrel=1e-14, limit=limit)
+        val, _ = integrate.quad(f, lo, hi, complex_func=True, epsabs=epsabs, epsrel=1e-14, limit=limit)
         total += val
     return total
 
@@ -295,8 +305,7 @@ def _to_lab(comp, prefix, phi):
     return R @ T @ R.T
 
 
-def reference_pair_tensors(omega, eps, delta, z_q, z_qp, dx, dy, epsabs=1e-11,
-                           limit=400, use_poles=True):
+def reference_pair_tensors(omega, eps, delta, z_q, z_qp, dx, dy, epsabs=1e-11, limit=400, use_poles=True):
     """(W, M, GR) (3, 3) complex for one pair, same conventions as
     ``neqent.electrodynamics.kernels.pair_tensors`` (SI arguments: rad/s, m).
 
@@ -320,8 +329,23 @@ def reference_pair_tensors(omega, eps, delta, z_q, z_qp, dx, dy, epsabs=1e-11,
         return cache_e[t]
 
     comp = {}
-    for name in ("W_xx", "W_yy", "W_zz", "W_xz", "W_zx", "M_xx", "M_yy", "M_zz", "M_xz",
-                 "M_zx", "G_xx", "G_yy", "G_zz", "G_xz", "G_zx"):
+    for name in (
+        "W_xx",
+        "W_yy",
+        "W_zz",
+        "W_xz",
+        "W_zx",
+        "M_xx",
+        "M_yy",
+        "M_zz",
+        "M_xz",
+        "M_zx",
+        "G_xx",
+        "G_yy",
+        "G_zz",
+        "G_xz",
+        "G_zx",
+    ):
         val = _quad_sum(lambda th: prop(th)[name], th_pts, epsabs, limit)
         if not name.startswith("W"):
             val += _quad_sum(lambda t: evan(t)[name], t_pts, epsabs, limit)

@@ -1,4 +1,5 @@
 """Shared test setup: make benchmarks/ importable (independent scipy reference)."""
+
 import os
 import sys
 

@@ -1,4 +1,5 @@
 """Symmetric special case, closed forms of physics.md §8."""
+
 import numpy as np
 import pytest
 
@@ -16,10 +17,10 @@ def rate_matrix(ratio, nA, nS):
     gA, gS = ratio, 1.0
     W = np.zeros((4, 4))  # W[i, j]: rate j -> i ; order G, A, S, E
     for x, g, n in ((1, gA, nA), (2, gS, nS)):
-        W[0, x] += g * (1 + n)   # X -> G
-        W[x, 0] += g * n         # G -> X
-        W[x, 3] += g * (1 + n)   # E -> X
-        W[3, x] += g * n         # X -> E
+        W[0, x] += g * (1 + n)  # X -> G
+        W[x, 0] += g * n  # G -> X
+        W[x, 3] += g * (1 + n)  # E -> X
+        W[3, x] += g * n  # X -> E
     return W - np.diag(W.sum(axis=0))
 
 
@@ -31,8 +32,9 @@ def stationary(M):
 
 @pytest.mark.parametrize("ratio, nA, nS", [(0.1, 0.3, 0.0), (1e-3, 5.0, 0.2), (7.0, 0.0, 2.5), (1.0, 1.0, 1.0)])
 def test_populations_solve_the_rate_equations(ratio, nA, nS):
-    np.testing.assert_allclose(an.symmetric_populations(ratio, nA, nS),
-                               stationary(rate_matrix(ratio, nA, nS)), atol=1e-13)
+    np.testing.assert_allclose(
+        an.symmetric_populations(ratio, nA, nS), stationary(rate_matrix(ratio, nA, nS)), atol=1e-13
+    )
 
 
 def test_thermal_limit_has_zero_concurrence():
@@ -40,7 +42,7 @@ def test_thermal_limit_has_zero_concurrence():
     for ratio in (1e-4, 1.0, 50.0):
         p = an.symmetric_populations(ratio, n, n)
         z = (1 + 2 * n) ** 2
-        expected = np.stack([(1 + n) ** 2, n * (1 + n), n * (1 + n), n ** 2], -1) / z[:, None]
+        expected = np.stack([(1 + n) ** 2, n * (1 + n), n * (1 + n), n**2], -1) / z[:, None]
         np.testing.assert_allclose(p, expected, atol=1e-15)
         np.testing.assert_array_equal(an.symmetric_concurrence(ratio, n, n), 0.0)
 
@@ -60,8 +62,9 @@ def test_ratio_scale_invariance_and_limits():
     c = an.symmetric_concurrence([0.0, 1e-300, np.inf, 1e300], [50.0, 50.0, 0.0, 0.0], [0.0, 0.0, 50.0, 50.0])
     np.testing.assert_allclose(c, c[0], rtol=1e-12)
     # A <-> S exchange with ratio -> 1/ratio
-    np.testing.assert_allclose(an.symmetric_concurrence(0.02, 1.3, 0.1), an.symmetric_concurrence(50.0, 0.1, 1.3),
-                               rtol=1e-13)
+    np.testing.assert_allclose(
+        an.symmetric_concurrence(0.02, 1.3, 0.1), an.symmetric_concurrence(50.0, 0.1, 1.3), rtol=1e-13
+    )
 
 
 def test_max_concurrence_tends_to_one_third_in_both_limits():

@@ -1,4 +1,5 @@
 """neqent.interface.api: SI-argument functions, argument validation, lazy package exports."""
+
 import subprocess
 import sys
 
@@ -9,18 +10,20 @@ import neqent
 from neqent.interface import api
 from neqent.interface.units import InputError
 
-
 # ---------------------------------------------------------------------------
 # package
 # ---------------------------------------------------------------------------
 
+
 def test_import_is_cheap_and_exports_are_lazy():
-    code = ("import sys, neqent; "
-            "heavy = [m for m in ('numba', 'xarray', 'scipy', 'neqent.interface.api', 'neqent.electrodynamics.kernels') "
-            "if m in sys.modules]; "
-            "assert not heavy, heavy; "
-            "assert callable(neqent.point); assert 'neqent.interface.api' in sys.modules; "
-            "print(neqent.__version__)")
+    code = (
+        "import sys, neqent; "
+        "heavy = [m for m in ('numba', 'xarray', 'scipy', 'neqent.interface.api', 'neqent.electrodynamics.kernels') "
+        "if m in sys.modules]; "
+        "assert not heavy, heavy; "
+        "assert callable(neqent.point); assert 'neqent.interface.api' in sys.modules; "
+        "print(neqent.__version__)"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == neqent.__version__ != ""
@@ -36,30 +39,34 @@ def test_exports():
 # validation (raises before computing anything)
 # ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kwargs, param, fragment", [
-    ({"z2": -1e-6}, "z2", "> 0"),
-    ({"z1": 0.0}, "z1", "> 0"),
-    ({"z1": float("nan")}, "z1", "finite"),
-    ({"delta": 0}, "delta", "> 0"),
-    ({"r12": -1e-9}, "r12", ">= 0"),
-    ({"r12": (np.inf, 0)}, "r12", "finite"),
-    ({"r12": 0.0}, "r12", "coincide"),
-    ({"TM": -1}, "TM", ">= 0 K"),
-    ({"TW": float("inf")}, "TW", "finite"),
-    ({"omega": -1.0}, "omega", "> 0"),
-    ({"omega_ratio": 0}, "omega_ratio", "> 0"),
-    ({"dipole1": (0, 0, 0)}, "dipole1", "non-zero"),
-    ({"dipole2": (1, 0)}, "dipole2", "3-vector"),
-    ({"material": "adamantium"}, "material", "unknown material"),
-    ({"material": "csv:/no/such.csv"}, "material", "not found"),
-    ({"material": "eps=4"}, "omega_ratio", "no resonance"),
-    ({"z1": "abc"}, "z1", "cannot parse"),
-    # electrical size above 2e4 (neqent.validation.electrical_size): the option that grew is named
-    ({"omega": 3e18}, "omega", "must be <= 20000"),
-    ({"z2": 0.2}, "z2", "must be <= 20000"),
-    ({"r12": (0.0, 0.3)}, "r12", "must be <= 20000"),
-    ({"delta": 0.1}, "delta", "delta = inf"),
-])
+
+@pytest.mark.parametrize(
+    "kwargs, param, fragment",
+    [
+        ({"z2": -1e-6}, "z2", "> 0"),
+        ({"z1": 0.0}, "z1", "> 0"),
+        ({"z1": float("nan")}, "z1", "finite"),
+        ({"delta": 0}, "delta", "> 0"),
+        ({"r12": -1e-9}, "r12", ">= 0"),
+        ({"r12": (np.inf, 0)}, "r12", "finite"),
+        ({"r12": 0.0}, "r12", "coincide"),
+        ({"TM": -1}, "TM", ">= 0 K"),
+        ({"TW": float("inf")}, "TW", "finite"),
+        ({"omega": -1.0}, "omega", "> 0"),
+        ({"omega_ratio": 0}, "omega_ratio", "> 0"),
+        ({"dipole1": (0, 0, 0)}, "dipole1", "non-zero"),
+        ({"dipole2": (1, 0)}, "dipole2", "3-vector"),
+        ({"material": "adamantium"}, "material", "unknown material"),
+        ({"material": "csv:/no/such.csv"}, "material", "not found"),
+        ({"material": "eps=4"}, "omega_ratio", "no resonance"),
+        ({"z1": "abc"}, "z1", "cannot parse"),
+        # electrical size above 2e4 (neqent.validation.electrical_size): the option that grew is named
+        ({"omega": 3e18}, "omega", "must be <= 20000"),
+        ({"z2": 0.2}, "z2", "must be <= 20000"),
+        ({"r12": (0.0, 0.3)}, "r12", "must be <= 20000"),
+        ({"delta": 0.1}, "delta", "delta = inf"),
+    ],
+)
 def test_point_validation(kwargs, param, fragment):
     with pytest.raises(InputError) as info:
         api.point(**kwargs)
@@ -80,23 +87,37 @@ def test_cli_defaults_are_the_api_defaults():
     from neqent.interface.cli import build_parser
 
     args = build_parser().parse_args(["point"])
-    cli = api._setup(args.material, args.delta, args.z1, args.z2, args.r12, args.omega,
-                     args.omega_ratio, args.TW, args.TM, args.dipole1, args.dipole2)
+    cli = api._setup(
+        args.material,
+        args.delta,
+        args.z1,
+        args.z2,
+        args.r12,
+        args.omega,
+        args.omega_ratio,
+        args.TW,
+        args.TM,
+        args.dipole1,
+        args.dipole2,
+    )
     assert cli.describe() == api._setup(**api.DEFAULTS).describe()
 
 
-@pytest.mark.parametrize("kwargs, param, fragment", [
-    ({"initial": "Q"}, "initial", "A, S, E, G, thermal"),
-    ({"initial": np.eye(4)}, "initial", "trace 1"),
-    ({"initial": np.eye(2) / 2}, "initial", "4x4"),
-    ({"initial": "thermal", "T_initial": -1}, "T_initial", ">= 0 K"),
-    ({"times": [1.0, np.nan]}, "times", "finite"),
-    ({"times": []}, "times", "non-empty"),
-    ({"tmin": 0.0}, "tmin", "log spacing"),
-    ({"tmin": 1.0, "tmax": 0.5}, "tmax", "> 1"),
-    ({"num": 1}, "num", ">= 2"),
-    ({"spacing": "cubic"}, "spacing", "'log' or 'linear'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, param, fragment",
+    [
+        ({"initial": "Q"}, "initial", "A, S, E, G, thermal"),
+        ({"initial": np.eye(4)}, "initial", "trace 1"),
+        ({"initial": np.eye(2) / 2}, "initial", "4x4"),
+        ({"initial": "thermal", "T_initial": -1}, "T_initial", ">= 0 K"),
+        ({"times": [1.0, np.nan]}, "times", "finite"),
+        ({"times": []}, "times", "non-empty"),
+        ({"tmin": 0.0}, "tmin", "log spacing"),
+        ({"tmin": 1.0, "tmax": 0.5}, "tmax", "> 1"),
+        ({"num": 1}, "num", ">= 2"),
+        ({"spacing": "cubic"}, "spacing", "'log' or 'linear'"),
+    ],
+)
 def test_evolve_validation(kwargs, param, fragment):
     with pytest.raises(InputError) as info:
         api.evolve(**kwargs)
@@ -104,24 +125,27 @@ def test_evolve_validation(kwargs, param, fragment):
     assert fragment in str(info.value)
 
 
-@pytest.mark.parametrize("kwargs, param, fragment", [
-    ({"z2": {"start": 1e-6, "stop": 2e-6}}, "z2", "start, stop, num"),
-    ({"z2": {"start": 1e-6, "stop": 2e-6, "num": 3, "spacing": "cubic"}}, "z2", "spacing"),
-    ({"r12": {"start": 0, "stop": 1e-6, "num": 3, "spacing": "log"}}, "r12", "log range"),
-    ({"TM": [100, 100]}, "TM", "distinct"),
-    ({"z2": ["2um", "0.5um", "1um"]}, "z2", "strictly increasing, got [2e-06, 5e-07, 1e-06]"),
-    ({"z2": {"start": "2um", "stop": "1um", "num": 3}}, "z2", "start <= stop"),
-    ({"delta": {"start": "1nm", "stop": "inf", "num": 3}}, "delta", "endpoints must be finite"),
-    ({"delta": {"start": 1e-9, "stop": np.inf, "num": 3, "spacing": "log"}}, "delta", "use a list"),
-    ({"z2": ["1um", "1m"]}, "z2", "must be <= 20000"),
-    ({"omega_ratio": [0.3, 1e5]}, "omega_ratio", "must be <= 20000"),
-    ({"TM": []}, "TM", "non-empty"),
-    ({"z2": [1e-6, -1e-6]}, "z2", "> 0"),
-    ({"theta": [0, np.inf]}, "theta", "finite"),
-    ({"material": api.get_material("sic")}, "material", "name or spec"),
-    ({"material": "eps=2"}, "omega_ratio", "no resonance"),
-    ({"r12": 0.0, "z2": [0.5e-6, 2e-6]}, "r12", "coincide"),  # z1 is put on the z2 grid
-])
+@pytest.mark.parametrize(
+    "kwargs, param, fragment",
+    [
+        ({"z2": {"start": 1e-6, "stop": 2e-6}}, "z2", "start, stop, num"),
+        ({"z2": {"start": 1e-6, "stop": 2e-6, "num": 3, "spacing": "cubic"}}, "z2", "spacing"),
+        ({"r12": {"start": 0, "stop": 1e-6, "num": 3, "spacing": "log"}}, "r12", "log range"),
+        ({"TM": [100, 100]}, "TM", "distinct"),
+        ({"z2": ["2um", "0.5um", "1um"]}, "z2", "strictly increasing, got [2e-06, 5e-07, 1e-06]"),
+        ({"z2": {"start": "2um", "stop": "1um", "num": 3}}, "z2", "start <= stop"),
+        ({"delta": {"start": "1nm", "stop": "inf", "num": 3}}, "delta", "endpoints must be finite"),
+        ({"delta": {"start": 1e-9, "stop": np.inf, "num": 3, "spacing": "log"}}, "delta", "use a list"),
+        ({"z2": ["1um", "1m"]}, "z2", "must be <= 20000"),
+        ({"omega_ratio": [0.3, 1e5]}, "omega_ratio", "must be <= 20000"),
+        ({"TM": []}, "TM", "non-empty"),
+        ({"z2": [1e-6, -1e-6]}, "z2", "> 0"),
+        ({"theta": [0, np.inf]}, "theta", "finite"),
+        ({"material": api.get_material("sic")}, "material", "name or spec"),
+        ({"material": "eps=2"}, "omega_ratio", "no resonance"),
+        ({"r12": 0.0, "z2": [0.5e-6, 2e-6]}, "r12", "coincide"),  # z1 is put on the z2 grid
+    ],
+)
 def test_scan_validation(kwargs, param, fragment, tmp_path):
     with pytest.raises(InputError) as info:
         api.scan(tmp_path / "x.nc", **kwargs)
@@ -145,6 +169,7 @@ def test_scan_config_matches_pipeline_schema():
 # ---------------------------------------------------------------------------
 # physics (computes kernels)
 # ---------------------------------------------------------------------------
+
 
 def test_point_result_types_and_identities():
     from neqent.dynamics.rates import occupation

@@ -4,6 +4,7 @@ output file) and physics-level content of point / evolve / scan output.
 Most cases run in-process through ``main([...])``; a few run the real
 console script / ``python -m neqent`` in a subprocess.
 """
+
 import json
 import os
 import subprocess
@@ -91,11 +92,14 @@ def test_tabulated_material_out_of_range(capsys, tmp_path):
     assert_input_error(code, out, err, "--omega", "outside the tabulated range")
 
 
-@pytest.mark.parametrize("args, option, fragments", [
-    (["--foo"], None, ["unrecognized arguments: --foo"]),
-    (["--z1"], None, ["--z1", "expected one argument"]),
-    (["--omega", "1e14", "--omega-ratio", "0.3"], None, ["not allowed with"]),
-])
+@pytest.mark.parametrize(
+    "args, option, fragments",
+    [
+        (["--foo"], None, ["unrecognized arguments: --foo"]),
+        (["--z1"], None, ["--z1", "expected one argument"]),
+        (["--omega", "1e14", "--omega-ratio", "0.3"], None, ["not allowed with"]),
+    ],
+)
 def test_usage_errors_are_one_line(capsys, args, option, fragments):
     assert_input_error(*run(capsys, "point", *args), option, *fragments)
 
@@ -122,12 +126,15 @@ def test_evolve_bad_input(capsys, args, option, fragments):
     assert_input_error(*run(capsys, "evolve", *args), option, *fragments)
 
 
-@pytest.mark.parametrize("content, fragment", [
-    (np.eye(3) / 3, "4x4"),
-    (np.eye(4) / 2, "trace 1"),
-    (np.diag([1.5, -0.5, 0, 0]), "positive semidefinite"),
-    (np.array([[0.5, 1, 0, 0], [0, 0.5, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]), "Hermitian"),
-])
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        (np.eye(3) / 3, "4x4"),
+        (np.eye(4) / 2, "trace 1"),
+        (np.diag([1.5, -0.5, 0, 0]), "positive semidefinite"),
+        (np.array([[0.5, 1, 0, 0], [0, 0.5, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]), "Hermitian"),
+    ],
+)
 def test_evolve_bad_matrix_file(capsys, tmp_path, content, fragment):
     path = tmp_path / "rho0.npy"
     np.save(path, content)
@@ -144,18 +151,21 @@ def _listing(directory):
     return sorted(os.listdir(directory))
 
 
-@pytest.mark.parametrize("args, option, fragments", [
-    (["--z2", "0.5um:2um"], "--z2", ["cannot parse range"]),
-    (["--z2", "0.5um:2um:4:cubic"], "--z2", ["cannot parse range"]),
-    (["--z2", "0:2um:4"], "--z2", ["'0'", "> 0"]),
-    (["--TM", "0:-100:3"], "--TM", ["'-100'"]),
-    (["--TM", "100,100"], "--TM", ["distinct"]),
-    (["--r12", "0:1um:3:log"], "--r12", ["log range"]),
-    (["--z2", "1um,abc"], "--z2", ["'abc'"]),
-    (["--theta", "0,nan"], "--theta", ["finite"]),
-    (["--r12", "0", "--z2", "0.5um:2um:4"], "--r12", ["coincide"]),
-    (["--material", "nope"], "--material", ["'nope'"]),
-])
+@pytest.mark.parametrize(
+    "args, option, fragments",
+    [
+        (["--z2", "0.5um:2um"], "--z2", ["cannot parse range"]),
+        (["--z2", "0.5um:2um:4:cubic"], "--z2", ["cannot parse range"]),
+        (["--z2", "0:2um:4"], "--z2", ["'0'", "> 0"]),
+        (["--TM", "0:-100:3"], "--TM", ["'-100'"]),
+        (["--TM", "100,100"], "--TM", ["distinct"]),
+        (["--r12", "0:1um:3:log"], "--r12", ["log range"]),
+        (["--z2", "1um,abc"], "--z2", ["'abc'"]),
+        (["--theta", "0,nan"], "--theta", ["finite"]),
+        (["--r12", "0", "--z2", "0.5um:2um:4"], "--r12", ["coincide"]),
+        (["--material", "nope"], "--material", ["'nope'"]),
+    ],
+)
 def test_scan_bad_input_leaves_no_file(capsys, tmp_path, args, option, fragments):
     out = tmp_path / "scan.nc"
     assert_input_error(*run(capsys, "scan", "-o", str(out), "--no-progress", *args), option, *fragments)
@@ -166,14 +176,17 @@ def test_scan_tabulated_material_out_of_range(capsys, tmp_path):
     csv = tmp_path / "eps.csv"
     csv.write_text("omega, re, im\n1e13, 2.0, 0.1\n2e13, 3.0, 0.2\n")
     out = tmp_path / "scan.nc"
-    assert_input_error(*run(capsys, "scan", "-o", str(out), "--material", f"csv:{csv}",
-                            "--omega", "1.5e13,5e13"), "--omega", "5e+13", "tabulated range")
+    assert_input_error(
+        *run(capsys, "scan", "-o", str(out), "--material", f"csv:{csv}", "--omega", "1.5e13,5e13"),
+        "--omega",
+        "5e+13",
+        "tabulated range",
+    )
     assert _listing(tmp_path) == ["eps.csv"]
 
 
 def test_scan_bad_output_path(capsys, tmp_path):
-    assert_input_error(*run(capsys, "scan", "-o", str(tmp_path / "missing" / "x.nc")),
-                       "--output", "does not exist")
+    assert_input_error(*run(capsys, "scan", "-o", str(tmp_path / "missing" / "x.nc")), "--output", "does not exist")
     assert_input_error(*run(capsys, "scan", "-o", str(tmp_path / "x.txt")), "--output", ".nc")
     assert _listing(tmp_path) == []
 
@@ -188,8 +201,7 @@ def test_scan_failure_during_computation_leaves_no_file(capsys, tmp_path, monkey
         raise DegenerateSteadyStateError(np.ones(1, bool), np.zeros(1), 1e-12)
 
     monkeypatch.setattr(sweep, "steady_grid", broken)
-    code, out, err = run(capsys, "scan", "-o", str(tmp_path / "s.nc"), "--no-progress",
-                         "--TM", "300,600")
+    code, out, err = run(capsys, "scan", "-o", str(tmp_path / "s.nc"), "--no-progress", "--TM", "300,600")
     assert_input_error(code, out, err, None, "not unique")
     assert _listing(tmp_path) == []
 
@@ -198,20 +210,22 @@ def test_scan_failure_during_computation_leaves_no_file(capsys, tmp_path, monkey
 # subprocess: the installed console script and python -m
 # ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("cmd", [["neqent"], [sys.executable, "-m", "neqent"]])
 def test_subprocess_bad_input(cmd, tmp_path):
     r = subprocess.run(cmd + ["point", "--z2", "-1um"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2
     assert r.stdout == ""
     assert r.stderr.strip().splitlines() == [
-        "neqent: error: --z2: length must be > 0 (the qubit must sit above the slab surface, "
-        "z > 0), got '-1um'"]
+        "neqent: error: --z2: length must be > 0 (the qubit must sit above the slab surface, z > 0), got '-1um'"
+    ]
 
 
 def test_subprocess_scan_bad_input_leaves_no_file(tmp_path):
     out = tmp_path / "s.nc"
-    r = subprocess.run(["neqent", "scan", "-o", str(out), "--TM", "0:-1:3"],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        ["neqent", "scan", "-o", str(out), "--TM", "0:-1:3"], capture_output=True, text=True, timeout=120
+    )
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     assert _listing(tmp_path) == []
@@ -231,6 +245,7 @@ def test_help_and_version(capsys):
 # physics content (computes kernels; each configuration once per module)
 # ---------------------------------------------------------------------------
 
+
 def _point_json(capsys, *args):
     code, out, err = run(capsys, "point", "--json", *args)
     assert code == 0, err
@@ -244,12 +259,26 @@ def _rho(js):
 def test_point_json_physics(capsys):
     from neqent.dynamics.analytic import symmetric_concurrence
     from neqent.dynamics.entanglement import concurrence
-    from neqent.electrodynamics.materials import SIC
     from neqent.dynamics.rates import effective_temperature, occupation
+    from neqent.electrodynamics.materials import SIC
 
     js = _point_json(capsys, "--TM", "600K", "--z1", "1um", "--z2", "1000nm", "--r12", "0.25um")
-    keys = {"omega", "alpha_W", "alpha_M", "Lambda12", "n_W", "n_M", "Gamma_A", "Gamma_S", "n_A",
-            "n_S", "T_A", "T_S", "rho", "concurrence"}
+    keys = {
+        "omega",
+        "alpha_W",
+        "alpha_M",
+        "Lambda12",
+        "n_W",
+        "n_M",
+        "Gamma_A",
+        "Gamma_S",
+        "n_A",
+        "n_S",
+        "T_A",
+        "T_S",
+        "rho",
+        "concurrence",
+    }
     assert keys <= set(js)
     assert js["omega"] == pytest.approx(0.3 * SIC.resonance, rel=1e-15)
     for name in ("alpha_W", "alpha_M"):
@@ -299,7 +328,7 @@ def test_point_equilibrium_is_unentangled(capsys):
 
     js = _point_json(capsys, "--TW", "300", "--TM", "300K")
     n = occupation(js["omega"], 300.0)
-    expected = np.array([(1 + n) ** 2, n * (1 + n), n * (1 + n), n ** 2]) / (1 + 2 * n) ** 2
+    expected = np.array([(1 + n) ** 2, n * (1 + n), n * (1 + n), n**2]) / (1 + 2 * n) ** 2
     np.testing.assert_allclose(np.diag(_rho(js)).real, expected, rtol=1e-7, atol=1e-12)
     assert js["concurrence"] == 0.0
     assert js["T_A"] == pytest.approx(300.0, rel=1e-7)
@@ -325,7 +354,7 @@ def test_evolve_json(capsys, tmp_path):
     assert len(t) == 8 and t[0] == pytest.approx(1e-6)
     np.testing.assert_allclose(np.diff(np.log(t)), np.log(t[-1] / t[0]) / 7, rtol=1e-10)
     C = np.array(js["concurrence"])
-    assert C[0] == pytest.approx(1.0, abs=1e-4)        # |A> is maximally entangled
+    assert C[0] == pytest.approx(1.0, abs=1e-4)  # |A> is maximally entangled
     assert C[-1] == pytest.approx(js["steady_concurrence"], abs=1e-8)  # relaxed
     assert C[len(C) // 2] != pytest.approx(js["steady_concurrence"], abs=1e-3)  # not trivially
     assert np.all((C >= 0) & (C <= 1 + 1e-12))
@@ -335,15 +364,17 @@ def test_evolve_json(capsys, tmp_path):
     np.save(tmp_path / "a.npy", initial_state("A"))
     np.savetxt(tmp_path / "a.txt", initial_state("A"))
     for f in ("a.npy", "a.txt"):
-        code, out2, err = run(capsys, "evolve", "--json", "--initial", str(tmp_path / f),
-                              "--tmin", "1e-6", "--num", "8")
+        code, out2, err = run(
+            capsys, "evolve", "--json", "--initial", str(tmp_path / f), "--tmin", "1e-6", "--num", "8"
+        )
         assert code == 0, err
         np.testing.assert_allclose(json.loads(out2)["concurrence"], C, atol=1e-12)
 
 
 def test_evolve_table_thermal(capsys):
-    code, out, err = run(capsys, "evolve", "--initial", "thermal", "--num", "3", "--spacing", "linear",
-                         "--tmin", "0", "--tmax", "10")
+    code, out, err = run(
+        capsys, "evolve", "--initial", "thermal", "--num", "3", "--spacing", "linear", "--tmin", "0", "--tmax", "10"
+    )
     assert code == 0, err
     assert "thermal(30 K)" in out and "Gamma0 t" in out
     rows = [l.split() for l in out.splitlines() if l.strip() and l.split()[0] in ("0", "5", "10")]
@@ -355,8 +386,7 @@ def test_scan_writes_pipeline_format(capsys, tmp_path):
     from neqent.pipeline.io import read_dataset
 
     path = tmp_path / "scan.nc"
-    code, out, err = run(capsys, "scan", "-o", str(path), "--no-progress",
-                         "--z2", "1um,1.2um", "--TM", "0,600K")
+    code, out, err = run(capsys, "scan", "-o", str(path), "--no-progress", "--z2", "1um,1.2um", "--TM", "0,600K")
     assert code == 0, err
     assert str(path) in out
     assert _listing(tmp_path) == ["scan.nc"]  # no temporary files left
@@ -370,7 +400,6 @@ def test_scan_writes_pipeline_format(capsys, tmp_path):
     assert c == pytest.approx(js["concurrence"], rel=1e-9, abs=1e-14)
     aw = complex(ds["alpha_W"].sel(z2=1.2e-6, q=1, qp=2))
     assert aw == pytest.approx(complex(*js["alpha_W"]["12"]), rel=1e-12)
-
 
 
 def test_evolve_num_default_is_the_api_default():

@@ -1,4 +1,5 @@
 """Entanglement measures (physics.md §7)."""
+
 import numpy as np
 import pytest
 
@@ -49,7 +50,7 @@ def test_bell_states_are_maximally_entangled(name):
 
 
 def test_product_and_mixed_states():
-    g, e = np.array([1, 0]), np.array([0, 1])
+    _g, _e = np.array([1, 0]), np.array([0, 1])
     # product of two arbitrary qubit states: index a + 2b = kron(qubit2, qubit1)
     q1, q2 = np.array([0.6, 0.8j]), np.array([r2, -r2])
     prod = pure(np.kron(q2, q1))

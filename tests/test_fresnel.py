@@ -1,13 +1,14 @@
 """Slab Fresnel coefficients (physics.md §3) and the vacuum Green tensor (§4c)."""
+
 import math
 
 import mpmath as mp
 import numpy as np
 import pytest
+from scipy_reference import reference_fresnel
 
 from neqent.electrodynamics.fresnel import slab_coefficients, slab_coefficients_scalar
 from neqent.electrodynamics.green import vacuum_green
-from scipy_reference import reference_fresnel
 
 THETA = np.linspace(0.01, np.pi / 2 - 0.01, 37)
 WZ_PROP = np.cos(THETA)
@@ -45,7 +46,7 @@ def test_thick_slab_tends_to_half_space():
     np.testing.assert_allclose(thick[0], half[0], atol=1e-13)
     np.testing.assert_allclose(thick[1], half[1], atol=1e-13)
     assert np.all(half[2] == 0) and np.all(half[3] == 0)
-    wm = np.sqrt(eps - 1 + wz ** 2)
+    wm = np.sqrt(eps - 1 + wz**2)
     np.testing.assert_allclose(half[0], (wz - wm) / (wz + wm), atol=1e-14)
     np.testing.assert_allclose(half[1], (eps * wz - wm) / (eps * wz + wm), atol=1e-14)
 
@@ -78,7 +79,7 @@ def test_full_precision_next_to_a_guided_mode_pole():
         got = slab_coefficients_scalar(eps, wz, kd)
         lit = reference_fresnel(eps, wz, kd)
         e_, w_, k_ = mp.mpc(eps), mp.mpc(0, v), mp.mpf(kd)
-        wm = mp.sqrt(e_ - 1 + w_ ** 2)
+        wm = mp.sqrt(e_ - 1 + w_**2)
         ee = mp.exp(2j * k_ * wm)
         for p, a in ((0, w_), (1, e_ * w_)):
             r = (a - wm) / (a + wm)
@@ -106,8 +107,7 @@ def test_scalar_twin_matches_vector_api():
     assert slab_coefficients(eps, wz, kd) == slab_coefficients_scalar(eps, wz, kd)
 
 
-@pytest.mark.parametrize("bad", [dict(k_delta=-1.0), dict(k_delta=np.nan), dict(wz=0.5 - 0.1j),
-                                 dict(eps=np.nan)])
+@pytest.mark.parametrize("bad", [dict(k_delta=-1.0), dict(k_delta=np.nan), dict(wz=0.5 - 0.1j), dict(eps=np.nan)])
 def test_fresnel_bad_input(bad):
     args = dict(eps=4.0, wz=0.5, k_delta=1.0)
     args.update(bad)
@@ -117,6 +117,7 @@ def test_fresnel_bad_input(bad):
 
 # --- vacuum Green tensor (§4c) ------------------------------------------------
 
+
 def test_vacuum_green_closed_form_and_limits():
     omega = 1.5e14
     k = omega / 299792458.0
@@ -125,8 +126,7 @@ def test_vacuum_green_closed_form_and_limits():
     x = k * np.linalg.norm(r)
     n = r / np.linalg.norm(r)
     ph = np.exp(1j * x) / x
-    expect = 1.5 * ph * ((1 + 1j / x - 1 / x ** 2) * np.eye(3)
-                         + (-1 - 3j / x + 3 / x ** 2) * np.outer(n, n))
+    expect = 1.5 * ph * ((1 + 1j / x - 1 / x**2) * np.eye(3) + (-1 - 3j / x + 3 / x**2) * np.outer(n, n))
     np.testing.assert_allclose(g, expect, rtol=1e-13)
     np.testing.assert_allclose(g, g.T, atol=0)
     # Im G0 -> identity at short distance (normalisation of §4c)

@@ -1,4 +1,5 @@
 """NetCDF writing: complex pairs, CF attributes, provenance, compression, atomicity."""
+
 import datetime as dt
 import json
 import os
@@ -8,19 +9,29 @@ import pytest
 import xarray as xr
 
 import neqent
-from neqent.pipeline.io import (check_attributes, complex_to_pair, config_of, pair_to_complex, read_dataset,
-                       write_dataset)
+from neqent.pipeline.io import (
+    check_attributes,
+    complex_to_pair,
+    config_of,
+    pair_to_complex,
+    read_dataset,
+    write_dataset,
+)
 
 
 def _dataset():
     rng = np.random.default_rng(1)
     z = rng.normal(size=(3, 2)) + 1j * rng.normal(size=(3, 2))
     return xr.Dataset(
-        {"a": (("x", "q"), z, {"units": "1", "long_name": "a complex thing"}),
-         "b": (("x",), rng.normal(size=3), {"units": "K", "long_name": "a real thing"})},
-        coords={"x": ("x", [1.0, 2.0, 3.0], {"units": "m", "long_name": "position"}),
-                "q": ("q", [1, 2], {"units": "1", "long_name": "index"}),
-                "s": ((), 0.5, {"units": "1", "long_name": "scalar"})},
+        {
+            "a": (("x", "q"), z, {"units": "1", "long_name": "a complex thing"}),
+            "b": (("x",), rng.normal(size=3), {"units": "K", "long_name": "a real thing"}),
+        },
+        coords={
+            "x": ("x", [1.0, 2.0, 3.0], {"units": "m", "long_name": "position"}),
+            "q": ("q", [1, 2], {"units": "1", "long_name": "index"}),
+            "s": ((), 0.5, {"units": "1", "long_name": "scalar"}),
+        },
     )
 
 

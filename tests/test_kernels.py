@@ -4,29 +4,30 @@ Identities of §4d, symmetry (Hermiticity, reciprocity, rotation covariance),
 pole location (§4e) and convergence against the independent scipy.quad
 reference in benchmarks/scipy_reference.py.
 """
+
 import math
 import warnings
 
 import numpy as np
 import pytest
-
-from neqent.electrodynamics import kernels as K
-from neqent.electrodynamics.kernels import pair_tensors
 from scipy.constants import c as C_LIGHT
-from neqent.electrodynamics.green import vacuum_green
-from neqent.electrodynamics.materials import GOLD, SIC
 from scipy_reference import reference_pair_tensors, reference_poles
 
+from neqent.electrodynamics import kernels as K
+from neqent.electrodynamics.green import vacuum_green
+from neqent.electrodynamics.kernels import pair_tensors
+from neqent.electrodynamics.materials import GOLD, SIC
+
 W_T = 1.495e14
-OMEGA_LOW = 0.3 * W_T          # SiC dielectric, thin film: guided-mode trap of §4e
-OMEGA_SPP = 1.7e14             # SiC Re eps < -1: surface phonon polaritons
+OMEGA_LOW = 0.3 * W_T  # SiC dielectric, thin film: guided-mode trap of §4e
+OMEGA_SPP = 1.7e14  # SiC Re eps < -1: surface phonon polaritons
 
 CASES = {  # name -> (omega rad/s, eps, delta m)
     "sic_0.3wT_10nm": (OMEGA_LOW, SIC.eps(OMEGA_LOW), 10e-9),
     "sic_1.7e14_10nm": (OMEGA_SPP, SIC.eps(OMEGA_SPP), 10e-9),
     "sic_1.7e14_halfspace": (OMEGA_SPP, SIC.eps(OMEGA_SPP), math.inf),
     "lossy_dielectric_1um": (1.0e14, 4 + 0.5j, 1e-6),
-    "sic_1.4e14_1um": (1.4e14, SIC.eps(1.4e14), 1e-6),   # improper TM1 mode near u = 1
+    "sic_1.4e14_1um": (1.4e14, SIC.eps(1.4e14), 1e-6),  # improper TM1 mode near u = 1
     "gold_30nm": (1.2e14, GOLD.eps(1.2e14), 30e-9),
 }
 GEOMETRIES = [  # (z1, z2, dx, dy) in m; dx, dy = r_1 - r_2
@@ -42,11 +43,16 @@ def _g0_or_identity(omega, r):
 
 
 def _separation(z1, z2, dx, dy):
-    return {(0, 0): np.zeros(3), (1, 1): np.zeros(3),
-            (0, 1): np.array([dx, dy, z1 - z2]), (1, 0): -np.array([dx, dy, z1 - z2])}
+    return {
+        (0, 0): np.zeros(3),
+        (1, 1): np.zeros(3),
+        (0, 1): np.array([dx, dy, z1 - z2]),
+        (1, 0): -np.array([dx, dy, z1 - z2]),
+    }
 
 
 # --- §4d identities -----------------------------------------------------------
+
 
 @pytest.mark.parametrize("geom", GEOMETRIES)
 def test_vacuum_identities(geom):
@@ -96,6 +102,7 @@ def test_lossy_slab_emits():
 
 # --- symmetries -----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("case", ["sic_0.3wT_10nm", "sic_1.7e14_halfspace", "gold_30nm"])
 def test_hermiticity_and_reciprocity(case):
     """alpha^{21}_{ji} = conj(alpha^{12}_{ij}); GR(R2, R1) = GR(R1, R2)^T."""
@@ -139,6 +146,7 @@ def test_frame_components_vanish_for_separation_along_x():
 
 # --- poles (§4e) ------------------------------------------------------------------
 
+
 def test_guided_mode_poles_of_thin_sic():
     """SiC, 10 nm, 0.3 w_T: TM0 at u - 1 ~ 2e-7, TE0 at u - 1 ~ 2e-5 (measured trap)."""
     omega, eps, delta = CASES["sic_0.3wT_10nm"]
@@ -160,7 +168,7 @@ def test_poles_match_independent_finder(case):
     omega, eps, delta = CASES[case]
     u, wz = K.guided_mode_poles(omega, eps, delta, return_wz=True)
     ref = np.array(reference_poles(omega, eps, delta))
-    near = [w for w in -1j * wz if abs(w) < 100]   # the ones that shape the integrands
+    near = [w for w in -1j * wz if abs(w) < 100]  # the ones that shape the integrands
     assert len(near) >= 1
     for vk in near:
         assert np.min(np.abs(ref - vk)) < 1e-6 * max(abs(vk), 1e-3)
@@ -190,8 +198,14 @@ def test_plain_rule_without_pole_breakpoints_is_wrong():
 
 # --- convergence ------------------------------------------------------------------
 
-CONV_CASES = ["sic_0.3wT_10nm", "sic_1.7e14_10nm", "sic_1.7e14_halfspace", "lossy_dielectric_1um",
-              "sic_1.4e14_1um", "gold_30nm"]
+CONV_CASES = [
+    "sic_0.3wT_10nm",
+    "sic_1.7e14_10nm",
+    "sic_1.7e14_halfspace",
+    "lossy_dielectric_1um",
+    "sic_1.4e14_1um",
+    "gold_30nm",
+]
 CONV_GEOMS = [
     (5e-8, 5e-8, 0.0, 0.0),
     (5e-8, 1e-7, 0.3e-6, 0.2e-6),
@@ -203,9 +217,11 @@ CONV_GEOMS = [
 def _reference_block(omega, eps, delta, z1, z2, dx, dy):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return {(0, 0): reference_pair_tensors(omega, eps, delta, z1, z1, 0.0, 0.0),
-                (1, 1): reference_pair_tensors(omega, eps, delta, z2, z2, 0.0, 0.0),
-                (0, 1): reference_pair_tensors(omega, eps, delta, z1, z2, dx, dy)}
+        return {
+            (0, 0): reference_pair_tensors(omega, eps, delta, z1, z1, 0.0, 0.0),
+            (1, 1): reference_pair_tensors(omega, eps, delta, z2, z2, 0.0, 0.0),
+            (0, 1): reference_pair_tensors(omega, eps, delta, z1, z2, dx, dy),
+        }
 
 
 @pytest.mark.parametrize("case", CONV_CASES)
@@ -264,12 +280,25 @@ def test_batch_matches_scalar_calls_and_reports_nodes():
 
 # --- input validation -----------------------------------------------------------
 
-@pytest.mark.parametrize("name,value", [
-    ("omega", 0.0), ("omega", -1e14), ("omega", math.nan),
-    ("delta", 0.0), ("delta", -1e-9), ("delta", math.nan),
-    ("z_q", 0.0), ("z_qp", -1e-7), ("z_q", math.inf),
-    ("dx", math.nan), ("dy", math.inf), ("eps", complex(4, -1)), ("eps", math.nan),
-])
+
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("omega", 0.0),
+        ("omega", -1e14),
+        ("omega", math.nan),
+        ("delta", 0.0),
+        ("delta", -1e-9),
+        ("delta", math.nan),
+        ("z_q", 0.0),
+        ("z_qp", -1e-7),
+        ("z_q", math.inf),
+        ("dx", math.nan),
+        ("dy", math.inf),
+        ("eps", complex(4, -1)),
+        ("eps", math.nan),
+    ],
+)
 def test_bad_input_raises(name, value):
     args = dict(omega=1e14, eps=4 + 0.5j, delta=1e-6, z_q=1e-7, z_qp=1e-7, dx=0.0, dy=0.0)
     args[name] = value
@@ -306,14 +335,17 @@ def test_good_conductor_mirror_matches_image_dipole_closed_form(z):
 _K03 = 0.3 * 1.495e14 / C_LIGHT  # K at 0.3 w_T (1/m)
 
 
-@pytest.mark.parametrize("call", [
-    # just above the bound (K (z1 + z2 + s) = 3e4, a few tenths of a second unguarded);
-    # omega = 1e30 rad/s or z = 1 m used to exhaust memory or never finish
-    lambda: K.pair_tensors(0.3 * 1.495e14, 4 + 0.1j, math.inf, 1e-6, 3e4 / _K03, 0.0, 0.0),
-    lambda: K.pair_block(0.3 * 1.495e14, 4 + 0.1j, 1e-8, 1e-6, 1e-6, 3e4 / _K03, 0.0),
-    lambda: K.pair_block_batch([1e14, 3e4 * C_LIGHT / 2e-6], 4 + 0.1j, 1e-8, 1e-6, 1e-6, 0.0, 0.0),
-    lambda: K.pair_tensors_batch(1e14, 4.0, [1e-8, 3e4 * C_LIGHT / (1e14 * 2)], 1e-7, 1e-7, 0.0, 0.0),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        # just above the bound (K (z1 + z2 + s) = 3e4, a few tenths of a second unguarded);
+        # omega = 1e30 rad/s or z = 1 m used to exhaust memory or never finish
+        lambda: K.pair_tensors(0.3 * 1.495e14, 4 + 0.1j, math.inf, 1e-6, 3e4 / _K03, 0.0, 0.0),
+        lambda: K.pair_block(0.3 * 1.495e14, 4 + 0.1j, 1e-8, 1e-6, 1e-6, 3e4 / _K03, 0.0),
+        lambda: K.pair_block_batch([1e14, 3e4 * C_LIGHT / 2e-6], 4 + 0.1j, 1e-8, 1e-6, 1e-6, 0.0, 0.0),
+        lambda: K.pair_tensors_batch(1e14, 4.0, [1e-8, 3e4 * C_LIGHT / (1e14 * 2)], 1e-7, 1e-7, 0.0, 0.0),
+    ],
+)
 def test_electrically_huge_geometries_are_rejected(call):
     with pytest.raises(ValueError, match="must be <= 20000"):
         call()
@@ -329,6 +361,7 @@ def test_optically_thick_slab_is_rejected_but_half_space_accepted():
 
 
 # --- lateral sign convention -----------------------------------------------------
+
 
 def test_off_diagonal_green_tensor_follows_the_image_dipole_lateral_sign():
     """GR^{12} above a near-perfect conductor is the field of the mirror image:

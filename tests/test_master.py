@@ -1,11 +1,18 @@
 """Master equation of physics.md §6: Liouvillian, steady state, evolution, initial states."""
+
 import numpy as np
 import pytest
 
 from neqent.dynamics import analytic, master
 from neqent.dynamics.entanglement import concurrence
-from neqent.dynamics.master import (DegenerateSteadyStateError, evolve, initial_state, liouvillian,
-                           steady_state, thermal_state)
+from neqent.dynamics.master import (
+    DegenerateSteadyStateError,
+    evolve,
+    initial_state,
+    liouvillian,
+    steady_state,
+    thermal_state,
+)
 
 # ---------------------------------------------------------------------------
 # Independent helpers (built here from the spec, not from neqent.dynamics.master)
@@ -84,6 +91,7 @@ def to_coupled(rho):
 # Liouvillian
 # ---------------------------------------------------------------------------
 
+
 def test_liouvillian_is_the_master_equation_row_major():
     rng = np.random.default_rng(1)
     gp, gm, lam = random_rate_set(rng, (3,))
@@ -117,12 +125,15 @@ def test_liouvillian_broadcasts_batch_shapes():
     np.testing.assert_allclose(L[1, 2], liouvillian(gp[1, 0], gm[1, 2], lam[0, 2]), atol=0)
 
 
-@pytest.mark.parametrize("args, match", [
-    ((np.eye(3), np.eye(2), 0.1), "gamma_plus must have shape"),
-    ((np.eye(2), np.full((2, 2), np.nan), 0.1), "gamma_minus must be finite"),
-    ((np.eye(2), np.eye(2), np.inf), "lambda12 must be finite"),
-    ((np.ones((3, 2, 2)), np.ones((4, 2, 2)), 0.0), "do not broadcast"),
-])
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        ((np.eye(3), np.eye(2), 0.1), "gamma_plus must have shape"),
+        ((np.eye(2), np.full((2, 2), np.nan), 0.1), "gamma_minus must be finite"),
+        ((np.eye(2), np.eye(2), np.inf), "lambda12 must be finite"),
+        ((np.ones((3, 2, 2)), np.ones((4, 2, 2)), 0.0), "do not broadcast"),
+    ],
+)
 def test_liouvillian_rejects_bad_input(args, match):
     with pytest.raises(ValueError, match=match):
         liouvillian(*args)
@@ -131,6 +142,7 @@ def test_liouvillian_rejects_bad_input(args, match):
 # ---------------------------------------------------------------------------
 # Steady state
 # ---------------------------------------------------------------------------
+
 
 def test_steady_state_x_block_equals_full_16x16_solve_and_is_stationary():
     rng = np.random.default_rng(4)
@@ -295,6 +307,7 @@ def test_steady_state_input_checks():
 # Evolution
 # ---------------------------------------------------------------------------
 
+
 def test_evolution_preserves_trace_hermiticity_and_positivity():
     rng = np.random.default_rng(10)
     gp, gm, lam = random_rate_set(rng, (6,), shift=0.0)
@@ -312,13 +325,16 @@ def test_evolution_preserves_trace_hermiticity_and_positivity():
 
 def test_evolution_matches_direct_integration_of_the_rhs():
     from scipy.integrate import solve_ivp
+
     rng = np.random.default_rng(11)
     gp, gm, lam = random_rate_set(rng)
     rho0 = random_state(rng)
     t = np.array([0.0, 0.3, 1.7, 4.0])
-    f = lambda _, y: rhs(gp, gm, lam, y.reshape(4, 4)).reshape(16)
-    sol = solve_ivp(f, (0, 4), rho0.reshape(16).astype(complex), t_eval=t, rtol=1e-11, atol=1e-13,
-                    method="DOP853")
+
+    def f(_, y):
+        return rhs(gp, gm, lam, y.reshape(4, 4)).reshape(16)
+
+    sol = solve_ivp(f, (0, 4), rho0.reshape(16).astype(complex), t_eval=t, rtol=1e-11, atol=1e-13, method="DOP853")
     ref = sol.y.T.reshape(-1, 4, 4)
     np.testing.assert_allclose(evolve(gp, gm, lam, rho0, t), ref, atol=1e-9)
 
@@ -368,10 +384,10 @@ def paper_rates():
     """Paper-like rate set (default geometry, omega = 0.3 omega_p of SiC, T_W = 30 K,
     T_M = 1200 K): nearly symmetric, Gamma_A ~ 2e-3 << |Lambda12| ~ 1.4e4."""
     from neqent.dynamics import rates
+
     omega = 0.3 * 1.495e14
     k = rates.compute_kernels(rates.Geometry(), omega)
-    gp, gm = rates.rates(k.alpha_W, k.alpha_M, rates.occupation(omega, 30),
-                         rates.occupation(omega, 1200))
+    gp, gm = rates.rates(k.alpha_W, k.alpha_M, rates.occupation(omega, 30), rates.occupation(omega, 1200))
     assert abs(k.lambda12) > 1e4  # the regime where a 16x16 eigen-expansion drifts
     return gp, gm, k.lambda12
 
@@ -381,8 +397,7 @@ def test_long_time_evolution_is_exactly_hermitian_trace_preserving_and_relaxes()
     # (5e-4 at t = 1e9 here); the block evolution is Hermitian by construction
     # and keeps the trace and the steady state at any t (no overflow / NaN)
     gp, gm, lam = paper_rates()
-    rho0 = np.stack([initial_state(s) for s in ("A", "S", "E", "G")]
-                    + [initial_state("thermal", n=0.7)])
+    rho0 = np.stack([initial_state(s) for s in ("A", "S", "E", "G")] + [initial_state("thermal", n=0.7)])
     t = np.array([0.0, 1e-3, 1.0, 1e2, 1e4, 1e6, 1e8, 1e9, 1e300])
     rho = evolve(gp, gm, lam, rho0, t)
     assert rho.shape == (5, t.size, 4, 4) and np.all(np.isfinite(rho))
@@ -398,6 +413,7 @@ def test_long_time_evolution_is_exactly_hermitian_trace_preserving_and_relaxes()
 
 def test_block_evolution_equals_the_full_liouvillian_exponential():
     import scipy.linalg
+
     rng = np.random.default_rng(16)
     gp, gm, lam = random_rate_set(rng, (3,))
     # non-Hermitian rho0: the map is linear, its anti-Hermitian part evolves too
@@ -412,9 +428,12 @@ def test_block_evolution_equals_the_full_liouvillian_exponential():
     # the paper-like rates at times where the 16x16 expansion is still accurate
     gp, gm, lam = paper_rates()
     t = np.array([0.0, 1e-4, 0.05, 1.0, 10.0])
-    np.testing.assert_allclose(evolve(gp, gm, lam, initial_state("A"), t),
-                               master._evolve_full(gp, gm, lam, initial_state("A"), t),
-                               rtol=0, atol=1e-10)
+    np.testing.assert_allclose(
+        evolve(gp, gm, lam, initial_state("A"), t),
+        master._evolve_full(gp, gm, lam, initial_state("A"), t),
+        rtol=0,
+        atol=1e-10,
+    )
 
 
 def test_evolution_broadcasts_rates_and_initial_states():
@@ -426,14 +445,14 @@ def test_evolution_broadcasts_rates_and_initial_states():
     assert rho.shape == (3, 2, 3, 4, 4)
     for i in range(3):
         for j in range(2):
-            np.testing.assert_allclose(rho[i, j], evolve(gp[i, 0], gm[i, 0], lam[i, 0], rho0[j], t),
-                                       rtol=0, atol=1e-14)
+            np.testing.assert_allclose(rho[i, j], evolve(gp[i, 0], gm[i, 0], lam[i, 0], rho0[j], t), rtol=0, atol=1e-14)
     # one rate point for many states
     assert evolve(gp[0, 0], gm[0, 0], lam[0, 0], rho0, t).shape == (2, 3, 4, 4)
 
 
 def test_unitary_and_degenerate_kernels_evolve_exactly():
     import scipy.linalg
+
     # no dissipation: rho(t) = U rho0 U^dag with H = Lambda s1^dag s2 + h.c.;
     # the k = 0 block has a 4-fold zero eigenvalue (no unique stationary mode)
     rng = np.random.default_rng(18)
@@ -445,13 +464,13 @@ def test_unitary_and_degenerate_kernels_evolve_exactly():
     ref = U @ rho0 @ np.conj(np.swapaxes(U, -1, -2))
     z = np.zeros((2, 2))
     np.testing.assert_allclose(evolve(z, z, lam, rho0, t), ref, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(evolve(z, z, 0.0, rho0, t), np.broadcast_to(rho0, ref.shape),
-                               rtol=0, atol=1e-15)
+    np.testing.assert_allclose(evolve(z, z, 0.0, rho0, t), np.broadcast_to(rho0, ref.shape), rtol=0, atol=1e-15)
 
 
 # ---------------------------------------------------------------------------
 # Initial states
 # ---------------------------------------------------------------------------
+
 
 def test_named_initial_states():
     r = 1 / np.sqrt(2)
@@ -467,16 +486,20 @@ def test_thermal_state_is_a_product_of_single_qubit_thermal_states():
     np.testing.assert_allclose(initial_state("thermal", n=n), np.kron(q, q), atol=1e-16)
     assert thermal_state([0.1, 2.0]).shape == (2, 4, 4)
     from neqent.dynamics.rates import occupation
+
     w, T = 0.3 * 1.495e14, 400.0
     np.testing.assert_allclose(initial_state("thermal", omega=w, T=T), thermal_state(occupation(w, T)))
 
 
-@pytest.mark.parametrize("matrix, match", [
-    (np.diag([0.5, 0.5, 0.0, 0.0]) + 0.1j * np.eye(4)[0:1].T @ np.eye(4)[1:2], "not Hermitian"),
-    (np.diag([0.5, 0.5, 0.1, 0.0]), "trace 1"),
-    (np.diag([0.7, 0.5, -0.2, 0.0]), "not positive semidefinite: smallest eigenvalue -0.2"),
-    (np.eye(2) / 2, "shape"),
-])
+@pytest.mark.parametrize(
+    "matrix, match",
+    [
+        (np.diag([0.5, 0.5, 0.0, 0.0]) + 0.1j * np.eye(4)[0:1].T @ np.eye(4)[1:2], "not Hermitian"),
+        (np.diag([0.5, 0.5, 0.1, 0.0]), "trace 1"),
+        (np.diag([0.7, 0.5, -0.2, 0.0]), "not positive semidefinite: smallest eigenvalue -0.2"),
+        (np.eye(2) / 2, "shape"),
+    ],
+)
 def test_invalid_user_matrices_raise(matrix, match):
     with pytest.raises(ValueError, match=match):
         initial_state(matrix)
@@ -494,6 +517,7 @@ def test_initial_state_name_checks():
 # ---------------------------------------------------------------------------
 # Cross-check against QuTiP (Lindblad form built independently from §6)
 # ---------------------------------------------------------------------------
+
 
 def qutip_model(gp, gm, lam):
     """H and collapse operators of §6 in QuTiP's tensor(qubit1, qubit2) ordering.
@@ -527,8 +551,9 @@ def test_steady_state_agrees_with_qutip():
     rng = np.random.default_rng(14)
     gp, gm, lam = random_rate_set(rng, (4,), shift=0.05)
     # z1 != z2 style: strongly unequal self rates, complex Gamma^12, Lambda != 0
-    gp[0], gm[0] = spec_rates(np.array([[2.0, 0.3 + 0.4j], [0.3 - 0.4j, 0.5]]),
-                              np.array([[0.8, -0.5j], [0.5j, 0.4]]), 0.2, 3.0)
+    gp[0], gm[0] = spec_rates(
+        np.array([[2.0, 0.3 + 0.4j], [0.3 - 0.4j, 0.5]]), np.array([[0.8, -0.5j], [0.5j, 0.4]]), 0.2, 3.0
+    )
     lam[0] = 0.7 - 0.2j
     ours = steady_state(gp, gm, lam)
     worst = 0.0

@@ -1,9 +1,16 @@
 """Material models: the spec's SiC numbers, limits, tabulated data and errors."""
+
 import numpy as np
 import pytest
 
-from neqent.electrodynamics.materials import (GOLD, SIC, ConstantPermittivity, DrudeLorentz, TabulatedMaterial,
-                              get_material)
+from neqent.electrodynamics.materials import (
+    GOLD,
+    SIC,
+    ConstantPermittivity,
+    DrudeLorentz,
+    TabulatedMaterial,
+    get_material,
+)
 
 
 def test_sic_surface_polariton_where_eps_is_minus_one():
@@ -46,12 +53,15 @@ def test_tabulated_wavelength_column(tmp_path):
     assert m.eps(w) == pytest.approx(2 + 0.1j)
 
 
-@pytest.mark.parametrize("spec, match", [
-    ("unobtainium", "unknown material 'unobtainium'"),
-    ("eps=abc", "cannot parse"),
-    ("eps=2-1j", "Im eps >= 0"),
-    ("csv:/nonexistent.csv", "not found"),
-])
+@pytest.mark.parametrize(
+    "spec, match",
+    [
+        ("unobtainium", "unknown material 'unobtainium'"),
+        ("eps=abc", "cannot parse"),
+        ("eps=2-1j", "Im eps >= 0"),
+        ("csv:/nonexistent.csv", "not found"),
+    ],
+)
 def test_bad_material_specs(spec, match):
     with pytest.raises(ValueError, match=match):
         get_material(spec)

@@ -1,10 +1,10 @@
 """Rates, occupations and effective temperatures (physics.md §5, §8)."""
+
 import numpy as np
 import pytest
 from scipy import constants
 
-from neqent.dynamics.rates import (Geometry, effective_temperature, gamma0, occupation, rates,
-                          symmetric_channels)
+from neqent.dynamics.rates import Geometry, effective_temperature, gamma0, occupation, rates, symmetric_channels
 
 W = 0.3 * 1.495e14
 
@@ -50,17 +50,20 @@ def test_symmetric_channels_reduce_to_bath_occupation_in_equilibrium():
     assert nA == pytest.approx(n, rel=1e-14) and nS == pytest.approx(n, rel=1e-14)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"z1": -1e-6}, "z1 must be finite and > 0"),
-    ({"z2": 0.0}, "z2 must be finite and > 0"),
-    ({"delta": 0.0}, "delta must be > 0"),
-    ({"delta": float("nan")}, "delta must be > 0"),
-    ({"r12": -1e-7}, "r12 must be >= 0"),
-    ({"r12": 0.0}, "same position"),
-    ({"dipole1": (0, 0, 0)}, "dipole1 must be a non-zero"),
-    ({"dipole2": (1, 0)}, "dipole2 must be a 3-vector"),
-    ({"material": "kryptonite"}, "unknown material"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"z1": -1e-6}, "z1 must be finite and > 0"),
+        ({"z2": 0.0}, "z2 must be finite and > 0"),
+        ({"delta": 0.0}, "delta must be > 0"),
+        ({"delta": float("nan")}, "delta must be > 0"),
+        ({"r12": -1e-7}, "r12 must be >= 0"),
+        ({"r12": 0.0}, "same position"),
+        ({"dipole1": (0, 0, 0)}, "dipole1 must be a non-zero"),
+        ({"dipole2": (1, 0)}, "dipole2 must be a 3-vector"),
+        ({"material": "kryptonite"}, "unknown material"),
+    ],
+)
 def test_geometry_rejects_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         Geometry(**kwargs)

@@ -17,6 +17,7 @@ line (partition, account, MPI task count capped at this node's 2 CPUs) plus
 the status command: this test cluster has no slurmdbd, so ``sacct`` cannot
 answer and the plugin must ask ``squeue`` (see docs/slurm.md).
 """
+
 import os
 import shutil
 import socket
@@ -36,8 +37,8 @@ PROFILE = REPO / "profiles" / "slurm"
 TEST_CONFIG = REPO / "config" / "test.yaml"
 BINARIES = ("munged", "munge", "slurmctld", "slurmd", "sinfo", "srun", "sbatch", "squeue", "scontrol")
 PARTITION = "debug"  # the partition cluster.sh defines
-NODE_CPUS = 2        # cluster.sh sizes the node to nproc; this host has 2 cores
-TOL = 1e-12          # allowed |slurm - local| relative to the variable's largest magnitude
+NODE_CPUS = 2  # cluster.sh sizes the node to nproc; this host has 2 cores
+TOL = 1e-12  # allowed |slurm - local| relative to the variable's largest magnitude
 
 pytestmark = pytest.mark.slurm
 
@@ -72,28 +73,37 @@ def slurm_env(tmp_path_factory):
     if os.geteuid() != 0:
         _unavailable("slurmd must run as root here (SlurmdUser=root)")
     state = tmp_path_factory.mktemp("slurm")
-    env = dict(os.environ, NEQENT_SLURM_DIR=str(state),
-               NEQENT_SLURM_CTLD_PORT=str(_free_port()), NEQENT_SLURM_SLURMD_PORT=str(_free_port()),
-               SLURM_CONF=str(state / "etc" / "slurm.conf"))
+    env = dict(
+        os.environ,
+        NEQENT_SLURM_DIR=str(state),
+        NEQENT_SLURM_CTLD_PORT=str(_free_port()),
+        NEQENT_SLURM_SLURMD_PORT=str(_free_port()),
+        SLURM_CONF=str(state / "etc" / "slurm.conf"),
+    )
     try:
-        proc = subprocess.run(["bash", str(CLUSTER_SH), "start"], env=env, capture_output=True,
-                              text=True, timeout=180)
+        proc = subprocess.run(["bash", str(CLUSTER_SH), "start"], env=env, capture_output=True, text=True, timeout=180)
         if proc.returncode != 0:
-            logs = "\n".join(f"--- {n}.log\n{_tail(state / 'log' / f'{n}.log')}"
-                             for n in ("munged", "slurmctld", "slurmd"))
+            logs = "\n".join(
+                f"--- {n}.log\n{_tail(state / 'log' / f'{n}.log')}" for n in ("munged", "slurmctld", "slurmd")
+            )
             _unavailable(f"cluster.sh start failed ({proc.returncode}): {proc.stderr.strip()}\n{logs}")
         yield env
     finally:
         # Stops munged, slurmctld, slurmd by their PID files, whatever happened above.
-        subprocess.run(["bash", str(CLUSTER_SH), "stop"], env=env, capture_output=True,
-                       text=True, timeout=120)
+        subprocess.run(["bash", str(CLUSTER_SH), "stop"], env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_srun_starts_one_mpi_world_of_two_ranks(slurm_env):
-    code = ("from mpi4py import MPI; c = MPI.COMM_WORLD; "
-            "print(c.Get_rank(), c.Get_size(), c.allreduce(c.Get_rank() + 1))")
-    proc = subprocess.run(["srun", "--mpi=pmi2", "-n", "2", "python", "-c", code], env=slurm_env,
-                          capture_output=True, text=True, timeout=120)
+    code = (
+        "from mpi4py import MPI; c = MPI.COMM_WORLD; print(c.Get_rank(), c.Get_size(), c.allreduce(c.Get_rank() + 1))"
+    )
+    proc = subprocess.run(
+        ["srun", "--mpi=pmi2", "-n", "2", "python", "-c", code],
+        env=slurm_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     # ranks 0 and 1 of one world of size 2; the allreduce 1 + 2 proves they talk
     assert sorted(proc.stdout.split("\n")[:-1]) == ["0 2 3", "1 2 3"], proc.stdout + proc.stderr
@@ -115,16 +125,29 @@ def _site_overrides():
     set_res = {rule: dict(res) for rule, res in (profile.get("set-resources") or {}).items()}
     set_res.setdefault("kernels", {})["tasks"] = NODE_CPUS
     set_res["kernels"].setdefault("mpi", "srun")
-    args = ["--default-resources", *(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}"
-                                     for k, v in defaults.items())]
-    args += ["--set-resources", *(f"{rule}:{k}={v!r}" if isinstance(v, str) else f"{rule}:{k}={v}"
-                                  for rule, res in set_res.items() for k, v in res.items())]
+    args = ["--default-resources", *(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in defaults.items())]
+    args += [
+        "--set-resources",
+        *(
+            f"{rule}:{k}={v!r}" if isinstance(v, str) else f"{rule}:{k}={v}"
+            for rule, res in set_res.items()
+            for k, v in res.items()
+        ),
+    ]
     return args
 
 
 def _snakemake(workdir, *args, env=None, timeout=900):
-    cmd = ["snakemake", "--snakefile", str(SNAKEFILE), "--directory", str(workdir),
-           "--configfile", str(TEST_CONFIG), *args]
+    cmd = [
+        "snakemake",
+        "--snakefile",
+        str(SNAKEFILE),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(TEST_CONFIG),
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir, env=env)
 
 
@@ -153,16 +176,28 @@ def test_profile_on_real_slurm_matches_local_run(slurm_env, tmp_path):
     assert proc.returncode == 0, proc.stderr[-4000:]
 
     t0 = time.monotonic()
-    proc = _snakemake(remote, "--workflow-profile", str(PROFILE), *_site_overrides(),
-                      "--slurm-status-command", "squeue",
-                      "--slurm-init-seconds-before-status-checks", "2",
-                      env=slurm_env)
+    proc = _snakemake(
+        remote,
+        "--workflow-profile",
+        str(PROFILE),
+        *_site_overrides(),
+        "--slurm-status-command",
+        "squeue",
+        "--slurm-init-seconds-before-status-checks",
+        "2",
+        env=slurm_env,
+    )
     elapsed = time.monotonic() - t0
     assert proc.returncode == 0, proc.stderr[-6000:]
 
     # Every rule really went through sbatch: finished jobs stay in squeue (MinJobAge=3600).
-    rows = subprocess.run(["squeue", "--states=all", "--noheader", "--format=%i|%T|%C|%k"],
-                          env=slurm_env, capture_output=True, text=True, check=True).stdout.split()
+    rows = subprocess.run(
+        ["squeue", "--states=all", "--noheader", "--format=%i|%T|%C|%k"],
+        env=slurm_env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     jobs = [r.split("|") for r in rows]
     assert jobs and all(state == "COMPLETED" for _, state, _, _ in jobs), rows
     kernel_jobs = [j for j in jobs if j[3].startswith("rule_kernels")]
@@ -182,5 +217,7 @@ def test_profile_on_real_slurm_matches_local_run(slurm_env, tmp_path):
                 worst[f"{name}:{var}"] = _max_rel_diff(a[var].values, b[var].values)
     bad = {k: v for k, v in worst.items() if not v <= TOL}
     assert not bad, bad
-    print(f"\nslurm run {elapsed:.0f} s, {len(jobs)} sbatch jobs, {len(files)} NetCDF files, "
-          f"{len(worst)} variables, max relative difference {max(worst.values()):.3g}")
+    print(
+        f"\nslurm run {elapsed:.0f} s, {len(jobs)} sbatch jobs, {len(files)} NetCDF files, "
+        f"{len(worst)} variables, max relative difference {max(worst.values()):.3g}"
+    )

@@ -1,15 +1,16 @@
 """Pipeline stages: grids, rate broadcasting, batched steady states against the analytic
 symmetric case (physics.md section 8), dynamics reaching the steady state, kernel tabulation."""
+
 import json
 
 import numpy as np
 import pytest
 import xarray as xr
 
-from neqent.pipeline import stages as sweep
 from neqent.dynamics.analytic import symmetric_concurrence
-from neqent.pipeline.config import load_config
 from neqent.dynamics.rates import occupation, rates, symmetric_channels
+from neqent.pipeline import stages as sweep
+from neqent.pipeline.config import load_config
 
 TEST_CONFIG = "config/test.yaml"
 
@@ -23,18 +24,25 @@ def synthetic_kernels(z2, z1=1e-6, omega=0.3 * 1.495e14):
     """Kernel dataset shaped like kernel_grid's, symmetric (§8) at every z2, z2-dependent."""
     z2 = np.asarray(z2, float)
     s = 1 + 0 * z2
-    w12 = 0.999 - 0.0005 * (z2 / z1 - 1) ** 2      # alpha_W^{12}, real: Gamma_A/Gamma_S ~ 5e-3
-    m = 0.02 * (1e-6 / z2)                         # alpha_M self terms
-    m12 = 0.5 * m                                  # body dominates the antisymmetric channel
+    w12 = 0.999 - 0.0005 * (z2 / z1 - 1) ** 2  # alpha_W^{12}, real: Gamma_A/Gamma_S ~ 5e-3
+    m = 0.02 * (1e-6 / z2)  # alpha_M self terms
+    m12 = 0.5 * m  # body dominates the antisymmetric channel
     aW = np.stack([np.stack([s, w12], -1), np.stack([w12, s], -1)], -2).astype(complex)
     aM = np.stack([np.stack([m, m12], -1), np.stack([m12, m], -1)], -2).astype(complex)
     lam = (-0.3 + 0.1 * z2 / z1).astype(complex)
-    coords = {"z2": ("z2", z2, sweep.COORD_ATTRS["z2"]), "z1": ((), z1, sweep.COORD_ATTRS["z1"]),
-              "omega": ((), omega, sweep.COORD_ATTRS["omega"]),
-              "q": ("q", [1, 2], sweep.COORD_ATTRS["q"]), "qp": ("qp", [1, 2], sweep.COORD_ATTRS["qp"])}
+    coords = {
+        "z2": ("z2", z2, sweep.COORD_ATTRS["z2"]),
+        "z1": ((), z1, sweep.COORD_ATTRS["z1"]),
+        "omega": ((), omega, sweep.COORD_ATTRS["omega"]),
+        "q": ("q", [1, 2], sweep.COORD_ATTRS["q"]),
+        "qp": ("qp", [1, 2], sweep.COORD_ATTRS["qp"]),
+    }
     a = {"units": "1", "long_name": "x"}
-    return xr.Dataset({"alpha_W": (("z2", "q", "qp"), aW, a), "alpha_M": (("z2", "q", "qp"), aM, a),
-                       "lambda12": (("z2",), lam, a)}, coords=coords, attrs={"scan": "map"})
+    return xr.Dataset(
+        {"alpha_W": (("z2", "q", "qp"), aW, a), "alpha_M": (("z2", "q", "qp"), aM, a), "lambda12": (("z2",), lam, a)},
+        coords=coords,
+        attrs={"scan": "map"},
+    )
 
 
 Z2 = [0.5e-6, 1e-6, 1.7e-6]
@@ -70,8 +78,9 @@ def test_steady_grid_matches_analytic_symmetric_case():
     k = synthetic_kernels(Z2)
     s = sweep.steady_grid(sweep.rate_grid(k, T_M, 30.0))
     w = float(k["omega"])
-    gA, gS, nA, nS = symmetric_channels(k["alpha_W"].values[:, None], k["alpha_M"].values[:, None],
-                                        occupation(w, 30.0), occupation(w, T_M)[None, :])
+    gA, gS, nA, nS = symmetric_channels(
+        k["alpha_W"].values[:, None], k["alpha_M"].values[:, None], occupation(w, 30.0), occupation(w, T_M)[None, :]
+    )
     expected = symmetric_concurrence(gA / gS, nA, nS)
     assert s["C"].dims == ("z2", "T_M")
     np.testing.assert_allclose(s["C"].values, expected, atol=1e-10)
@@ -103,9 +112,12 @@ def test_kernel_grid_vacuum_identity_and_chunk_independence():
     """eps = 1: alpha_W^{qq} = 1, alpha_M = 0, alpha_W^{12} = Im G0_zz (physics.md §4d);
     results do not depend on the work-unit size."""
     w = 4.485e13
-    base = {"material": "vacuum", "geometry": {"omega": w, "r12": 2.5e-7},
-            "scans": {"map": {"axes": {"z2": [0.6e-6, 1e-6, 1.9e-6]}, "T_M": [0.0]}},
-            "mpi": {"chunk": 1}}
+    base = {
+        "material": "vacuum",
+        "geometry": {"omega": w, "r12": 2.5e-7},
+        "scans": {"map": {"axes": {"z2": [0.6e-6, 1e-6, 1.9e-6]}, "T_M": [0.0]}},
+        "mpi": {"chunk": 1},
+    }
     cfg = load_config(base)
     k1 = sweep.kernel_grid(cfg, "map", progress=False)
     cfg["mpi"]["chunk"] = 2
@@ -128,9 +140,12 @@ def test_kernel_tensors_contract_to_the_stored_kernels():
     from neqent.pipeline.config import load_config
     from neqent.pipeline.stages import _dipoles, kernel_grid
 
-    cfg = load_config({"scans": {"map": {"axes": {"z2": [0.8e-6, 1.3e-6]}, "T_M": [0.0]},
-                                 "tilt": {"axes": {"theta": [0.0, 0.6]}}},
-                       "extras": ["tilt"]})
+    cfg = load_config(
+        {
+            "scans": {"map": {"axes": {"z2": [0.8e-6, 1.3e-6]}, "T_M": [0.0]}, "tilt": {"axes": {"theta": [0.0, 0.6]}}},
+            "extras": ["tilt"],
+        }
+    )
     ds = kernel_grid(cfg, "tilt", progress=False)
     assert "theta" not in ds["alpha_M_tensor"].dims  # integrated once, whatever the angle
     for k, theta in enumerate(ds["theta"].values):
@@ -143,12 +158,14 @@ def test_kernel_tensors_contract_to_the_stored_kernels():
         lam = -0.5 * np.conj(d) @ g.real @ d
         assert abs(lam - complex(ds["lambda12"].isel(theta=k))) <= 1e-12 * abs(lam)
     # against an independent per-point computation at the tilted angle
-    from neqent.electrodynamics.materials import SIC
     from neqent.dynamics.rates import compute_kernels_batch
+    from neqent.electrodynamics.materials import SIC
+
     w = float(ds["omega"])
     d = _dipoles(0.6)
-    ref = compute_kernels_batch(w, SIC.eps(w), float(ds["delta"]), float(ds["z1"]), float(ds["z2"]),
-                                float(ds["r12"]), 0.0, d, d)
+    ref = compute_kernels_batch(
+        w, SIC.eps(w), float(ds["delta"]), float(ds["z1"]), float(ds["z2"]), float(ds["r12"]), 0.0, d, d
+    )
     np.testing.assert_allclose(ds["alpha_M"].isel(theta=1).values, ref["alpha_M"][0], rtol=0, atol=1e-15)
     np.testing.assert_allclose(complex(ds["lambda12"].isel(theta=1)), ref["lambda12"][0], rtol=1e-14)
 
@@ -159,14 +176,17 @@ def test_kernel_tensors_contract_to_the_stored_kernels():
 # value, no traceback, no output file.
 # ---------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def stage_files(request, tmp_path_factory):
     """Tiny pipeline datasets (map and thickness scans) written like the stages write them."""
     from neqent.pipeline import io
 
     root = tmp_path_factory.mktemp("stages")
-    cfg = load_config(request.config.rootpath / TEST_CONFIG,
-                      overrides={"scans": {"map": {"axes": {"z2": [0.8e-6, 1.3e-6]}, "T_M": [0.0, 1200.0]}}})
+    cfg = load_config(
+        request.config.rootpath / TEST_CONFIG,
+        overrides={"scans": {"map": {"axes": {"z2": [0.8e-6, 1.3e-6]}, "T_M": [0.0, 1200.0]}}},
+    )
     (root / "config.json").write_text(json.dumps(cfg))
     files = {"cfg": str(root / "config.json"), "root": root}
     for scan in ("map", "thickness"):
@@ -219,12 +239,16 @@ BAD_SWEEP = [
     ("rates --config {cfg} --scan map --input {kernels_thickness}", ["scan 'thickness'", "expected scan 'map'"]),
     ("rates --config {cfg} --scan alpha --input {kernels_map}", ["--scan 'alpha'", "no T_M grid"]),
     ("steady --config {cfg} --scan thickness --input {rates_map}", ["rates_map.nc", "expected scan 'thickness'"]),
-    ("analytic --config {cfg} --input {kernels_map} {rates_map} {steady_thickness}",
-     ["steady_thickness.nc", "expected scan 'map'"]),
+    (
+        "analytic --config {cfg} --input {kernels_map} {rates_map} {steady_thickness}",
+        ["steady_thickness.nc", "expected scan 'map'"],
+    ),
     ("analytic --config {cfg} --input {kernels_map} {steady_map} {rates_map}", ["steady_map.nc", "stage rates"]),
     ("analytic --config {cfg} --input {kernels_map}", ["--input", "needs 3", "got 1"]),
-    ("dynamics --config {cfg} --scan thickness --input {rates_map} {steady_map}",
-     ["--scan 'thickness'", "always uses scan 'map'"]),
+    (
+        "dynamics --config {cfg} --scan thickness --input {rates_map} {steady_map}",
+        ["--scan 'thickness'", "always uses scan 'map'"],
+    ),
     ("steady --config {cfg} --input {rates_hollow}", ["--input", "hollow.nc", "gamma_plus"]),
 ]
 
@@ -242,8 +266,22 @@ def test_sweep_command_checks_pass_on_the_right_files(stage_files, tmp_path):
     from neqent.pipeline import io
 
     out = tmp_path / "rates.nc"
-    assert sweep.main(["rates", "--config", stage_files["cfg"], "--scan", "map",
-                       "--input", stage_files["kernels_map"], "--output", str(out)]) == 0
+    assert (
+        sweep.main(
+            [
+                "rates",
+                "--config",
+                stage_files["cfg"],
+                "--scan",
+                "map",
+                "--input",
+                stage_files["kernels_map"],
+                "--output",
+                str(out),
+            ]
+        )
+        == 0
+    )
     got, ref = io.read_dataset(out), io.read_dataset(stage_files["rates_map"])
     assert (got.attrs["stage"], got.attrs["scan"]) == ("rates", "map")
     np.testing.assert_array_equal(got["gamma_plus"].values, ref["gamma_plus"].values)
@@ -276,10 +314,26 @@ def test_stage_commands_exit_2_without_traceback_in_a_subprocess(stage_files, tm
     import subprocess
     import sys
 
-    for module, args in (("neqent.pipeline.stages", ["rates", "--config", stage_files["cfg"], "--scan", "nope",
-                                           "--input", stage_files["kernels_map"], "--output", str(tmp_path / "r.nc")]),
-                         ("neqent.pipeline.plotting", ["fig4a", "--input", stage_files["steady_map"], "--dpi", "0",
-                                              "--output", str(tmp_path / "f")])):
+    for module, args in (
+        (
+            "neqent.pipeline.stages",
+            [
+                "rates",
+                "--config",
+                stage_files["cfg"],
+                "--scan",
+                "nope",
+                "--input",
+                stage_files["kernels_map"],
+                "--output",
+                str(tmp_path / "r.nc"),
+            ],
+        ),
+        (
+            "neqent.pipeline.plotting",
+            ["fig4a", "--input", stage_files["steady_map"], "--dpi", "0", "--output", str(tmp_path / "f")],
+        ),
+    ):
         proc = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=120)
         _assert_one_line_error(proc.returncode, proc.stdout, proc.stderr, module.split(".", 1)[1], [])
     assert not list(tmp_path.iterdir())

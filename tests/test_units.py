@@ -1,4 +1,5 @@
 """Parsing of lengths, temperatures, numbers and dipoles (neqent.interface.units)."""
+
 import math
 
 import numpy as np
@@ -16,10 +17,22 @@ from neqent.interface.units import (
 )
 
 
-@pytest.mark.parametrize("text, metres", [
-    ("1um", 1e-6), ("1 um", 1e-6), ("1µm", 1e-6), ("1\u03bcm", 1e-6), ("250nm", 2.5e-7),
-    ("1e-6m", 1e-6), ("2mm", 2e-3), ("3pm", 3e-12), ("0.5", 0.5), ("1e-6", 1e-6), (2e-6, 2e-6),
-])
+@pytest.mark.parametrize(
+    "text, metres",
+    [
+        ("1um", 1e-6),
+        ("1 um", 1e-6),
+        ("1µm", 1e-6),
+        ("1\u03bcm", 1e-6),
+        ("250nm", 2.5e-7),
+        ("1e-6m", 1e-6),
+        ("2mm", 2e-3),
+        ("3pm", 3e-12),
+        ("0.5", 0.5),
+        ("1e-6", 1e-6),
+        (2e-6, 2e-6),
+    ],
+)
 def test_lengths(text, metres):
     assert parse_length(text, "z1") == pytest.approx(metres, rel=1e-15)
 
@@ -31,19 +44,22 @@ def test_unit_scaling_is_exact():
     assert parse_length("250nm") == parse_length("0.25um") == 0.25e-6
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("abc", "cannot parse 'abc' as a length"),
-    ("1km", "cannot parse '1km'"),
-    ("um", "cannot parse 'um'"),
-    ("", "cannot parse ''"),
-    ("-1um", "must be > 0"),
-    ("0", "must be > 0"),
-    ("nan", "finite"),
-    ("inf", "finite"),
-    (float("nan"), "finite"),
-    (-1.0, "must be > 0"),
-    (None, "expected"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("abc", "cannot parse 'abc' as a length"),
+        ("1km", "cannot parse '1km'"),
+        ("um", "cannot parse 'um'"),
+        ("", "cannot parse ''"),
+        ("-1um", "must be > 0"),
+        ("0", "must be > 0"),
+        ("nan", "finite"),
+        ("inf", "finite"),
+        (float("nan"), "finite"),
+        (-1.0, "must be > 0"),
+        (None, "expected"),
+    ],
+)
 def test_bad_lengths_name_option_value_and_allowed(text, fragment):
     with pytest.raises(InputError) as info:
         parse_length(text, "--z2")
@@ -63,16 +79,27 @@ def test_length_zero_and_inf_options():
         parse_length("inf", "z1")
 
 
-@pytest.mark.parametrize("text, kelvin", [("1200", 1200.0), ("1200K", 1200.0), ("1200 K", 1200.0),
-                                          ("0", 0.0), (300, 300.0), ("2.5e3K", 2500.0)])
+@pytest.mark.parametrize(
+    "text, kelvin",
+    [("1200", 1200.0), ("1200K", 1200.0), ("1200 K", 1200.0), ("0", 0.0), (300, 300.0), ("2.5e3K", 2500.0)],
+)
 def test_temperatures(text, kelvin):
     assert parse_temperature(text, "TM") == kelvin
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("-1", ">= 0 K"), ("-1K", ">= 0 K"), ("hot", "cannot parse 'hot'"), ("K", "cannot parse 'K'"),
-    ("nan", "finite"), ("infK", "finite"), ("1e400", "finite"), ("300C", "cannot parse '300C'"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("-1", ">= 0 K"),
+        ("-1K", ">= 0 K"),
+        ("hot", "cannot parse 'hot'"),
+        ("K", "cannot parse 'K'"),
+        ("nan", "finite"),
+        ("infK", "finite"),
+        ("1e400", "finite"),
+        ("300C", "cannot parse '300C'"),
+    ],
+)
 def test_bad_temperatures(text, fragment):
     with pytest.raises(InputError, match="^--TM: ") as info:
         parse_temperature(text, "--TM")
@@ -100,10 +127,18 @@ def test_dipoles():
     assert parse_dipole("0,0,1").dtype == complex
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("0,0,0", "non-zero"), ("1,2", "cannot parse"), ("1,2,3,4", "cannot parse"), ("a,b,c", "cannot parse"),
-    ("nan,0,1", "finite"), ("1,,2", "cannot parse"), ((1, 2), "3-vector"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("0,0,0", "non-zero"),
+        ("1,2", "cannot parse"),
+        ("1,2,3,4", "cannot parse"),
+        ("a,b,c", "cannot parse"),
+        ("nan,0,1", "finite"),
+        ("1,,2", "cannot parse"),
+        ((1, 2), "3-vector"),
+    ],
+)
 def test_bad_dipoles(text, fragment):
     with pytest.raises(InputError, match="^--dipole1: ") as info:
         parse_dipole(text, "--dipole1")

@@ -1,4 +1,5 @@
 """Shared argument checks, in particular the quadrature size bound (neqent.validation)."""
+
 import math
 
 import numpy as np
@@ -25,8 +26,14 @@ def test_limit_is_inclusive_and_names_every_argument():
     with pytest.raises(ValueError) as info:
         electrical_size(OMEGA, length / 2, length, 0.0, names=("omega", "z1", "z2", "r12", "delta"))
     msg = str(info.value)
-    for fragment in ("omega = 1e+14 rad/s", "z2 = ", "z1 = ", "r12 = ", "<= 20000",
-                     f"omega <= {MAX_ELECTRICAL_SIZE * C_LIGHT / (1.5 * length):.3g} rad/s"):
+    for fragment in (
+        "omega = 1e+14 rad/s",
+        "z2 = ",
+        "z1 = ",
+        "r12 = ",
+        "<= 20000",
+        f"omega <= {MAX_ELECTRICAL_SIZE * C_LIGHT / (1.5 * length):.3g} rad/s",
+    ):
         assert fragment in msg
 
 
@@ -48,12 +55,15 @@ def test_nan_is_never_accepted():
         electrical_size(math.nan, 1e-6, 1e-6, 0.0)
 
 
-@pytest.mark.parametrize("args, culprit", [
-    ((1e30, 1e-6, 1e-6, 2.5e-7), "omega"),
-    ((4.5e13, 1e-6, 1.0, 2.5e-7), "z_qp"),
-    ((4.5e13, 0.5, 1e-6, 2.5e-7), "z_q"),
-    ((4.5e13, 1e-6, 1e-6, 0.3), "s"),
-])
+@pytest.mark.parametrize(
+    "args, culprit",
+    [
+        ((1e30, 1e-6, 1e-6, 2.5e-7), "omega"),
+        ((4.5e13, 1e-6, 1.0, 2.5e-7), "z_qp"),
+        ((4.5e13, 0.5, 1e-6, 2.5e-7), "z_q"),
+        ((4.5e13, 1e-6, 1e-6, 0.3), "s"),
+    ],
+)
 def test_culprit_is_the_argument_that_grew_most(args, culprit):
     assert size_culprit(*args) == culprit
 

@@ -1,5 +1,6 @@
 """The Snakemake workflow end to end on config/test.yaml (tiny grids), lint, the SLURM
 profile (dry run) and the MPI kernel stage (1 vs 2 ranks bit-identical)."""
+
 import json
 import os
 import shutil
@@ -21,8 +22,16 @@ pytestmark = pytest.mark.skipif(shutil.which("snakemake") is None, reason="snake
 
 
 def _snakemake(workdir, *args, timeout=600):
-    cmd = ["snakemake", "--snakefile", str(SNAKEFILE), "--directory", str(workdir),
-           "--configfile", str(TEST_CONFIG), *args]
+    cmd = [
+        "snakemake",
+        "--snakefile",
+        str(SNAKEFILE),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(TEST_CONFIG),
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir)
 
 
@@ -37,20 +46,42 @@ def run(tmp_path_factory):
 
 # dataset -> {variable: (units, shape)}; nz2 = 7 (z1 on the grid), nT = 11
 EXPECTED = {
-    "kernels/map.nc": {"alpha_W_re": ("1", (7, 2, 2)), "alpha_M_im": ("1", (7, 2, 2)),
-                       "lambda12_re": ("1", (7,)), "z2": ("m", (7,)), "omega": ("rad s-1", ())},
-    "rates/map.nc": {"gamma_plus_re": ("1", (7, 11, 2, 2)), "gamma_minus_im": ("1", (7, 11, 2, 2)),
-                     "n_M": ("1", (11,)), "T_M": ("K", (11,))},
+    "kernels/map.nc": {
+        "alpha_W_re": ("1", (7, 2, 2)),
+        "alpha_M_im": ("1", (7, 2, 2)),
+        "lambda12_re": ("1", (7,)),
+        "z2": ("m", (7,)),
+        "omega": ("rad s-1", ()),
+    },
+    "rates/map.nc": {
+        "gamma_plus_re": ("1", (7, 11, 2, 2)),
+        "gamma_minus_im": ("1", (7, 11, 2, 2)),
+        "n_M": ("1", (11,)),
+        "T_M": ("K", (11,)),
+    },
     "steady/map.nc": {"C": ("1", (7, 11)), "rho_re": ("1", (7, 11, 4, 4))},
-    "analytic/fig3.nc": {"C_map": ("1", (9, 9)), "C_max": ("1", (9,)), "T_A_line": ("K", (11,)),
-                         "n_S_line": ("1", (11,)), "ratio_line": ("1", ())},
+    "analytic/fig3.nc": {
+        "C_map": ("1", (9, 9)),
+        "C_max": ("1", (9,)),
+        "T_A_line": ("K", (11,)),
+        "n_S_line": ("1", (11,)),
+        "ratio_line": ("1", ()),
+    },
     "dynamics/fig4b.nc": {"C": ("1", (3, 20)), "t": ("1", (20,)), "C_steady": ("1", ())},
     "kernels/alpha.nc": {"alpha_W_re": ("1", (2, 3, 2, 2)), "eps_im": ("1", (3,))},
     "steady/thickness.nc": {"C": ("1", (3, 3)), "delta": ("m", (3,))},
     "steady/orientation.nc": {"C": ("1", (2, 3)), "theta": ("rad", (2,))},
 }
-FIGURES = ["fig3a", "fig3b", "fig4a", "fig4b", "effective_temperatures", "kernels_alpha",
-           "scan_thickness", "scan_orientation"]
+FIGURES = [
+    "fig3a",
+    "fig3b",
+    "fig4a",
+    "fig4b",
+    "effective_temperatures",
+    "kernels_alpha",
+    "scan_thickness",
+    "scan_orientation",
+]
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -101,11 +132,31 @@ def test_mpi_kernels_bit_identical(run, tmp_path):
     if shutil.which("mpiexec") is None:
         pytest.skip("mpiexec not on PATH")
     out = tmp_path / "k2.nc"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(REPO / "src")] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
-    proc = subprocess.run(["mpiexec", "-n", "2", sys.executable, "-m", "neqent.pipeline.stages", "kernels",
-                           "--config", str(TEST_CONFIG), "--scan", "map", "--output", str(out),
-                           "--no-progress"], capture_output=True, text=True, timeout=300, env=env)
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(REPO / "src")] + [p for p in [os.environ.get("PYTHONPATH")] if p])
+    )
+    proc = subprocess.run(
+        [
+            "mpiexec",
+            "-n",
+            "2",
+            sys.executable,
+            "-m",
+            "neqent.pipeline.stages",
+            "kernels",
+            "--config",
+            str(TEST_CONFIG),
+            "--scan",
+            "map",
+            "--output",
+            str(out),
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     with xr.open_dataset(run / "kernels/map.nc") as one, xr.open_dataset(out) as two:
         assert (one.attrs["mpi_ranks"], two.attrs["mpi_ranks"]) == (1, 2)
@@ -130,7 +181,11 @@ def test_snakemake_rejects_a_bad_config_naming_the_key(tmp_path):
     """Validation (schema + semantic rules) runs before any job is scheduled."""
     bad = tmp_path / "bad.yaml"
     bad.write_text(TEST_CONFIG.read_text().replace("material: sic", "material: kryptonite"))
-    proc = subprocess.run(["snakemake", "-n", "--snakefile", str(SNAKEFILE), "--directory", str(tmp_path),
-                           "--configfile", str(bad)], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        ["snakemake", "-n", "--snakefile", str(SNAKEFILE), "--directory", str(tmp_path), "--configfile", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode != 0
     assert "config key 'material': unknown material 'kryptonite'" in proc.stdout + proc.stderr

@@ -18,10 +18,12 @@ Importing the package is cheap: the numerical modules (numba kernels,
 xarray) are loaded only when :func:`point`, :func:`evolve` or :func:`scan`
 (from :mod:`neqent.interface.api`) are first used.
 """
+
 from __future__ import annotations
 
 try:
-    from importlib.metadata import PackageNotFoundError, version as _version
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as _version
 
     __version__ = _version("neqent")
 except PackageNotFoundError:  # running from a source tree that is not installed

@@ -1,4 +1,5 @@
 """``python -m neqent``: same as the ``neqent`` console script."""
+
 import sys
 
 from neqent.interface.cli import main

@@ -5,6 +5,7 @@ the argument, the offending value and the allowed range, e.g.
 ``z1 must be finite and > 0 m, got -1e-06``. Scalars and arrays are both
 accepted; the checked value is returned as a float array.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -74,12 +75,11 @@ def _slab_index(k, delta, eps):
     root = np.sqrt(np.asarray(eps, dtype=complex))
     finite_d = np.where(np.isinf(delta), 0.0, delta)
     damped = 2.0 * k * finite_d * root.imag > _DAMPED
-    n = np.where(damped, np.sqrt(np.maximum(root.real ** 2 - root.imag ** 2 - 1.0, 0.0)), np.abs(root))
+    n = np.where(damped, np.sqrt(np.maximum(root.real**2 - root.imag**2 - 1.0, 0.0)), np.abs(root))
     return np.where(np.isinf(delta), 0.0, n), damped
 
 
-def electrical_size(omega, z_q, z_qp, s=0.0, delta=np.inf, eps=1.0,
-                    names=("omega", "z_q", "z_qp", "s", "delta")):
+def electrical_size(omega, z_q, z_qp, s=0.0, delta=np.inf, eps=1.0, names=("omega", "z_q", "z_qp", "s", "delta")):
     """Electrical sizes of a pair geometry; ValueError if the quadrature cannot afford them.
 
     omega: angular frequency (rad/s, > 0); z_q, z_qp: qubit heights (m); s:
@@ -117,8 +117,8 @@ def electrical_size(omega, z_q, z_qp, s=0.0, delta=np.inf, eps=1.0,
     n_eff, damped = _slab_index(k, d, eps)
     slab = k * np.where(np.isinf(d), 0.0, d) * n_eff
     size, slab, w_b, zq, zqp, s_b, d_b, n_eff, damped = np.broadcast_arrays(
-        size, slab, w, np.asarray(z_q, float), np.asarray(z_qp, float), np.asarray(s, float),
-        d, n_eff, damped)
+        size, slab, w, np.asarray(z_q, float), np.asarray(z_qp, float), np.asarray(s, float), d, n_eff, damped
+    )
     n_w, n_a, n_b, n_s, n_d = names
     limit = MAX_ELECTRICAL_SIZE
     bad = ~(size <= limit)
@@ -130,7 +130,8 @@ def electrical_size(omega, z_q, z_qp, s=0.0, delta=np.inf, eps=1.0,
             f"panel count grows with it), got {float(size.flat[i]):.3g} at {n_w} = {wi:.6g} rad/s, "
             f"{n_a} = {float(zq.flat[i]):.6g} m, {n_b} = {float(zqp.flat[i]):.6g} m, "
             f"{n_s} = {float(s_b.flat[i]):.6g} m; allowed: {n_w} <= {limit * _C_LIGHT / li:.3g} rad/s "
-            f"at these lengths, or {n_a} + {n_b} + {n_s} <= {limit * _C_LIGHT / wi:.3g} m at this {n_w}")
+            f"at these lengths, or {n_a} + {n_b} + {n_s} <= {limit * _C_LIGHT / wi:.3g} m at this {n_w}"
+        )
     bad = ~(slab <= limit)
     if np.any(bad):
         i = np.flatnonzero(bad.ravel())[0]
@@ -140,7 +141,8 @@ def electrical_size(omega, z_q, z_qp, s=0.0, delta=np.inf, eps=1.0,
             f"{n_w} {n_d} {index} / c (slab optical thickness) must be <= {limit:g}, got "
             f"{float(slab.flat[i]):.3g} at {n_d} = {float(d_b.flat[i]):.6g} m, {n_w} = {wi:.6g} rad/s, "
             f"{index} = {ni:.4g}; allowed: {n_d} <= {limit * _C_LIGHT / (wi * ni):.3g} m at this "
-            f"{n_w}, or {n_d} = inf (a half-space) for an optically thick slab")
+            f"{n_w}, or {n_d} = inf (a half-space) for an optically thick slab"
+        )
     return size, slab
 
 

@@ -10,14 +10,14 @@ rule analytic:
         steady=f"{RESULTS}/steady/map.nc",
     output:
         f"{RESULTS}/analytic/fig3.nc",
-    params:
-        config=CONFIG_JSON,
     log:
         f"{RESULTS}/logs/analytic/fig3.log",
     benchmark:
         f"{RESULTS}/benchmarks/analytic_fig3.tsv"
     conda:
         ENV
+    params:
+        config=CONFIG_JSON,
     shell:
         "python -m neqent.pipeline.stages analytic --config {params.config:q}"
         " --input {input.kernels:q} {input.rates:q} {input.steady:q} --output {output:q} 2> {log:q}"

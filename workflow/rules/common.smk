@@ -13,7 +13,9 @@ from neqent.pipeline.config import EXTRA_PRODUCTS, scan_names
 # SLURM jobs (which re-read this file).
 _SRC = str(Path(workflow.basedir) / "src")
 # (The prefix is str.format-ed by snakemake, hence the quadruple braces.)
-shell.prefix(f"set -euo pipefail; export PYTHONPATH={shlex.quote(_SRC)}${{{{PYTHONPATH:+:$PYTHONPATH}}}}; ")
+shell.prefix(
+    f"set -euo pipefail; export PYTHONPATH={shlex.quote(_SRC)}${{{{PYTHONPATH:+:$PYTHONPATH}}}}; "
+)
 
 RESULTS = config["results"]
 ENV = "../../envs/neqent.yaml"
@@ -24,7 +26,9 @@ CONFIG_JSON = json.dumps(config, sort_keys=True)
 
 # Scan lists from the library (the Snakefile has validated the config, extras
 # included, and put <repo>/src on sys.path).
-T_SCANS = scan_names(config, with_temperatures=True)  # 'map' first, then extras with a T_M grid
+T_SCANS = scan_names(
+    config, with_temperatures=True
+)  # 'map' first, then extras with a T_M grid
 K_SCANS = scan_names(config, with_temperatures=False)  # kernel-only: kernels figure
 PAPER_FIGURES = ["fig3a", "fig3b", "fig4a", "fig4b"]
 

@@ -8,14 +8,14 @@ rule dynamics:
         steady=f"{RESULTS}/steady/map.nc",
     output:
         f"{RESULTS}/dynamics/fig4b.nc",
-    params:
-        config=CONFIG_JSON,
     log:
         f"{RESULTS}/logs/dynamics/fig4b.log",
     benchmark:
         f"{RESULTS}/benchmarks/dynamics_fig4b.tsv"
     conda:
         ENV
+    params:
+        config=CONFIG_JSON,
     shell:
         "python -m neqent.pipeline.stages dynamics --config {params.config:q}"
         " --input {input.rates:q} {input.steady:q} --output {output:q} 2> {log:q}"

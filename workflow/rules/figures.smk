@@ -7,16 +7,16 @@ rule figure_analytic:
     output:
         png=f"{RESULTS}/figures/{{fig}}.png",
         pdf=f"{RESULTS}/figures/{{fig}}.pdf",
-    wildcard_constraints:
-        fig="fig3a|fig3b|effective_temperatures",
-    params:
-        dpi=config["figures"]["dpi"],
     log:
         f"{RESULTS}/logs/figures/{{fig}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/figure_{{fig}}.tsv"
+    wildcard_constraints:
+        fig="fig3a|fig3b|effective_temperatures",
     conda:
         ENV
+    params:
+        dpi=config["figures"]["dpi"],
     shell:
         "python -m neqent.pipeline.plotting {wildcards.fig} --input {input:q} --output {output.png:q}"
         " --dpi {params.dpi} 2> {log:q}"
@@ -28,14 +28,14 @@ rule figure_fig4a:
     output:
         png=f"{RESULTS}/figures/fig4a.png",
         pdf=f"{RESULTS}/figures/fig4a.pdf",
-    params:
-        dpi=config["figures"]["dpi"],
     log:
         f"{RESULTS}/logs/figures/fig4a.log",
     benchmark:
         f"{RESULTS}/benchmarks/figure_fig4a.tsv"
     conda:
         ENV
+    params:
+        dpi=config["figures"]["dpi"],
     shell:
         "python -m neqent.pipeline.plotting fig4a --input {input:q} --output {output.png:q}"
         " --dpi {params.dpi} 2> {log:q}"
@@ -47,14 +47,14 @@ rule figure_fig4b:
     output:
         png=f"{RESULTS}/figures/fig4b.png",
         pdf=f"{RESULTS}/figures/fig4b.pdf",
-    params:
-        dpi=config["figures"]["dpi"],
     log:
         f"{RESULTS}/logs/figures/fig4b.log",
     benchmark:
         f"{RESULTS}/benchmarks/figure_fig4b.tsv"
     conda:
         ENV
+    params:
+        dpi=config["figures"]["dpi"],
     shell:
         "python -m neqent.pipeline.plotting fig4b --input {input:q} --output {output.png:q}"
         " --dpi {params.dpi} 2> {log:q}"
@@ -66,14 +66,14 @@ rule figure_scan:
     output:
         png=f"{RESULTS}/figures/scan_{{scan}}.png",
         pdf=f"{RESULTS}/figures/scan_{{scan}}.pdf",
-    params:
-        dpi=config["figures"]["dpi"],
     log:
         f"{RESULTS}/logs/figures/scan_{{scan}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/figure_scan_{{scan}}.tsv"
     conda:
         ENV
+    params:
+        dpi=config["figures"]["dpi"],
     shell:
         "python -m neqent.pipeline.plotting scan --input {input:q} --output {output.png:q}"
         " --dpi {params.dpi} 2> {log:q}"
@@ -85,14 +85,14 @@ rule figure_kernels:
     output:
         png=f"{RESULTS}/figures/kernels_{{scan}}.png",
         pdf=f"{RESULTS}/figures/kernels_{{scan}}.pdf",
-    params:
-        dpi=config["figures"]["dpi"],
     log:
         f"{RESULTS}/logs/figures/kernels_{{scan}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/figure_kernels_{{scan}}.tsv"
     conda:
         ENV
+    params:
+        dpi=config["figures"]["dpi"],
     shell:
         "python -m neqent.pipeline.plotting alpha --input {input:q} --output {output.png:q}"
         " --dpi {params.dpi} 2> {log:q}"

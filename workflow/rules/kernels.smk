@@ -8,18 +8,18 @@
 rule kernels:
     output:
         f"{RESULTS}/kernels/{{scan}}.nc",
-    params:
-        config=CONFIG_JSON,
     log:
         f"{RESULTS}/logs/kernels/{{scan}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/kernels_{{scan}}.tsv"
+    conda:
+        ENV
     threads: config["mpi"]["tasks"]
     resources:
         mpi="mpiexec",
         tasks=config["mpi"]["tasks"],
-    conda:
-        ENV
+    params:
+        config=CONFIG_JSON,
     shell:
         "{resources.mpi} -n {resources.tasks} python -m neqent.pipeline.stages kernels"
         " --config {params.config:q} --scan {wildcards.scan} --output {output:q} 2> {log:q}"

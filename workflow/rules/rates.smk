@@ -7,14 +7,14 @@ rule rates:
         f"{RESULTS}/kernels/{{scan}}.nc",
     output:
         f"{RESULTS}/rates/{{scan}}.nc",
-    params:
-        config=CONFIG_JSON,
     log:
         f"{RESULTS}/logs/rates/{{scan}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/rates_{{scan}}.tsv"
     conda:
         ENV
+    params:
+        config=CONFIG_JSON,
     shell:
         "python -m neqent.pipeline.stages rates --config {params.config:q} --scan {wildcards.scan}"
         " --input {input:q} --output {output:q} 2> {log:q}"

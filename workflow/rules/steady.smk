@@ -7,14 +7,14 @@ rule steady:
         f"{RESULTS}/rates/{{scan}}.nc",
     output:
         f"{RESULTS}/steady/{{scan}}.nc",
-    params:
-        config=CONFIG_JSON,
     log:
         f"{RESULTS}/logs/steady/{{scan}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/steady_{{scan}}.tsv"
     conda:
         ENV
+    params:
+        config=CONFIG_JSON,
     shell:
         "python -m neqent.pipeline.stages steady --config {params.config:q} --scan {wildcards.scan}"
         " --input {input:q} --output {output:q} 2> {log:q}"

@@ -10,6 +10,7 @@ Scale invariance: the populations are homogeneous of degree 1 in
 (Gamma_A, Gamma_S) before normalisation, so we use the weights
 w_A = ratio/(1+ratio), w_S = 1/(1+ratio) (finite for ratio = 0 and inf).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,11 +31,15 @@ def _inputs(ratio, n_A, n_S):
     a = np.asarray(n_A, dtype=float)
     s = np.asarray(n_S, dtype=float)
     if np.any(np.isnan(r) | (r < 0)):
-        raise ValueError(f"ratio = Gamma_A/Gamma_S must be >= 0 (inf allowed), got {r[np.isnan(r) | (r < 0)].flat[0]!r}")
+        raise ValueError(
+            f"ratio = Gamma_A/Gamma_S must be >= 0 (inf allowed), got {r[np.isnan(r) | (r < 0)].flat[0]!r}"
+        )
     for name, v in (("n_A", a), ("n_S", s)):
         if np.any(~np.isfinite(v) | (v < 0)):
-            raise ValueError(f"{name} (mean occupation, dimensionless) must be finite and >= 0, "
-                             f"got {v[~np.isfinite(v) | (v < 0)].flat[0]!r}")
+            raise ValueError(
+                f"{name} (mean occupation, dimensionless) must be finite and >= 0, "
+                f"got {v[~np.isfinite(v) | (v < 0)].flat[0]!r}"
+            )
     with np.errstate(divide="ignore", invalid="ignore"):
         wA = np.where(r > 1, 1.0 / (1.0 + 1.0 / r), r / (1.0 + r))
         wS = np.where(r > 1, (1.0 / r) / (1.0 + 1.0 / r), 1.0 / (1.0 + r))
@@ -44,9 +49,9 @@ def _inputs(ratio, n_A, n_S):
 def _terms(wA, wS, a, s):
     """Unnormalised populations (G, A, S, E) of §8 with Gamma_A -> wA, Gamma_S -> wS."""
     G = (1 + a) ** 2 * (1 + 2 * s) * wA + (1 + 2 * a) * (1 + s) ** 2 * wS
-    A = a * (1 + a) * (1 + 2 * s) * wA + (a * (1 + 2 * s) + s ** 2 * (1 + 2 * a)) * wS
-    S = s * (1 + s) * (1 + 2 * a) * wS + (s * (1 + 2 * a) + a ** 2 * (1 + 2 * s)) * wA
-    E = a ** 2 * (1 + 2 * s) * wA + (1 + 2 * a) * s ** 2 * wS
+    A = a * (1 + a) * (1 + 2 * s) * wA + (a * (1 + 2 * s) + s**2 * (1 + 2 * a)) * wS
+    S = s * (1 + s) * (1 + 2 * a) * wS + (s * (1 + 2 * a) + a**2 * (1 + 2 * s)) * wA
+    E = a**2 * (1 + 2 * s) * wA + (1 + 2 * a) * s**2 * wS
     return G, A, S, E
 
 
@@ -114,10 +119,17 @@ def _max_one(ratio):
             y = np.clip(np.abs(y), 0, _Y_MAX + 5)
             return -float(symmetric_k1(ratio, _n_of_y(y[0]), _n_of_y(y[1])))
 
-        res = scipy.optimize.minimize(f, y0, method="Nelder-Mead",
-                                      options={"xatol": 1e-10, "fatol": 1e-16,
-                                               "maxiter": 4000, "initial_simplex":
-                                               np.array([y0, y0 + [0.1, 0], y0 + [0, 0.1]])})
+        res = scipy.optimize.minimize(
+            f,
+            y0,
+            method="Nelder-Mead",
+            options={
+                "xatol": 1e-10,
+                "fatol": 1e-16,
+                "maxiter": 4000,
+                "initial_simplex": np.array([y0, y0 + [0.1, 0], y0 + [0, 0.1]]),
+            },
+        )
         y = np.clip(np.abs(res.x), 0, _Y_MAX + 5)
         fy = f(y)
         # snap an optimum at the n = 0 boundary (y ~ 1e-10) to exactly 0
@@ -148,7 +160,9 @@ def max_symmetric_concurrence(ratio):
     """
     r = np.asarray(ratio, dtype=float)
     if np.any(~np.isfinite(r) | (r <= 0)):
-        raise ValueError(f"ratio = Gamma_A/Gamma_S must be finite and > 0, got {r[~np.isfinite(r) | (r <= 0)].flat[0]!r}")
+        raise ValueError(
+            f"ratio = Gamma_A/Gamma_S must be finite and > 0, got {r[~np.isfinite(r) | (r <= 0)].flat[0]!r}"
+        )
     out = np.array([_max_one(float(x)) for x in r.ravel()]).reshape(r.shape + (3,))
     C, na, ns = out[..., 0], out[..., 1], out[..., 2]
     if r.ndim == 0:

@@ -6,6 +6,7 @@ dimensionless arrays of shape (...). Matrices containing NaN (e.g. the
 degenerate points of :func:`neqent.dynamics.master.steady_state` with
 ``on_degenerate="nan"``) give NaN.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,10 +19,7 @@ STATE_TOL = 1e-8
 
 # sigma_y (x) sigma_y; symmetric under exchanging the qubits, so the same in
 # either tensor ordering of the basis
-_YY = np.array([[0, 0, 0, -1],
-                [0, 0, 1, 0],
-                [0, 1, 0, 0],
-                [-1, 0, 0, 0]], complex)
+_YY = np.array([[0, 0, 0, -1], [0, 0, 1, 0], [0, 1, 0, 0], [-1, 0, 0, 0]], complex)
 
 
 def _as_states(rho, name="rho"):

@@ -30,6 +30,7 @@ k != 0 block is singular or the k = 0 block has a kernel of dimension > 1 the
 stationary state is not unique (§6 degenerate case) and is reported, see
 :func:`steady_state`.
 """
+
 from __future__ import annotations
 
 import numba
@@ -82,7 +83,8 @@ class DegenerateSteadyStateError(ValueError):
             f"rcond = {float(rcond[idx]) if idx is not None else float('nan'):.3g}). "
             "This happens when alpha^11 = alpha^22 = alpha^12 (the antisymmetric "
             "state decouples, physics.md §6): the long-time state then depends on "
-            "the initial state; use evolve(), or on_degenerate='nan'.")
+            "the initial state; use evolve(), or on_degenerate='nan'."
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -135,9 +137,9 @@ def _build_basis():
 _BASIS = _build_basis()
 
 # vec indices of the blocks (row-major, 4 i + j)
-_K0 = np.array([0, 5, 6, 9, 10, 15])   # rho11 rho22 rho23 rho32 rho33 rho44
-_KM1 = np.array([1, 2, 7, 11])         # rho12 rho13 rho24 rho34
-_KM2 = 3                               # rho14
+_K0 = np.array([0, 5, 6, 9, 10, 15])  # rho11 rho22 rho23 rho32 rho33 rho44
+_KM1 = np.array([1, 2, 7, 11])  # rho12 rho13 rho24 rho34
+_KM2 = 3  # rho14
 
 
 def _real_block_basis():
@@ -175,15 +177,13 @@ def coupled_basis():
     rho_coupled = U^dag rho U.
     """
     r = 1 / np.sqrt(2)
-    return np.array([[1, 0, 0, 0],
-                     [0, r, r, 0],
-                     [0, -r, r, 0],
-                     [0, 0, 0, 1]], complex)
+    return np.array([[1, 0, 0, 0], [0, r, r, 0], [0, -r, r, 0], [0, 0, 0, 1]], complex)
 
 
 # ---------------------------------------------------------------------------
 # Input handling
 # ---------------------------------------------------------------------------
+
 
 def _rates_in(gamma_plus, gamma_minus, lambda12, check_hermitian=True):
     """Validate, broadcast and flatten the rates.
@@ -206,8 +206,9 @@ def _rates_in(gamma_plus, gamma_minus, lambda12, check_hermitian=True):
     try:
         shape = np.broadcast_shapes(gp.shape[:-2], gm.shape[:-2], lam.shape)
     except ValueError:
-        raise ValueError(f"batch shapes do not broadcast: gamma_plus {gp.shape}, "
-                         f"gamma_minus {gm.shape}, lambda12 {lam.shape}") from None
+        raise ValueError(
+            f"batch shapes do not broadcast: gamma_plus {gp.shape}, gamma_minus {gm.shape}, lambda12 {lam.shape}"
+        ) from None
     if check_hermitian:
         hp, hm = [], []
         for name, g in (("gamma_plus", gp), ("gamma_minus", gm)):
@@ -220,7 +221,8 @@ def _rates_in(gamma_plus, gamma_minus, lambda12, check_hermitian=True):
                 raise ValueError(
                     f"{name} must be Hermitian 2x2 matrices (spec §5) within relative "
                     f"{HERMITIAN_RTOL:g}; at batch index {tuple(int(v) for v in i)} "
-                    f"max|G - G^dag| / max|G| = {float((dev / scale)[tuple(i)]):.3g}")
+                    f"max|G - G^dag| / max|G| = {float((dev / scale)[tuple(i)]):.3g}"
+                )
             (hp if name == "gamma_plus" else hm).append(0.5 * (g + gh))
         gp, gm = hp[0], hm[0]
     n = int(np.prod(shape, dtype=np.int64))
@@ -235,6 +237,7 @@ def _rates_in(gamma_plus, gamma_minus, lambda12, check_hermitian=True):
 # ---------------------------------------------------------------------------
 # Liouvillian
 # ---------------------------------------------------------------------------
+
 
 def liouvillian(gamma_plus, gamma_minus, lambda12):
     """Superoperator L of the master equation of physics.md §6, shape (..., 16, 16) complex.
@@ -255,6 +258,7 @@ def liouvillian(gamma_plus, gamma_minus, lambda12):
 # ---------------------------------------------------------------------------
 # Steady state
 # ---------------------------------------------------------------------------
+
 
 @numba.njit(cache=True)
 def _norm1(A):
@@ -386,7 +390,7 @@ def _steady_full(c, chunk=4096):
     rcond = np.empty(n)
     tr = np.eye(4).reshape(16)
     for s in range(0, n, chunk):
-        L = np.einsum("nk,kij->nij", c[s:s + chunk], _BASIS)
+        L = np.einsum("nk,kij->nij", c[s : s + chunk], _BASIS)
         scale = np.max(np.abs(L), axis=(-1, -2))
         L[:, 0, :] = scale[:, None] * tr
         rhs = np.zeros(L.shape[:2], complex)
@@ -400,13 +404,12 @@ def _steady_full(c, chunk=4096):
             good = ok & np.isfinite(cond)
             if np.any(good):
                 x[good] = np.linalg.solve(L[good], rhs[good][..., None])[..., 0]
-        rho[s:s + chunk] = x.reshape(-1, 4, 4)
-        rcond[s:s + chunk] = 1.0 / cond
+        rho[s : s + chunk] = x.reshape(-1, 4, 4)
+        rcond[s : s + chunk] = 1.0 / cond
     return rho, rcond
 
 
-def steady_state(gamma_plus, gamma_minus, lambda12, *, on_degenerate="raise",
-                 rcond_tol=RCOND_TOL, method="x"):
+def steady_state(gamma_plus, gamma_minus, lambda12, *, on_degenerate="raise", rcond_tol=RCOND_TOL, method="x"):
     """Stationary density matrix of the master equation (physics.md §6), batched.
 
     Parameters
@@ -508,8 +511,7 @@ def _evolve_inputs(gamma_plus, gamma_minus, lambda12, rho0, times, cond_max):
     try:
         shape = np.broadcast_shapes(rshape, r0.shape[:-2])
     except ValueError:
-        raise ValueError(f"batch shapes of the rates {rshape} and rho0 {r0.shape[:-2]} "
-                         "do not broadcast") from None
+        raise ValueError(f"batch shapes of the rates {rshape} and rho0 {r0.shape[:-2]} do not broadcast") from None
     return t, r0, shape, rshape, c
 
 
@@ -552,7 +554,7 @@ def _propagate(A, x0, idx, t, cond_max, tol, trace=None):
         r = np.flatnonzero(simple)
         if r.size:
             V = V.copy()
-            s0 = V[r, :, k0[r]]                                              # (r, d)
+            s0 = V[r, :, k0[r]]  # (r, d)
             lt = np.einsum("i,rik->rk", trace, V[r]) / (s0 @ trace)[:, None]
             lt[np.arange(r.size), k0[r]] = 0.0
             V[r] -= s0[:, :, None] * lt[:, None, :]
@@ -560,14 +562,14 @@ def _propagate(A, x0, idx, t, cond_max, tol, trace=None):
     if np.any(ok):
         ir = idx[ok]
         Vp = V[ir]
-        coef = np.linalg.solve(Vp, x0[ok][..., None].astype(Vp.dtype))[..., 0]   # V^-1 x0
+        coef = np.linalg.solve(Vp, x0[ok][..., None].astype(Vp.dtype))[..., 0]  # V^-1 x0
         if trace is not None:
             # exact only for a simple zero eigenvalue (all other modes trace-free);
             # a degenerate kernel (e.g. no dissipation) keeps the solved coefficients
             m = np.flatnonzero(simple[ir])
             j = k0[ir[m]]
-            coef[m, j] = (x0[ok][m] @ trace) / (Vp[m, :, j] @ trace)   # Vp[m, :, j]: (m, d)
-        arg = lam[ir][:, None, :] * t[None, :, None]                        # (m, nt, d)
+            coef[m, j] = (x0[ok][m] @ trace) / (Vp[m, :, j] @ trace)  # Vp[m, :, j]: (m, d)
+        arg = lam[ir][:, None, :] * t[None, :, None]  # (m, nt, d)
         with np.errstate(over="ignore", invalid="ignore"):
             # fully decayed modes are exactly 0 (no inf * 0 from a huge Im(lam) t)
             ph = np.where(arg.real < _EXP_UNDERFLOW, 0.0, np.exp(arg))
@@ -575,7 +577,7 @@ def _propagate(A, x0, idx, t, cond_max, tol, trace=None):
     for p in np.flatnonzero(~ok_r):
         sel = idx == p
         if np.any(sel):
-            E = scipy.linalg.expm(A[p][None] * t[:, None, None])             # (nt, d, d)
+            E = scipy.linalg.expm(A[p][None] * t[:, None, None])  # (nt, d, d)
             out[sel] = np.einsum("tij,nj->nti", E, x0[sel])
     return out
 
@@ -594,11 +596,12 @@ def _evolve_hermitian(c, H, idx, t, cond_max):
     M0 = np.einsum("rk,kij->rij", c.real, _P0) + np.einsum("rk,kij->rij", c.imag, _Q0)
     B1 = np.einsum("rk,kij->rij", c, _BM1)
     b2 = c @ _BM2
-    x0 = np.stack([H[:, 0, 0].real, H[:, 1, 1].real, H[:, 2, 2].real, H[:, 3, 3].real,
-                   H[:, 1, 2].real, H[:, 1, 2].imag], axis=-1)
+    x0 = np.stack(
+        [H[:, 0, 0].real, H[:, 1, 1].real, H[:, 2, 2].real, H[:, 3, 3].real, H[:, 1, 2].real, H[:, 1, 2].imag], axis=-1
+    )
     # real block and real x0: the complex-conjugate eigenpairs sum to a real x(t)
     r = _propagate(M0, x0, idx, t, cond_max, tol, trace=_TRACE0).real
-    iu = (np.array([0, 0, 1, 2]), np.array([1, 2, 3, 3]))               # k = -1 entries
+    iu = (np.array([0, 0, 1, 2]), np.array([1, 2, 3, 3]))  # k = -1 entries
     y = _propagate(B1, H[:, iu[0], iu[1]], idx, t, cond_max, tol)
     # 1x1 block: exp(b2 t) directly; Re(b2) round-off above 0 clipped as above
     b2 = np.where((b2.real > 0) & (b2.real <= tol), 1j * b2.imag, b2)
@@ -642,8 +645,7 @@ def evolve(gamma_plus, gamma_minus, lambda12, rho0, times, *, cond_max=EIG_COND_
     point, where the expansion loses ~cond * 1e-16) falls back to
     ``scipy.linalg.expm(block * t)`` for every time at that rate point.
     """
-    t, r0, shape, rshape, c = _evolve_inputs(gamma_plus, gamma_minus, lambda12, rho0, times,
-                                             cond_max)
+    t, r0, shape, rshape, c = _evolve_inputs(gamma_plus, gamma_minus, lambda12, rho0, times, cond_max)
     n = int(np.prod(shape, dtype=np.int64))
     nr = c.shape[0]
     # rate point of each output point (the eigendecomposition is done once per rate point)
@@ -651,7 +653,7 @@ def evolve(gamma_plus, gamma_minus, lambda12, rho0, times, *, cond_max=EIG_COND_
     v0 = np.broadcast_to(r0, shape + (4, 4)).reshape(n, 4, 4)
     v0h = np.conj(np.swapaxes(v0, -1, -2))
     rho = _evolve_hermitian(c, 0.5 * (v0 + v0h), idx, t, cond_max)
-    anti = 0.5j * (v0h - v0)          # rho0 = H1 + i H2 with H1, H2 Hermitian
+    anti = 0.5j * (v0h - v0)  # rho0 = H1 + i H2 with H1, H2 Hermitian
     if np.any(anti != 0):
         rho = rho + 1j * _evolve_hermitian(c, anti, idx, t, cond_max)
     return rho.reshape(shape + (t.size, 4, 4))
@@ -664,8 +666,7 @@ def _evolve_full(gamma_plus, gamma_minus, lambda12, rho0, times, *, cond_max=EIG
     (expm fallback where cond(V) > cond_max). Slow, and its round-off grows
     like |Lambda12| t (non-Hermitian ~1e-15 |Lambda12| t); kept for tests.
     """
-    t, r0, shape, rshape, c = _evolve_inputs(gamma_plus, gamma_minus, lambda12, rho0, times,
-                                             cond_max)
+    t, r0, shape, rshape, c = _evolve_inputs(gamma_plus, gamma_minus, lambda12, rho0, times, cond_max)
     L = np.einsum("nk,kij->nij", c, _BASIS).reshape(rshape + (16, 16))
     n = int(np.prod(shape, dtype=np.int64))
     L = np.broadcast_to(L, shape + (16, 16)).reshape(n, 16, 16)
@@ -676,11 +677,11 @@ def _evolve_full(gamma_plus, gamma_minus, lambda12, rho0, times, *, cond_max=EIG
         cond = np.linalg.cond(V)
     ok = np.isfinite(cond) & (cond <= cond_max)
     if np.any(ok):
-        coef = np.linalg.solve(V[ok], v0[ok][..., None])[..., 0]       # V^-1 vec(rho0)
-        ph = np.exp(lam[ok][:, None, :] * t[None, :, None])            # (m, nt, 16)
+        coef = np.linalg.solve(V[ok], v0[ok][..., None])[..., 0]  # V^-1 vec(rho0)
+        ph = np.exp(lam[ok][:, None, :] * t[None, :, None])  # (m, nt, 16)
         out[ok] = np.einsum("mik,mtk,mk->mti", V[ok], ph, coef)
     for p in np.flatnonzero(~ok):
-        E = scipy.linalg.expm(L[p][None] * t[:, None, None])          # (nt, 16, 16)
+        E = scipy.linalg.expm(L[p][None] * t[:, None, None])  # (nt, 16, 16)
         out[p] = E @ v0[p]
     return out.reshape(shape + (t.size, 4, 4))
 
@@ -688,6 +689,7 @@ def _evolve_full(gamma_plus, gamma_minus, lambda12, rho0, times, *, cond_max=EIG
 # ---------------------------------------------------------------------------
 # Initial states
 # ---------------------------------------------------------------------------
+
 
 def slowest_relaxation_rate(gamma_plus, gamma_minus):
     """Smallest eigenvalue of the Hermitian part of Gamma(+w) + Gamma(-w) (units of Gamma0).
@@ -711,7 +713,7 @@ def thermal_state(n):
         bad = nn[~np.isfinite(nn) | (nn < 0)].flat[0]
         raise ValueError(f"n (mean occupation, dimensionless) must be finite and >= 0, got {bad!r}")
     z = (1 + 2 * nn) ** 2
-    d = np.stack([(1 + nn) ** 2, nn * (1 + nn), nn * (1 + nn), nn ** 2], axis=-1) / z[..., None]
+    d = np.stack([(1 + nn) ** 2, nn * (1 + nn), nn * (1 + nn), nn**2], axis=-1) / z[..., None]
     rho = np.zeros(nn.shape + (4, 4), complex)
     idx = np.arange(4)
     rho[..., idx, idx] = d
@@ -775,15 +777,19 @@ def initial_state(spec, n=None, *, omega=None, T=None):
         if key == "THERMAL":
             if n is None:
                 if omega is None or T is None:
-                    raise ValueError("initial_state('thermal') needs n (mean occupation) "
-                                     "or both omega (rad/s) and T (K)")
+                    raise ValueError(
+                        "initial_state('thermal') needs n (mean occupation) or both omega (rad/s) and T (K)"
+                    )
                 from neqent.dynamics.rates import occupation
+
                 n = occupation(omega, T)
             elif omega is not None or T is not None:
                 raise ValueError("give either n or (omega, T) for the thermal state, not both")
             return thermal_state(n)
-        raise ValueError(f"initial state name must be one of 'G', 'A', 'S', 'E' (or '|A>' ...), "
-                         f"'thermal', or a 4x4 matrix; got {spec!r}")
+        raise ValueError(
+            f"initial state name must be one of 'G', 'A', 'S', 'E' (or '|A>' ...), "
+            f"'thermal', or a 4x4 matrix; got {spec!r}"
+        )
     if n is not None or omega is not None or T is not None:
         raise ValueError("n/omega/T only apply to the 'thermal' initial state")
     return validate_density_matrix(spec, name="initial state")

@@ -8,6 +8,7 @@ occupations ``n(omega, T)``. This module contracts the tensors of
 Array conventions (docs/design.md): pair quantities have trailing shape
 ``(2, 2)`` indexed ``[q, q']`` with q = 0, 1 for the spec's qubits 1, 2.
 """
+
 from __future__ import annotations
 
 import math
@@ -87,8 +88,9 @@ class Geometry:
         if r.size == 2 and np.ndim(self.r12) == 0 and r[0] < 0:
             raise ValueError(f"r12 must be >= 0 m, got {self.r12!r}")
         if r[0] == 0 and r[1] == 0 and self.z1 == self.z2:
-            raise ValueError("the two qubits are at the same position (r12 = 0 and z1 = z2); "
-                             "separate them laterally or in height")
+            raise ValueError(
+                "the two qubits are at the same position (r12 = 0 and z1 = z2); separate them laterally or in height"
+            )
         set_(self, "r12", (float(r[0]), float(r[1])))
         set_(self, "d1", _unit_dipole("dipole1", self.dipole1))
         set_(self, "d2", _unit_dipole("dipole2", self.dipole2))
@@ -163,8 +165,14 @@ def kernel_tensors_batch(omega, eps, delta, z1, z2, dx, dy):
     from neqent.electrodynamics.kernels import pair_block_batch
 
     omega, eps, delta, z1, z2, dx, dy = np.broadcast_arrays(
-        np.asarray(omega, float), np.asarray(eps, complex), np.asarray(delta, float),
-        np.asarray(z1, float), np.asarray(z2, float), np.asarray(dx, float), np.asarray(dy, float))
+        np.asarray(omega, float),
+        np.asarray(eps, complex),
+        np.asarray(delta, float),
+        np.asarray(z1, float),
+        np.asarray(z2, float),
+        np.asarray(dx, float),
+        np.asarray(dy, float),
+    )
     # copies: broadcast views are read-only and numba warns on them
     omega, eps, delta, z1, z2, dx, dy = (np.ravel(a).copy() for a in (omega, eps, delta, z1, z2, dx, dy))
     # All four pairs on one common set of nodes, so that alpha^11 - alpha^12
@@ -209,8 +217,7 @@ def compute_kernels_batch(omega, eps, delta, z1, z2, dx, dy, d1, d2):
     d1 = np.broadcast_to(np.asarray(d1, complex), (n, 3))
     d2 = np.broadcast_to(np.asarray(d2, complex), (n, 3))
     alpha_W, alpha_M, lambda12 = contract_kernels(W, M, G12, d1, d2)
-    return {"alpha_W": alpha_W, "alpha_M": alpha_M, "lambda12": lambda12,
-            "W": W, "M": M, "G12": G12}
+    return {"alpha_W": alpha_W, "alpha_M": alpha_M, "lambda12": lambda12, "W": W, "M": M, "G12": G12}
 
 
 def compute_kernels(geometry: Geometry, omega) -> Kernels:
@@ -218,11 +225,14 @@ def compute_kernels(geometry: Geometry, omega) -> Kernels:
     w = float(positive("omega", omega, "rad/s"))
     eps = geometry.material.eps(w)
     dx, dy = geometry.r12
-    out = compute_kernels_batch(w, eps, geometry.delta, geometry.z1, geometry.z2,
-                                dx, dy, geometry.d1, geometry.d2)
-    return Kernels(omega=w, alpha_W=out["alpha_W"][0], alpha_M=out["alpha_M"][0],
-                   lambda12=complex(out["lambda12"][0]),
-                   tensors={"W": out["W"][0], "M": out["M"][0], "G12": out["G12"][0]})
+    out = compute_kernels_batch(w, eps, geometry.delta, geometry.z1, geometry.z2, dx, dy, geometry.d1, geometry.d2)
+    return Kernels(
+        omega=w,
+        alpha_W=out["alpha_W"][0],
+        alpha_M=out["alpha_M"][0],
+        lambda12=complex(out["lambda12"][0]),
+        tensors={"W": out["W"][0], "M": out["M"][0], "G12": out["G12"][0]},
+    )
 
 
 def rates(alpha_W, alpha_M, n_W, n_M):

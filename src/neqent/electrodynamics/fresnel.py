@@ -24,6 +24,7 @@ overflows; ``k_delta = inf`` is the half-space (rho = r, tau = 0).
 the factor exp(K v delta) of the spec's phase convention and may overflow to
 inf for very thick slabs (it is never used there).
 """
+
 from __future__ import annotations
 
 import cmath
@@ -127,9 +128,9 @@ def slab_coefficients(eps, wz, k_delta):
     Returns (rho_te, rho_tm, tau_te, tau_tm), complex arrays of the broadcast
     shape (Python complex for all-scalar input).
     """
-    e, w, k = np.broadcast_arrays(np.asarray(eps, dtype=complex),
-                                  np.asarray(wz, dtype=complex),
-                                  np.asarray(k_delta, dtype=float))
+    e, w, k = np.broadcast_arrays(
+        np.asarray(eps, dtype=complex), np.asarray(wz, dtype=complex), np.asarray(k_delta, dtype=float)
+    )
     if np.any(np.isnan(k)) or np.any(k < 0):
         raise ValueError(f"k_delta must be >= 0 (inf allowed), got {k_delta!r}")
     if np.any(w.imag < 0):

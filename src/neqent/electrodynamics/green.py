@@ -9,6 +9,7 @@ For small X the bracket cancels (1/X^3 terms); the imaginary part is then
 evaluated from its Taylor series (Im G0 -> I as X -> 0) so that the
 identity alpha_W^{12} = Im G0 holds to full precision at short distances.
 """
+
 from __future__ import annotations
 
 import cmath

@@ -37,6 +37,7 @@ per-point recursive adaptivity):
   geometrically however narrow the peak (SiC, delta = 10 nm, 0.3 w_T: the
   TM0 pole is at u - 1 ~ 2e-7 with width ~ 1e-10).
 """
+
 from __future__ import annotations
 
 import cmath
@@ -67,15 +68,14 @@ __all__ = [
 # to them by name and `cache=True` stays valid across processes (a raw ctypes
 # pointer would be baked into the cache and break with address randomisation).
 for _name in ("j0", "j1"):
-    _llvm.add_symbol("neqent_scipy_" + _name,
-                     get_cython_function_address("scipy.special.cython_special", _name))
+    _llvm.add_symbol("neqent_scipy_" + _name, get_cython_function_address("scipy.special.cython_special", _name))
 _j0 = types.ExternalFunction("neqent_scipy_j0", types.float64(types.float64, types.int32))
 _j1 = types.ExternalFunction("neqent_scipy_j1", types.float64(types.float64, types.int32))
 
-DEFAULT_ORDER = 16        # Gauss-Legendre nodes per panel
-PHASE_PER_PANEL = 8.0     # max phase/decay change (rad) across one panel
-GRADE = 3.0               # geometric grading ratio toward a singularity
-TAIL_TOL = 1e-16          # relative tolerance of the evanescent cut-off
+DEFAULT_ORDER = 16  # Gauss-Legendre nodes per panel
+PHASE_PER_PANEL = 8.0  # max phase/decay change (rad) across one panel
+GRADE = 3.0  # geometric grading ratio toward a singularity
+TAIL_TOL = 1e-16  # relative tolerance of the evanescent cut-off
 MAX_POLES = 256
 
 _last_nodes = np.zeros(1, dtype=np.int64)
@@ -106,6 +106,7 @@ def bessel_j012(x):
 # A = c_p w_z (c_TE = 1, c_TM = eps), B = w_m; its zeros do not depend on the
 # branch of w_m (D(-B) = -exp(-2iK delta B) D(B)), so rho is an analytic
 # function of w_z and the poles are zeros of D.
+
 
 @njit(cache=True)
 def _slab_den(eps, v, kd, tm, im_branch):
@@ -138,8 +139,7 @@ def _newton_pole(eps_r, eps_i, v0, kd, tm, im_branch):
         for _ in range(60):
             h = 1e-7 * abs(v) + 1e-14
             f = _slab_den(eps, v, kd, tm, im_branch)
-            df = (_slab_den(eps, v + h, kd, tm, im_branch)
-                  - _slab_den(eps, v - h, kd, tm, im_branch)) / (2.0 * h)
+            df = (_slab_den(eps, v + h, kd, tm, im_branch) - _slab_den(eps, v - h, kd, tm, im_branch)) / (2.0 * h)
             if df == 0:
                 break
             dv = f / df
@@ -195,8 +195,7 @@ def _dielectric_roots(er, kd, c, out, n):
     for i in range(vs.shape[0] - 1):
         a = vs[i]
         b = vs[i + 1]
-        if math.sqrt(max(er - 1.0 - a * a, 0.0)) < kmin or \
-                math.sqrt(max(er - 1.0 - b * b, 0.0)) < kmin:
+        if math.sqrt(max(er - 1.0 - a * a, 0.0)) < kmin or math.sqrt(max(er - 1.0 - b * b, 0.0)) < kmin:
             continue  # w_m = 0 is a trivial zero of D, not a pole
         ha = _dielectric_phase(er, kd, c, a)
         hb = _dielectric_phase(er, kd, c, b)
@@ -314,6 +313,7 @@ def _find_singularities(eps, kd, sing):
 # ---------------------------------------------------------------------------
 # Panels
 
+
 @njit(cache=True)
 def _add_graded(pts, c, d, lo, hi):
     """Append c and c +- d GRADE^k inside (lo, hi) to the list pts."""
@@ -385,8 +385,8 @@ def _t_max(eps, kd, a, sing, npoles):
     for _ in range(30):
         r1, r2, t1, t2 = slab_coefficients_scalar(eps, 1j * v, kd)
         rb = max(abs(r1), abs(r2), 1e-3)
-        tol = TAIL_TOL * (1.0 + 3.0 * rb / a ** 3)
-        poly = 1.5 * rb * (v * v / a + 2.0 * v / a ** 2 + 2.0 / a ** 3)
+        tol = TAIL_TOL * (1.0 + 3.0 * rb / a**3)
+        poly = 1.5 * rb * (v * v / a + 2.0 * v / a**2 + 2.0 / a**3)
         vn = max(1.0, math.log(poly / tol) / a)
         if abs(vn - v) < 1e-3 * v:
             v = vn
@@ -426,6 +426,7 @@ def _t_breaks(ks, a_max, tmax, eps, kd, sing, nsing, phase):
 # ---------------------------------------------------------------------------
 # Integrands (§4a-4c) accumulated in the frame where r_q - r_q' is along +x.
 # Tensor slots: 0 xx, 1 yy, 2 zz, 3 xz, 4 zx.
+
 
 @njit(cache=True)
 def _accumulate_prop(wt, u, w, rte, rtm, tte, ttm, bj, ksz, kdz, out_w, out_m, out_g):
@@ -529,8 +530,9 @@ def _core(k, eps, kd, ksz, kdz, has_s, ks, xg, wg, sing, nsing, npoles, acc_w, a
             rte, rtm, tte, ttm = slab_coefficients_scalar(eps, complex(w, 0.0), kd)
             bj = bessel_j012(ks * u) if ks > 0 else one
             for p in range(npair):
-                _accumulate_prop(wt, u, w, rte, rtm, tte, ttm, bj if has_s[p] else one,
-                                 ksz[p], kdz[p], acc_w[p], acc_m[p], acc_g[p])
+                _accumulate_prop(
+                    wt, u, w, rte, rtm, tte, ttm, bj if has_s[p] else one, ksz[p], kdz[p], acc_w[p], acc_m[p], acc_g[p]
+                )
             nodes += 1
     # evanescent part
     tmax = _t_max(eps, kd, amin, sing, npoles)
@@ -546,8 +548,7 @@ def _core(k, eps, kd, ksz, kdz, has_s, ks, xg, wg, sing, nsing, npoles, acc_w, a
             rte, rtm, tte, ttm = slab_coefficients_scalar(eps, complex(0.0, v), kd)
             bj = bessel_j012(ks * u) if ks > 0 else one
             for p in range(npair):
-                _accumulate_evan(wt, u, v, rte, rtm, bj if has_s[p] else one,
-                                 ksz[p], acc_m[p], acc_g[p])
+                _accumulate_evan(wt, u, v, rte, rtm, bj if has_s[p] else one, ksz[p], acc_m[p], acc_g[p])
             nodes += 1
     return nodes
 
@@ -582,8 +583,7 @@ def _pair_point(k, eps, kd, zq, zqp, dx, dy, xg, wg, sing, nsing, npoles, w_out,
     acc_w = np.zeros((1, 5), dtype=np.complex128)
     acc_m = np.zeros((1, 5), dtype=np.complex128)
     acc_g = np.zeros((1, 5), dtype=np.complex128)
-    nodes = _core(k, eps, kd, ksz, kdz, has_s, k * s, xg, wg, sing, nsing, npoles,
-                  acc_w, acc_m, acc_g)
+    nodes = _core(k, eps, kd, ksz, kdz, has_s, k * s, xg, wg, sing, nsing, npoles, acc_w, acc_m, acc_g)
     phi = math.atan2(dy, dx) if s > 0 else 0.0
     _to_lab(acc_w[0], phi, w_out)
     _to_lab(acc_m[0], phi, m_out)
@@ -601,8 +601,7 @@ def _block_point(k, eps, kd, z1, z2, dx, dy, xg, wg, sing, nsing, npoles, w_out,
     acc_w = np.zeros((4, 5), dtype=np.complex128)
     acc_m = np.zeros((4, 5), dtype=np.complex128)
     acc_g = np.zeros((4, 5), dtype=np.complex128)
-    nodes = _core(k, eps, kd, ksz, kdz, has_s, k * s, xg, wg, sing, nsing, npoles,
-                  acc_w, acc_m, acc_g)
+    nodes = _core(k, eps, kd, ksz, kdz, has_s, k * s, xg, wg, sing, nsing, npoles, acc_w, acc_m, acc_g)
     phi = math.atan2(dy, dx) if s > 0 else 0.0
     # pair index -> (q, q', rotation angle of r_q - r_q')
     qs = (0, 1, 0, 1)
@@ -616,19 +615,47 @@ def _block_point(k, eps, kd, z1, z2, dx, dy, xg, wg, sing, nsing, npoles, w_out,
 
 
 @njit(cache=True)
-def _batch_loop(block, k, eps, kd, za, zb, dx, dy, xg, wg, sing_table, nsing, npoles, idx,
-                w_out, m_out, g_out, nodes):
+def _batch_loop(block, k, eps, kd, za, zb, dx, dy, xg, wg, sing_table, nsing, npoles, idx, w_out, m_out, g_out, nodes):
     """Loop over points; sing_table[idx[i]] holds the singularities of point i."""
     for i in range(k.shape[0]):
         j = idx[i]
         sing = sing_table[j]
         if block:
-            nodes[i] = _block_point(k[i], eps[i], kd[i], za[i], zb[i], dx[i], dy[i], xg, wg,
-                                    sing, nsing[j], npoles[j], w_out[i], m_out[i], g_out[i])
+            nodes[i] = _block_point(
+                k[i],
+                eps[i],
+                kd[i],
+                za[i],
+                zb[i],
+                dx[i],
+                dy[i],
+                xg,
+                wg,
+                sing,
+                nsing[j],
+                npoles[j],
+                w_out[i],
+                m_out[i],
+                g_out[i],
+            )
         else:
-            nodes[i] = _pair_point(k[i], eps[i], kd[i], za[i], zb[i], dx[i], dy[i], xg, wg,
-                                   sing, nsing[j], npoles[j], w_out[i, 0, 0], m_out[i, 0, 0],
-                                   g_out[i, 0, 0])
+            nodes[i] = _pair_point(
+                k[i],
+                eps[i],
+                kd[i],
+                za[i],
+                zb[i],
+                dx[i],
+                dy[i],
+                xg,
+                wg,
+                sing,
+                nsing[j],
+                npoles[j],
+                w_out[i, 0, 0],
+                m_out[i, 0, 0],
+                g_out[i, 0, 0],
+            )
 
 
 _SING_CACHE = {}
@@ -667,8 +694,7 @@ def _check_eps(eps):
     arr = np.asarray(eps, dtype=complex)
     bad = ~np.isfinite(arr) | (arr.imag < 0)
     if np.any(bad):
-        raise ValueError(f"eps must be finite complex with Im eps >= 0 (passive), got "
-                         f"{arr[bad].flat[0]!r}")
+        raise ValueError(f"eps must be finite complex with Im eps >= 0 (passive), got {arr[bad].flat[0]!r}")
     return arr
 
 
@@ -686,8 +712,9 @@ def _prepare(omega, eps, delta, za, zb, dx, dy, names):
     dx = finite("dx", dx, "m")
     dy = finite("dy", dy, "m")
     # bound the quadrature's panel count (memory and time) before integrating
-    electrical_size(omega, za, zb, np.hypot(dx, dy), delta, eps,
-                    names=("omega", names[0], names[1], "hypot(dx, dy)", "delta"))
+    electrical_size(
+        omega, za, zb, np.hypot(dx, dy), delta, eps, names=("omega", names[0], names[1], "hypot(dx, dy)", "delta")
+    )
     arrs = np.broadcast_arrays(omega, eps, delta, za, zb, dx, dy)
     shape = arrs[0].shape
     flat = [np.ascontiguousarray(a.ravel()) for a in arrs]
@@ -715,8 +742,7 @@ def _run(block, omega, eps, delta, za, zb, dx, dy, order, names, locate_poles=Tr
     m_out = np.zeros_like(w_out)
     g_out = np.zeros_like(w_out)
     nodes = np.zeros(n, dtype=np.int64)
-    _batch_loop(block, k, e, kd, a, b, x, y, xg, wg, table, nsing, npoles, idx,
-                w_out, m_out, g_out, nodes)
+    _batch_loop(block, k, e, kd, a, b, x, y, xg, wg, table, nsing, npoles, idx, w_out, m_out, g_out, nodes)
     global _last_nodes
     _last_nodes = nodes.reshape(shape)
     if not block:
@@ -744,8 +770,7 @@ def pair_tensors(omega, eps, delta, z_q, z_qp, dx, dy, order=DEFAULT_ORDER, loca
     omega (z_q + z_qp + s) / c or slab optical thickness omega delta |sqrt(eps)| / c
     above 2e4 (:func:`neqent.validation.electrical_size`).
     """
-    out = _run(False, omega, eps, delta, z_q, z_qp, dx, dy, order, ("z_q", "z_qp"),
-               locate_poles)
+    out = _run(False, omega, eps, delta, z_q, z_qp, dx, dy, order, ("z_q", "z_qp"), locate_poles)
     if np.ndim(out[0]) != 2:
         raise ValueError("pair_tensors takes scalars; use pair_tensors_batch for arrays")
     return out

@@ -12,6 +12,7 @@ Materials are referred to by name in configs and on the command line:
 * ``eps=<value>``  constant permittivity, e.g. ``eps=4+0.1j``
 * ``csv:<path>``   tabulated data, see :class:`TabulatedMaterial`
 """
+
 from __future__ import annotations
 
 import math
@@ -210,8 +211,7 @@ class TabulatedMaterial(Material):
         if data.ndim != 2 or data.size == 0:
             raise ValueError(f"material CSV {path!r} has rows of unequal length or no data")
         if data.shape[1] != 3:
-            raise ValueError(f"material CSV {path!r} must have 3 columns (x, Re eps, Im eps), "
-                             f"found {data.shape[1]}")
+            raise ValueError(f"material CSV {path!r} must have 3 columns (x, Re eps, Im eps), found {data.shape[1]}")
         x = data[:, 0]
         if column == "wavelength":
             if np.any(x <= 0):
@@ -225,7 +225,8 @@ class TabulatedMaterial(Material):
         if np.any(outside):
             raise ValueError(
                 f"omega = {w[outside].flat[0]:.6g} rad/s is outside the tabulated range "
-                f"[{lo:.6g}, {hi:.6g}] rad/s of material {self.name!r}")
+                f"[{lo:.6g}, {hi:.6g}] rad/s of material {self.name!r}"
+            )
         re = np.interp(w, self.omega_table, self.eps_table.real)
         im = np.interp(w, self.omega_table, self.eps_table.imag)
         return re + 1j * im
@@ -269,8 +270,9 @@ def get_material(spec) -> Material:
         try:
             value = complex(key[4:].replace(" ", ""))
         except ValueError:
-            raise ValueError(f"material {spec!r}: cannot parse a complex permittivity "
-                             f"after 'eps=' (example: eps=4+0.1j)") from None
+            raise ValueError(
+                f"material {spec!r}: cannot parse a complex permittivity after 'eps=' (example: eps=4+0.1j)"
+            ) from None
         return ConstantPermittivity(value, name=key)
     if key.lower().startswith("csv:"):
         return TabulatedMaterial.from_csv(key[4:])

@@ -19,6 +19,7 @@ what is allowed. Nothing is written unless the whole computation succeeded.
 
 Functions: :func:`point`, :func:`evolve`, :func:`scan`.
 """
+
 from __future__ import annotations
 
 import math
@@ -37,8 +38,17 @@ from neqent.interface.units import (
     parse_temperature,
 )
 
-__all__ = ["point", "evolve", "scan", "scan_config", "coupled_populations", "DEFAULTS",
-           "INITIAL_STATES", "RELAX_FACTOR", "SCAN_NAME"]
+__all__ = [
+    "point",
+    "evolve",
+    "scan",
+    "scan_config",
+    "coupled_populations",
+    "DEFAULTS",
+    "INITIAL_STATES",
+    "RELAX_FACTOR",
+    "SCAN_NAME",
+]
 
 #: Default arguments (SI): the paper geometry of figures.md, T_M = 600 K.
 DEFAULTS = {
@@ -65,6 +75,7 @@ _Z_HINT = " (the qubit must sit above the slab surface, z > 0)"
 # Validation: turns user arguments into a Geometry + omega, naming the argument
 # in every error.
 # ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Setup:
@@ -115,11 +126,15 @@ def _omega(mat: Material, omega, omega_ratio):
         ratio = w / res if res else None
     else:
         param = "omega_ratio"
-        ratio = parse_number(omega_ratio, "omega_ratio", minimum=0.0,
-                             what="a positive fraction of the material resonance")
+        ratio = parse_number(
+            omega_ratio, "omega_ratio", minimum=0.0, what="a positive fraction of the material resonance"
+        )
         if not res:
-            raise InputError("omega_ratio", f"material {mat.name!r} has no resonance frequency "
-                                            f"to scale omega_ratio={omega_ratio!r} by; give omega in rad/s")
+            raise InputError(
+                "omega_ratio",
+                f"material {mat.name!r} has no resonance frequency "
+                f"to scale omega_ratio={omega_ratio!r} by; give omega in rad/s",
+            )
         w = ratio * res
     try:
         eps = mat.eps(w)
@@ -148,18 +163,21 @@ def _geometry(mat, delta, z1, z2, r12, dipole1, dipole2):
     z2 = parse_length(z2, "z2", hint=_Z_HINT)
     dx, dy = _r12(r12)
     if dx == 0 and dy == 0 and z1 == z2:
-        raise InputError("r12", f"the qubits coincide (r12 = 0 and z1 = z2 = {z1:g} m); "
-                                "give r12 > 0 or different heights")
+        raise InputError(
+            "r12", f"the qubits coincide (r12 = 0 and z1 = z2 = {z1:g} m); give r12 > 0 or different heights"
+        )
     d1 = parse_dipole(dipole1, "dipole1")
     d2 = parse_dipole(dipole2, "dipole2")
     try:
         # always the vector: a scalar r12 must be >= 0, but (dx, 0) with dx < 0 is valid
-        return Geometry(material=mat, delta=delta, z1=z1, z2=z2, r12=(dx, dy),
-                        dipole1=tuple(d1), dipole2=tuple(d2))
+        return Geometry(material=mat, delta=delta, z1=z1, z2=z2, r12=(dx, dy), dipole1=tuple(d1), dipole2=tuple(d2))
     except ValueError as exc:  # anything the checks above did not anticipate
         msg = str(exc)
-        param = msg.split()[0] if msg.split() and msg.split()[0] in (
-            "delta", "z1", "z2", "r12", "dipole1", "dipole2", "material") else "geometry"
+        param = (
+            msg.split()[0]
+            if msg.split() and msg.split()[0] in ("delta", "z1", "z2", "r12", "dipole1", "dipole2", "material")
+            else "geometry"
+        )
         raise InputError(param, msg) from None
 
 
@@ -195,8 +213,7 @@ def _setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, di
     geometry = _geometry(mat, delta, z1, z2, r12, dipole1, dipole2)
     w, ratio = _omega(mat, omega, omega_ratio)
     g = geometry
-    _check_size("omega" if omega is not None else "omega_ratio", w, mat.eps(w), g.delta,
-                g.z1, g.z2, math.hypot(*g.r12))
+    _check_size("omega" if omega is not None else "omega_ratio", w, mat.eps(w), g.delta, g.z1, g.z2, math.hypot(*g.r12))
     TW = parse_temperature(TW, "TW")
     TM = parse_temperature(TM, "TM")
     return Setup(geometry=geometry, omega=w, omega_ratio=ratio, TW=TW, TM=TM)
@@ -206,6 +223,7 @@ def _setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, di
 # Physics steps (thin wrappers over rates / master / entanglement).
 # ---------------------------------------------------------------------------
 
+
 def _steady_state(gamma_plus, gamma_minus, lambda12):
     """Steady state (..., 4, 4) of the master equation (physics.md §6)."""
     from neqent.dynamics.master import DegenerateSteadyStateError, steady_state
@@ -213,8 +231,10 @@ def _steady_state(gamma_plus, gamma_minus, lambda12):
     try:
         return steady_state(gamma_plus, gamma_minus, lambda12)
     except DegenerateSteadyStateError as exc:
-        raise InputError("geometry", f"the steady state is not unique for these inputs "
-                                     f"(alpha^11 = alpha^22 = alpha^12, physics.md §6): {exc}") from None
+        raise InputError(
+            "geometry",
+            f"the steady state is not unique for these inputs (alpha^11 = alpha^22 = alpha^12, physics.md §6): {exc}",
+        ) from None
 
 
 def _channels(kernels, omega, n_W, n_M):
@@ -238,9 +258,20 @@ def _pair(a) -> dict:
     return {"11": complex(a[0, 0]), "22": complex(a[1, 1]), "12": complex(a[0, 1])}
 
 
-def point(material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25e-6, *,
-          omega=None, omega_ratio=0.3, TW=30.0, TM=600.0,
-          dipole1=(0.0, 0.0, 1.0), dipole2=(0.0, 0.0, 1.0)) -> dict:
+def point(
+    material="sic",
+    delta=10e-9,
+    z1=1e-6,
+    z2=1e-6,
+    r12=0.25e-6,
+    *,
+    omega=None,
+    omega_ratio=0.3,
+    TW=30.0,
+    TM=600.0,
+    dipole1=(0.0, 0.0, 1.0),
+    dipole2=(0.0, 0.0, 1.0),
+) -> dict:
     """Kernels, rates and steady state of one configuration.
 
     Parameters (SI; strings with units also accepted):
@@ -298,13 +329,17 @@ def point(material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25e-6, *,
 # evolve
 # ---------------------------------------------------------------------------
 
+
 def _load_matrix(path):
     """4x4 complex matrix from a .npy file or a whitespace-separated text file."""
     p = os.fspath(path)
     if not os.path.isfile(p):
-        raise InputError("initial", f"unknown initial state {p!r}: not one of "
-                                    f"{', '.join(INITIAL_STATES)} and no such file "
-                                    "(.npy or .txt holding a 4x4 density matrix)")
+        raise InputError(
+            "initial",
+            f"unknown initial state {p!r}: not one of "
+            f"{', '.join(INITIAL_STATES)} and no such file "
+            "(.npy or .txt holding a 4x4 density matrix)",
+        )
     try:
         if p.endswith(".npy"):
             m = np.load(p, allow_pickle=False)
@@ -334,8 +369,9 @@ def _initial(initial, omega, T_initial):
         try:
             m = np.asarray(initial, dtype=complex)
         except (TypeError, ValueError):
-            raise InputError("initial", f"expected one of {', '.join(INITIAL_STATES)}, a file "
-                                        f"path or a 4x4 matrix, got {initial!r}") from None
+            raise InputError(
+                "initial", f"expected one of {', '.join(INITIAL_STATES)}, a file path or a 4x4 matrix, got {initial!r}"
+            ) from None
         label = "matrix"
     if m.shape != (4, 4):
         raise InputError("initial", f"{label}: a 4x4 density matrix is needed, got shape {m.shape}")
@@ -361,8 +397,7 @@ def _times(times, tmin, tmax, num, spacing):
     log = spacing == "log"
     tmin = parse_number(tmin, "tmin", minimum=0.0, strict=False, unit="1/Gamma0")
     if log and tmin == 0:
-        raise InputError("tmin", "must be > 0 1/Gamma0 for log spacing, got 0 "
-                                 "(use linear spacing to start at t = 0)")
+        raise InputError("tmin", "must be > 0 1/Gamma0 for log spacing, got 0 (use linear spacing to start at t = 0)")
     num = parse_count(num, "num", minimum=2)
     if tmax is None:
         return (tmin, None, num, log)
@@ -394,14 +429,30 @@ def coupled_populations(rho):
     rho = np.asarray(rho)
     mid = (rho[..., 1, 1] + rho[..., 2, 2]).real
     coh = rho[..., 1, 2].real
-    return np.stack([rho[..., 0, 0].real, (mid - 2 * coh) / 2, (mid + 2 * coh) / 2,
-                     rho[..., 3, 3].real], axis=-1)
+    return np.stack([rho[..., 0, 0].real, (mid - 2 * coh) / 2, (mid + 2 * coh) / 2, rho[..., 3, 3].real], axis=-1)
 
 
-def evolve(initial="A", material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25e-6, *,
-           omega=None, omega_ratio=0.3, TW=30.0, TM=600.0,
-           dipole1=(0.0, 0.0, 1.0), dipole2=(0.0, 0.0, 1.0),
-           T_initial=None, times=None, tmin=1e-2, tmax=None, num=81, spacing="log") -> dict:
+def evolve(
+    initial="A",
+    material="sic",
+    delta=10e-9,
+    z1=1e-6,
+    z2=1e-6,
+    r12=0.25e-6,
+    *,
+    omega=None,
+    omega_ratio=0.3,
+    TW=30.0,
+    TM=600.0,
+    dipole1=(0.0, 0.0, 1.0),
+    dipole2=(0.0, 0.0, 1.0),
+    T_initial=None,
+    times=None,
+    tmin=1e-2,
+    tmax=None,
+    num=81,
+    spacing="log",
+) -> dict:
     """Time evolution rho(t) and concurrence C(t) from an initial state.
 
     ``initial``: ``"A"``, ``"S"``, ``"E"``, ``"G"`` (coupled basis),
@@ -470,9 +521,12 @@ def _grid(value, param, parse_one):
         unknown = set(value) - {"start", "stop", "num", "spacing"}
         if unknown or not {"start", "stop", "num"} <= set(value):
             raise InputError(param, f"a range needs keys start, stop, num (optional spacing), got {value!r}")
-        spec = {"start": parse_one(value["start"]), "stop": parse_one(value["stop"]),
-                "num": parse_count(value["num"], param, minimum=1),
-                "spacing": value.get("spacing", "linear")}
+        spec = {
+            "start": parse_one(value["start"]),
+            "stop": parse_one(value["stop"]),
+            "num": parse_count(value["num"], param, minimum=1),
+            "spacing": value.get("spacing", "linear"),
+        }
     elif isinstance(value, str) or np.ndim(value) == 0:
         return parse_one(value), False
     else:
@@ -503,8 +557,20 @@ def _check_output(output):
     return p
 
 
-def scan_config(*, material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25e-6,
-                omega=None, omega_ratio=0.3, theta=0.0, TW=30.0, TM=600.0, chunk=16) -> dict:
+def scan_config(
+    *,
+    material="sic",
+    delta=10e-9,
+    z1=1e-6,
+    z2=1e-6,
+    r12=0.25e-6,
+    omega=None,
+    omega_ratio=0.3,
+    theta=0.0,
+    TW=30.0,
+    TM=600.0,
+    chunk=16,
+) -> dict:
     """Validate :func:`scan` arguments into a pipeline config (SI floats).
 
     Returns a dict shaped like ``config/config.yaml``: ``material``, ``T_W``,
@@ -514,21 +580,26 @@ def scan_config(*, material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25e-6,
     argument.
     """
     if not isinstance(material, str):
-        raise InputError("material", f"scan needs a material name or spec string "
-                                     f"(sic, gold, vacuum, eps=..., csv:...), got {material!r}")
+        raise InputError(
+            "material",
+            f"scan needs a material name or spec string (sic, gold, vacuum, eps=..., csv:...), got {material!r}",
+        )
     mat = _material(material)
     geometry, axes = {}, {}
     z1 = parse_length(z1, "z1", hint=_Z_HINT)
     geometry["z1"] = z1
     if omega is not None:
-        fkey, fval = "omega", _grid(omega, "omega",
-                                    lambda v: parse_number(v, "omega", minimum=0.0, unit="rad/s"))
+        fkey, fval = "omega", _grid(omega, "omega", lambda v: parse_number(v, "omega", minimum=0.0, unit="rad/s"))
     else:
-        fkey, fval = "omega_ratio", _grid(omega_ratio, "omega_ratio",
-                                          lambda v: parse_number(v, "omega_ratio", minimum=0.0))
+        fkey, fval = (
+            "omega_ratio",
+            _grid(omega_ratio, "omega_ratio", lambda v: parse_number(v, "omega_ratio", minimum=0.0)),
+        )
         if not getattr(mat, "resonance", None):
-            raise InputError("omega_ratio", f"material {mat.name!r} has no resonance frequency "
-                                            "to scale omega_ratio by; give omega in rad/s")
+            raise InputError(
+                "omega_ratio",
+                f"material {mat.name!r} has no resonance frequency to scale omega_ratio by; give omega in rad/s",
+            )
     specs = [
         (fkey, fval),
         ("delta", _grid(delta, "delta", lambda v: parse_length(v, "delta", allow_inf=True))),
@@ -560,8 +631,22 @@ def scan_config(*, material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25e-6,
     }
 
 
-def scan(output=None, *, material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25e-6,
-         omega=None, omega_ratio=0.3, theta=0.0, TW=30.0, TM=600.0, progress=False, chunk=None):
+def scan(
+    output=None,
+    *,
+    material="sic",
+    delta=10e-9,
+    z1=1e-6,
+    z2=1e-6,
+    r12=0.25e-6,
+    omega=None,
+    omega_ratio=0.3,
+    theta=0.0,
+    TW=30.0,
+    TM=600.0,
+    progress=False,
+    chunk=None,
+):
     """Kernels, rates and steady states over a small grid, without Snakemake.
 
     Sweepable (a scalar, a sequence, or a range mapping ``{start, stop, num,
@@ -596,8 +681,18 @@ def scan(output=None, *, material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25
     from neqent.pipeline import stages as sweep
 
     path = _check_output(output) if output is not None else None
-    config = scan_config(material=material, delta=delta, z1=z1, z2=z2, r12=r12, omega=omega,
-                         omega_ratio=omega_ratio, theta=theta, TW=TW, TM=TM)
+    config = scan_config(
+        material=material,
+        delta=delta,
+        z1=z1,
+        z2=z2,
+        r12=r12,
+        omega=omega,
+        omega_ratio=omega_ratio,
+        theta=theta,
+        TW=TW,
+        TM=TM,
+    )
     try:
         axes, fixed = sweep.scan_axes(config, SCAN_NAME)
     except ValueError as exc:
@@ -608,15 +703,22 @@ def scan(output=None, *, material="sic", delta=10e-9, z1=1e-6, z2=1e-6, r12=0.25
     r12s = np.atleast_1d(axes.get("r12", fixed.get("r12")))
     z2s = np.atleast_1d(axes.get("z2", fixed.get("z2")))
     if np.any(r12s == 0) and np.any(z2s == fixed["z1"]):
-        raise InputError("r12", f"the qubits coincide at a grid point (r12 = 0 and z2 = z1 = "
-                                f"{fixed['z1']:g} m); give r12 > 0 or a z2 grid without z1")
+        raise InputError(
+            "r12",
+            f"the qubits coincide at a grid point (r12 = 0 and z2 = z1 = "
+            f"{fixed['z1']:g} m); give r12 > 0 or a z2 grid without z1",
+        )
 
     kernels = sweep.kernel_grid(config, SCAN_NAME, progress=progress)
     rates_ds = sweep.rate_grid(kernels, config["scans"][SCAN_NAME]["T_M"], config["T_W"])
     steady = _degenerate_as_input(sweep.steady_grid, rates_ds)
     ds = xr.merge([kernels, rates_ds, steady], compat="override", combine_attrs="override")
-    ds.attrs.update(title="neqent scan: kernels, rates and steady states (neqent scan)",
-                    scan=SCAN_NAME, stage="scan", material=config["material"])
+    ds.attrs.update(
+        title="neqent scan: kernels, rates and steady states (neqent scan)",
+        scan=SCAN_NAME,
+        stage="scan",
+        material=config["material"],
+    )
     if path is not None:
         from neqent.pipeline.io import write_dataset
 
@@ -631,5 +733,6 @@ def _degenerate_as_input(func, *args):
     try:
         return func(*args)
     except DegenerateSteadyStateError as exc:
-        raise InputError("geometry", f"the steady state is not unique at some grid point "
-                                     f"(physics.md §6): {exc}") from None
+        raise InputError(
+            "geometry", f"the steady state is not unique at some grid point (physics.md §6): {exc}"
+        ) from None

@@ -16,6 +16,7 @@ Every bad input exits with status 2 and one line on stderr,
 printed on stdout and no output file is left behind. The computations are
 those of :mod:`neqent.interface.api`; this module only parses, formats and maps errors.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,10 @@ _OPTION = {
     "geometry": None,  # cross-option problems: no single option to blame
 }
 
-_DEFAULTS_HELP = ("defaults: the paper geometry (SiC, delta 10 nm, z1 = z2 = 1 um, r12 = 250 nm, "
-                  "dipoles along z, omega = 0.3 w_T, T_W = 30 K) with T_M = 600 K")
+_DEFAULTS_HELP = (
+    "defaults: the paper geometry (SiC, delta 10 nm, z1 = z2 = 1 um, r12 = 250 nm, "
+    "dipoles along z, omega = 0.3 w_T, T_W = 30 K) with T_M = 600 K"
+)
 
 
 class _UsageError(Exception):
@@ -58,25 +61,27 @@ class _Parser(argparse.ArgumentParser):
 # parser
 # ---------------------------------------------------------------------------
 
+
 def _add_common(p, scan=False):
     """Options shared by all subcommands (values parsed later, by neqent.interface.api)."""
     many = " (scan: a list a,b,c or a range start:stop:num[:log])" if scan else ""
     g = p.add_argument_group("configuration (" + _DEFAULTS_HELP + ")")
-    g.add_argument("--material", default="sic",
-                   help="sic, gold, vacuum, eps=<complex> or csv:<path> (default: sic)")
+    g.add_argument("--material", default="sic", help="sic, gold, vacuum, eps=<complex> or csv:<path> (default: sic)")
     g.add_argument("--delta", default="10nm", help="slab thickness, e.g. 10nm; 'inf' = half-space" + many)
     g.add_argument("--z1", default="1um", help="height of qubit 1 above the slab (> 0)")
     g.add_argument("--z2", default="1um", help="height of qubit 2 above the slab (> 0)" + many)
     g.add_argument("--r12", default="250nm", help="lateral separation (>= 0)" + many)
     w = g.add_mutually_exclusive_group()
     w.add_argument("--omega", default=None, help="transition angular frequency in rad/s" + many)
-    w.add_argument("--omega-ratio", default="0.3",
-                   help="omega as a fraction of the material resonance w_T (default 0.3)" + many)
+    w.add_argument(
+        "--omega-ratio", default="0.3", help="omega as a fraction of the material resonance w_T (default 0.3)" + many
+    )
     g.add_argument("--TW", default="30K", help="wall temperature in K (default 30K)")
     g.add_argument("--TM", default="600K", help="body (slab) temperature in K (default 600K)" + many)
     if scan:
-        g.add_argument("--theta", default="0",
-                       help="polar angle (rad) of both dipoles in the x-z plane, 0 = along z" + many)
+        g.add_argument(
+            "--theta", default="0", help="polar angle (rad) of both dipoles in the x-z plane, 0 = along z" + many
+        )
     else:
         g.add_argument("--dipole1", default="0,0,1", help="dipole of qubit 1, e.g. 0,0,1 or 1,1j,0")
         g.add_argument("--dipole2", default="0,0,1", help="dipole of qubit 2")
@@ -95,37 +100,50 @@ def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of the ``neqent`` command."""
     from neqent import __version__
 
-    parser = _Parser(prog="neqent", description="Entanglement of two qubits near a body out of "
-                     "thermal equilibrium (SI units; rates in units of Gamma0).")
+    parser = _Parser(
+        prog="neqent",
+        description="Entanglement of two qubits near a body out of "
+        "thermal equilibrium (SI units; rates in units of Gamma0).",
+    )
     parser.add_argument("--version", action="version", version=f"neqent {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="{point,evolve,scan}", parser_class=_Parser)
     sub.required = True
 
-    p = sub.add_parser("point", help="one configuration: kernels, rates, steady state, concurrence",
-                       description="Kernels, rates, steady state and concurrence of one configuration.")
+    p = sub.add_parser(
+        "point",
+        help="one configuration: kernels, rates, steady state, concurrence",
+        description="Kernels, rates, steady state and concurrence of one configuration.",
+    )
     _add_common(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_cmd_point)
 
-    e = sub.add_parser("evolve", help="concurrence C(t) from an initial state",
-                       description="Time evolution of the two-qubit state; times in units of 1/Gamma0.")
+    e = sub.add_parser(
+        "evolve",
+        help="concurrence C(t) from an initial state",
+        description="Time evolution of the two-qubit state; times in units of 1/Gamma0.",
+    )
     _add_common(e)
-    e.add_argument("--initial", default="A",
-                   help="A, S, E, G, thermal, or a .npy/.txt file with a 4x4 density matrix "
-                        "(decoupled basis |gg>,|eg>,|ge>,|ee>) (default A)")
+    e.add_argument(
+        "--initial",
+        default="A",
+        help="A, S, E, G, thermal, or a .npy/.txt file with a 4x4 density matrix "
+        "(decoupled basis |gg>,|eg>,|ge>,|ee>) (default A)",
+    )
     e.add_argument("--T-initial", default=None, help="temperature of the thermal initial state (default: TW)")
     e.add_argument("--tmin", default="1e-2", help="first time, units of 1/Gamma0 (default 1e-2)")
-    e.add_argument("--tmax", default=None,
-                   help="last time, units of 1/Gamma0 (default: 30 / slowest relaxation rate)")
+    e.add_argument("--tmax", default=None, help="last time, units of 1/Gamma0 (default: 30 / slowest relaxation rate)")
     num = _api_default("evolve", "num")
     e.add_argument("--num", default=str(num), help=f"number of times (default {num}, as neqent.interface.api.evolve)")
     e.add_argument("--spacing", choices=("log", "linear"), default="log", help="time spacing (default log)")
     e.add_argument("--json", action="store_true", help="print JSON instead of a table")
     e.set_defaults(func=_cmd_evolve)
 
-    s = sub.add_parser("scan", help="steady state over a small grid, written to NetCDF",
-                       description="Steady state over a grid (no Snakemake); writes the pipeline's "
-                                   "NetCDF format atomically.")
+    s = sub.add_parser(
+        "scan",
+        help="steady state over a small grid, written to NetCDF",
+        description="Steady state over a grid (no Snakemake); writes the pipeline's NetCDF format atomically.",
+    )
     _add_common(s, scan=True)
     s.add_argument("-o", "--output", required=True, help="output NetCDF file (.nc)")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -142,8 +160,11 @@ def _value_options(parser) -> set:
         for action in p._actions:
             if isinstance(action, argparse._SubParsersAction):
                 stack.extend(action.choices.values())
-            elif action.option_strings and action.nargs is None and not isinstance(
-                    action, (argparse._StoreTrueAction, argparse._VersionAction, argparse._HelpAction)):
+            elif (
+                action.option_strings
+                and action.nargs is None
+                and not isinstance(action, (argparse._StoreTrueAction, argparse._VersionAction, argparse._HelpAction))
+            ):
                 out.update(action.option_strings)
     return out
 
@@ -155,8 +176,13 @@ def _join_dash_values(argv, options):
     out, i = [], 0
     while i < len(argv):
         tok = argv[i]
-        if tok in options and i + 1 < len(argv) and argv[i + 1].startswith("-") \
-                and argv[i + 1] not in options and argv[i + 1] not in ("-h", "--help"):
+        if (
+            tok in options
+            and i + 1 < len(argv)
+            and argv[i + 1].startswith("-")
+            and argv[i + 1] not in options
+            and argv[i + 1] not in ("-h", "--help")
+        ):
             out.append(f"{tok}={argv[i + 1]}")
             i += 2
             continue
@@ -168,6 +194,7 @@ def _join_dash_values(argv, options):
 # ---------------------------------------------------------------------------
 # formatting helpers
 # ---------------------------------------------------------------------------
+
 
 def _reim(z) -> list:
     """Complex -> [re, im] (JSON has no complex numbers)."""
@@ -221,10 +248,18 @@ def point_json(r: dict) -> dict:
         "rho": _matrix(r["rho"]),
         "concurrence": _num(r["concurrence"]),
         "input": _input_json(r["input"]),
-        "units": {"omega": "rad/s", "alpha_W": "Gamma0", "alpha_M": "Gamma0", "Lambda12": "Gamma0",
-                  "Gamma_A": "Gamma0", "Gamma_S": "Gamma0", "T_A": "K", "T_S": "K",
-                  "rho": "decoupled basis |gg>, |eg>, |ge>, |ee> (first letter = qubit 1)",
-                  "input": "SI (m, rad/s, K)"},
+        "units": {
+            "omega": "rad/s",
+            "alpha_W": "Gamma0",
+            "alpha_M": "Gamma0",
+            "Lambda12": "Gamma0",
+            "Gamma_A": "Gamma0",
+            "Gamma_S": "Gamma0",
+            "T_A": "K",
+            "T_S": "K",
+            "rho": "decoupled basis |gg>, |eg>, |ge>, |ee> (first letter = qubit 1)",
+            "input": "SI (m, rad/s, K)",
+        },
     }
 
 
@@ -240,8 +275,12 @@ def evolve_json(r: dict) -> dict:
         "steady_concurrence": _num(r["steady_concurrence"]),
         "rho": _matrix(r["rho"]),
         "input": _input_json(r["input"]),
-        "units": {"t": "1/Gamma0", "omega": "rad/s", "populations": "coupled basis G, A, S, E",
-                  "rho": "decoupled basis |gg>, |eg>, |ge>, |ee>"},
+        "units": {
+            "t": "1/Gamma0",
+            "omega": "rad/s",
+            "populations": "coupled basis G, A, S, E",
+            "rho": "decoupled basis |gg>, |eg>, |ge>, |ee>",
+        },
     }
 
 
@@ -258,8 +297,7 @@ def _fmt(x, spec=".6g"):
 
 def _describe_input(inp: dict) -> list:
     r12 = inp["r12"]
-    r12s = format_length(r12) if not isinstance(r12, list) else \
-        f"({format_length(r12[0])}, {format_length(r12[1])})"
+    r12s = format_length(r12) if not isinstance(r12, list) else f"({format_length(r12[0])}, {format_length(r12[1])})"
     ratio = f"  (= {inp['omega_ratio']:.4g} w_T)" if inp.get("omega_ratio") else ""
     rows = [
         ("material", inp["material"], ""),
@@ -290,17 +328,18 @@ def point_table(r: dict) -> str:
     w0 = max(len(a) for a, _, _ in kr)
     lines += [f"  {a:<{w0}}  {b:>17}  {c:>17}" for a, b, c in kr]
     lines += ["", "occupations and symmetric channels (physics.md §8)"]
-    rows = [("n_W", _fmt(r["n_W"]), "occupation at T_W"),
-            ("n_M", _fmt(r["n_M"]), "occupation at T_M")]
+    rows = [("n_W", _fmt(r["n_W"]), "occupation at T_W"), ("n_M", _fmt(r["n_M"]), "occupation at T_M")]
     if r["symmetric"]:
         ratio = r["Gamma_A"] / r["Gamma_S"] if r["Gamma_S"] else None
-        rows += [("Gamma_A", _fmt(r["Gamma_A"]), "Gamma0"),
-                 ("Gamma_S", _fmt(r["Gamma_S"]), "Gamma0"),
-                 ("Gamma_A/Gamma_S", _fmt(ratio), ""),
-                 ("n_A", _fmt(r["n_A"]), ""),
-                 ("n_S", _fmt(r["n_S"]), ""),
-                 ("T_A", _fmt(r["T_A"]), "K"),
-                 ("T_S", _fmt(r["T_S"]), "K")]
+        rows += [
+            ("Gamma_A", _fmt(r["Gamma_A"]), "Gamma0"),
+            ("Gamma_S", _fmt(r["Gamma_S"]), "Gamma0"),
+            ("Gamma_A/Gamma_S", _fmt(ratio), ""),
+            ("n_A", _fmt(r["n_A"]), ""),
+            ("n_S", _fmt(r["n_S"]), ""),
+            ("T_A", _fmt(r["T_A"]), "K"),
+            ("T_S", _fmt(r["T_S"]), "K"),
+        ]
     else:
         rows += [("Gamma_A ... T_S", "n/a", "symmetric case does not apply (z1 != z2 or dipoles)")]
     lines += _rows(rows)
@@ -330,11 +369,22 @@ def evolve_table(r: dict) -> str:
 # commands
 # ---------------------------------------------------------------------------
 
+
 def _config_kwargs(args) -> dict:
     """Arguments shared by point and evolve, as strings for neqent.interface.api to parse."""
-    return dict(material=args.material, delta=args.delta, z1=args.z1, z2=args.z2, r12=args.r12,
-                omega=args.omega, omega_ratio=args.omega_ratio, TW=args.TW, TM=args.TM,
-                dipole1=args.dipole1, dipole2=args.dipole2)
+    return dict(
+        material=args.material,
+        delta=args.delta,
+        z1=args.z1,
+        z2=args.z2,
+        r12=args.r12,
+        omega=args.omega,
+        omega_ratio=args.omega_ratio,
+        TW=args.TW,
+        TM=args.TM,
+        dipole1=args.dipole1,
+        dipole2=args.dipole2,
+    )
 
 
 def _dumps(obj) -> str:
@@ -359,8 +409,15 @@ def _cmd_point(args) -> int:
 def _cmd_evolve(args) -> int:
     from neqent.interface import api
 
-    r = api.evolve(initial=args.initial, T_initial=args.T_initial, tmin=args.tmin, tmax=args.tmax,
-                   num=args.num, spacing=args.spacing, **_config_kwargs(args))
+    r = api.evolve(
+        initial=args.initial,
+        T_initial=args.T_initial,
+        tmin=args.tmin,
+        tmax=args.tmax,
+        num=args.num,
+        spacing=args.spacing,
+        **_config_kwargs(args),
+    )
     _emit(json.dumps(evolve_json(r)) if args.json else evolve_table(r))
     return 0
 
@@ -378,10 +435,15 @@ def _scan_values(text, param):
     if ":" in s:
         parts = [p.strip() for p in s.split(":")]
         if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] not in ("log", "linear")):
-            raise InputError(param, f"cannot parse range {text!r}; expected start:stop:num or "
-                                    "start:stop:num:log, e.g. 0.5um:2um:16")
-        spec = {"start": parts[0], "stop": parts[1], "num": parts[2],
-                "spacing": parts[3] if len(parts) == 4 else "linear"}
+            raise InputError(
+                param, f"cannot parse range {text!r}; expected start:stop:num or start:stop:num:log, e.g. 0.5um:2um:16"
+            )
+        spec = {
+            "start": parts[0],
+            "stop": parts[1],
+            "num": parts[2],
+            "spacing": parts[3] if len(parts) == 4 else "linear",
+        }
         return spec
     if "," in s:
         return [p.strip() for p in s.split(",")]
@@ -391,10 +453,11 @@ def _scan_values(text, param):
 def _cmd_scan(args) -> int:
     from neqent.interface import api
 
-    kw = {name: _scan_values(getattr(args, name), name)
-          for name in ("delta", "z2", "r12", "omega", "omega_ratio", "TM", "theta")}
-    ds = api.scan(args.output, material=args.material, z1=args.z1, TW=args.TW,
-                  progress=not args.no_progress, **kw)
+    kw = {
+        name: _scan_values(getattr(args, name), name)
+        for name in ("delta", "z2", "r12", "omega", "omega_ratio", "TM", "theta")
+    }
+    ds = api.scan(args.output, material=args.material, z1=args.z1, TW=args.TW, progress=not args.no_progress, **kw)
     c = ds["C"]
     dims = " x ".join(f"{d} {n}" for d, n in c.sizes.items())
     _emit(f"wrote {args.output}  (steady concurrence C over {dims}; max C = {float(c.max()):.6g})")
@@ -404,6 +467,7 @@ def _cmd_scan(args) -> int:
 # ---------------------------------------------------------------------------
 # entry point
 # ---------------------------------------------------------------------------
+
 
 def _error(message: str) -> int:
     sys.stderr.write(f"neqent: error: {message}\n")
@@ -446,8 +510,9 @@ def main(argv=None) -> int:
     except Exception as exc:  # pragma: no cover - a bug, not bad input
         if os.environ.get("NEQENT_TRACEBACK"):
             raise
-        sys.stderr.write(f"neqent: internal error: {type(exc).__name__}: {exc} "
-                         "(set NEQENT_TRACEBACK=1 for the traceback)\n")
+        sys.stderr.write(
+            f"neqent: internal error: {type(exc).__name__}: {exc} (set NEQENT_TRACEBACK=1 for the traceback)\n"
+        )
         return 1
 
 

@@ -15,6 +15,7 @@ attribute names the argument and whose message names the argument, the
 offending value and what is allowed. The CLI prints such errors as
 ``neqent: error: --z2: ...``.
 """
+
 from __future__ import annotations
 
 import math
@@ -210,6 +211,7 @@ def format_length(metres: float) -> str:
 
 def format_dipole(vec) -> str:
     """Compact text of a dipole vector: ``(0, 0, 1)`` or ``(1, 1j, 0)``."""
+
     def one(c):
         c = complex(c)
         if c.imag == 0:
@@ -217,4 +219,5 @@ def format_dipole(vec) -> str:
         if c.real == 0:
             return f"{c.imag:g}j"
         return f"{c.real:g}{c.imag:+g}j"
+
     return "(" + ", ".join(one(c) for c in np.asarray(vec).ravel()) + ")"

@@ -14,6 +14,7 @@ Public API:
 * :func:`schema_path`, :func:`default_config_path`.
 * :class:`ConfigError` (a ``ValueError``) naming the offending key.
 """
+
 from __future__ import annotations
 
 import copy
@@ -97,8 +98,7 @@ def _describe(error) -> str:
     # where the list form was also allowed) and report the remaining branch,
     # which names the inner key.
     while err.context:
-        deeper = [e for e in err.context
-                  if not (e.validator == "type" and list(e.path) == [])]
+        deeper = [e for e in err.context if not (e.validator == "type" and list(e.path) == [])]
         err = best_match(deeper or err.context)
     return f"config key '{_key(err.absolute_path)}': {err.message}"
 
@@ -158,12 +158,16 @@ def _semantic_checks(config):
     if material.resonance is None:
         # omega_ratio = omega / material resonance needs a resonance
         if "omega" not in config["geometry"]:
-            raise ConfigError(f"config key 'geometry.omega_ratio': material {config['material']!r} "
-                              "has no resonance frequency; give geometry.omega in rad/s instead")
+            raise ConfigError(
+                f"config key 'geometry.omega_ratio': material {config['material']!r} "
+                "has no resonance frequency; give geometry.omega in rad/s instead"
+            )
         for name, scan in config["scans"].items():
             if "omega_ratio" in scan["axes"]:
-                raise ConfigError(f"config key 'scans.{name}.axes.omega_ratio': material "
-                                  f"{config['material']!r} has no resonance frequency; sweep omega (rad/s)")
+                raise ConfigError(
+                    f"config key 'scans.{name}.axes.omega_ratio': material "
+                    f"{config['material']!r} has no resonance frequency; sweep omega (rad/s)"
+                )
     for name, scan in config["scans"].items():
         for axis, spec in scan["axes"].items():
             _check_range(f"scans.{name}.axes.{axis}", spec)
@@ -173,16 +177,20 @@ def _semantic_checks(config):
             _check_range(f"scans.{name}.T_M", scan["T_M"])
     for axis, spec in config["scans"]["map"]["axes"].items():
         if axis != "z2" and resolve_range(spec).size != 1:
-            raise ConfigError(f"config key 'scans.map.axes.{axis}': the paper-figure map sweeps z2 only; "
-                              "give a single value here and put other sweeps in an extra scan")
+            raise ConfigError(
+                f"config key 'scans.map.axes.{axis}': the paper-figure map sweeps z2 only; "
+                "give a single value here and put other sweeps in an extra scan"
+            )
     for key in ("ratio", "n_A", "n_S"):
         _check_range(f"analytic.{key}", config["analytic"][key])
     for name in config["scans"]:
         _check_scan_geometry(config, material, name)
     for extra in config["extras"]:
         if extra not in config["scans"] and extra not in EXTRA_PRODUCTS:
-            raise ConfigError(f"config key 'extras': {extra!r} is neither a scan name "
-                              f"{sorted(config['scans'])} nor one of {list(EXTRA_PRODUCTS)}")
+            raise ConfigError(
+                f"config key 'extras': {extra!r} is neither a scan name "
+                f"{sorted(config['scans'])} nor one of {list(EXTRA_PRODUCTS)}"
+            )
         if extra == "map":
             raise ConfigError("config key 'extras': 'map' is always built; do not list it")
 
@@ -199,8 +207,8 @@ def _check_range(key, spec):
 def _inf_allowed(path):
     """True for the keys that may be +inf: slab thickness (half-space) as a value or list item."""
     return path == ["geometry", "delta"] or (
-        len(path) == 5 and path[0] == "scans" and path[2:4] == ["axes", "delta"]
-        and isinstance(path[4], int))
+        len(path) == 5 and path[0] == "scans" and path[2:4] == ["axes", "delta"] and isinstance(path[4], int)
+    )
 
 
 def _check_finite(config, path=()):
@@ -232,13 +240,15 @@ def _scan_values(config, material, name):
     geo, spec = config["geometry"], config["scans"][name]["axes"]
     out = {}
     for q in ("z2", "r12", "delta"):
-        out[q] = ((f"scans.{name}.axes.{q}", resolve_range(spec[q])) if q in spec
-                  else (f"geometry.{q}", np.array([float(geo[q])])))
+        out[q] = (
+            (f"scans.{name}.axes.{q}", resolve_range(spec[q]))
+            if q in spec
+            else (f"geometry.{q}", np.array([float(geo[q])]))
+        )
     if "omega" in spec:
         out["omega"] = (f"scans.{name}.axes.omega", resolve_range(spec["omega"]))
     elif "omega_ratio" in spec:
-        out["omega"] = (f"scans.{name}.axes.omega_ratio",
-                        resolve_range(spec["omega_ratio"]) * material.resonance)
+        out["omega"] = (f"scans.{name}.axes.omega_ratio", resolve_range(spec["omega_ratio"]) * material.resonance)
     elif "omega" in geo:
         out["omega"] = ("geometry.omega", np.array([float(geo["omega"])]))
     else:
@@ -262,11 +272,15 @@ def _check_scan_geometry(config, material, name):
     (z2_key, z2), (r12_key, r12) = v["z2"], v["r12"]
     (w_key, w), (d_key, delta) = v["omega"], v["delta"]
     if name == "map" and not (z2.min() <= z1 <= z2.max()):
-        raise ConfigError(f"config key '{z2_key}': the z2 range [{z2.min():g}, {z2.max():g}] m must "
-                          f"contain geometry.z1 = {z1:g} m (fig3 and the analytic stage use z2 = z1)")
+        raise ConfigError(
+            f"config key '{z2_key}': the z2 range [{z2.min():g}, {z2.max():g}] m must "
+            f"contain geometry.z1 = {z1:g} m (fig3 and the analytic stage use z2 = z1)"
+        )
     if np.any(r12 == 0) and np.any(z2 == z1):
-        raise ConfigError(f"config key '{r12_key}': the qubits coincide (r12 = 0 and z2 = z1 = {z1:g} m "
-                          f"on {z2_key}); give r12 > 0 or move z1 off the z2 grid")
+        raise ConfigError(
+            f"config key '{r12_key}': the qubits coincide (r12 = 0 and z2 = z1 = {z1:g} m "
+            f"on {z2_key}); give r12 > 0 or move z1 off the z2 grid"
+        )
     try:
         eps = material.eps(w)
     except ValueError as exc:
@@ -303,8 +317,9 @@ def resolve_range(spec):
         if num < 1:
             raise ValueError(f"num must be >= 1, got {num}")
         if not (np.isfinite(start) and np.isfinite(stop)):
-            raise ValueError(f"range endpoints must be finite; use a list to include inf, "
-                             f"got start={start}, stop={stop}")
+            raise ValueError(
+                f"range endpoints must be finite; use a list to include inf, got start={start}, stop={stop}"
+            )
         if start > stop:
             raise ValueError(f"a range must increase (start <= stop), got start={start}, stop={stop}")
         spacing = spec.get("spacing", "linear")

@@ -17,6 +17,7 @@ Every dataset the pipeline (and ``neqent scan``) writes goes through
 Files open with ``xarray.open_dataset(path)`` alone; :func:`read_dataset`
 additionally re-assembles the complex variables.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -60,7 +61,8 @@ def package_version() -> str:
     except ImportError:  # pragma: no cover
         pass
     try:
-        from importlib.metadata import PackageNotFoundError, version as _version
+        from importlib.metadata import PackageNotFoundError
+        from importlib.metadata import version as _version
 
         return _version("neqent")
     except PackageNotFoundError:  # pragma: no cover
@@ -73,13 +75,17 @@ def git_commit() -> str:
     A ``-dirty`` suffix marks uncommitted changes to tracked files.
     """
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=_SRC, capture_output=True,
-                              text=True, timeout=10)
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=_SRC, capture_output=True, text=True, timeout=10)
         if head.returncode != 0:
             return "unknown"
         commit = head.stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=_SRC,
-                               capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=_SRC,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         return commit + ("-dirty" if dirty.returncode == 0 and dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -162,8 +168,12 @@ def pair_to_complex(ds: xr.Dataset) -> xr.Dataset:
 
 def check_attributes(ds: xr.Dataset) -> None:
     """Raise ValueError unless every variable and coordinate has ``units`` and ``long_name``."""
-    missing = [f"{name} ({key})" for name in list(ds.data_vars) + list(ds.coords)
-               for key in ("units", "long_name") if key not in ds[name].attrs]
+    missing = [
+        f"{name} ({key})"
+        for name in list(ds.data_vars) + list(ds.coords)
+        for key in ("units", "long_name")
+        if key not in ds[name].attrs
+    ]
     if missing:
         raise ValueError("CF attributes missing: " + ", ".join(missing))
 

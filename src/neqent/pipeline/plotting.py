@@ -15,6 +15,7 @@ without extension; it writes ``<base>.png`` (``dpi``, default 150) and
 
 Command line: ``python -m neqent.pipeline.plotting <figure> --input F [F ...] --output BASE``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,19 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["fig3a", "fig3b", "fig4a", "fig4b", "effective_temperatures", "alpha_figure",
-           "scan_figure", "save", "FIGURES", "FIGURE_INPUTS", "main"]
+__all__ = [
+    "fig3a",
+    "fig3b",
+    "fig4a",
+    "fig4b",
+    "effective_temperatures",
+    "alpha_figure",
+    "scan_figure",
+    "save",
+    "FIGURES",
+    "FIGURE_INPUTS",
+    "main",
+]
 
 UM = 1e-6  # lengths are plotted in micrometres
 
@@ -85,17 +97,28 @@ def fig3a(analytic, base, dpi=150):
     """Analytic C(inf) map over (n_S, n_A) at the z2 = z1 Gamma_A/Gamma_S; trajectory and maximum."""
     plt = _plt()
     a = analytic
-    fig, ax = plt.subplots(figsize=(6.0, 4.8), layout='constrained')
+    fig, ax = plt.subplots(figsize=(6.0, 4.8), layout="constrained")
     nS, nA = a["n_S"].values, a["n_A"].values
-    mesh = ax.pcolormesh(_edges(nS, True), _edges(nA, True), a["C_map"].transpose("n_A", "n_S").values,
-                         cmap="viridis", vmin=0, shading="flat")
+    mesh = ax.pcolormesh(
+        _edges(nS, True),
+        _edges(nA, True),
+        a["C_map"].transpose("n_A", "n_S").values,
+        cmap="viridis",
+        vmin=0,
+        shading="flat",
+    )
     fig.colorbar(mesh, ax=ax, label=r"steady concurrence $C(\infty)$")
     traj_s, traj_a = a["n_S_line"].values, a["n_A_line"].values
     ok = (traj_s > 0) & (traj_a > 0)
     ax.plot(traj_s[ok], traj_a[ok], color="w", lw=1.5, label=r"$z_2=z_1$, $T_M$ varying")
     k = int(np.nanargmax(a["C_master_line"].values))
-    ax.plot(traj_s[k], traj_a[k], "r*", ms=12,
-            label=rf"max along $z_2=z_1$: $C={a['C_master_line'].values[k]:.3g}$ at $T_M={a['T_M'].values[k]:.0f}$ K")
+    ax.plot(
+        traj_s[k],
+        traj_a[k],
+        "r*",
+        ms=12,
+        label=rf"max along $z_2=z_1$: $C={a['C_master_line'].values[k]:.3g}$ at $T_M={a['T_M'].values[k]:.0f}$ K",
+    )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(nS.min(), nS.max())
@@ -111,11 +134,13 @@ def fig3b(analytic, base, dpi=150):
     """max over (n_A, n_S) of the analytic C(inf) versus Gamma_A/Gamma_S (log axis)."""
     plt = _plt()
     a = analytic
-    fig, ax = plt.subplots(figsize=(6.0, 4.2), layout='constrained')
+    fig, ax = plt.subplots(figsize=(6.0, 4.2), layout="constrained")
     ax.semilogx(a["ratio"].values, a["C_max"].values, "k-", lw=1.5, label=r"max$_{n_A,n_S}\,C(\infty)$")
     ax.axhline(1 / 3, color="0.5", ls="--", lw=1, label="1/3 (limit)")
     r = float(a["ratio_line"])
-    ax.plot([r], [float(a["C_max_line_ratio"])], "r*", ms=12, label=rf"$z_2=z_1$ geometry ($\Gamma_A/\Gamma_S={r:.3g}$)")
+    ax.plot(
+        [r], [float(a["C_max_line_ratio"])], "r*", ms=12, label=rf"$z_2=z_1$ geometry ($\Gamma_A/\Gamma_S={r:.3g}$)"
+    )
     ax.set_xlabel(r"$\Gamma_A/\Gamma_S$ (dimensionless)")
     ax.set_ylabel(r"max steady concurrence (dimensionless)")
     ax.set_ylim(0, 0.36)
@@ -130,7 +155,7 @@ def fig4a(steady, base, dpi=150):
     C = _squeeze(steady["C"], ("z2", "T_M")).transpose("T_M", "z2")
     z2 = C["z2"].values / UM
     T = C["T_M"].values
-    fig, ax = plt.subplots(figsize=(6.0, 4.8), layout='constrained')
+    fig, ax = plt.subplots(figsize=(6.0, 4.8), layout="constrained")
     mesh = ax.pcolormesh(_edges(z2), _edges(T), C.values, cmap="viridis", vmin=0, shading="flat")
     fig.colorbar(mesh, ax=ax, label=r"steady concurrence $C(\infty)$")
     z1 = float(steady["z1"]) / UM
@@ -148,9 +173,14 @@ def fig4b(dynamics, base, dpi=150):
     """C(t) versus Gamma0 t (log axis) for each initial state, with the steady value."""
     plt = _plt()
     d = dynamics
-    fig, ax = plt.subplots(figsize=(6.0, 4.2), layout='constrained')
-    labels = {"A": r"$|A\rangle$", "S": r"$|S\rangle$", "G": r"$|G\rangle$", "E": r"$|E\rangle$",
-              "thermal": rf"thermal at $T_W={float(d['T_W']):g}$ K"}
+    fig, ax = plt.subplots(figsize=(6.0, 4.2), layout="constrained")
+    labels = {
+        "A": r"$|A\rangle$",
+        "S": r"$|S\rangle$",
+        "G": r"$|G\rangle$",
+        "E": r"$|E\rangle$",
+        "thermal": rf"thermal at $T_W={float(d['T_W']):g}$ K",
+    }
     for s in d["state"].values:
         ax.semilogx(d["t"].values, d["C"].sel(state=s).values, lw=1.5, label=labels.get(str(s), str(s)))
     ax.axhline(float(d["C_steady"]), color="k", ls=":", lw=1, label=r"steady $C(\infty)$")
@@ -167,7 +197,7 @@ def effective_temperatures(analytic, base, dpi=150):
     plt = _plt()
     a = analytic
     T = a["T_M"].values
-    fig, ax = plt.subplots(figsize=(6.0, 4.2), layout='constrained')
+    fig, ax = plt.subplots(figsize=(6.0, 4.2), layout="constrained")
     ax.plot(T, a["T_A_line"].values, label=r"$T_A$ (antisymmetric channel)")
     ax.plot(T, a["T_S_line"].values, label=r"$T_S$ (symmetric channel)")
     ax.plot(T, T, color="0.6", ls="--", lw=1, label=r"$T_M$")
@@ -185,7 +215,7 @@ def alpha_figure(kernels, base, dpi=150):
     k = kernels
     aW = k["alpha_W"].sel(q=2, qp=2).real
     aM = k["alpha_M"].sel(q=2, qp=2).real
-    fig, axes = plt.subplots(1, 2, figsize=(10.0, 4.2), layout='constrained')
+    fig, axes = plt.subplots(1, 2, figsize=(10.0, 4.2), layout="constrained")
     if "z2" in aW.dims:
         ax = axes[0]
         wsel = {"omega": int(np.argmin(np.abs(k["omega_ratio"].values - 0.3)))} if "omega" in aW.dims else {}
@@ -215,11 +245,13 @@ def alpha_figure(kernels, base, dpi=150):
     return save(fig, base, dpi)
 
 
-_AXIS_LABEL = {"delta": (r"slab thickness $\delta$ ($\mu$m)", UM, True),
-               "r12": (r"lateral separation $r_{12}$ ($\mu$m)", UM, False),
-               "theta": (r"dipole polar angle $\theta$ (deg)", np.pi / 180, False),
-               "z2": (r"$z_2$ ($\mu$m)", UM, False),
-               "omega": (r"$\omega/\omega_r$ (dimensionless)", None, False)}
+_AXIS_LABEL = {
+    "delta": (r"slab thickness $\delta$ ($\mu$m)", UM, True),
+    "r12": (r"lateral separation $r_{12}$ ($\mu$m)", UM, False),
+    "theta": (r"dipole polar angle $\theta$ (deg)", np.pi / 180, False),
+    "z2": (r"$z_2$ ($\mu$m)", UM, False),
+    "omega": (r"$\omega/\omega_r$ (dimensionless)", None, False),
+}
 
 
 def scan_figure(steady, base, dpi=150):
@@ -235,7 +267,7 @@ def scan_figure(steady, base, dpi=150):
     else:
         x = C[axis].values / scale
     T = C["T_M"].values
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10.0, 4.2), layout='constrained')
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10.0, 4.2), layout="constrained")
     mesh = ax0.pcolormesh(_edges(x, log), _edges(T), C.values, cmap="viridis", vmin=0, shading="flat")
     fig.colorbar(mesh, ax=ax0, label=r"steady concurrence $C(\infty)$")
     ax0.set_xlabel(label)
@@ -312,8 +344,7 @@ def main(argv=None):
     except OSError as exc:
         p.error(f"--output {args.output!r}: {first_line(exc)}")
     except KeyError as exc:  # right stage, but not the content this figure needs
-        p.error(f"--input {' '.join(map(repr, args.input))}: cannot draw {args.figure}, "
-                f"missing {first_line(exc)}")
+        p.error(f"--input {' '.join(map(repr, args.input))}: cannot draw {args.figure}, missing {first_line(exc)}")
     except ValueError as exc:
         p.error(f"--input {' '.join(map(repr, args.input))}: cannot draw {args.figure}: {first_line(exc)}")
     return 0

@@ -39,6 +39,7 @@ Quantities a scan does not sweep come from ``config["geometry"]`` and are
 stored as scalar coordinates. z1 (when inside the z2 range) is always put on
 the z2 grid so that the symmetric line z2 = z1 exists exactly.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -96,6 +97,7 @@ def _attrs(units, long_name, **extra):
 # grids
 # --------------------------------------------------------------------------
 
+
 def _material(config):
     from neqent.electrodynamics.materials import get_material
 
@@ -107,8 +109,9 @@ def _omega_values(spec_key, values, material):
     if spec_key == "omega":
         return np.asarray(values, float)
     if material.resonance is None:
-        raise ValueError(f"omega_ratio needs a material with a resonance; {material.name!r} has none "
-                         "-- give omega in rad/s instead")
+        raise ValueError(
+            f"omega_ratio needs a material with a resonance; {material.name!r} has none -- give omega in rad/s instead"
+        )
     return np.asarray(values, float) * material.resonance
 
 
@@ -149,8 +152,11 @@ def scan_axes(config, scan):
         if name in axes:
             continue
         if name == "omega":
-            fixed["omega"] = float(geo["omega"]) if "omega" in geo else \
-                float(_omega_values("omega_ratio", [geo["omega_ratio"]], material)[0])
+            fixed["omega"] = (
+                float(geo["omega"])
+                if "omega" in geo
+                else float(_omega_values("omega_ratio", [geo["omega_ratio"]], material)[0])
+            )
         else:
             fixed[name] = float(geo[name])
     if "z2" in axes:
@@ -186,6 +192,7 @@ def _dipoles(theta):
 # stage (a): kernels under MPI
 # --------------------------------------------------------------------------
 
+
 def _chunks(npoints, chunk):
     """Fixed (start, stop) chunks of the flattened grid, independent of the rank count."""
     return [(s, min(s + chunk, npoints)) for s in range(0, npoints, chunk)]
@@ -210,9 +217,15 @@ def _compute_chunk(points, start, stop):
     from neqent.dynamics.rates import kernel_tensors_batch
 
     sl = slice(start, stop)
-    W, M, G12 = kernel_tensors_batch(points["omega"][sl], points["eps"][sl], points["delta"][sl],
-                                     points["z1"][sl], points["z2"][sl], points["r12"][sl],
-                                     np.zeros(stop - start))
+    W, M, G12 = kernel_tensors_batch(
+        points["omega"][sl],
+        points["eps"][sl],
+        points["delta"][sl],
+        points["z1"][sl],
+        points["z2"][sl],
+        points["r12"][sl],
+        np.zeros(stop - start),
+    )
     return {"W": W, "M": M, "G12": G12}
 
 
@@ -265,8 +278,7 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
     if progress and rank == 0:
         from tqdm import tqdm
 
-        iterator = tqdm(mine, desc=f"kernels[{scan}] rank 0/{size}", unit="chunk", file=sys.stderr,
-                        mininterval=1.0)
+        iterator = tqdm(mine, desc=f"kernels[{scan}] rank 0/{size}", unit="chunk", file=sys.stderr, mininterval=1.0)
     results = {k: _compute_chunk(points, *chunks[k]) for k in iterator}
 
     if comm is not None and size > 1:
@@ -277,15 +289,18 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
         for part in gathered:
             results.update(part)
     # Assemble in grid order: chunk k holds flat points chunks[k].
-    tensors = {key: np.concatenate([results[k][key] for k in range(len(chunks))])
-               .reshape(geo_shape + results[0][key].shape[1:]) for key in ("W", "M", "G12")}
+    tensors = {
+        key: np.concatenate([results[k][key] for k in range(len(chunks))]).reshape(
+            geo_shape + results[0][key].shape[1:]
+        )
+        for key in ("W", "M", "G12")
+    }
 
     # Contract with the dipoles of every orientation; theta sits at its
     # AXIS_ORDER position among the dimensions.
     thetas = np.atleast_1d(axes["theta"] if "theta" in axes else fixed["theta"])
     d = _dipoles(thetas).reshape((-1,) + (1,) * len(geo_shape) + (3,))
-    alpha_W, alpha_M, lambda12 = contract_kernels(tensors["W"][None], tensors["M"][None],
-                                                  tensors["G12"][None], d, d)
+    alpha_W, alpha_M, lambda12 = contract_kernels(tensors["W"][None], tensors["M"][None], tensors["G12"][None], d, d)
     if "theta" in axes:
         at = list(axes).index("theta")
         alpha_W, alpha_M, lambda12 = (np.moveaxis(a, 0, at) for a in (alpha_W, alpha_M, lambda12))
@@ -299,26 +314,48 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
     eps = material.eps(axes["omega"]) if "omega" in axes else material.eps(fixed["omega"])
     ds = xr.Dataset(
         {
-            "alpha_W": (dims + ("q", "qp"), alpha_W,
-                        _attrs("1", "wall kernel alpha_W^{qq'} (dipole-contracted, units of Gamma0)")),
-            "alpha_M": (dims + ("q", "qp"), alpha_M,
-                        _attrs("1", "body kernel alpha_M^{qq'} (dipole-contracted, units of Gamma0)")),
-            "lambda12": (dims, lambda12,
-                         _attrs("1", "coherent coupling Lambda^{12} (units of Gamma0)")),
+            "alpha_W": (
+                dims + ("q", "qp"),
+                alpha_W,
+                _attrs("1", "wall kernel alpha_W^{qq'} (dipole-contracted, units of Gamma0)"),
+            ),
+            "alpha_M": (
+                dims + ("q", "qp"),
+                alpha_M,
+                _attrs("1", "body kernel alpha_M^{qq'} (dipole-contracted, units of Gamma0)"),
+            ),
+            "lambda12": (dims, lambda12, _attrs("1", "coherent coupling Lambda^{12} (units of Gamma0)")),
             # The full Cartesian tensors (lab axes), so other dipole
             # directions can be contracted later without re-integrating.
-            "alpha_W_tensor": (geo_dims + ("q", "qp", "ci", "cj"), tensors["W"],
-                               _attrs("1", "wall kernel tensor [alpha_W^{qq'}]_ij (units of Gamma0)")),
-            "alpha_M_tensor": (geo_dims + ("q", "qp", "ci", "cj"), tensors["M"],
-                               _attrs("1", "body kernel tensor [alpha_M^{qq'}]_ij (units of Gamma0)")),
-            "G12_tensor": (geo_dims + ("ci", "cj"), tensors["G12"],
-                           _attrs("1", "total Green tensor G0 + GR at (R1, R2), normalised to "
-                                       "w^3/(6 pi eps0 c^3) (Lambda^{12} = -1/2 d1* Re G d2)")),
+            "alpha_W_tensor": (
+                geo_dims + ("q", "qp", "ci", "cj"),
+                tensors["W"],
+                _attrs("1", "wall kernel tensor [alpha_W^{qq'}]_ij (units of Gamma0)"),
+            ),
+            "alpha_M_tensor": (
+                geo_dims + ("q", "qp", "ci", "cj"),
+                tensors["M"],
+                _attrs("1", "body kernel tensor [alpha_M^{qq'}]_ij (units of Gamma0)"),
+            ),
+            "G12_tensor": (
+                geo_dims + ("ci", "cj"),
+                tensors["G12"],
+                _attrs(
+                    "1",
+                    "total Green tensor G0 + GR at (R1, R2), normalised to "
+                    "w^3/(6 pi eps0 c^3) (Lambda^{12} = -1/2 d1* Re G d2)",
+                ),
+            ),
             "eps": (eps_dims, np.asarray(eps, complex), _attrs("1", "relative permittivity of the slab")),
         },
         coords=coords,
-        attrs={"title": f"neqent kernels, scan {scan}", "scan": scan, "material": config["material"],
-               "stage": "kernels", "mpi_ranks": size},
+        attrs={
+            "title": f"neqent kernels, scan {scan}",
+            "scan": scan,
+            "material": config["material"],
+            "stage": "kernels",
+            "mpi_ranks": size,
+        },
     )
     return ds
 
@@ -326,6 +363,7 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
 # --------------------------------------------------------------------------
 # stage (b): rates
 # --------------------------------------------------------------------------
+
 
 def _kernel_dims(ds):
     return tuple(d for d in AXIS_ORDER if d in ds.dims)
@@ -364,24 +402,29 @@ def rate_grid(kernels, T_M, T_W):
     coords["T_W"] = ((), float(T_W), COORD_ATTRS["T_W"])
     return xr.Dataset(
         {
-            "gamma_plus": (full + ("q", "qp"), gp,
-                           _attrs("1", "downward rates Gamma^{qq'}(+omega) (units of Gamma0)")),
-            "gamma_minus": (full + ("q", "qp"), gm,
-                            _attrs("1", "upward rates Gamma^{qq'}(-omega) (units of Gamma0)")),
-            "lambda12": (dims, kernels["lambda12"].transpose(*dims).values,
-                         _attrs("1", "coherent coupling Lambda^{12} (units of Gamma0)")),
+            "gamma_plus": (full + ("q", "qp"), gp, _attrs("1", "downward rates Gamma^{qq'}(+omega) (units of Gamma0)")),
+            "gamma_minus": (full + ("q", "qp"), gm, _attrs("1", "upward rates Gamma^{qq'}(-omega) (units of Gamma0)")),
+            "lambda12": (
+                dims,
+                kernels["lambda12"].transpose(*dims).values,
+                _attrs("1", "coherent coupling Lambda^{12} (units of Gamma0)"),
+            ),
             "n_W": (n_W.dims, n_W.values, _attrs("1", "Bose occupation n(omega, T_W)")),
             "n_M": (n_M.dims, n_M.values, _attrs("1", "Bose occupation n(omega, T_M)")),
         },
         coords=coords,
-        attrs={**{k: v for k, v in kernels.attrs.items() if k in ("scan", "material")},
-               "title": f"neqent rates, scan {kernels.attrs.get('scan', '?')}", "stage": "rates"},
+        attrs={
+            **{k: v for k, v in kernels.attrs.items() if k in ("scan", "material")},
+            "title": f"neqent rates, scan {kernels.attrs.get('scan', '?')}",
+            "stage": "rates",
+        },
     )
 
 
 # --------------------------------------------------------------------------
 # stage (c): steady states
 # --------------------------------------------------------------------------
+
 
 def steady_grid(rates_ds):
     """Steady states and concurrence over the whole rate grid (stage c).
@@ -408,8 +451,11 @@ def steady_grid(rates_ds):
             "C": (dims, C, _attrs("1", "steady-state concurrence")),
         },
         coords=coords,
-        attrs={**{k: v for k, v in rates_ds.attrs.items() if k in ("scan", "material")},
-               "title": f"neqent steady states, scan {rates_ds.attrs.get('scan', '?')}", "stage": "steady"},
+        attrs={
+            **{k: v for k, v in rates_ds.attrs.items() if k in ("scan", "material")},
+            "title": f"neqent steady states, scan {rates_ds.attrs.get('scan', '?')}",
+            "stage": "steady",
+        },
     )
 
 
@@ -425,14 +471,17 @@ def _squeeze_map(ds):
     extra = [d for d in _kernel_dims(ds) if d != "z2"]
     for d in extra:
         if ds.sizes[d] != 1:
-            raise ValueError(f"scan 'map' sweeps {d!r} with {ds.sizes[d]} values; the paper figures "
-                             "need a single value (put other sweeps in an extra scan)")
+            raise ValueError(
+                f"scan 'map' sweeps {d!r} with {ds.sizes[d]} values; the paper figures "
+                "need a single value (put other sweeps in an extra scan)"
+            )
     return ds.isel({d: 0 for d in extra}) if extra else ds
 
 
 # --------------------------------------------------------------------------
 # fig3 data: analytic symmetric case
 # --------------------------------------------------------------------------
+
 
 def _max_symmetric(ratios):
     """max_symmetric_concurrence over a 1-D array of ratios -> (C, n_A, n_S) arrays."""
@@ -484,15 +533,43 @@ def analytic_data(config, kernels, rates_ds, steady):
 
     T_line = ("T_M",)
     data = {
-        "Gamma_A": ((), float(np.asarray(gA).ravel()[0]), _attrs("1", "antisymmetric channel rate Gamma_A at z2 = z1 (units of Gamma0)")),
-        "Gamma_S": ((), float(np.asarray(gS).ravel()[0]), _attrs("1", "symmetric channel rate Gamma_S at z2 = z1 (units of Gamma0)")),
+        "Gamma_A": (
+            (),
+            float(np.asarray(gA).ravel()[0]),
+            _attrs("1", "antisymmetric channel rate Gamma_A at z2 = z1 (units of Gamma0)"),
+        ),
+        "Gamma_S": (
+            (),
+            float(np.asarray(gS).ravel()[0]),
+            _attrs("1", "symmetric channel rate Gamma_S at z2 = z1 (units of Gamma0)"),
+        ),
         "ratio_line": ((), ratio, _attrs("1", "Gamma_A / Gamma_S at z2 = z1")),
-        "n_A_line": (T_line, np.asarray(nA, float), _attrs("1", "occupation n_A of the antisymmetric channel at z2 = z1")),
+        "n_A_line": (
+            T_line,
+            np.asarray(nA, float),
+            _attrs("1", "occupation n_A of the antisymmetric channel at z2 = z1"),
+        ),
         "n_S_line": (T_line, np.asarray(nS, float), _attrs("1", "occupation n_S of the symmetric channel at z2 = z1")),
-        "T_A_line": (T_line, np.asarray(effective_temperature(omega, nA), float), _attrs("K", "effective temperature T_A at z2 = z1")),
-        "T_S_line": (T_line, np.asarray(effective_temperature(omega, nS), float), _attrs("K", "effective temperature T_S at z2 = z1")),
-        "C_analytic_line": (T_line, C_line_an, _attrs("1", "steady concurrence at z2 = z1, analytic formula (physics.md section 8)")),
-        "C_master_line": (T_line, C_line_me, _attrs("1", "steady concurrence at z2 = z1, master equation (fig4a line)")),
+        "T_A_line": (
+            T_line,
+            np.asarray(effective_temperature(omega, nA), float),
+            _attrs("K", "effective temperature T_A at z2 = z1"),
+        ),
+        "T_S_line": (
+            T_line,
+            np.asarray(effective_temperature(omega, nS), float),
+            _attrs("K", "effective temperature T_S at z2 = z1"),
+        ),
+        "C_analytic_line": (
+            T_line,
+            C_line_an,
+            _attrs("1", "steady concurrence at z2 = z1, analytic formula (physics.md section 8)"),
+        ),
+        "C_master_line": (
+            T_line,
+            C_line_me,
+            _attrs("1", "steady concurrence at z2 = z1, master equation (fig4a line)"),
+        ),
         "C_map": (("n_A", "n_S"), C_map, _attrs("1", "analytic steady concurrence at Gamma_A/Gamma_S = ratio_line")),
         "C_max": (("ratio",), Cmax, _attrs("1", "max over (n_A, n_S) of the analytic steady concurrence")),
         "n_A_opt": (("ratio",), nA_opt, _attrs("1", "n_A at the maximum")),
@@ -509,17 +586,23 @@ def analytic_data(config, kernels, rates_ds, steady):
         "omega": ((), omega, COORD_ATTRS["omega"]),
         "T_W": ((), float(rates_ds["T_W"]), COORD_ATTRS["T_W"]),
     }
-    return xr.Dataset(data, coords=coords, attrs={
-        "title": "neqent analytic symmetric case (fig3a, fig3b) and effective temperatures",
-        "stage": "analytic", "symmetric": int(symmetric),
-        "comment": "symmetric = 1 when the z2 = z1 kernels satisfy physics.md section 8 "
-                   "(alpha^11 = alpha^22, alpha^12 real); otherwise the analytic curves are not applicable",
-    })
+    return xr.Dataset(
+        data,
+        coords=coords,
+        attrs={
+            "title": "neqent analytic symmetric case (fig3a, fig3b) and effective temperatures",
+            "stage": "analytic",
+            "symmetric": int(symmetric),
+            "comment": "symmetric = 1 when the z2 = z1 kernels satisfy physics.md section 8 "
+            "(alpha^11 = alpha^22, alpha^12 real); otherwise the analytic curves are not applicable",
+        },
+    )
 
 
 # --------------------------------------------------------------------------
 # fig4b data: dynamics at the maximum of the map
 # --------------------------------------------------------------------------
+
 
 def dynamics_data(config, rates_ds, steady):
     """C(t) at the maximum of the fig4a map for the configured initial states.
@@ -613,7 +696,7 @@ def first_line(exc):
 def shown(value, limit=80):
     """repr of a command-line value, shortened (the workflow passes the whole config inline)."""
     text = repr(value)
-    return text if len(text) <= limit else text[:limit - 4] + "...'"
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
 
 
 def load_config_or_exit(parser, source):
@@ -643,8 +726,9 @@ def read_stage_input(parser, path, stages, scan=None, option="--input"):
         parser.error(f"{option} {path!r}: not a readable NetCDF file ({detail})")
     stage = ds.attrs.get("stage")
     if stage not in stages:
-        parser.error(f"{option} {path!r}: expected the output of stage {' or '.join(stages)}, "
-                     f"got a dataset of stage {stage!r}")
+        parser.error(
+            f"{option} {path!r}: expected the output of stage {' or '.join(stages)}, got a dataset of stage {stage!r}"
+        )
     if scan is not None and ds.attrs.get("scan") != scan:
         parser.error(f"{option} {path!r}: dataset of scan {ds.attrs.get('scan')!r}, expected scan {scan!r}")
     return ds
@@ -677,8 +761,9 @@ def main(argv=None):
     p = StageParser(prog="python -m neqent.pipeline.stages", description=__doc__.splitlines()[0])
     p.add_argument("stage", choices=list(STAGE_INPUTS))
     p.add_argument("--config", required=True, help="config file or inline YAML/JSON")
-    p.add_argument("--scan", default=None,
-                   help="scan name, one of the config's scans (kernels, rates, steady; default map)")
+    p.add_argument(
+        "--scan", default=None, help="scan name, one of the config's scans (kernels, rates, steady; default map)"
+    )
     p.add_argument("--input", nargs="*", default=[], help="input NetCDF files, in the stage's order")
     p.add_argument("--output", required=True, help="output NetCDF file")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -687,8 +772,10 @@ def main(argv=None):
 
     expected = STAGE_INPUTS[args.stage]
     if len(args.input) != len(expected):
-        p.error(f"--input: stage {args.stage} needs {len(expected)} file(s) "
-                f"({', '.join(expected) or 'none'}), got {len(args.input)}")
+        p.error(
+            f"--input: stage {args.stage} needs {len(expected)} file(s) "
+            f"({', '.join(expected) or 'none'}), got {len(args.input)}"
+        )
     scan = args.scan if args.scan is not None else "map"
     if args.stage in MAP_STAGES and scan != "map":
         p.error(f"--scan {scan!r}: stage {args.stage} always uses scan 'map'")
