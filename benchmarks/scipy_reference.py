@@ -1,6 +1,6 @@
 """Independent reference for the pair tensors with scipy.integrate.quad.
 
-Straightforward implementation of physics.md §3-§4c, written separately from
+Straightforward implementation of docs/theory.md §3-§4c, written separately from
 ``neqent.electrodynamics.kernels`` (different pole finder, plain spec formulas for the
 Fresnel coefficients, scipy.special.jv for the Bessel functions, adaptive
 QUADPACK quadrature). Used by the tests (convergence of the numba kernels)
@@ -40,7 +40,7 @@ def _wm(eps, wz):
 
 
 def reference_fresnel(eps, wz, kd):
-    """(rho_te, rho_tm, tau_te, tau_tm) straight from physics.md §3."""
+    """(rho_te, rho_tm, tau_te, tau_tm) straight from docs/theory.md §3."""
     if eps == 1:
         return 0j, 0j, 1 + 0j, 1 + 0j
     wm = _wm(eps, wz)
@@ -153,7 +153,7 @@ def reference_poles(omega, eps, delta):
 
 
 # ---------------------------------------------------------------------------
-# Integrands (physics.md §4a-4c) in the frame with the separation along +x.
+# Integrands (docs/theory.md §4a-4c) in the frame with the separation along +x.
 
 
 def _bessel(x):

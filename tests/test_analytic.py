@@ -1,4 +1,4 @@
-"""Symmetric special case, closed forms of physics.md §8."""
+"""Symmetric special case, closed forms of docs/theory.md §8."""
 
 import numpy as np
 import pytest

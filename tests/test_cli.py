@@ -292,7 +292,7 @@ def test_point_json_physics(capsys):
     assert js["concurrence"] == pytest.approx(float(concurrence(rho)), abs=1e-12)
     # symmetric case (z1 = z2 written with different units): channels present,
     # effective temperatures invert the occupations, and the full master
-    # equation agrees with the analytic formula of physics.md §8.
+    # equation agrees with the analytic formula of docs/theory.md §8.
     assert js["symmetric"] is True
     assert js["T_A"] is not None and js["T_S"] is not None
     assert js["T_S"] == pytest.approx(float(effective_temperature(js["omega"], js["n_S"])), rel=1e-12)
@@ -323,7 +323,7 @@ def test_negative_components_are_values_not_options(capsys):
 
 
 def test_point_equilibrium_is_unentangled(capsys):
-    """T_W = T_M: the steady state is thermal (physics.md §8) and C = 0."""
+    """T_W = T_M: the steady state is thermal (docs/theory.md §8) and C = 0."""
     from neqent.dynamics.rates import occupation
 
     js = _point_json(capsys, "--TW", "300", "--TM", "300K")

@@ -1,4 +1,4 @@
-"""Entanglement measures (physics.md §7)."""
+"""Entanglement measures (docs/theory.md §7)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Slab Fresnel coefficients (physics.md §3) and the vacuum Green tensor (§4c)."""
+"""Slab Fresnel coefficients (docs/theory.md §3) and the vacuum Green tensor (§4c)."""
 
 import math
 

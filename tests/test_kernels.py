@@ -1,4 +1,4 @@
-"""Alpha kernels and reflected Green tensor (physics.md §4a-4e).
+"""Alpha kernels and reflected Green tensor (docs/theory.md §4a-4e).
 
 Identities of §4d, symmetry (Hermiticity, reciprocity, rotation covariance),
 pole location (§4e) and convergence against the independent scipy.quad
@@ -183,7 +183,7 @@ def test_half_space_surface_polariton_pole():
 
 def test_plain_rule_without_pole_breakpoints_is_wrong():
     """The same panels without the pole grading under-estimate alpha_M by ~40%
-    (physics.md §4e); with it they agree with the reference to 1e-9."""
+    (docs/theory.md §4e); with it they agree with the reference to 1e-9."""
     omega, eps, delta = CASES["sic_0.3wT_10nm"]
     geom = (1e-6, 1e-6, 0.0, 0.0)
     good = K.pair_tensors(omega, eps, delta, *geom)[1]

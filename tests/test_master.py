@@ -1,4 +1,4 @@
-"""Master equation of physics.md §6: Liouvillian, steady state, evolution, initial states."""
+"""Master equation of docs/theory.md §6: Liouvillian, steady state, evolution, initial states."""
 
 import numpy as np
 import pytest
@@ -15,7 +15,7 @@ from neqent.dynamics.master import (
 )
 
 # ---------------------------------------------------------------------------
-# Independent helpers (built here from the spec, not from neqent.dynamics.master)
+# Independent helpers (built here from docs/theory.md, not from neqent.dynamics.master)
 # ---------------------------------------------------------------------------
 
 LABELS = ("gg", "eg", "ge", "ee")  # decoupled basis, first letter = qubit 1
@@ -57,7 +57,7 @@ def random_psd(rng, size=(), shift=0.0):
 
 
 def spec_rates(aW, aM, nW, nM):
-    """Gamma(+w), Gamma(-w) of physics.md §5."""
+    """Gamma(+w), Gamma(-w) of docs/theory.md §5."""
     nW = np.asarray(nW)[..., None, None]
     nM = np.asarray(nM)[..., None, None]
     return (1 + nW) * aW + (1 + nM) * aM, nW * np.conj(aW) + nM * np.conj(aM)
@@ -196,7 +196,7 @@ def symmetric_set(rng, size):
 
 
 def spec_channels(aW, aM, nW, nM):
-    """Gamma_A, Gamma_S, n_A, n_S of physics.md §8."""
+    """Gamma_A, Gamma_S, n_A, n_S of docs/theory.md §8."""
     a_W, b_W, a_M, b_M = aW[..., 0, 0].real, aW[..., 0, 1].real, aM[..., 0, 0].real, aM[..., 0, 1].real
     gA = a_W - b_W + a_M - b_M
     gS = a_W + b_W + a_M + b_M

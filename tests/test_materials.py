@@ -1,4 +1,4 @@
-"""Material models: the spec's SiC numbers, limits, tabulated data and errors."""
+"""Material models: the SiC numbers of docs/theory.md §2, limits, tabulated data and errors."""
 
 import numpy as np
 import pytest
@@ -14,7 +14,7 @@ from neqent.electrodynamics.materials import (
 
 
 def test_sic_surface_polariton_where_eps_is_minus_one():
-    # physics.md §2: the surface phonon-polariton (Re eps = -1) sits near 1.787e14 rad/s.
+    # docs/theory.md §2: the surface phonon-polariton (Re eps = -1) sits near 1.787e14 rad/s.
     w = SIC.surface_polariton
     assert abs(w - 1.787e14) < 2e11
     assert abs(SIC.eps(w).real + 1) < 0.02

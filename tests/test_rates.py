@@ -1,4 +1,4 @@
-"""Rates, occupations and effective temperatures (physics.md §5, §8)."""
+"""Rates, occupations and effective temperatures (docs/theory.md §5, §8)."""
 
 import numpy as np
 import pytest

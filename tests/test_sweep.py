@@ -1,5 +1,5 @@
 """Pipeline stages: grids, rate broadcasting, batched steady states against the analytic
-symmetric case (physics.md section 8), dynamics reaching the steady state, kernel tabulation."""
+symmetric case (docs/theory.md section 8), dynamics reaching the steady state, kernel tabulation."""
 
 import json
 
@@ -74,7 +74,7 @@ def test_rate_grid_broadcasts_kernels_against_occupations():
 
 
 def test_steady_grid_matches_analytic_symmetric_case():
-    """Batched master-equation steady states = physics.md §8 formulas; C = 0 at T_M = T_W."""
+    """Batched master-equation steady states = docs/theory.md §8 formulas; C = 0 at T_M = T_W."""
     k = synthetic_kernels(Z2)
     s = sweep.steady_grid(sweep.rate_grid(k, T_M, 30.0))
     w = float(k["omega"])
@@ -109,7 +109,7 @@ def test_analytic_and_dynamics_data(config):
 
 
 def test_kernel_grid_vacuum_identity_and_chunk_independence():
-    """eps = 1: alpha_W^{qq} = 1, alpha_M = 0, alpha_W^{12} = Im G0_zz (physics.md §4d);
+    """eps = 1: alpha_W^{qq} = 1, alpha_M = 0, alpha_W^{12} = Im G0_zz (docs/theory.md §4d);
     results do not depend on the work-unit size."""
     w = 4.485e13
     base = {

@@ -3,7 +3,7 @@
 Two two-level atoms above a slab at temperature T_M, in an environment at
 T_W. The package computes the dimensionless rate kernels (alpha_W, alpha_M,
 coherent coupling), the master-equation dynamics and steady states, and
-their concurrence (physics: the project spec physics.md; module contracts:
+their concurrence (physics: docs/theory.md; module contracts:
 docs/design.md).
 
 Quick start (SI units)::

@@ -146,7 +146,7 @@ def electrical_size(omega, z_q, z_qp, s=0.0, delta=np.inf, eps=1.0, names=("omeg
     return size, slab
 
 
-#: Paper-geometry scales (figures.md): omega = 0.3 w_T of SiC (rad/s), heights (m), separation (m).
+#: Paper-geometry scales (docs/theory.md §11): omega = 0.3 w_T of SiC (rad/s), heights (m), separation (m).
 _PAPER_SCALES = (0.3 * 1.495e14, 1e-6, 1e-6, 0.25e-6)
 
 

@@ -1,4 +1,4 @@
-"""Closed forms of the symmetric special case (physics.md §8).
+"""Closed forms of the symmetric special case (docs/theory.md §8).
 
 When Gamma^{11} = Gamma^{22} and Gamma^{12} is real, the coupled-basis
 populations obey rate equations with two channels, antisymmetric (rate

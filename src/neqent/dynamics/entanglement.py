@@ -1,4 +1,4 @@
-"""Entanglement measures of two-qubit states (physics.md §7).
+"""Entanglement measures of two-qubit states (docs/theory.md §7).
 
 All functions take density matrices ``rho`` of shape (..., 4, 4) in the
 decoupled basis |gg>, |eg>, |ge>, |ee> (first letter = qubit 1) and return
@@ -67,7 +67,7 @@ def concurrence(rho):
 
 
 def concurrence_x(rho):
-    """Closed-form concurrence of an X state (physics.md §7), batched (..., 4, 4) -> (...).
+    """Closed-form concurrence of an X state (docs/theory.md §7), batched (..., 4, 4) -> (...).
 
     C = 2 max(0, K1, K2), K1 = |rho_23| - sqrt(rho_11 rho_44),
     K2 = |rho_14| - sqrt(rho_22 rho_33) (1-based spec indices). Only the

@@ -1,11 +1,11 @@
-"""Two-qubit master equation: Liouvillian, steady state, time evolution (physics.md §6).
+"""Two-qubit master equation: Liouvillian, steady state, time evolution (docs/theory.md §6).
 
 Units: rates (``gamma_plus``, ``gamma_minus``, ``lambda12``) in units of the
 vacuum decay rate Gamma0; time in units of 1/Gamma0. Density matrices are
 ``(..., 4, 4)`` complex in the decoupled basis |gg>, |eg>, |ge>, |ee> (first
 letter = qubit 1, so basis index = a + 2 b with a, b the excitations of
 qubits 1, 2). Rate matrices are ``(..., 2, 2)`` indexed ``[q, q']`` (q = 0, 1
-for the spec's qubits 1, 2); ``lambda12`` is Lambda^{12} and
+for qubits 1, 2 of docs/theory.md); ``lambda12`` is Lambda^{12} and
 Lambda^{21} = conj(Lambda^{12}).
 
 Vectorisation convention (used by :func:`liouvillian`): row-major,
@@ -64,7 +64,7 @@ STATE_ATOL = 1e-10
 
 
 class DegenerateSteadyStateError(ValueError):
-    """The stationary state is not unique (physics.md §6 degenerate case).
+    """The stationary state is not unique (docs/theory.md §6 degenerate case).
 
     Attributes: ``mask`` (bool array over the batch shape, True where
     degenerate), ``count`` (number of degenerate points), ``rcond`` (the
@@ -82,7 +82,7 @@ class DegenerateSteadyStateError(ValueError):
             f"(reciprocal condition number < {tol:g}; first at index {idx}, "
             f"rcond = {float(rcond[idx]) if idx is not None else float('nan'):.3g}). "
             "This happens when alpha^11 = alpha^22 = alpha^12 (the antisymmetric "
-            "state decouples, physics.md §6): the long-time state then depends on "
+            "state decouples, docs/theory.md §6): the long-time state then depends on "
             "the initial state; use evolve(), or on_degenerate='nan'."
         )
 
@@ -190,7 +190,7 @@ def _rates_in(gamma_plus, gamma_minus, lambda12, check_hermitian=True):
 
     Returns (batch_shape, coefficient array (N, 10) complex) in the order of
     ``_BASIS``. With ``check_hermitian`` the 2x2 rate matrices must be
-    Hermitian within HERMITIAN_RTOL * max|Gamma| (spec §5: Gamma(+-w) are
+    Hermitian within HERMITIAN_RTOL * max|Gamma| (docs/theory.md §5: Gamma(+-w) are
     Hermitian) and are then replaced by their Hermitian part.
     """
     gp = np.asarray(gamma_plus, dtype=complex)
@@ -219,7 +219,7 @@ def _rates_in(gamma_plus, gamma_minus, lambda12, check_hermitian=True):
             if np.any(bad):
                 i = np.argwhere(bad)[0] if bad.ndim else ()
                 raise ValueError(
-                    f"{name} must be Hermitian 2x2 matrices (spec §5) within relative "
+                    f"{name} must be Hermitian 2x2 matrices (docs/theory.md §5) within relative "
                     f"{HERMITIAN_RTOL:g}; at batch index {tuple(int(v) for v in i)} "
                     f"max|G - G^dag| / max|G| = {float((dev / scale)[tuple(i)]):.3g}"
                 )
@@ -240,7 +240,7 @@ def _rates_in(gamma_plus, gamma_minus, lambda12, check_hermitian=True):
 
 
 def liouvillian(gamma_plus, gamma_minus, lambda12):
-    """Superoperator L of the master equation of physics.md §6, shape (..., 16, 16) complex.
+    """Superoperator L of the master equation of docs/theory.md §6, shape (..., 16, 16) complex.
 
     ``gamma_plus`` = Gamma^{qq'}(+w), ``gamma_minus`` = Gamma^{qq'}(-w):
     (..., 2, 2) complex, units of Gamma0. ``lambda12`` = Lambda^{12} (...,)
@@ -410,7 +410,7 @@ def _steady_full(c, chunk=4096):
 
 
 def steady_state(gamma_plus, gamma_minus, lambda12, *, on_degenerate="raise", rcond_tol=RCOND_TOL, method="x"):
-    """Stationary density matrix of the master equation (physics.md §6), batched.
+    """Stationary density matrix of the master equation (docs/theory.md §6), batched.
 
     Parameters
     ----------
@@ -621,7 +621,7 @@ def _evolve_hermitian(c, H, idx, t, cond_max):
 
 
 def evolve(gamma_plus, gamma_minus, lambda12, rho0, times, *, cond_max=EIG_COND_MAX):
-    """rho(t) under the master equation of physics.md §6 for many times at once.
+    """rho(t) under the master equation of docs/theory.md §6 for many times at once.
 
     ``gamma_plus``, ``gamma_minus`` (..., 2, 2) and ``lambda12`` (...) in
     units of Gamma0 (Hermitian rate matrices, as :func:`steady_state`);
@@ -706,7 +706,7 @@ def thermal_state(n):
     """Product thermal state of two qubits with mean occupation ``n`` (>= 0, dimensionless).
 
     rho = diag((1+n)^2, n(1+n), n(1+n), n^2) / (1+2n)^2 in the decoupled basis
-    (physics.md §8). ``n`` broadcasts; returns (..., 4, 4) complex.
+    (docs/theory.md §8). ``n`` broadcasts; returns (..., 4, 4) complex.
     """
     nn = np.asarray(n, dtype=float)
     if not np.all(np.isfinite(nn)) or np.any(nn < 0):

@@ -1,4 +1,4 @@
-"""Transition rates, coherent coupling and effective temperatures (physics.md §5, §8).
+"""Transition rates, coherent coupling and effective temperatures (docs/theory.md §5, §8).
 
 The dimensionless alpha functions (units of the vacuum decay rate Gamma0)
 are temperature independent; temperatures enter only through the Bose
@@ -6,7 +6,7 @@ occupations ``n(omega, T)``. This module contracts the tensors of
 :mod:`neqent.electrodynamics.kernels` with the dipole directions and turns them into rates.
 
 Array conventions (docs/design.md): pair quantities have trailing shape
-``(2, 2)`` indexed ``[q, q']`` with q = 0, 1 for the spec's qubits 1, 2.
+``(2, 2)`` indexed ``[q, q']`` with q = 0, 1 for qubits 1, 2 of docs/theory.md.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def _unit_dipole(name, d):
 
 @dataclass(frozen=True)
 class Geometry:
-    """Two qubits above a slab occupying ``-delta <= z <= 0`` (physics.md §1).
+    """Two qubits above a slab occupying ``-delta <= z <= 0`` (docs/theory.md §1).
 
     Lengths in metres. ``r12`` is the lateral separation of qubit 2 from
     qubit 1, either a scalar (along +x) or an in-plane vector ``(dx, dy)``.
@@ -158,7 +158,7 @@ def kernel_tensors_batch(omega, eps, delta, z1, z2, dx, dy):
     ``z2``, ``dx``, ``dy`` in m (qubit 2 sits at (dx, dy) laterally from
     qubit 1). Returns ``(W, M, G12)``: wall and body tensors (N, 2, 2, 3, 3)
     indexed [q, q', i, j] (units of Gamma0) and the total Green tensor
-    G0 + GR at (R1, R2), (N, 3, 3), normalised as in physics.md §4c. They do
+    G0 + GR at (R1, R2), (N, 3, 3), normalised as in docs/theory.md §4c. They do
     not depend on the dipoles; see :func:`contract_kernels`.
     """
     from neqent.electrodynamics.green import vacuum_green_batch
@@ -177,7 +177,7 @@ def kernel_tensors_batch(omega, eps, delta, z1, z2, dx, dy):
     omega, eps, delta, z1, z2, dx, dy = (np.ravel(a).copy() for a in (omega, eps, delta, z1, z2, dx, dy))
     # All four pairs on one common set of nodes, so that alpha^11 - alpha^12
     # (Gamma_A, a ~1e-4 relative difference) is the quadrature of the
-    # difference integrand (physics.md §4e). pair_block takes r_1 - r_2.
+    # difference integrand (docs/theory.md §4e). pair_block takes r_1 - r_2.
     W, M, GR = pair_block_batch(omega, eps, delta, z1, z2, -dx, -dy)
     r_vec = np.stack([-dx, -dy, z1 - z2], axis=-1)  # R_1 - R_2
     G12 = vacuum_green_batch(omega, r_vec) + GR[:, 0, 1]
@@ -185,7 +185,7 @@ def kernel_tensors_batch(omega, eps, delta, z1, z2, dx, dy):
 
 
 def contract_kernels(W, M, G12, d1, d2):
-    """Dipole contractions of kernel tensors (physics.md §4, §5).
+    """Dipole contractions of kernel tensors (docs/theory.md §4, §5).
 
     ``W``, ``M``: (..., 2, 2, 3, 3); ``G12``: (..., 3, 3); ``d1``, ``d2``:
     unit dipoles (3,) or (..., 3), complex allowed. Returns ``(alpha_W,
@@ -236,7 +236,7 @@ def compute_kernels(geometry: Geometry, omega) -> Kernels:
 
 
 def rates(alpha_W, alpha_M, n_W, n_M):
-    """Rates Gamma^{qq'}(+w), Gamma^{qq'}(-w) in units of Gamma0 (physics.md §5).
+    """Rates Gamma^{qq'}(+w), Gamma^{qq'}(-w) in units of Gamma0 (docs/theory.md §5).
 
     ``alpha_W``, ``alpha_M``: (..., 2, 2) complex; ``n_W``, ``n_M``: wall and
     body occupations, broadcast against the leading axes. Returns
@@ -262,13 +262,13 @@ def is_symmetric(alpha_W, alpha_M, rtol=1e-12):
 
 
 def symmetric_channels(alpha_W, alpha_M, n_W, n_M):
-    """Channel rates and occupations of the symmetric case (physics.md §8).
+    """Channel rates and occupations of the symmetric case (docs/theory.md §8).
 
     ``alpha_W``, ``alpha_M``: (..., 2, 2) (the §8 conditions are assumed,
     see :func:`is_symmetric`); ``n_W``, ``n_M`` occupations. Returns
     ``(Gamma_A, Gamma_S, n_A, n_S)`` with rates in units of Gamma0.
     Gamma_A is a small difference; the kernels guarantee alpha^11 - alpha^12
-    to ~1e-9 absolute (physics.md §4e).
+    to ~1e-9 absolute (docs/theory.md §4e).
     """
     aW = np.asarray(alpha_W)
     aM = np.asarray(alpha_M)

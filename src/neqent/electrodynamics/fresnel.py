@@ -1,4 +1,4 @@
-"""Slab Fresnel coefficients (physics.md §3).
+"""Slab Fresnel coefficients (docs/theory.md §3).
 
 A slab of relative permittivity ``eps`` and thickness ``delta`` in vacuum.
 Everything here is dimensionless: the caller passes the vacuum normal
@@ -14,14 +14,14 @@ B = w_m, e = exp(2 i k_delta w_m), em1 = e - 1 computed with expm1)::
 
 with A^2 - B^2 = 1 - eps (TE) and (eps - 1)((eps + 1) wz^2 - 1) (TM) written
 out exactly, so no digits are lost near u = 1 (wz -> 0) or near guided-mode
-poles, where the naive ``1 - r^2 e`` loses ~7 digits (physics.md §4e).
+poles, where the naive ``1 - r^2 e`` loses ~7 digits (docs/theory.md §4e).
 ``w_m - w_z = (eps - 1)/(w_m + w_z)`` likewise.
 
 ``|e| = exp(-2 k_delta Im w_m) <= 1`` because Im w_m >= 0, so e never
 overflows; ``k_delta = inf`` is the half-space (rho = r, tau = 0).
 ``eps == 1`` exactly is "no body": rho = 0, tau = 1 for every thickness
 (including inf). ``tau`` is physical for propagative wz (real); for evanescent wz it carries
-the factor exp(K v delta) of the spec's phase convention and may overflow to
+the factor exp(K v delta) of the phase convention of docs/theory.md §3 and may overflow to
 inf for very thick slabs (it is never used there).
 """
 
@@ -59,7 +59,7 @@ def cexpm1(z):
 
 @njit(cache=True)
 def medium_wz(eps, wz):
-    """w_m = sqrt((eps - 1) + wz^2), Im w_m >= 0 (physics.md §3, §4e)."""
+    """w_m = sqrt((eps - 1) + wz^2), Im w_m >= 0 (docs/theory.md §3, §4e)."""
     return sqrt_im_pos((eps - 1.0) + wz * wz)
 
 
@@ -116,7 +116,7 @@ def _slab_loop(eps, wz, kd, out):
 
 
 def slab_coefficients(eps, wz, k_delta):
-    """Vectorised slab Fresnel coefficients of physics.md §3.
+    """Vectorised slab Fresnel coefficients of docs/theory.md §3.
 
     Parameters (broadcast against each other, all dimensionless):
       eps     complex relative permittivity of the slab;
@@ -134,7 +134,7 @@ def slab_coefficients(eps, wz, k_delta):
     if np.any(np.isnan(k)) or np.any(k < 0):
         raise ValueError(f"k_delta must be >= 0 (inf allowed), got {k_delta!r}")
     if np.any(w.imag < 0):
-        raise ValueError(f"wz must have Im >= 0 (branch of physics.md §3), got {wz!r}")
+        raise ValueError(f"wz must have Im >= 0 (branch of docs/theory.md §3), got {wz!r}")
     if not (np.all(np.isfinite(e)) and np.all(np.isfinite(w))):
         raise ValueError("eps and wz must be finite complex numbers")
     shape = e.shape

@@ -1,4 +1,4 @@
-"""Vacuum Green tensor in closed form (physics.md §4c).
+"""Vacuum Green tensor in closed form (docs/theory.md §4c).
 
 Normalised so that the vacuum value of Im G_ii(r, r) is 1::
 
@@ -94,7 +94,7 @@ def vacuum_green_batch(omega, r_vec):
 
 
 def vacuum_green(omega, r_vec):
-    """Normalised vacuum Green tensor G~0(r) of physics.md §4c.
+    """Normalised vacuum Green tensor G~0(r) of docs/theory.md §4c.
 
     omega: angular frequency in rad/s (finite, > 0); r_vec: separation vector
     R_q - R_q' in m (3 finite components, not all zero).

@@ -752,7 +752,7 @@ def _run(block, omega, eps, delta, za, zb, dx, dy, order, names, locate_poles=Tr
 
 
 def pair_tensors(omega, eps, delta, z_q, z_qp, dx, dy, order=DEFAULT_ORDER, locate_poles=True):
-    """Tensors alpha_W, alpha_M and GR of one pair (q, q') (physics.md §4a-4c).
+    """Tensors alpha_W, alpha_M and GR of one pair (q, q') (docs/theory.md §4a-4c).
 
     omega: angular frequency (rad/s, > 0); eps: complex slab permittivity at
     omega (dimensionless, Im >= 0); delta: slab thickness (m, > 0, ``inf`` for
@@ -760,7 +760,7 @@ def pair_tensors(omega, eps, delta, z_q, z_qp, dx, dy, order=DEFAULT_ORDER, loca
     (m, > 0); dx, dy: in-plane separation r_q - r_q' (m, any direction, 0 for
     q = q'); order: Gauss-Legendre nodes per panel (accuracy knob);
     locate_poles=False drops the pole breakpoints (only to demonstrate that a
-    plain rule is wrong near guided modes, physics.md §4e; never in production).
+    plain rule is wrong near guided modes, docs/theory.md §4e; never in production).
 
     Returns (W, M, GR), each a (3, 3) complex128 array in lab axes: W and M in
     units of the vacuum decay value (alpha, dimensionless), GR in units of
@@ -793,11 +793,11 @@ def pair_block(omega, eps, delta, z1, z2, dx, dy, order=DEFAULT_ORDER):
 
     Arguments as :func:`pair_tensors` with z1, z2 the heights of qubits 1, 2
     (m, > 0) and (dx, dy) = r_1 - r_2 (m). Returns (W, M, GR), each
-    (2, 2, 3, 3) complex128 indexed [q, q', i, j] (q = 0, 1 for the spec's
+    (2, 2, 3, 3) complex128 indexed [q, q', i, j] (q = 0, 1 for the
     qubits 1, 2). Because every pair uses the same nodes, a difference such as
     W[0, 0] - W[0, 1] (Gamma_A) equals the quadrature of the difference
     integrand: its error is that of the (1 - J0)-type integrand, not the sum
-    of two independent errors (physics.md §4e).
+    of two independent errors (docs/theory.md §4e).
     """
     out = _run(True, omega, eps, delta, z1, z2, dx, dy, order, ("z1", "z2"))
     if np.ndim(out[0]) != 4:

@@ -2,7 +2,7 @@
 
 Every model maps an angular frequency ``omega`` (rad/s, > 0) to the complex
 relative permittivity ``eps(omega)`` (dimensionless) with the time convention
-``exp(-i omega t)``, so that ``Im eps > 0`` means absorption (physics.md §2).
+``exp(-i omega t)``, so that ``Im eps > 0`` means absorption (docs/theory.md §2).
 
 Materials are referred to by name in configs and on the command line:
 
@@ -68,7 +68,7 @@ class Material:
 
 @dataclass(frozen=True)
 class DrudeLorentz(Material):
-    """Single-oscillator Drude–Lorentz permittivity (physics.md §2).
+    """Single-oscillator Drude–Lorentz permittivity (docs/theory.md §2).
 
     ``eps(w) = eps_inf (w_L^2 - w^2 - i Gam w) / (w_T^2 - w^2 - i Gam w)``
 
@@ -240,7 +240,7 @@ def _is_number_row(line: str) -> bool:
         return False
 
 
-#: Silicon carbide, physics.md §2 (the paper's default material).
+#: Silicon carbide, docs/theory.md §2 (the paper's default material).
 SIC = DrudeLorentz(eps_inf=6.7, omega_T=1.495e14, omega_L=1.827e14, gamma=0.9e12, name="sic")
 
 #: Gold, Drude model (plasma 1.37e16 rad/s, damping 4.05e13 rad/s; Ordal et al.).

@@ -4,9 +4,9 @@ All arguments are SI (lengths in m, angular frequency in rad/s, temperatures
 in K); lengths, temperatures and dipoles may also be given as strings with
 units (``"1um"``, ``"600K"``, ``"0,0,1"``, see :mod:`neqent.interface.units`). Rates and
 the coherent coupling are in units of the vacuum decay rate Gamma0, times in
-units of 1/Gamma0 (physics.md §5–§6).
+units of 1/Gamma0 (docs/theory.md §5–§6).
 
-Defaults are the paper geometry (figures.md): SiC slab of thickness 10 nm,
+Defaults are the paper geometry (docs/theory.md §11): SiC slab of thickness 10 nm,
 qubit 1 at z1 = 1 um, qubit 2 at z2 = 1 um and lateral distance r12 = 0.25 um,
 both dipoles along z, omega = 0.3 w_T, walls at T_W = 30 K. The body
 temperature has no single paper value; the default T_M = 600 K is a hot body
@@ -50,7 +50,7 @@ __all__ = [
     "SCAN_NAME",
 ]
 
-#: Default arguments (SI): the paper geometry of figures.md, T_M = 600 K.
+#: Default arguments (SI): the paper geometry of docs/theory.md §11, T_M = 600 K.
 DEFAULTS = {
     "material": "sic",
     "delta": 10e-9,
@@ -65,7 +65,7 @@ DEFAULTS = {
     "dipole2": (0.0, 0.0, 1.0),
 }
 
-#: Named initial states of :func:`evolve` (coupled basis of physics.md §6).
+#: Named initial states of :func:`evolve` (coupled basis of docs/theory.md §6).
 INITIAL_STATES = ("A", "S", "E", "G", "thermal")
 
 _Z_HINT = " (the qubit must sit above the slab surface, z > 0)"
@@ -225,7 +225,7 @@ def _setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, di
 
 
 def _steady_state(gamma_plus, gamma_minus, lambda12):
-    """Steady state (..., 4, 4) of the master equation (physics.md §6)."""
+    """Steady state (..., 4, 4) of the master equation (docs/theory.md §6)."""
     from neqent.dynamics.master import DegenerateSteadyStateError, steady_state
 
     try:
@@ -233,12 +233,13 @@ def _steady_state(gamma_plus, gamma_minus, lambda12):
     except DegenerateSteadyStateError as exc:
         raise InputError(
             "geometry",
-            f"the steady state is not unique for these inputs (alpha^11 = alpha^22 = alpha^12, physics.md §6): {exc}",
+            "the steady state is not unique for these inputs "
+            f"(alpha^11 = alpha^22 = alpha^12, docs/theory.md §6): {exc}",
         ) from None
 
 
 def _channels(kernels, omega, n_W, n_M):
-    """Symmetric-case channel quantities (physics.md §8), or Nones if it does not apply."""
+    """Symmetric-case channel quantities (docs/theory.md §8), or Nones if it does not apply."""
     from neqent.dynamics.rates import effective_temperature, is_symmetric, symmetric_channels
 
     keys = ("Gamma_A", "Gamma_S", "n_A", "n_S", "T_A", "T_S")
@@ -425,7 +426,7 @@ def _auto_times(recipe, gamma_plus, gamma_minus):
 
 
 def coupled_populations(rho):
-    """Populations (..., 4) of |G>, |A>, |S>, |E> (physics.md §6) from rho (..., 4, 4)."""
+    """Populations (..., 4) of |G>, |A>, |S>, |E> (docs/theory.md §6) from rho (..., 4, 4)."""
     rho = np.asarray(rho)
     mid = (rho[..., 1, 1] + rho[..., 2, 2]).real
     coh = rho[..., 1, 2].real
@@ -734,5 +735,5 @@ def _degenerate_as_input(func, *args):
         return func(*args)
     except DegenerateSteadyStateError as exc:
         raise InputError(
-            "geometry", f"the steady state is not unique at some grid point (physics.md §6): {exc}"
+            "geometry", f"the steady state is not unique at some grid point (docs/theory.md §6): {exc}"
         ) from None

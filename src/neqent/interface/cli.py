@@ -327,7 +327,7 @@ def point_table(r: dict) -> str:
     kr.append(("Lambda^12", f"{z.real:+.9e}", f"{z.imag:+.9e}"))
     w0 = max(len(a) for a, _, _ in kr)
     lines += [f"  {a:<{w0}}  {b:>17}  {c:>17}" for a, b, c in kr]
-    lines += ["", "occupations and symmetric channels (physics.md §8)"]
+    lines += ["", "occupations and symmetric channels (docs/theory.md §8)"]
     rows = [("n_W", _fmt(r["n_W"]), "occupation at T_W"), ("n_M", _fmt(r["n_M"]), "occupation at T_M")]
     if r["symmetric"]:
         ratio = r["Gamma_A"] / r["Gamma_S"] if r["Gamma_S"] else None

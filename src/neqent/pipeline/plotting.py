@@ -3,7 +3,7 @@
 Every function takes the dataset(s) written by :mod:`neqent.pipeline.stages` (as
 returned by :func:`neqent.pipeline.io.read_dataset`) and an output *base* path
 without extension; it writes ``<base>.png`` (``dpi``, default 150) and
-``<base>.pdf`` and returns the two paths. Figures (figures.md):
+``<base>.pdf`` and returns the two paths. Figures (docs/theory.md §11):
 
 * :func:`fig3a` -- analytic C(inf) over (n_S, n_A) at the z2 = z1 ratio
   Gamma_A/Gamma_S, with the z2 = z1 trajectory (T_M varying) and its maximum.

@@ -79,14 +79,14 @@ COORD_ATTRS = {
     "omega_ratio": {"units": "1", "long_name": "omega / material resonance frequency"},
     "T_M": {"units": "K", "long_name": "body (slab) temperature"},
     "T_W": {"units": "K", "long_name": "wall (environment) temperature"},
-    "q": {"units": "1", "long_name": "first qubit index of a pair quantity (spec numbering)"},
-    "qp": {"units": "1", "long_name": "second qubit index of a pair quantity (spec numbering)"},
+    "q": {"units": "1", "long_name": "first qubit index of a pair quantity (numbering of docs/theory.md)"},
+    "qp": {"units": "1", "long_name": "second qubit index of a pair quantity (numbering of docs/theory.md)"},
     "i": {"units": "1", "long_name": "density-matrix row (decoupled basis)"},
     "j": {"units": "1", "long_name": "density-matrix column (decoupled basis)"},
     "ci": {"units": "1", "long_name": "Cartesian row index of a tensor (x, y, z)"},
     "cj": {"units": "1", "long_name": "Cartesian column index of a tensor (x, y, z)"},
 }
-BASIS = ["gg", "eg", "ge", "ee"]  # decoupled basis |1>..|4>, physics.md §6
+BASIS = ["gg", "eg", "ge", "ee"]  # decoupled basis |1>..|4>, docs/theory.md §6
 
 
 def _attrs(units, long_name, **extra):
@@ -494,7 +494,7 @@ def _max_symmetric(ratios):
 def analytic_data(config, kernels, rates_ds, steady):
     """fig3a/fig3b data and the effective temperatures along z2 = z1.
 
-    Uses the map scan's kernels at z2 = z1 (symmetric case, physics.md §8):
+    Uses the map scan's kernels at z2 = z1 (symmetric case, docs/theory.md §8):
     ``ratio_line`` = Gamma_A/Gamma_S; ``n_A_line``, ``n_S_line``, ``T_A_line``,
     ``T_S_line`` versus T_M; ``C_analytic_line`` (§8 formula) and
     ``C_master_line`` (full master equation, fig4a's z2 = z1 line) versus
@@ -563,7 +563,7 @@ def analytic_data(config, kernels, rates_ds, steady):
         "C_analytic_line": (
             T_line,
             C_line_an,
-            _attrs("1", "steady concurrence at z2 = z1, analytic formula (physics.md section 8)"),
+            _attrs("1", "steady concurrence at z2 = z1, analytic formula (docs/theory.md section 8)"),
         ),
         "C_master_line": (
             T_line,
@@ -593,7 +593,7 @@ def analytic_data(config, kernels, rates_ds, steady):
             "title": "neqent analytic symmetric case (fig3a, fig3b) and effective temperatures",
             "stage": "analytic",
             "symmetric": int(symmetric),
-            "comment": "symmetric = 1 when the z2 = z1 kernels satisfy physics.md section 8 "
+            "comment": "symmetric = 1 when the z2 = z1 kernels satisfy docs/theory.md section 8 "
             "(alpha^11 = alpha^22, alpha^12 real); otherwise the analytic curves are not applicable",
         },
     )
