@@ -33,9 +33,10 @@ stationary state is not unique (§6 degenerate case) and is reported, see
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 import scipy.linalg
+
+from neqent.jit import njit
 
 __all__ = [
     "DegenerateSteadyStateError",
@@ -260,7 +261,7 @@ def liouvillian(gamma_plus, gamma_minus, lambda12):
 # ---------------------------------------------------------------------------
 
 
-@numba.njit(cache=True)
+@njit
 def _norm1(A):
     """Matrix 1-norm: largest column sum of |A_ij|."""
     norm = 0.0
@@ -272,7 +273,7 @@ def _norm1(A):
     return norm
 
 
-@numba.njit(cache=True)
+@njit
 def _inverse_rcond(A, Ainv):
     """Invert A (n x n, overwritten) into Ainv by LU with partial pivoting.
 
@@ -324,7 +325,7 @@ def _inverse_rcond(A, Ainv):
     return 1.0 / (anorm * inorm)
 
 
-@numba.njit(cache=True)
+@njit
 def _steady_kernel(c, P, Q, BM1, BM2, rho, rcond):
     """Steady state of each point from the k = 0 block (see module docstring).
 

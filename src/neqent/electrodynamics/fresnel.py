@@ -31,12 +31,13 @@ import cmath
 import math
 
 import numpy as np
-from numba import njit
+
+from neqent.jit import njit
 
 __all__ = ["slab_coefficients", "slab_coefficients_scalar", "medium_wz"]
 
 
-@njit(cache=True)
+@njit
 def sqrt_im_pos(z):
     """Square root of complex ``z`` on the branch Im >= 0 (dimensionless)."""
     s = cmath.sqrt(z)
@@ -45,7 +46,7 @@ def sqrt_im_pos(z):
     return s
 
 
-@njit(cache=True)
+@njit
 def cexpm1(z):
     """exp(z) - 1 for complex z without cancellation when |z| is small."""
     x = z.real
@@ -57,13 +58,13 @@ def cexpm1(z):
     return complex(re, im)
 
 
-@njit(cache=True)
+@njit
 def medium_wz(eps, wz):
     """w_m = sqrt((eps - 1) + wz^2), Im w_m >= 0 (docs/theory.md §3, §4e)."""
     return sqrt_im_pos((eps - 1.0) + wz * wz)
 
 
-@njit(cache=True)
+@njit
 def _one_polarisation(a, b, a2mb2, em1, tphase, half_space):
     """rho, tau for one polarisation given A, B, A^2 - B^2 (exact), em1, tau phase."""
     apb = a + b
@@ -77,7 +78,7 @@ def _one_polarisation(a, b, a2mb2, em1, tphase, half_space):
     return rho, tau
 
 
-@njit(cache=True)
+@njit
 def slab_coefficients_scalar(eps, wz, k_delta):
     """Slab coefficients (rho_te, rho_tm, tau_te, tau_tm) at one point (§3).
 
@@ -105,7 +106,7 @@ def slab_coefficients_scalar(eps, wz, k_delta):
     return rte, rtm, tte, ttm
 
 
-@njit(cache=True)
+@njit
 def _slab_loop(eps, wz, kd, out):
     for i in range(eps.shape[0]):
         r1, r2, t1, t2 = slab_coefficients_scalar(eps[i], wz[i], kd[i])

@@ -16,15 +16,15 @@ import cmath
 import math
 
 import numpy as np
-from numba import njit
 from scipy.constants import c as C_LIGHT
 
+from neqent.jit import njit
 from neqent.validation import positive
 
 __all__ = ["vacuum_green", "vacuum_green_batch", "vacuum_green_scalar"]
 
 
-@njit(cache=True)
+@njit
 def _im_coefficients_series(x):
     """Im of the two scalar coefficients (a, b) with G0 = a I + b n n^T, small x.
 
@@ -51,7 +51,7 @@ def _im_coefficients_series(x):
     return 1.5 * (j0 - j1x), 1.5 * j2
 
 
-@njit(cache=True)
+@njit
 def vacuum_green_scalar(kx, ky, kz, out):
     """Fill ``out`` (3,3) complex with G0 for the dimensionless vector K*r (§4c)."""
     x = math.sqrt(kx * kx + ky * ky + kz * kz)
@@ -73,7 +73,7 @@ def vacuum_green_scalar(kx, ky, kz, out):
         out[i, i] += a
 
 
-@njit(cache=True)
+@njit
 def _vacuum_green_loop(kr, out):
     for p in range(kr.shape[0]):
         vacuum_green_scalar(kr[p, 0], kr[p, 1], kr[p, 2], out[p])

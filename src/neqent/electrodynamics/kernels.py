@@ -45,11 +45,12 @@ import math
 
 import llvmlite.binding as _llvm
 import numpy as np
-from numba import njit, types
+from numba import types
 from numba.extending import get_cython_function_address
 from scipy.constants import c as C_LIGHT
 
 from neqent.electrodynamics.fresnel import cexpm1, slab_coefficients_scalar, sqrt_im_pos
+from neqent.jit import njit
 from neqent.validation import electrical_size, finite, positive
 
 __all__ = [
@@ -81,7 +82,7 @@ MAX_POLES = 256
 _last_nodes = np.zeros(1, dtype=np.int64)
 
 
-@njit(cache=True)
+@njit
 def bessel_j012(x):
     """J0(x), J1(x), J2(x) for real x >= 0 (J2 from its series for x < 1)."""
     j0 = _j0(x, 0)
@@ -108,7 +109,7 @@ def bessel_j012(x):
 # function of w_z and the poles are zeros of D.
 
 
-@njit(cache=True)
+@njit
 def _slab_den(eps, v, kd, tm, im_branch):
     """D_p(v) for a finite slab (see above); im_branch selects Im w_m >= 0."""
     wz = 1j * v
@@ -124,7 +125,7 @@ def _slab_den(eps, v, kd, tm, im_branch):
     return 4.0 * a * wm - amb * amb * cexpm1(2j * kd * wm)
 
 
-@njit(cache=True)
+@njit
 def _newton_pole(eps_r, eps_i, v0, kd, tm, im_branch):
     """Follow a lossless real root v0 to the lossy eps by continuation + Newton.
 
@@ -158,7 +159,7 @@ def _newton_pole(eps_r, eps_i, v0, kd, tm, im_branch):
     return v, ok
 
 
-@njit(cache=True)
+@njit
 def _dielectric_phase(er, kd, c, v):
     """h(v) = 2 atan2(c v, kappa) - kd kappa, kappa = sqrt(er - 1 - v^2) > 0.
 
@@ -171,7 +172,7 @@ def _dielectric_phase(er, kd, c, v):
     return 2.0 * math.atan2(c * v, kap) - kd * kap
 
 
-@njit(cache=True)
+@njit
 def _dielectric_roots(er, kd, c, out, n):
     """Real roots of the lossless condition for |v| < sqrt(er - 1) (both signs of v)."""
     vmax = math.sqrt(er - 1.0)
@@ -223,7 +224,7 @@ def _dielectric_roots(er, kd, c, out, n):
     return n
 
 
-@njit(cache=True)
+@njit
 def _metal_f(er, v, kd, c, s):
     """Lossless condition for imaginary w_m = i mu (|v| > sqrt(er - 1)), real-valued."""
     mu = math.sqrt(max(v * v + 1.0 - er, 0.0))
@@ -231,7 +232,7 @@ def _metal_f(er, v, kd, c, s):
     return (c * v + mu) - s * (c * v - mu) * h
 
 
-@njit(cache=True)
+@njit
 def _metal_roots(er, kd, c, vsign, out, n):
     """Sign changes of _metal_f on a log grid of |v| (surface-polariton branches)."""
     vlo = math.sqrt(max(er - 1.0, 0.0))
@@ -267,7 +268,7 @@ def _metal_roots(er, kd, c, vsign, out, n):
     return n
 
 
-@njit(cache=True)
+@njit
 def _find_singularities(eps, kd, sing):
     """Singular points of rho_p in the w_z plane near the integration path.
 
@@ -314,7 +315,7 @@ def _find_singularities(eps, kd, sing):
 # Panels
 
 
-@njit(cache=True)
+@njit
 def _add_graded(pts, c, d, lo, hi):
     """Append c and c +- d GRADE^k inside (lo, hi) to the list pts."""
     span = hi - lo
@@ -332,7 +333,7 @@ def _add_graded(pts, c, d, lo, hi):
         x *= GRADE
 
 
-@njit(cache=True)
+@njit
 def _finalise(pts):
     """Sorted, de-duplicated array of breakpoints."""
     arr = np.empty(len(pts), dtype=np.float64)
@@ -348,7 +349,7 @@ def _finalise(pts):
     return out[:m]
 
 
-@njit(cache=True)
+@njit
 def _slab_rate(eps, kd):
     """Rate (per unit u) of the Fabry-Perot factor exp(2iK delta w_m), 0 if damped."""
     if math.isinf(kd):
@@ -358,7 +359,7 @@ def _slab_rate(eps, kd):
     return 2.0 * kd * max(1.0, math.sqrt(abs(eps)))
 
 
-@njit(cache=True)
+@njit
 def _theta_breaks(ks, kzmax, eps, kd, sing, nsing, phase):
     """Breakpoints on theta in [0, pi/2] (propagative part)."""
     rate = 3.0 + kzmax + ks + _slab_rate(eps, kd)
@@ -374,7 +375,7 @@ def _theta_breaks(ks, kzmax, eps, kd, sing, nsing, phase):
     return _finalise(pts)
 
 
-@njit(cache=True)
+@njit
 def _t_max(eps, kd, a, sing, npoles):
     """Cut-off of the evanescent t integral for the decay exp(-a sinh t), a = K Sz.
 
@@ -400,7 +401,7 @@ def _t_max(eps, kd, a, sing, npoles):
     return math.asinh(v)
 
 
-@njit(cache=True)
+@njit
 def _t_breaks(ks, a_max, tmax, eps, kd, sing, nsing, phase):
     """Breakpoints on t in [0, tmax] (evanescent part)."""
     srate = _slab_rate(eps, kd)
@@ -428,7 +429,7 @@ def _t_breaks(ks, a_max, tmax, eps, kd, sing, nsing, phase):
 # Tensor slots: 0 xx, 1 yy, 2 zz, 3 xz, 4 zx.
 
 
-@njit(cache=True)
+@njit
 def _accumulate_prop(wt, u, w, rte, rtm, tte, ttm, bj, ksz, kdz, out_w, out_m, out_g):
     j0, j1, j2 = bj
     p = 0.5 * (j0 + j2)
@@ -470,7 +471,7 @@ def _accumulate_prop(wt, u, w, rte, rtm, tte, ttm, bj, ksz, kdz, out_w, out_m, o
     out_g[4] -= gxz
 
 
-@njit(cache=True)
+@njit
 def _accumulate_evan(wt, u, v, rte, rtm, bj, ksz, out_m, out_g):
     j0, j1, j2 = bj
     p = 0.5 * (j0 + j2)
@@ -498,7 +499,7 @@ def _accumulate_evan(wt, u, v, rte, rtm, bj, ksz, out_m, out_g):
     out_g[4] -= gxz
 
 
-@njit(cache=True)
+@njit
 def _core(k, eps, kd, ksz, kdz, has_s, ks, xg, wg, sing, nsing, npoles, acc_w, acc_m, acc_g):
     """Integrate all pairs (arrays ksz = K Sz, kdz = K Dz, has_s) on common nodes.
 
@@ -553,7 +554,7 @@ def _core(k, eps, kd, ksz, kdz, has_s, ks, xg, wg, sing, nsing, npoles, acc_w, a
     return nodes
 
 
-@njit(cache=True)
+@njit
 def _to_lab(acc, phi, out):
     """Rotate the in-frame tensor (slots xx, yy, zz, xz, zx) by phi about z: R T R^T."""
     c = math.cos(phi)
@@ -574,7 +575,7 @@ def _to_lab(acc, phi, out):
     out[2, 1] = s * tzx
 
 
-@njit(cache=True)
+@njit
 def _pair_point(k, eps, kd, zq, zqp, dx, dy, xg, wg, sing, nsing, npoles, w_out, m_out, g_out):
     s = math.hypot(dx, dy)
     ksz = np.array([k * (zq + zqp)])
@@ -591,7 +592,7 @@ def _pair_point(k, eps, kd, zq, zqp, dx, dy, xg, wg, sing, nsing, npoles, w_out,
     return nodes
 
 
-@njit(cache=True)
+@njit
 def _block_point(k, eps, kd, z1, z2, dx, dy, xg, wg, sing, nsing, npoles, w_out, m_out, g_out):
     """All four pairs [q, q'] of a two-qubit geometry on common nodes."""
     s = math.hypot(dx, dy)
@@ -614,7 +615,7 @@ def _block_point(k, eps, kd, z1, z2, dx, dy, xg, wg, sing, nsing, npoles, w_out,
     return nodes
 
 
-@njit(cache=True)
+@njit
 def _batch_loop(block, k, eps, kd, za, zb, dx, dy, xg, wg, sing_table, nsing, npoles, idx, w_out, m_out, g_out, nodes):
     """Loop over points; sing_table[idx[i]] holds the singularities of point i."""
     for i in range(k.shape[0]):
