@@ -200,7 +200,29 @@ def _repair_docstring(app, what, name, obj, options, lines):
     logger.info(f"docstring repaired (shown verbatim): {name}")
 
 
+# -- gallery captions ----------------------------------------------------------
+# The gallery includes the Snakemake report captions (workflow/report/figures/
+# <name>.rst). Snakemake renders captions as Jinja2 templates with the
+# ``snakemake`` object in scope; do the same here with the default config, so a
+# caption such as "T_W = {{ snakemake.config["T_W"] }} K" reads the same in
+# both places. Unknown names render empty instead of failing.
+def _render_caption(app, relative_path, parent_docname, content):
+    if "report" not in Path(relative_path).parts or "{" not in content[0]:
+        return
+    from types import SimpleNamespace
+
+    import jinja2
+
+    from neqent.pipeline.config import load_config
+
+    figure = Path(relative_path).stem
+    snakemake = SimpleNamespace(config=load_config(), wildcards=SimpleNamespace(), params=SimpleNamespace())
+    env = jinja2.Environment(undefined=jinja2.ChainableUndefined)
+    content[0] = env.from_string(content[0]).render(snakemake=snakemake, figure=figure)
+
+
 def setup(app):
+    app.connect("include-read", _render_caption)
     # citations become links before numpydoc (priority 500) sees the docstring;
     # the reST check runs on numpydoc's output
     app.connect("autodoc-process-docstring", _link_theory, priority=400)
