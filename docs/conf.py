@@ -158,8 +158,9 @@ def _escape_bars(lines):
         if in_literal and stripped and not line.startswith(" "):
             in_literal = False
         if not in_literal and not stripped.startswith(".."):
-            parts = re.split(r"(``.*?``)", line)
-            line = "".join(p if p.startswith("``") else re.sub(r"(?<!\\)\|", r"\\|", p) for p in parts)
+            # not inside ``literals`` or `interpreted text` (e.g. :math:`|A\rangle`)
+            parts = re.split(r"(``.*?``|`[^`]*`)", line)
+            line = "".join(p if p.startswith("`") else re.sub(r"(?<!\\)\|", r"\\|", p) for p in parts)
         if stripped.endswith("::"):
             in_literal = True
         out.append(line)
@@ -205,9 +206,13 @@ def _repair_docstring(app, what, name, obj, options, lines):
 # <name>.rst). Snakemake renders captions as Jinja2 templates with the
 # ``snakemake`` object in scope; do the same here with the default config, so a
 # caption such as "T_W = {{ snakemake.config["T_W"] }} K" reads the same in
-# both places. Unknown names render empty instead of failing.
+# both places. Unknown names render empty instead of failing. A bare '|' is
+# escaped as in the docstrings.
 def _render_caption(app, relative_path, parent_docname, content):
-    if "report" not in Path(relative_path).parts or "{" not in content[0]:
+    if "report" not in Path(relative_path).parts:
+        return
+    content[0] = "\n".join(_escape_bars(content[0].split("\n")))  # "|A>" as in the docstrings
+    if "{" not in content[0]:
         return
     from types import SimpleNamespace
 
