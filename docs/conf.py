@@ -54,7 +54,7 @@ nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(np|numpy|xr|xarray|scipy|numba|mpi4py|argparse|pathlib|os|dataclasses)\..*"),
     (r"py:class", r"(Path|ArgumentParser|Dataset|DataArray|ndarray|optional|callable|array_like|array-like)"),
-    (r"py:class", r"(complex|float|int|str|bool|dict|tuple|list|object|None|type|Exception|ValueError)"),
+    (r"py:class", r"(complex|float|int|str|string|bool|dict|tuple|list|object|None|type|Exception|ValueError)"),
     # private helpers named in docstrings (not part of the documented API)
     (r"py:.*", r"(.*\.)?_[A-Za-z]\w*"),
     # Material.eps cited from a subclass's docstring (inherited members are not repeated)
