@@ -20,18 +20,22 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def configure_logging(level: int = logging.INFO, stream=None) -> logging.Logger:
-    """Send the ``neqent`` loggers' records at ``level`` and above to ``stream`` (default stderr).
+    """Print the package's log records at ``level`` and above on ``stream`` (default stderr).
 
-    Idempotent: a second call replaces the handler instead of adding one (no
-    duplicated lines when a command's ``main`` runs twice in one process, as
-    in the tests). Returns the ``neqent`` logger.
+    The handler sits on the root logger (so other libraries' warnings show
+    too); the ``neqent`` loggers and ``__main__`` (a module run with
+    ``python -m`` logs under that name) are set to ``level``. Idempotent: a
+    second call replaces the handler instead of adding one (no duplicated
+    lines when a command's ``main`` runs twice in one process, as in the
+    tests). Returns the ``neqent`` logger.
     """
-    logger = logging.getLogger("neqent")
-    for handler in [h for h in logger.handlers if getattr(h, "_neqent_cli", False)]:
-        logger.removeHandler(handler)
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "_neqent_cli", False)]:
+        root.removeHandler(handler)
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     handler._neqent_cli = True
-    logger.addHandler(handler)
-    logger.setLevel(level)
-    return logger
+    root.addHandler(handler)
+    for name in ("__main__", "neqent"):
+        logging.getLogger(name).setLevel(level)
+    return logging.getLogger("neqent")

@@ -343,7 +343,7 @@ def main(argv=None):
     if len(args.input) != nin:
         p.error(f"--input: figure {args.figure} needs {nin} input file(s), got {len(args.input)}")
     inputs = [read_stage_input(p, f, stages) for f, stages in zip(args.input, FIGURE_INPUTS[args.figure])]
-    log = logging.getLogger(__name__)
+    log = logging.getLogger("neqent.pipeline.plotting")  # not __name__: "__main__" under python -m
     log.info("figure %s from %s (dpi %d)", args.figure, ", ".join(args.input), args.dpi)
     start = time.perf_counter()
     try:
