@@ -307,7 +307,7 @@ def test_a_config_change_reruns_only_the_jobs_that_depend_on_it(dry_runs, case):
 def test_logs_hold_stdout_and_stderr_of_every_job(run):
     for name in FIGURES:
         text = (run / "logs" / "figures" / f"{name}.log").read_text()
-        assert "INFO neqent.pipeline.plotting: wrote" in text, name
+        assert "INFO neqent.pipeline.plotting: figure " in text and "): wrote " in text, name
     for log in (run / "logs" / "kernels").glob("*.log"):
         assert "kernels[" in log.read_text(), log  # the progress bar (stderr)
 

@@ -343,8 +343,6 @@ def main(argv=None):
     if len(args.input) != nin:
         p.error(f"--input: figure {args.figure} needs {nin} input file(s), got {len(args.input)}")
     inputs = [read_stage_input(p, f, stages) for f, stages in zip(args.input, FIGURE_INPUTS[args.figure])]
-    log = logging.getLogger("neqent.pipeline.plotting")  # not __name__: "__main__" under python -m
-    log.info("figure %s from %s (dpi %d)", args.figure, ", ".join(args.input), args.dpi)
     start = time.perf_counter()
     try:
         paths = func(*inputs, args.output, dpi=args.dpi)
@@ -354,7 +352,15 @@ def main(argv=None):
         p.error(f"--input {' '.join(map(repr, args.input))}: cannot draw {args.figure}, missing {first_line(exc)}")
     except ValueError as exc:
         p.error(f"--input {' '.join(map(repr, args.input))}: cannot draw {args.figure}: {first_line(exc)}")
-    log.info("wrote %s in %.2f s", ", ".join(map(str, paths)), time.perf_counter() - start)
+    # logged once done, so that bad input still ends in exactly one line on stderr
+    logging.getLogger("neqent.pipeline.plotting").info(  # not __name__: "__main__" under python -m
+        "figure %s from %s (dpi %d): wrote %s in %.2f s",
+        args.figure,
+        ", ".join(args.input),
+        args.dpi,
+        ", ".join(map(str, paths)),
+        time.perf_counter() - start,
+    )
     return 0
 
 
