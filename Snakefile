@@ -16,6 +16,11 @@ from neqent.pipeline.config import (
 configfile: "config/config.yaml"
 
 
+# `snakemake --report report.html`: this description on the front page, each
+# figure with its caption from workflow/report/figures/ (rules/figures.smk).
+report: "workflow/report/workflow.rst"
+
+
 # workflow/schemas/config.schema.json (defaults filled in) plus the rules a
 # schema cannot express (known material, log grids > 0, extras name scans...);
 # numbers written 1e-6 (a string to YAML 1.1) are accepted. Errors name the key.

@@ -17,7 +17,7 @@ rule analytic:
     conda:
         ENV
     params:
-        config=CONFIG_JSON,
+        config=stage_params("analytic"),
     shell:
         "python -m neqent.pipeline.stages analytic --config {params.config:q}"
-        " --input {input.kernels:q} {input.rates:q} {input.steady:q} --output {output:q} 2> {log:q}"
+        " --input {input.kernels:q} {input.rates:q} {input.steady:q} --output {output:q} > {log:q} 2>&1"

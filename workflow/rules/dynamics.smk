@@ -15,7 +15,7 @@ rule dynamics:
     conda:
         ENV
     params:
-        config=CONFIG_JSON,
+        config=stage_params("dynamics"),
     shell:
         "python -m neqent.pipeline.stages dynamics --config {params.config:q}"
-        " --input {input.rates:q} {input.steady:q} --output {output:q} 2> {log:q}"
+        " --input {input.rates:q} {input.steady:q} --output {output:q} > {log:q} 2>&1"

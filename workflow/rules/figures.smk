@@ -1,98 +1,33 @@
 # Stage (e): figures (PNG + PDF) from the datasets, via python -m neqent.pipeline.plotting.
+# One rule definition for every figure (figure_sources() in common.smk): a rule
+# per figure, generated in this loop, because each needs its own report caption
+# (workflow/report/figures/<figure>.rst) and a caption cannot depend on a wildcard.
+# Only figures.dpi reaches these jobs, so a figure option reruns figures only.
 
+for _name, (_kind, _source) in figure_sources().items():
 
-rule figure_analytic:
-    input:
-        f"{RESULTS}/analytic/fig3.nc",
-    output:
-        png=f"{RESULTS}/figures/{{fig}}.png",
-        pdf=f"{RESULTS}/figures/{{fig}}.pdf",
-    log:
-        f"{RESULTS}/logs/figures/{{fig}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/figure_{{fig}}.tsv"
-    wildcard_constraints:
-        fig="fig3a|fig3b|effective_temperatures",
-    conda:
-        ENV
-    params:
-        dpi=config["figures"]["dpi"],
-    shell:
-        "python -m neqent.pipeline.plotting {wildcards.fig} --input {input:q} --output {output.png:q}"
-        " --dpi {params.dpi} 2> {log:q}"
-
-
-rule figure_fig4a:
-    input:
-        f"{RESULTS}/steady/map.nc",
-    output:
-        png=f"{RESULTS}/figures/fig4a.png",
-        pdf=f"{RESULTS}/figures/fig4a.pdf",
-    log:
-        f"{RESULTS}/logs/figures/fig4a.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/figure_fig4a.tsv"
-    conda:
-        ENV
-    params:
-        dpi=config["figures"]["dpi"],
-    shell:
-        "python -m neqent.pipeline.plotting fig4a --input {input:q} --output {output.png:q}"
-        " --dpi {params.dpi} 2> {log:q}"
-
-
-rule figure_fig4b:
-    input:
-        f"{RESULTS}/dynamics/fig4b.nc",
-    output:
-        png=f"{RESULTS}/figures/fig4b.png",
-        pdf=f"{RESULTS}/figures/fig4b.pdf",
-    log:
-        f"{RESULTS}/logs/figures/fig4b.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/figure_fig4b.tsv"
-    conda:
-        ENV
-    params:
-        dpi=config["figures"]["dpi"],
-    shell:
-        "python -m neqent.pipeline.plotting fig4b --input {input:q} --output {output.png:q}"
-        " --dpi {params.dpi} 2> {log:q}"
-
-
-rule figure_scan:
-    input:
-        f"{RESULTS}/steady/{{scan}}.nc",
-    output:
-        png=f"{RESULTS}/figures/scan_{{scan}}.png",
-        pdf=f"{RESULTS}/figures/scan_{{scan}}.pdf",
-    log:
-        f"{RESULTS}/logs/figures/scan_{{scan}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/figure_scan_{{scan}}.tsv"
-    conda:
-        ENV
-    params:
-        dpi=config["figures"]["dpi"],
-    shell:
-        "python -m neqent.pipeline.plotting scan --input {input:q} --output {output.png:q}"
-        " --dpi {params.dpi} 2> {log:q}"
-
-
-rule figure_kernels:
-    input:
-        f"{RESULTS}/kernels/{{scan}}.nc",
-    output:
-        png=f"{RESULTS}/figures/kernels_{{scan}}.png",
-        pdf=f"{RESULTS}/figures/kernels_{{scan}}.pdf",
-    log:
-        f"{RESULTS}/logs/figures/kernels_{{scan}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/figure_kernels_{{scan}}.tsv"
-    conda:
-        ENV
-    params:
-        dpi=config["figures"]["dpi"],
-    shell:
-        "python -m neqent.pipeline.plotting alpha --input {input:q} --output {output.png:q}"
-        " --dpi {params.dpi} 2> {log:q}"
+    rule:
+        name:
+            f"figure_{_name}"
+        input:
+            _source,
+        output:
+            png=report(
+                f"{RESULTS}/figures/{_name}.png",
+                caption=figure_caption(_name),
+                category="Paper figures" if _name in PAPER_FIGURES else "Extras",
+                labels=figure_labels(_name),
+            ),
+            pdf=f"{RESULTS}/figures/{_name}.pdf",
+        log:
+            f"{RESULTS}/logs/figures/{_name}.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/figure_{_name}.tsv"
+        conda:
+            ENV
+        params:
+            figure=_kind,
+            dpi=config["figures"]["dpi"],
+        shell:
+            "python -m neqent.pipeline.plotting {params.figure} --input {input:q} --output {output.png:q}"
+            " --dpi {params.dpi} > {log:q} 2>&1"

@@ -2,7 +2,8 @@
 # scan's geometry/frequency grid, under MPI. Ranks split the grid in fixed
 # chunks, rank 0 gathers in grid order (bit-identical for any rank count).
 # Resources: mpi = launcher ("mpiexec" locally, "srun" in profiles/slurm),
-# tasks = number of ranks (config mpi.tasks unless set by a profile).
+# tasks = number of ranks (config mpi.tasks unless set by a profile),
+# chunk = grid points per work unit (config mpi.chunk).
 
 
 rule kernels:
@@ -18,8 +19,11 @@ rule kernels:
     resources:
         mpi="mpiexec",
         tasks=config["mpi"]["tasks"],
+        # grid points per work unit: a resource, not a param, because the
+        # results do not depend on it (nor on tasks), so changing it reruns nothing
+        chunk=config["mpi"]["chunk"],
     params:
-        config=CONFIG_JSON,
+        config=stage_params("kernels"),
     shell:
         "{resources.mpi} -n {resources.tasks} python -m neqent.pipeline.stages kernels"
-        " --config {params.config:q} --scan {wildcards.scan} --output {output:q} 2> {log:q}"
+        " --config {params.config:q} --scan {wildcards.scan} --chunk {resources.chunk} --output {output:q} > {log:q} 2>&1"

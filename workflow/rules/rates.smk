@@ -14,7 +14,7 @@ rule rates:
     conda:
         ENV
     params:
-        config=CONFIG_JSON,
+        config=stage_params("rates"),
     shell:
         "python -m neqent.pipeline.stages rates --config {params.config:q} --scan {wildcards.scan}"
-        " --input {input:q} --output {output:q} 2> {log:q}"
+        " --input {input:q} --output {output:q} > {log:q} 2>&1"

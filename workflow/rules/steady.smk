@@ -14,7 +14,7 @@ rule steady:
     conda:
         ENV
     params:
-        config=CONFIG_JSON,
+        config=stage_params("steady"),
     shell:
         "python -m neqent.pipeline.stages steady --config {params.config:q} --scan {wildcards.scan}"
-        " --input {input:q} --output {output:q} 2> {log:q}"
+        " --input {input:q} --output {output:q} > {log:q} 2>&1"

@@ -1,8 +1,9 @@
 """Pipeline configuration: loading, validation, default filling, grid resolution.
 
 The pipeline config (``config/config.yaml``) is validated against the JSON
-schema ``workflow/schemas/config.schema.json`` -- the same file the
-Snakefile passes to ``snakemake.utils.validate`` -- so library users
+schema ``workflow/schemas/config.schema.json`` (shipped as package data
+``neqent/pipeline/data/config.schema.json``, read with importlib.resources) --
+the same validation the Snakefile runs -- so library users
 (``neqent scan``, notebooks) get exactly the checks and defaults the workflow
 gets. Units (SI): lengths m, temperatures K, angles rad; frequencies are
 ``omega_ratio`` = omega / material resonance (1) or ``omega`` (rad/s).
@@ -34,6 +35,7 @@ __all__ = [
     "schema_path",
     "default_config_path",
     "scan_names",
+    "stage_config",
     "EXTRA_PRODUCTS",
 ]
 
@@ -47,17 +49,29 @@ class ConfigError(ValueError):
     """Invalid configuration; the message names the key (dotted path) and the problem."""
 
 
+def _package_data(name):
+    """A file shipped in ``neqent/pipeline/data`` (importlib.resources, so it works from a wheel)."""
+    from importlib.resources import files
+
+    return files("neqent.pipeline") / "data" / name
+
+
 def schema_path() -> Path:
-    """Path of the JSON schema (env ``NEQENT_SCHEMA`` overrides the repo copy)."""
-    p = Path(os.environ.get("NEQENT_SCHEMA", _REPO / "workflow" / "schemas" / "config.schema.json"))
+    """Path of the JSON schema (env ``NEQENT_SCHEMA`` overrides the packaged copy).
+
+    The schema ships as package data ``neqent/pipeline/data/config.schema.json``
+    (in a checkout a symlink to ``workflow/schemas/config.schema.json``, the one
+    source both the library and the Snakefile read).
+    """
+    p = Path(os.environ.get("NEQENT_SCHEMA", str(_package_data("config.schema.json"))))
     if not p.is_file():
         raise FileNotFoundError(f"config schema not found at {p} (set NEQENT_SCHEMA)")
     return p
 
 
 def default_config_path() -> Path:
-    """Path of the default (paper) configuration ``config/config.yaml``."""
-    return _REPO / "config" / "config.yaml"
+    """Path of the default (paper) configuration (package data; ``config/config.yaml`` in a checkout)."""
+    return Path(str(_package_data("config.yaml")))
 
 
 def _default_filling_validator(schema):
@@ -127,17 +141,24 @@ def coerce_numbers(obj):
     return obj
 
 
-def validate_config(config: dict) -> dict:
+def validate_config(config: dict, partial: bool = False) -> dict:
     """Validate ``config`` in place against the schema, filling defaults; return it.
 
     Raises :class:`ConfigError` naming the offending key for schema violations
     and for the semantic rules the schema cannot express (log grids need
-    positive bounds, ``extras`` must name scans, ...).
+    positive bounds, ``extras`` must name scans, ...). ``partial``: accept a
+    stage's subset (:func:`stage_config`): ``scans`` may omit ``map`` and any
+    scan may omit ``T_M``; everything present is checked as usual.
     """
     if not isinstance(config, dict):
         raise ConfigError(f"config must be a mapping, got {type(config).__name__}")
     coerce_numbers(config)
     schema = json.loads(schema_path().read_text())
+    if partial:
+        # every scan, map included, against the generic scan schema (axes required, T_M optional)
+        scans = schema["properties"]["scans"]
+        scans.pop("required", None)
+        scans.pop("properties", None)
     validator = _default_filling_validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
@@ -175,7 +196,7 @@ def _semantic_checks(config):
             raise ConfigError(f"config key 'scans.{name}.axes': give omega or omega_ratio, not both")
         if "T_M" in scan:
             _check_range(f"scans.{name}.T_M", scan["T_M"])
-    for axis, spec in config["scans"]["map"]["axes"].items():
+    for axis, spec in config["scans"].get("map", {"axes": {}})["axes"].items():
         if axis != "z2" and resolve_range(spec).size != 1:
             raise ConfigError(
                 f"config key 'scans.map.axes.{axis}': the paper-figure map sweeps z2 only; "
@@ -342,13 +363,14 @@ def _increasing(values):
     return values
 
 
-def load_config(source=None, overrides=None) -> dict:
+def load_config(source=None, overrides=None, partial=False) -> dict:
     """Load and validate a pipeline configuration; return the resolved dict.
 
     ``source``: a path (YAML or JSON file), a YAML/JSON string, a dict
     (deep-copied), or None for :func:`default_config_path`. ``overrides``:
     optional dict deep-merged on top before validation. Defaults from the
     schema are filled in. Raises :class:`ConfigError` naming the bad key.
+    ``partial``: ``source`` may be one stage's subset (:func:`validate_config`).
     """
     if source is None:
         source = default_config_path()
@@ -374,7 +396,7 @@ def load_config(source=None, overrides=None) -> dict:
             config = {}
     if overrides:
         config = _deep_merge(config, overrides)
-    return validate_config(config)
+    return validate_config(config, partial=partial)
 
 
 def _looks_like_path(text):
@@ -408,3 +430,36 @@ def scan_names(config, with_temperatures=None):
     if with_temperatures is None:
         return names
     return [n for n in names if ("T_M" in config["scans"][n]) == with_temperatures]
+
+
+def stage_config(config, stage, scan="map"):
+    """The part of a resolved config that one stage's output depends on (a new dict).
+
+    The workflow hands each job only this subset (canonical JSON as the rule's
+    ``params``), so Snakemake reruns a job only when something it reads
+    changed, and each dataset records it as its ``config`` attribute.
+    Subsets grow along the chain (a stage's subset contains its inputs'):
+
+    * ``kernels``: ``material``, ``geometry`` and ``scans[scan].axes`` -- no
+      temperature (the kernels do not depend on it, docs/theory.md §4);
+    * ``rates``, ``steady``: plus ``T_W`` and ``scans[scan].T_M``;
+    * ``analytic``, ``dynamics`` (scan ``map``): plus ``analytic`` or ``dynamics``.
+
+    Scan descriptions, ``results``, ``extras``, ``mpi`` (results do not depend
+    on ranks or chunks) and ``figures`` are never part of a stage's config.
+    """
+    stages = ("kernels", "rates", "steady", "analytic", "dynamics")
+    if stage not in stages:
+        raise ValueError(f"unknown stage {stage!r}; allowed: {', '.join(stages)}")
+    spec = config["scans"][scan]
+    out = {
+        "material": config["material"],
+        "geometry": copy.deepcopy(config["geometry"]),
+        "scans": {scan: {"axes": copy.deepcopy(spec["axes"])}},
+    }
+    if stage != "kernels" and "T_M" in spec:
+        out["T_W"] = config["T_W"]
+        out["scans"][scan]["T_M"] = copy.deepcopy(spec["T_M"])
+    if stage in ("analytic", "dynamics"):
+        out[stage] = copy.deepcopy(config[stage])
+    return out

@@ -41,9 +41,16 @@ __all__ = [
     "write_dataset",
     "read_dataset",
     "config_of",
+    "REFERENCES",
 ]
 
 _SRC = Path(__file__).resolve().parent
+
+#: CF ``references`` global attribute of every dataset: the paper the pipeline reproduces.
+REFERENCES = (
+    "B. Bellomo and M. Antezza, Creation and protection of entanglement in systems out of "
+    "thermal equilibrium, EPL 2013, arXiv:1304.2864"
+)
 
 
 def package_version() -> str:
@@ -94,17 +101,24 @@ def git_commit() -> str:
 def provenance(config=None) -> dict:
     """Global attributes recording how a dataset was made.
 
-    ``config``: the full resolved configuration (dict, stored as a JSON
-    string) or None. Returns a dict of strings: ``config``, ``neqent_version``,
-    ``git_commit``, ``created`` (ISO 8601 UTC), ``python_version``,
-    ``numpy_version``, ``xarray_version``, ``Conventions``.
+    ``config``: the resolved configuration, or the part of it the dataset
+    depends on (dict, stored as a JSON string), or None. Returns a dict of
+    strings: ``config``, ``neqent_version``, ``git_commit``, ``created`` (ISO
+    8601 UTC), ``python_version``, ``numpy_version``, ``xarray_version`` and
+    the CF global attributes ``Conventions``, ``history``, ``source``,
+    ``references``.
     """
-    created = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    created = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    version, commit = package_version(), git_commit()
     attrs = {
         "Conventions": "CF-1.10",
-        "neqent_version": package_version(),
-        "git_commit": git_commit(),
-        "created": created.replace("+00:00", "Z"),
+        "history": f"{created} created by neqent {version}",
+        "source": f"neqent {version} (git {commit}): two-qubit open-system model near a body out of "
+        "thermal equilibrium (kernels, rates, master equation; docs/theory.md)",
+        "references": REFERENCES,
+        "neqent_version": version,
+        "git_commit": commit,
+        "created": created,
         "python_version": sys.version.split()[0],
         "numpy_version": np.__version__,
         "xarray_version": xr.__version__,
@@ -193,10 +207,15 @@ def write_dataset(ds: xr.Dataset, path, config=None, attrs=None, complevel: int 
     out = complex_to_pair(ds)
     check_attributes(out)
     out.attrs = {**ds.attrs, **(attrs or {}), **provenance(config)}
+    if ds.attrs.get("history"):  # CF: history accumulates, one line per program
+        out.attrs["history"] = f"{ds.attrs['history']}\n{out.attrs['history']}"
     encoding = {}
     for name in out.data_vars:
         if np.issubdtype(out[name].dtype, np.number):
             encoding[name] = {"zlib": True, "complevel": complevel, "shuffle": True}
+    for name in out.coords:
+        # CF 2.5.1: coordinate variables must not carry _FillValue (xarray adds NaN to floats)
+        encoding[name] = {"_FillValue": None}
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)

@@ -19,8 +19,10 @@ Command line: ``python -m neqent.pipeline.plotting <figure> --input F [F ...] --
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -327,8 +329,10 @@ def main(argv=None):
     input exits with status 2 and one line on stderr naming the option and
     the value; no figure file is written.
     """
+    from neqent.pipeline.logs import configure_logging
     from neqent.pipeline.stages import StageParser, first_line, read_stage_input
 
+    configure_logging()
     p = StageParser(prog="python -m neqent.pipeline.plotting", description=__doc__.splitlines()[0])
     p.add_argument("figure", choices=sorted(FIGURES))
     p.add_argument("--input", nargs="+", required=True, help="input NetCDF file(s)")
@@ -339,14 +343,24 @@ def main(argv=None):
     if len(args.input) != nin:
         p.error(f"--input: figure {args.figure} needs {nin} input file(s), got {len(args.input)}")
     inputs = [read_stage_input(p, f, stages) for f, stages in zip(args.input, FIGURE_INPUTS[args.figure])]
+    start = time.perf_counter()
     try:
-        func(*inputs, args.output, dpi=args.dpi)
+        paths = func(*inputs, args.output, dpi=args.dpi)
     except OSError as exc:
         p.error(f"--output {args.output!r}: {first_line(exc)}")
     except KeyError as exc:  # right stage, but not the content this figure needs
         p.error(f"--input {' '.join(map(repr, args.input))}: cannot draw {args.figure}, missing {first_line(exc)}")
     except ValueError as exc:
         p.error(f"--input {' '.join(map(repr, args.input))}: cannot draw {args.figure}: {first_line(exc)}")
+    # logged once done, so that bad input still ends in exactly one line on stderr
+    logging.getLogger("neqent.pipeline.plotting").info(  # not __name__: "__main__" under python -m
+        "figure %s from %s (dpi %d): wrote %s in %.2f s",
+        args.figure,
+        ", ".join(args.input),
+        args.dpi,
+        ", ".join(map(str, paths)),
+        time.perf_counter() - start,
+    )
     return 0
 
 

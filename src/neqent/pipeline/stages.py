@@ -49,7 +49,7 @@ import sys
 import numpy as np
 import xarray as xr
 
-from neqent.pipeline.config import load_config, resolve_range
+from neqent.pipeline.config import load_config, resolve_range, stage_config
 
 __all__ = [
     "AXIS_ORDER",
@@ -702,7 +702,7 @@ def shown(value, limit=80):
 def load_config_or_exit(parser, source):
     """:func:`neqent.pipeline.config.load_config` of ``--config``; parser.error naming it on failure."""
     try:
-        return load_config(source)
+        return load_config(source, partial=True)  # the workflow passes each stage its subset
     except (ValueError, OSError) as exc:  # ConfigError is a ValueError
         parser.error(f"--config {shown(source)}: {first_line(exc)}")
 
@@ -734,6 +734,17 @@ def read_stage_input(parser, path, stages, scan=None, option="--input"):
     return ds
 
 
+def _positive_int(text):
+    """An integer >= 1 from the command line (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
 def _mpi_comm():
     """COMM_WORLD if mpi4py is importable, else None (serial)."""
     try:
@@ -750,14 +761,18 @@ def main(argv=None):
     under ``mpiexec -n N`` / ``srun`` for MPI), and ``rates``, ``steady``,
     ``analytic``, ``dynamics`` with ``--input`` files (in the order of
     :data:`STAGE_INPUTS`). ``--config`` is a YAML/JSON file or an inline
-    YAML/JSON string; ``--scan`` must name one of its scans (``analytic`` and
+    YAML/JSON string, a full config or the stage's subset
+    (:func:`neqent.pipeline.config.stage_config`, what the workflow passes;
+    the output records that subset); ``--scan`` must name one of its scans (``analytic`` and
     ``dynamics`` always use ``map``). Every input must carry the ``stage``
     and ``scan`` attributes the stage expects. Bad input exits with status 2
     and one line on stderr naming the option and the value; no output file
     is written.
     """
     from neqent.pipeline.io import write_dataset
+    from neqent.pipeline.logs import configure_logging
 
+    configure_logging()
     p = StageParser(prog="python -m neqent.pipeline.stages", description=__doc__.splitlines()[0])
     p.add_argument("stage", choices=list(STAGE_INPUTS))
     p.add_argument("--config", required=True, help="config file or inline YAML/JSON")
@@ -767,8 +782,13 @@ def main(argv=None):
     p.add_argument("--input", nargs="*", default=[], help="input NetCDF files, in the stage's order")
     p.add_argument("--output", required=True, help="output NetCDF file")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--chunk", type=_positive_int, default=None, help="kernel grid points per work unit (default: config mpi.chunk)"
+    )
     args = p.parse_args(argv)
     config = load_config_or_exit(p, args.config)
+    if args.chunk is not None:  # results do not depend on it, so the workflow keeps it out of --config
+        config["mpi"]["chunk"] = args.chunk
 
     expected = STAGE_INPUTS[args.stage]
     if len(args.input) != len(expected):
@@ -803,7 +823,7 @@ def main(argv=None):
     if ds is None:  # MPI rank != 0: rank 0 writes
         return 0
     try:
-        write_dataset(ds, args.output, config)
+        write_dataset(ds, args.output, stage_config(config, args.stage, scan))
     except OSError as exc:
         p.error(f"--output {args.output!r}: {first_line(exc)}")
     return 0

@@ -1,0 +1,41 @@
+"""Logging set-up of the pipeline's command-line entry points.
+
+The stages and figures log through :mod:`logging` (logger names under
+``neqent``); a command (``python -m neqent.pipeline.stages`` /
+``python -m neqent.pipeline.plotting``) calls :func:`configure_logging` once,
+so the messages go to stderr, which each Snakemake rule sends to its ``log:``
+file together with stdout. Library users keep control of logging: nothing is
+configured on import.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+__all__ = ["configure_logging", "LOG_FORMAT"]
+
+#: One line per message: local time, level, logger, text.
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(level: int = logging.INFO, stream=None) -> logging.Logger:
+    """Print the package's log records at ``level`` and above on ``stream`` (default stderr).
+
+    The handler sits on the root logger (so other libraries' warnings show
+    too); the ``neqent`` loggers and ``__main__`` (a module run with
+    ``python -m`` logs under that name) are set to ``level``. Idempotent: a
+    second call replaces the handler instead of adding one (no duplicated
+    lines when a command's ``main`` runs twice in one process, as in the
+    tests). Returns the ``neqent`` logger.
+    """
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "_neqent_cli", False)]:
+        root.removeHandler(handler)
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler._neqent_cli = True
+    root.addHandler(handler)
+    for name in ("__main__", "neqent"):
+        logging.getLogger(name).setLevel(level)
+    return logging.getLogger("neqent")
