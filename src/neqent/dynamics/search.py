@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 #: Value given to points whose objective is not finite (a failure, never a best).
-PENALTY = -1e300
+PENALTY = -1e9
 #: A coordinate is reported at a bound when within this fraction of its (search-scale) range.
 AT_BOUND_TOL = 1e-3
 #: Share of the budget given to the local polish (at most POLISH_MAX evaluations).

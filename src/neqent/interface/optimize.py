@@ -157,15 +157,21 @@ def _validated(bounds, fixed):
         corner[VARY_NAMES[name]] = tuple(dipole_xz(hi).real) if name.startswith("theta") else hi
     if "omega_ratio" in bounds:
         corner["omega"] = None
-    setup = api._setup(**corner)
-    g, mat = setup.geometry, setup.geometry.material
-    for name in ("omega", "omega_ratio"):
-        if name in bounds:
-            lo, hi = bounds[name]
-            api._omega(mat, lo if name == "omega" else None, lo)  # tabulated data: the lower end exists
-            scale = mat.resonance if name == "omega_ratio" else 1.0
-            w = np.geomspace(lo * scale, hi * scale, 257)
-            api._check_size(name, w, mat.eps(w), g.delta, g.z1, g.z2, math.hypot(*g.r12))
+    varied = {VARY_NAMES[n]: n for n in bounds}
+    try:
+        setup = api._setup(**corner)
+        g, mat = setup.geometry, setup.geometry.material
+        for name in ("omega", "omega_ratio"):
+            if name in bounds:
+                lo, hi = bounds[name]
+                api._omega(mat, lo if name == "omega" else None, lo)  # tabulated data: the lower end exists
+                scale = mat.resonance if name == "omega_ratio" else 1.0
+                w = np.geomspace(lo * scale, hi * scale, 257)
+                api._check_size(name, w, mat.eps(w), g.delta, g.z1, g.z2, math.hypot(*g.r12))
+    except InputError as exc:  # blame the range, not a fixed option, when a varied end is the culprit
+        if exc.param in varied:
+            raise InputError("vary", f"{varied[exc.param]} range: {exc.detail}") from None
+        raise
     dx, dy = g.r12
     given_omega = corner.get("omega") is not None
     base = {
