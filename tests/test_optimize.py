@@ -137,3 +137,69 @@ def test_cli_bad_input_is_one_line_exit_2(capsys, args, fragment):
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("neqent: error: ")
     assert fragment in err
+
+
+# ---------------------------------------------------------------------------
+# pipeline: config section 'optimize', stage neqent.pipeline.optimize, figure
+# ---------------------------------------------------------------------------
+
+
+def _config(**search):
+    from neqent.pipeline.config import load_config
+
+    cfg = {"scans": {"map": {"axes": {"z2": [5e-7, 1e-6, 2e-6]}, "T_M": [0.0, 1000.0]}}, "extras": ["optimize"]}
+    cfg["optimize"] = {"s": {"vary": {"T_M": [0.0, 2500.0]}, "seed": 2, "budget": 60, **search}}
+    return load_config(cfg)
+
+
+@pytest.mark.parametrize(
+    "search, fragment",
+    [
+        ({"vary": {"height": [0.0, 1.0]}}, "optimize.s.vary"),
+        ({"vary": {"z2": [2e-6, 1e-6]}}, "'optimize.s.vary.z2': lower bound must be < upper bound"),
+        ({"vary": {"z2": [0.0, 1e-6]}}, "'optimize.s.vary.z2': height of qubit 2 above the slab"),
+        ({"vary": {"T_M": [-1.0, 1e3]}}, "'optimize.s.vary.T_M'"),
+        ({"vary": {"delta": [0.0, 1e-6]}}, "'optimize.s.vary.delta': slab thickness must be > 0"),
+        ({"vary": {"z2": [5e-7, 2e-6]}, "fixed": {"z2": 1e-6}}, "'optimize.s.fixed.z2': z2 is also varied"),
+        ({"vary": {"z2": [5e-7, 2e-6], "T_M": [0.0, 1e3]}, "budget": 29}, "population size 30"),
+        ({"vary": {"r12": [1e-9, 100.0]}}, "'optimize.s'"),
+    ],
+)
+def test_config_rejects_bad_searches(search, fragment):
+    from neqent.pipeline.config import ConfigError
+
+    with pytest.raises(ConfigError, match="config key") as err:
+        _config(**search)
+    assert fragment in str(err.value)
+
+
+def test_listing_the_extra_needs_a_search():
+    from neqent.pipeline.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="'optimize' is listed"):
+        load_config({"scans": {"map": {"axes": {"z2": [5e-7, 1e-6]}, "T_M": [0.0]}}, "extras": ["optimize"]})
+
+
+def test_stage_record_and_figure_match_the_api(tmp_path, capsys):
+    """The stage on the rule's config subset writes the record the figure reads; the
+    search is neqent.optimize's (same seed, same optimum)."""
+    from neqent.pipeline import optimize as stage
+    from neqent.pipeline import plotting
+    from neqent.pipeline.io import read_dataset
+
+    cfg = _config(fixed={"z2": 1.26e-6})
+    subset = stage.search_subset(cfg, "s")
+    out = tmp_path / "s.nc"
+    assert stage.main(["--config", json.dumps(subset), "--search", "s", "--output", str(out), "--no-progress"]) == 0
+    ds = read_dataset(out)
+    r = neqent.optimize({"TM": (0, 2500)}, z2=1.26e-6, seed=2, budget=60, workers=1)
+    assert float(ds["C"]) == r["concurrence"] and float(ds["T_M"]) == r["point"]["TM"]
+    assert ds.attrs["stage"] == "optimize" and ds.attrs["evaluations"] == r["evaluations"]
+    assert ds["T_M"].attrs["units"] == "K" and ds["T_M_range"].shape == (2, 2)
+    np.testing.assert_array_equal(ds["C_cut_T_M"].values, r["cuts"]["TM"][1])
+    assert plotting.main(["optimize", "--input", str(out), str(out), "--output", str(tmp_path / "fig")]) == 0
+    assert (tmp_path / "fig.png").read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(SystemExit) as exit_:
+        stage.main(["--config", json.dumps(subset), "--search", "nope", "--output", str(tmp_path / "x.nc")])
+    assert exit_.value.code == 2 and "not a search of the config" in capsys.readouterr().err
+    assert not (tmp_path / "x.nc").exists()

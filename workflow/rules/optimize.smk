@@ -2,14 +2,9 @@
 # concurrence over parameter ranges), one NetCDF record each, and one figure
 # (a row per search: convergence history and 1-D cuts through the optimum).
 
+from neqent.pipeline.optimize import search_subset
+
 SEARCHES = sorted(config["optimize"]) if "optimize" in config["extras"] else []
-
-
-def search_config(wildcards):
-    """The config subset one search needs (its record and rerun trigger)."""
-    subset = {k: config[k] for k in ("material", "T_W", "geometry")}
-    subset["optimize"] = {wildcards.search: config["optimize"][wildcards.search]}
-    return json.dumps(subset, sort_keys=True)
 
 
 rule optimize:
@@ -24,7 +19,9 @@ rule optimize:
     conda:
         ENV
     params:
-        config=search_config,
+        config=lambda wildcards: json.dumps(
+            search_subset(config, wildcards.search), sort_keys=True
+        ),
     shell:
         "python -m neqent.pipeline.optimize --config {params.config:q} --search {wildcards.search}"
         " --output {output:q} --no-progress > {log:q} 2>&1"

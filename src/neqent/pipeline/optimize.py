@@ -21,7 +21,7 @@ import sys
 
 import numpy as np
 
-__all__ = ["CONFIG_NAMES", "check_search", "search_landscape", "search_dataset", "main"]
+__all__ = ["CONFIG_NAMES", "search_subset", "check_search", "search_landscape", "search_dataset", "main"]
 
 #: config name -> landscape name (neqent.dynamics.landscape.PARAMETERS)
 CONFIG_NAMES = {
@@ -67,6 +67,13 @@ def _values(config, name):
         base.pop("omega", None)
         base.pop("omega_ratio", None)
     return base, bounds
+
+
+def search_subset(config, name):
+    """The part of ``config`` one search depends on (what its rule passes and its record stores)."""
+    subset = {k: config[k] for k in ("material", "T_W", "geometry")}
+    subset["optimize"] = {name: config["optimize"][name]}
+    return subset
 
 
 def check_search(config, material, name):
