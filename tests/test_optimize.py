@@ -111,6 +111,34 @@ def test_cli_json_contract(capsys):
     assert code == 0 and "best steady concurrence" in out and "TM" in out
 
 
+def test_cli_point_command_reproduces_the_optimum(capsys):
+    """The JSON's point_command, run as `neqent point`, gives the same C (dipole angles varied)."""
+    import shlex
+
+    code, out, err = run(
+        capsys, "optimize", "--vary", "theta1=-1:1", "--vary", "theta2=-1:1", "--TM", "1200K", "--z2", "1.2um",
+        "--seed", "9", "--budget", "60", "--json", "--no-progress",
+    )  # fmt: skip
+    assert code == 0, err
+    r = json.loads(out)
+    argv = shlex.split(r["point_command"])
+    assert argv[:2] == ["neqent", "point"]
+    code, out, err = run(capsys, *argv[1:], "--json")
+    assert code == 0, err
+    assert json.loads(out)["concurrence"] == pytest.approx(r["concurrence"], abs=1e-9)
+
+
+def test_equilibrium_has_no_entanglement_and_no_false_best():
+    """T_M = T_W: the steady state is thermal, C = 0 for every z2; the search
+    reports C = 0 (a negative witness) and no sharpness ranges."""
+    r = neqent.optimize({"z2": ("0.5um", "2um")}, TM=30, seed=0, budget=45, workers=1)
+    assert r["concurrence"] == 0.0 and r["witness"] < 0
+    assert r["sharpness"] == {"z2": None}
+    from neqent.interface.optimize import optimize_table
+
+    assert "C = 0 everywhere the search went" in optimize_table(r)
+
+
 @pytest.mark.parametrize(
     "args, fragment",
     [

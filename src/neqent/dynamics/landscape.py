@@ -190,21 +190,25 @@ def optimise(landscape, lower, upper, *, budget, seed, workers=1, chunk=16, prog
     there), ``evaluations``, ``at_bounds`` (names), ``history``
     (``evaluations``, ``best`` witness), ``cuts`` (name -> (values, C)),
     ``ranges`` (name -> {level: (lo, hi)} or None), ``sharpness_evaluations``,
-    ``generations``, ``polished``, ``message``.
+    ``generations``, ``polished``, ``message``, ``moved_by_cuts`` (how often
+    a cut found a better point, which then became the optimum:
+    :func:`neqent.dynamics.search.settle`).
     """
-    from neqent.dynamics.search import ChunkedMap, maximise, sharpness
+    from neqent.dynamics.search import ChunkedMap, at_bounds, maximise, settle
 
     names = landscape.names
     with ChunkedMap(functools.partial(_evaluate, landscape), workers, chunk) as both:
         res = maximise(lambda X: both(X)[:, 0], lower, upper, budget=budget, seed=seed, progress=progress)
         counted = _CountingMap(lambda X: both(X)[:, 1])
-        cuts, ranges, best_c = sharpness(counted, res.x, lower, upper, levels=levels, num=cut_num)
+        x, cuts, ranges, best_c, moves = settle(counted, res.x, lower, upper, levels=levels, num=cut_num)
+        witness = res.value if moves == 0 else float(both(x[None, :])[0, 0])
     return {
-        "x": res.x,
-        "witness": res.value,
+        "x": x,
+        "witness": witness,
         "concurrence": best_c,
         "evaluations": res.evaluations,
-        "at_bounds": [names[i] for i in res.at_bounds],
+        "at_bounds": [names[i] for i in at_bounds(x, lower, upper)],
+        "moved_by_cuts": moves,
         "history": res.history,
         "cuts": {name: cuts[i] for i, name in enumerate(names)},
         "ranges": {name: ranges[i] for i, name in enumerate(names)},

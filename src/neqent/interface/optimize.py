@@ -22,7 +22,7 @@ import numpy as np
 
 from neqent.interface.units import InputError, parse_length, parse_number, parse_temperature
 
-__all__ = ["optimize", "optimize_json", "optimize_table", "parse_vary", "DEFAULT_BUDGET", "VARY_NAMES"]
+__all__ = ["optimize", "optimize_json", "optimize_table", "point_command", "parse_vary", "DEFAULT_BUDGET", "VARY_NAMES"]
 
 #: Default number of objective evaluations.
 DEFAULT_BUDGET = 3000
@@ -235,7 +235,8 @@ def optimize(
     stays within 1 % / 10 % of the best; None if C = 0), ``cuts`` (name ->
     (values, C) along the 1-D cut), ``history`` (``evaluations``, ``best``
     witness), ``sharpness_evaluations``, ``generations``, ``polished``,
-    ``seconds``. Raises :class:`~neqent.interface.units.InputError`.
+    ``moved_by_cuts`` (times a sharpness cut found a better point, which then
+    became the optimum), ``workers``, ``seconds``. Raises :class:`~neqent.interface.units.InputError`.
     """
     from neqent.dynamics.landscape import LEVELS, optimise
     from neqent.dynamics.search import population_size
@@ -303,6 +304,7 @@ def optimize(
         "sharpness_evaluations": int(r["sharpness_evaluations"]),
         "generations": int(r["generations"]),
         "polished": bool(r["polished"]),
+        "moved_by_cuts": int(r["moved_by_cuts"]),
         "workers": workers,
         "seconds": time.perf_counter() - t0,
     }
@@ -313,7 +315,7 @@ def _bar(total, progress):
         return None
     from tqdm import tqdm
 
-    bar = tqdm(total=total, unit="eval", desc="optimize", leave=False)
+    bar = tqdm(total=total, unit="eval", desc="optimize", leave=False, delay=1.0)  # only long searches
     return _Bar(bar)
 
 
@@ -345,6 +347,28 @@ def _point_input(land, point, material):
     out["dipole1"] = tuple(complex(v) for v in c["d1"][0])
     out["dipole2"] = tuple(complex(v) for v in c["d2"][0])
     return out
+
+
+def point_command(inp):
+    """``neqent point`` command line (str) reproducing :func:`optimize`'s ``input``, or None.
+
+    Values are written with ``repr`` (shortest exact float), so the command
+    recomputes the optimum bit for bit; None when the input has no command
+    form (a Material object or an in-plane r12 vector from the Python API).
+    """
+    import shlex
+
+    if not isinstance(inp["material"], str) or isinstance(inp["r12"], tuple):
+        return None
+
+    def dipole(v):
+        return ",".join(repr(c.real) if c.imag == 0 else repr(c) for c in map(complex, v))
+
+    opts = [("material", inp["material"])] + [(k, repr(inp[k])) for k in ("delta", "z1", "z2", "r12")]
+    opts += [("omega-ratio", repr(inp["omega_ratio"])) if "omega_ratio" in inp else ("omega", repr(inp["omega"]))]
+    opts += [("TW", repr(inp["TW"])), ("TM", repr(inp["TM"]))]
+    opts += [("dipole1", dipole(inp["dipole1"])), ("dipole2", dipole(inp["dipole2"]))]
+    return "neqent point " + " ".join(shlex.quote(f"--{k}={v}") for k, v in opts)
 
 
 # ---------------------------------------------------------------------------
@@ -388,7 +412,9 @@ def optimize_json(r: dict) -> dict:
         "sharpness_evaluations": r["sharpness_evaluations"],
         "generations": r["generations"],
         "polished": r["polished"],
+        "moved_by_cuts": r["moved_by_cuts"],
         "input": inp,
+        "point_command": point_command(r["input"]),
         "seconds": r["seconds"],
         "units": {k: _unit(k) for k in r["point"]},
     }
@@ -430,4 +456,7 @@ def optimize_table(r: dict) -> str:
         f"  seed {r['seed']}, {r['workers']} process(es), {r['seconds']:.1f} s",
         f"  at bounds: {', '.join(r['at_bounds']) or 'none'}",
     ]
+    cmd = point_command(r["input"])
+    if cmd:
+        lines += ["", f"  same point: {cmd}"]
     return "\n".join(lines)

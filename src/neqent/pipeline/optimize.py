@@ -223,6 +223,7 @@ def search_dataset(config, name, progress=False):
             "budget": int(search["budget"]),
             "evaluations": int(r["evaluations"]),
             "sharpness_evaluations": int(r["sharpness_evaluations"]),
+            "moved_by_cuts": int(r["moved_by_cuts"]),
             "at_bounds": ",".join(to_config[n] for n in r["at_bounds"]),
         },
     )
