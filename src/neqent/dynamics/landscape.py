@@ -41,6 +41,10 @@ import numpy as np
 __all__ = ["PARAMETERS", "Landscape", "check_bounds", "dipole_xz", "optimise", "LEVELS"]
 
 #: name -> (unit, physical lower limit, strict, description). Strict: the limit itself is excluded.
+#: Extension point (layer stacks): a layer thickness becomes searchable by an entry here
+#: (unit "m", limit 0, strict) and its column in Landscape._kernels; interface/optimize.py
+#: maps it to the point() argument it replaces (VARY_NAMES) and pipeline/optimize.py to
+#: its config name (CONFIG_NAMES).
 PARAMETERS = {
     "z1": ("m", 0.0, True, "height of qubit 1 above the slab (the slab fills z <= 0)"),
     "z2": ("m", 0.0, True, "height of qubit 2 above the slab (the slab fills z <= 0)"),
