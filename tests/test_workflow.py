@@ -13,6 +13,7 @@ import pytest
 import xarray as xr
 
 from neqent.pipeline.config import load_config, stage_config
+from neqent.pipeline.optimize import search_subset
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEFILE = REPO / "Snakefile"
@@ -75,6 +76,7 @@ EXPECTED = {
     "kernels/alpha.nc": {"alpha_W_re": ("1", (2, 3, 2, 2)), "eps_im": ("1", (3,))},
     "steady/thickness.nc": {"C": ("1", (3, 3)), "delta": ("m", (3,))},
     "steady/orientation.nc": {"C": ("1", (2, 3)), "theta": ("rad", (2,))},
+    "optimize/peak.nc": {"C": ("1", ()), "T_M": ("K", ()), "T_M_range": ("K", (2, 2))},
 }
 FIGURES = [
     "fig3a",
@@ -85,13 +87,18 @@ FIGURES = [
     "kernels_alpha",
     "scan_thickness",
     "scan_orientation",
+    "optimize",
 ]
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_datasets(run, name):
     stage, scan = name.removesuffix(".nc").split("/")
-    recorded = stage_config(load_config(TEST_CONFIG), stage, scan if stage in ("kernels", "rates", "steady") else "map")
+    resolved = load_config(TEST_CONFIG)
+    if stage == "optimize":  # the optimize rule passes only the config subset its search needs
+        recorded = search_subset(resolved, scan)
+    else:
+        recorded = stage_config(resolved, stage, scan if stage in ("kernels", "rates", "steady") else "map")
     with xr.open_dataset(run / name) as ds:
         for var, (units, shape) in EXPECTED[name].items():
             assert ds[var].attrs["units"] == units, var
@@ -240,15 +247,15 @@ RERUN_CASES = {
     "mpi tasks and chunk rerun nothing": ([_set("mpi.tasks", 2), _set("mpi.chunk", 8)], {}),
     "geometry reruns everything": (
         [_set("geometry.r12", 3.0e-7)],
-        _jobs(*FIGURES, kernels=4, rates=3, steady=3, analytic=1, dynamics=1),
+        _jobs(*FIGURES, kernels=4, rates=3, steady=3, analytic=1, dynamics=1, optimize=1),
     ),
     "material reruns everything": (
         [_set("material", "SiC")],  # same physics, another spelling: the params differ
-        _jobs(*FIGURES, kernels=4, rates=3, steady=3, analytic=1, dynamics=1),
+        _jobs(*FIGURES, kernels=4, rates=3, steady=3, analytic=1, dynamics=1, optimize=1),
     ),
     "T_W reruns everything but the kernels": (
         [_set("T_W", 40.0)],
-        _jobs(*(f for f in FIGURES if f != "kernels_alpha"), rates=3, steady=3, analytic=1, dynamics=1),
+        _jobs(*(f for f in FIGURES if f != "kernels_alpha"), rates=3, steady=3, analytic=1, dynamics=1, optimize=1),
     ),
 }
 
@@ -332,7 +339,7 @@ def test_every_default_figure_has_its_own_caption():
     names += [("scan_" if "T_M" in cfg["scans"][s] else "kernels_") + s for s in cfg["extras"] if s in cfg["scans"]]
     missing = [n for n in names if not (REPO / "workflow" / "report" / "figures" / f"{n}.rst").is_file()]
     assert not missing
-    assert len(names) == 10
+    assert len(names) == 11
 
 
 def test_captions_are_plain_rst_without_warnings():
@@ -371,7 +378,7 @@ def _cf_failures(paths):
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the checker's own (ioos_sos) deprecations
 def test_every_dataset_passes_the_cf_checker(run):
     files = sorted(run.rglob("*.nc"))
-    assert len(files) == 12  # 4 kernels, 3 rates, 3 steady, analytic, dynamics
+    assert len(files) == 13  # 4 kernels, 3 rates, 3 steady, analytic, dynamics, optimize
     assert _cf_failures(files) == {}
     with xr.open_dataset(files[0]) as ds:
         assert "arXiv:1304.2864" in ds.attrs["references"] and ds.attrs["history"] and ds.attrs["source"]

@@ -29,13 +29,17 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__", "point", "evolve", "scan"]
+__all__ = ["__version__", "point", "evolve", "scan", "optimize"]
 
-_API = ("point", "evolve", "scan")
+_API = ("point", "evolve", "scan", "optimize")
 
 
 def __getattr__(name):
     """Lazy access to the :mod:`neqent.interface.api` functions (PEP 562)."""
+    if name == "optimize":  # its own module (neqent.interface.optimize)
+        from neqent.interface.optimize import optimize
+
+        return optimize
     if name in _API:
         from neqent.interface import api
 

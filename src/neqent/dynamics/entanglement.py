@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["concurrence", "concurrence_x", "log_negativity", "STATE_TOL"]
+__all__ = ["concurrence", "concurrence_x", "x_witness", "log_negativity", "STATE_TOL"]
 
 #: tolerance on Hermiticity and on negative eigenvalues accepted by
 #: :func:`concurrence` and :func:`log_negativity` (rounding noise of solvers)
@@ -75,13 +75,26 @@ def concurrence_x(rho):
     states (all other off-diagonal elements zero), which is not checked.
     Products of populations below 0 (rounding) are clipped to 0.
     """
+    k = np.asarray(x_witness(rho))
+    c = np.where(np.isnan(k), np.nan, 2 * np.maximum(0.0, k))
+    return c[()] if c.ndim == 0 else c
+
+
+def x_witness(rho):
+    """X-state entanglement witness K = max(K1, K2) (docs/theory.md §7), batched (..., 4, 4) -> (...).
+
+    K1 = |rho_23| - sqrt(rho_11 rho_44), K2 = |rho_14| - sqrt(rho_22 rho_33)
+    (1-based spec indices), so that :func:`concurrence_x` = 2 max(0, K).
+    Unlike C it is informative where the state is separable (K < 0: how far
+    from entangled), which is what an optimiser needs on the C = 0 plateau.
+    NaN input gives NaN.
+    """
     r, _ = _as_states(rho)
     p = np.real(np.diagonal(r, axis1=-2, axis2=-1))
     k1 = np.abs(r[..., 1, 2]) - np.sqrt(np.clip(p[..., 0] * p[..., 3], 0, None))
     k2 = np.abs(r[..., 0, 3]) - np.sqrt(np.clip(p[..., 1] * p[..., 2], 0, None))
-    c = 2 * np.maximum(0.0, np.maximum(k1, k2))
-    c = np.where(np.isnan(k1) | np.isnan(k2), np.nan, c)
-    return c[()] if c.ndim == 0 else c
+    k = np.where(np.isnan(k1) | np.isnan(k2), np.nan, np.maximum(k1, k2))
+    return k[()] if k.ndim == 0 else k
 
 
 def partial_transpose(rho):

@@ -5,6 +5,7 @@ Subcommands::
     neqent point   one configuration: kernels, rates, steady state, concurrence
     neqent evolve  C(t) from an initial state
     neqent scan    a small grid written to NetCDF (same format as the pipeline)
+    neqent optimize  where the steady concurrence is largest (global search)
 
 Lengths accept units (``1um``, ``250nm``, ``1e-6m``; bare numbers are metres),
 temperatures are in K (``600`` or ``600K``), dipoles are three
@@ -106,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         "thermal equilibrium (SI units; rates in units of Gamma0).",
     )
     parser.add_argument("--version", action="version", version=f"neqent {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{point,evolve,scan}", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="{point,evolve,scan,optimize}", parser_class=_Parser)
     sub.required = True
 
     p = sub.add_parser(
@@ -148,7 +149,53 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True, help="output NetCDF file (.nc)")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.set_defaults(func=_cmd_scan)
+    _add_optimize(sub)
     return parser
+
+
+def _add_optimize(sub):
+    """The ``optimize`` subcommand: point's options, plus the search ranges and budget."""
+    from neqent.interface.optimize import DEFAULT_BUDGET
+
+    o = sub.add_parser(
+        "optimize",
+        help="where the steady concurrence is largest (global search)",
+        description="Global search of the largest steady concurrence over the --vary ranges; everything else "
+        "fixed as in 'neqent point'. Names: z1, z2, r12, delta, omega or omega-ratio, TM, TW, theta1, theta2 "
+        "(rad, dipole in the x-z plane from z towards +x).",
+    )
+    _add_common(o)
+    # None = "not given": an option may not fix a varied parameter (defaults are point's)
+    o.set_defaults(**dict.fromkeys(("delta", "z1", "z2", "r12", "omega_ratio", "TW", "TM", "dipole1", "dipole2")))
+    o.add_argument(
+        "--vary",
+        action="append",
+        required=True,
+        metavar="NAME=LO:HI",
+        help="a parameter and its search range with point's units, e.g. z2=0.5um:2um, TM=0:2500, delta=1nm:1um "
+        "(repeat for each parameter)",
+    )
+    o.add_argument("--seed", default=None, help="random seed (default: drawn and reported); same seed, same result")
+    o.add_argument("--budget", default=str(DEFAULT_BUDGET), help=f"objective evaluations (default {DEFAULT_BUDGET})")
+    o.add_argument("--workers", default=None, help="processes (default: 2 for large budgets; result independent)")
+    o.add_argument("--no-progress", action="store_true", help="no progress bar")
+    o.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    o.set_defaults(func=_cmd_optimize)
+
+
+def _cmd_optimize(args) -> int:
+    from neqent.interface.optimize import optimize, optimize_json, optimize_table
+
+    r = optimize(
+        args.vary,
+        seed=args.seed,
+        budget=args.budget,
+        workers=args.workers,
+        progress=not args.no_progress,
+        **_config_kwargs(args),
+    )
+    _emit(_dumps(optimize_json(r)) if args.json else optimize_table(r))
+    return 0
 
 
 def _value_options(parser) -> set:

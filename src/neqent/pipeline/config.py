@@ -42,7 +42,7 @@ __all__ = [
 _REPO = Path(__file__).resolve().parents[3]
 
 #: Extra products that are not scans (listed in ``extras`` like scan names).
-EXTRA_PRODUCTS = ("effective_temperatures",)
+EXTRA_PRODUCTS = ("effective_temperatures", "optimize")
 
 
 class ConfigError(ValueError):
@@ -214,6 +214,18 @@ def _semantic_checks(config):
             )
         if extra == "map":
             raise ConfigError("config key 'extras': 'map' is always built; do not list it")
+    _check_searches(config, material)
+
+
+def _check_searches(config, material):
+    """The ``optimize`` searches (:func:`neqent.pipeline.optimize.check_search`); listing the
+    ``optimize`` extra needs at least one."""
+    from neqent.pipeline.optimize import check_search
+
+    if "optimize" in config["extras"] and not config["optimize"]:
+        raise ConfigError("config key 'extras': 'optimize' is listed but the 'optimize' section has no search")
+    for name in config["optimize"]:
+        check_search(config, material, name)
 
 
 def _check_range(key, spec):

@@ -11,7 +11,7 @@ without extension; it writes ``<base>.png`` (``dpi``, default 150) and
 * :func:`fig4a` -- steady C over (z2, T_M), with the z2 = z1 line.
 * :func:`fig4b` -- C(t) versus Gamma0 t (log axis) at the fig4a maximum.
 * extras: :func:`effective_temperatures`, :func:`alpha_figure`,
-  :func:`scan_figure`.
+  :func:`scan_figure`, :func:`optimize_figure` (one row per search).
 
 Command line: ``python -m neqent.pipeline.plotting <figure> --input F [F ...] --output BASE``.
 """
@@ -35,6 +35,7 @@ __all__ = [
     "effective_temperatures",
     "alpha_figure",
     "scan_figure",
+    "optimize_figure",
     "save",
     "FIGURES",
     "FIGURE_INPUTS",
@@ -286,7 +287,54 @@ def scan_figure(steady, base, dpi=150):
     return save(fig, base, dpi)
 
 
-#: name -> (function, number of input datasets)
+_OPT_UNITS = {"m": (1e-6, "um"), "rad s-1": (1.0, "rad/s"), "K": (1.0, "K"), "rad": (1.0, "rad"), "1": (1.0, "")}
+
+
+def optimize_figure(*args, dpi=150):
+    """``optimize_figure(record, ..., base)``: one row per search record of :mod:`neqent.pipeline.optimize`.
+
+    Left: convergence history (best C = 2 max(0, witness) versus
+    evaluations). Then one panel per varied parameter: C along the 1-D cut
+    through the optimum, the optimum marked, the 1 % and 10 % ranges shaded.
+    """
+    plt = _plt()
+    *records, base = args
+    ncols = 1 + max(len([v for v in r.data_vars if v.startswith("C_cut_")]) for r in records)
+    fig, axs = plt.subplots(
+        len(records), ncols, figsize=(3.4 * ncols, 3.0 * len(records)), layout="constrained", squeeze=False
+    )
+    for row, rec in zip(axs, records):
+        n = rec["history_evaluations"].values
+        row[0].plot(n, 2 * np.maximum(0.0, rec["history_witness"].values), "-")
+        row[0].set_xlabel("evaluations")
+        row[0].set_ylabel(r"best $C(\infty)$ so far")
+        row[0].set_title(f"{rec.attrs.get('search', '?')}: C = {float(rec['C']):.4g}", fontsize=9)
+        names = [v[len("C_cut_") :] for v in rec.data_vars if v.startswith("C_cut_")]
+        for ax, p in zip(row[1:], names):
+            scale, unit = _OPT_UNITS.get(rec[p].attrs.get("units", "1"), (1.0, rec[p].attrs.get("units", "")))
+            x = rec[f"cut_{p}"].values / scale
+            rng = rec[f"{p}_range"].values / scale
+            for k, alpha in ((1, 0.15), (0, 0.3)):  # 10 % range under the 1 % one
+                if np.all(np.isfinite(rng[k])):
+                    ax.axvspan(*rng[k], color="C1", alpha=alpha, lw=0)
+            ax.plot(x, rec[f"C_cut_{p}"].values, "-")
+            ax.axvline(float(rec[p]) / scale, color="k", lw=0.8, ls="--")
+            bounds = rec[f"{p}_bounds"].values
+            if bounds[0] > 0 and bounds[1] >= 10 * bounds[0]:
+                from matplotlib.ticker import NullFormatter
+
+                ax.set_xscale("log")
+                ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels collide on short log ranges
+            at = " (at bound)" if p in rec.attrs.get("at_bounds", "").split(",") else ""
+            ax.set_xlabel(f"{p} ({unit}){at}" if unit else f"{p}{at}")
+            ax.set_ylabel(r"$C(\infty)$")
+        for ax in row[1 + len(names) :]:
+            ax.set_visible(False)
+    fig.suptitle("steady-concurrence searches: convergence and 1-D cuts (shaded: within 1 % / 10 % of the best)")
+    return save(fig, base, dpi)
+
+
+#: name -> (function, number of input datasets; None: one or more)
 FIGURES = {
     "fig3a": (fig3a, 1),
     "fig3b": (fig3b, 1),
@@ -295,6 +343,7 @@ FIGURES = {
     "effective_temperatures": (effective_temperatures, 1),
     "alpha": (alpha_figure, 1),
     "scan": (scan_figure, 1),
+    "optimize": (optimize_figure, None),
 }
 
 
@@ -307,6 +356,7 @@ FIGURE_INPUTS = {
     "effective_temperatures": (("analytic",),),
     "alpha": (("kernels", "scan"),),
     "scan": (("steady", "scan"),),
+    "optimize": (("optimize",),),  # every input
 }
 
 
@@ -340,9 +390,10 @@ def main(argv=None):
     p.add_argument("--dpi", type=_dpi, default=150, help="PNG resolution, dots per inch (> 0; default 150)")
     args = p.parse_args(argv)
     func, nin = FIGURES[args.figure]
-    if len(args.input) != nin:
+    if nin is not None and len(args.input) != nin:
         p.error(f"--input: figure {args.figure} needs {nin} input file(s), got {len(args.input)}")
-    inputs = [read_stage_input(p, f, stages) for f, stages in zip(args.input, FIGURE_INPUTS[args.figure])]
+    kinds = FIGURE_INPUTS[args.figure] * (len(args.input) if nin is None else 1)
+    inputs = [read_stage_input(p, f, stages) for f, stages in zip(args.input, kinds)]
     start = time.perf_counter()
     try:
         paths = func(*inputs, args.output, dpi=args.dpi)

@@ -1,0 +1,462 @@
+"""``neqent.optimize``: where is the steady entanglement largest?
+
+A global search over any subset of the continuous inputs of
+:func:`neqent.interface.api.point` -- ``z1``, ``z2``, ``r12``, ``delta`` (m),
+``omega`` (rad/s) or ``omega_ratio``, ``TM``, ``TW`` (K) and the dipole
+angles ``theta1``, ``theta2`` (rad, from z towards +x) -- with everything
+else fixed exactly as in ``point`` (same arguments, units, defaults and
+checks). The search itself is :func:`neqent.dynamics.landscape.optimise`
+(differential evolution on the X-state witness, which is informative where
+C = 0, then a local polish and 1-D sharpness cuts); this module validates the
+arguments (:class:`~neqent.interface.units.InputError` naming the argument)
+and formats the result for the ``neqent optimize`` command.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+
+import numpy as np
+
+from neqent.interface.units import InputError, parse_length, parse_number, parse_temperature
+
+__all__ = ["optimize", "optimize_json", "optimize_table", "point_command", "parse_vary", "DEFAULT_BUDGET", "VARY_NAMES"]
+
+#: Default number of objective evaluations.
+DEFAULT_BUDGET = 3000
+#: Budgets from which the search uses two processes by default (below, start-up dominates).
+PARALLEL_FROM = 4000
+#: Fixed argument of :func:`neqent.interface.api.point` that each varied name replaces.
+VARY_NAMES = {
+    "z1": "z1",
+    "z2": "z2",
+    "r12": "r12",
+    "delta": "delta",
+    "omega": "omega",
+    "omega_ratio": "omega_ratio",
+    "TM": "TM",
+    "TW": "TW",
+    "theta1": "dipole1",
+    "theta2": "dipole2",
+}
+_ALIASES = {"omega-ratio": "omega_ratio", "T_M": "TM", "T_W": "TW"}
+_HINT_Z = " (z <= 0 is inside the slab)"
+
+
+def _canonical(name):
+    key = _ALIASES.get(str(name).strip(), str(name).strip())
+    if key not in VARY_NAMES:
+        allowed = ", ".join(n.replace("_", "-") if n == "omega_ratio" else n for n in VARY_NAMES)
+        raise InputError("vary", f"unknown parameter {name!r}; allowed: {allowed}")
+    return key
+
+
+def _parse_end(name, value):
+    """One bound in SI, parsed with the units ``point`` accepts for ``name``."""
+    param = f"vary {name}"
+    if name in ("z1", "z2"):
+        return parse_length(value, param, hint=_HINT_Z)
+    if name == "r12":
+        return parse_length(value, param, allow_zero=True)
+    if name == "delta":
+        return parse_length(value, param)  # a thickness: > 0, finite
+    if name in ("TM", "TW"):
+        return parse_temperature(value, param)
+    if name == "omega":
+        return parse_number(value, param, minimum=0.0, unit="rad/s")
+    if name == "omega_ratio":
+        return parse_number(value, param, minimum=0.0)
+    return parse_number(value, param, unit="rad")
+
+
+def parse_vary(vary) -> dict:
+    """Search ranges: ``{name: (lo, hi)}`` (SI floats) from a mapping or ``NAME=LO:HI`` strings.
+
+    ``vary``: a mapping name -> ``(lo, hi)`` or ``"LO:HI"``, or a sequence of
+    ``"NAME=LO:HI"`` texts (the CLI form). Ends take the units of ``point``
+    (``0.05um:3um``, ``31:2500``). Raises InputError (param ``vary``) for an
+    unknown name, a repeated name, an unparsable range, LO >= HI or a range
+    outside the physical one.
+    """
+    from neqent.dynamics.landscape import check_bounds
+
+    if isinstance(vary, dict):
+        items = list(vary.items())
+    elif isinstance(vary, str):
+        items = [_split_vary(vary)]
+    else:
+        items = [_split_vary(v) for v in vary]
+    if not items:
+        raise InputError("vary", "give at least one parameter to vary, e.g. z2=0.5um:2um")
+    out = {}
+    for raw, rng in items:
+        name = _canonical(raw)
+        if name in out:
+            raise InputError("vary", f"{name} is given twice")
+        if isinstance(rng, str):
+            parts = rng.split(":")
+            if len(parts) != 2 or not all(p.strip() for p in parts):
+                raise InputError("vary", f"{name}: cannot parse range {rng!r}; expected LO:HI, e.g. 0.5um:2um")
+        else:
+            parts = list(rng)
+            if len(parts) != 2:
+                raise InputError("vary", f"{name}: a range needs two ends (lo, hi), got {rng!r}")
+        try:
+            lo, hi = check_bounds(name, *(_parse_end(name, p) for p in parts))
+        except InputError as exc:
+            raise InputError("vary", f"{name}: {exc.detail}") from None
+        except ValueError as exc:
+            raise InputError("vary", str(exc)) from None
+        out[name] = (lo, hi)
+    if "omega" in out and "omega_ratio" in out:
+        raise InputError("vary", "vary omega or omega-ratio, not both")
+    return out
+
+
+def _split_vary(text):
+    if not isinstance(text, str) or "=" not in text:
+        raise InputError("vary", f"cannot parse {text!r}; expected NAME=LO:HI, e.g. z2=0.5um:2um")
+    name, rng = text.split("=", 1)
+    return name, rng
+
+
+def _conflicts(bounds, given):
+    """InputError if a varied name is also fixed explicitly (``given``: point arguments not None)."""
+    for name in bounds:
+        fixed = VARY_NAMES[name]
+        clash = [fixed] if fixed in given else []
+        if name == "omega_ratio" and "omega" in given:
+            clash = ["omega"]
+        if name == "omega" and "omega_ratio" in given:
+            clash = ["omega_ratio"]
+        if clash:
+            opt = clash[0].replace("_", "-")
+            raise InputError(
+                "vary",
+                f"{name} is both varied and fixed (--{opt} {given[clash[0]]!s}); vary it or fix it, not both",
+            )
+
+
+def _validated(bounds, fixed):
+    """Landscape of the search after ``point``'s checks over the whole box.
+
+    ``point``'s validation runs once with every varied argument at its upper
+    end: the fixed values are checked as in ``point``, and the upper ends
+    bound the quadrature's electrical size (heights, separation, thickness
+    only grow it). A varied frequency is also checked on a grid over its
+    range (the permittivity must exist; the slab's optical thickness peaks
+    near resonances).
+    """
+    from neqent.dynamics.landscape import Landscape, dipole_xz
+    from neqent.interface import api
+
+    corner = {**api.DEFAULTS, **fixed}
+    for name, (_lo, hi) in bounds.items():
+        corner[VARY_NAMES[name]] = tuple(dipole_xz(hi).real) if name.startswith("theta") else hi
+    if "omega_ratio" in bounds:
+        corner["omega"] = None
+    varied = {VARY_NAMES[n]: n for n in bounds}
+    try:
+        setup = api._setup(**corner)
+        g, mat = setup.geometry, setup.geometry.material
+        for name in ("omega", "omega_ratio"):
+            if name in bounds:
+                lo, hi = bounds[name]
+                api._omega(mat, lo if name == "omega" else None, lo)  # tabulated data: the lower end exists
+                scale = mat.resonance if name == "omega_ratio" else 1.0
+                w = np.geomspace(lo * scale, hi * scale, 257)
+                api._check_size(name, w, mat.eps(w), g.delta, g.z1, g.z2, math.hypot(*g.r12))
+    except InputError as exc:  # blame the range, not a fixed option, when a varied end is the culprit
+        if exc.param in varied:
+            raise InputError("vary", f"{varied[exc.param]} range: {exc.detail}") from None
+        raise
+    dx, dy = g.r12
+    given_omega = corner.get("omega") is not None
+    base = {
+        "delta": g.delta,
+        "z1": g.z1,
+        "z2": g.z2,
+        "dx": dx,
+        "dy": dy,
+        "omega": setup.omega if given_omega else None,
+        "omega_ratio": None if given_omega else setup.omega_ratio,
+        "TM": setup.TM,
+        "TW": setup.TW,
+        "d1": g.d1,
+        "d2": g.d2,
+    }
+    return Landscape(mat, base, tuple(bounds))
+
+
+def optimize(
+    vary,
+    material="sic",
+    delta=None,
+    z1=None,
+    z2=None,
+    r12=None,
+    *,
+    omega=None,
+    omega_ratio=None,
+    TW=None,
+    TM=None,
+    dipole1=None,
+    dipole2=None,
+    seed=None,
+    budget=DEFAULT_BUDGET,
+    workers=None,
+    progress=False,
+) -> dict:
+    """Largest steady concurrence over the ``vary`` ranges, everything else fixed.
+
+    ``vary``: ``{name: (lo, hi)}`` or ``{name: "LO:HI"}`` or a list of
+    ``"NAME=LO:HI"`` (names ``z1``, ``z2``, ``r12``, ``delta`` in m,
+    ``omega`` in rad/s or ``omega_ratio`` (also ``omega-ratio``), ``TM``,
+    ``TW`` in K, ``theta1``, ``theta2`` in rad (dipole of qubit q in the x-z
+    plane, from z towards +x); ends may carry units as in :func:`neqent.interface.api.point`).
+    Fixed arguments as in :func:`neqent.interface.api.point` (None: point's
+    default); a name may not be both varied and fixed (``theta1`` replaces
+    ``dipole1``, ``omega``/``omega_ratio`` replace each other).
+    ``seed``: integer (None: drawn and reported); ``budget``: maximum
+    objective evaluations of the search (>= the population, 15 per varied
+    name); ``workers``: processes (default 2 from :data:`PARALLEL_FROM`
+    evaluations, else 1; the result does not depend on it); ``progress``: tqdm
+    bar on stderr.
+
+    Returns a dict: ``concurrence`` (best steady C), ``witness`` (X-state
+    witness there, C = 2 max(0, witness)), ``point`` (name -> value, SI;
+    omega_ratio dimensionless), ``input`` (the full arguments of
+    :func:`neqent.point` that reproduce the optimum, SI), ``evaluations``,
+    ``at_bounds`` (names whose optimum lies on a bound: active constraints),
+    ``seed``, ``budget``, ``bounds``, ``sharpness`` (name -> {"1%": (lo, hi),
+    "10%": (lo, hi)}: 1-D range around the optimum, others fixed, where C
+    stays within 1 % / 10 % of the best; None if C = 0), ``cuts`` (name ->
+    (values, C) along the 1-D cut), ``history`` (``evaluations``, ``best``
+    witness), ``sharpness_evaluations``, ``generations``, ``polished``,
+    ``moved_by_cuts`` (times a sharpness cut found a better point, which then
+    became the optimum), ``workers``, ``seconds``. Raises :class:`~neqent.interface.units.InputError`.
+    """
+    from neqent.dynamics.landscape import LEVELS, optimise
+    from neqent.dynamics.search import population_size
+    from neqent.interface.units import parse_count
+
+    t0 = time.perf_counter()
+    bounds = parse_vary(vary)
+    given = {
+        k: v
+        for k, v in dict(
+            delta=delta,
+            z1=z1,
+            z2=z2,
+            r12=r12,
+            omega=omega,
+            omega_ratio=omega_ratio,
+            TW=TW,
+            TM=TM,
+            dipole1=dipole1,
+            dipole2=dipole2,
+        ).items()
+        if v is not None
+    }
+    _conflicts(bounds, given)
+    budget = parse_count(budget, "budget", minimum=1)
+    pop = population_size(len(bounds))
+    if budget < pop:
+        raise InputError(
+            "budget",
+            f"must be >= the population size {pop} (15 per varied parameter, {len(bounds)} varied), got {budget}",
+        )
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % 2**32)
+    seed = parse_count(seed, "seed", minimum=0)
+    workers = (2 if budget >= PARALLEL_FROM else 1) if workers is None else parse_count(workers, "workers")
+    workers = min(workers, os.cpu_count() or 1)
+    land = _validated(bounds, {"material": material, **given})
+    names = land.names
+    lower = np.array([bounds[n][0] for n in names])
+    upper = np.array([bounds[n][1] for n in names])
+    bar = _bar(budget, progress)
+    try:
+        r = optimise(land, lower, upper, budget=budget, seed=seed, workers=workers, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    point = {n: float(v) for n, v in zip(names, r["x"])}
+    sharp = {
+        n: None if rng is None else {f"{level:.0%}": tuple(float(v) for v in rng[level]) for level in LEVELS}
+        for n, rng in r["ranges"].items()
+    }
+    return {
+        "concurrence": float(r["concurrence"]),
+        "witness": float(r["witness"]),
+        "point": point,
+        "input": _point_input(land, point, material),
+        "evaluations": int(r["evaluations"]),
+        "at_bounds": list(r["at_bounds"]),
+        "seed": seed,
+        "budget": budget,
+        "bounds": {n: bounds[n] for n in names},
+        "sharpness": sharp,
+        "cuts": r["cuts"],
+        "history": r["history"],
+        "sharpness_evaluations": int(r["sharpness_evaluations"]),
+        "generations": int(r["generations"]),
+        "polished": bool(r["polished"]),
+        "moved_by_cuts": int(r["moved_by_cuts"]),
+        "workers": workers,
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def _bar(total, progress):
+    if not progress:
+        return None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="eval", desc="optimize", leave=False, delay=1.0)  # only long searches
+    return _Bar(bar)
+
+
+class _Bar:
+    """tqdm bar fed with evaluation counts (the polish may stop short of the budget)."""
+
+    def __init__(self, bar):
+        self.bar = bar
+
+    def __call__(self, n):
+        self.bar.update(min(n, max(0, self.bar.total - self.bar.n)))
+
+    def close(self):
+        self.bar.close()
+
+
+def _point_input(land, point, material):
+    """Arguments of :func:`neqent.point` (SI) that reproduce the optimum."""
+    c = land.columns(np.array([[point[n] for n in land.names]]))
+    out = {"material": material if isinstance(material, str) else land.material}
+    out.update(delta=float(c["delta"][0]), z1=float(c["z1"][0]), z2=float(c["z2"][0]))
+    dx, dy = float(c["dx"][0]), float(c["dy"][0])
+    out["r12"] = dx if dy == 0 and dx >= 0 else (dx, dy)
+    if "omega_ratio" in point or ("omega" not in point and land.fixed.get("omega") is None):
+        out["omega_ratio"] = float(point.get("omega_ratio", land.fixed.get("omega_ratio")))
+    else:
+        out["omega"] = float(c["omega"][0])
+    out.update(TW=float(c["TW"][0]), TM=float(c["TM"][0]))
+    out["dipole1"] = tuple(complex(v) for v in c["d1"][0])
+    out["dipole2"] = tuple(complex(v) for v in c["d2"][0])
+    return out
+
+
+def point_command(inp):
+    """``neqent point`` command line (str) reproducing :func:`optimize`'s ``input``, or None.
+
+    Values are written with ``repr`` (shortest exact float), so the command
+    recomputes the optimum bit for bit; None when the input has no command
+    form (a Material object or an in-plane r12 vector from the Python API).
+    """
+    import shlex
+
+    if not isinstance(inp["material"], str) or isinstance(inp["r12"], tuple):
+        return None
+
+    def dipole(v):
+        return ",".join(repr(c.real) if c.imag == 0 else repr(c) for c in map(complex, v))
+
+    opts = [("material", inp["material"])] + [(k, repr(inp[k])) for k in ("delta", "z1", "z2", "r12")]
+    opts += [("omega-ratio", repr(inp["omega_ratio"])) if "omega_ratio" in inp else ("omega", repr(inp["omega"]))]
+    opts += [("TW", repr(inp["TW"])), ("TM", repr(inp["TM"]))]
+    opts += [("dipole1", dipole(inp["dipole1"])), ("dipole2", dipole(inp["dipole2"]))]
+    return "neqent point " + " ".join(shlex.quote(f"--{k}={v}") for k, v in opts)
+
+
+# ---------------------------------------------------------------------------
+# output formats of the ``neqent optimize`` command
+# ---------------------------------------------------------------------------
+
+
+def _unit(name):
+    from neqent.dynamics.landscape import PARAMETERS
+
+    return PARAMETERS[name][0]
+
+
+def optimize_json(r: dict) -> dict:
+    """JSON-ready form of :func:`optimize`'s result (no cuts or history; complex -> [re, im])."""
+
+    def num(x):
+        return float(x) if x is not None and math.isfinite(float(x)) else None
+
+    inp = {}
+    for k, v in r["input"].items():
+        if k in ("dipole1", "dipole2"):
+            inp[k] = [[complex(c).real, complex(c).imag] for c in v]
+        elif isinstance(v, tuple):
+            inp[k] = [float(x) for x in v]
+        else:
+            inp[k] = v if isinstance(v, str) else num(v)
+    return {
+        "concurrence": num(r["concurrence"]),
+        "witness": num(r["witness"]),
+        "point": {k: num(v) for k, v in r["point"].items()},
+        "evaluations": r["evaluations"],
+        "at_bounds": r["at_bounds"],
+        "seed": r["seed"],
+        "budget": r["budget"],
+        "bounds": {k: [num(a), num(b)] for k, (a, b) in r["bounds"].items()},
+        "sharpness": {
+            k: None if v is None else {lvl: [num(a), num(b)] for lvl, (a, b) in v.items()}
+            for k, v in r["sharpness"].items()
+        },
+        "sharpness_evaluations": r["sharpness_evaluations"],
+        "generations": r["generations"],
+        "polished": r["polished"],
+        "moved_by_cuts": r["moved_by_cuts"],
+        "input": inp,
+        "point_command": point_command(r["input"]),
+        "seconds": r["seconds"],
+        "units": {k: _unit(k) for k in r["point"]},
+    }
+
+
+def _show(name, value):
+    from neqent.interface.units import format_length
+
+    unit = _unit(name)
+    if unit == "m":
+        return format_length(value)
+    return f"{value:.6g} {unit}" if unit != "1" else f"{value:.6g}"
+
+
+def optimize_table(r: dict) -> str:
+    """Readable text of :func:`optimize`'s result."""
+    c = r["concurrence"]
+    lines = [f"best steady concurrence  C = {c:.6g}   (witness {r['witness']:+.6g})"]
+    if not c > 0:
+        lines.append("  C = 0 everywhere the search went: the point shown is the least separable one found")
+    lines += [
+        "",
+        f"  {'parameter':<12} {'optimum':>14} {'search range':>28}  {'C >= 99% best':>28}  {'C >= 90% best':>28}",
+    ]
+    for name, x in r["point"].items():
+        lo, hi = r["bounds"][name]
+        at = "  (at bound)" if name in r["at_bounds"] else ""
+        s = r["sharpness"][name]
+
+        def rng(a, b, name=name):
+            return f"{_show(name, a)} .. {_show(name, b)}"
+
+        cols = (rng(*s["1%"]), rng(*s["10%"])) if s else ("-", "-")
+        lines.append(f"  {name:<12} {_show(name, x):>14} {rng(lo, hi):>28}  {cols[0]:>28}  {cols[1]:>28}{at}")
+    lines += [
+        "",
+        f"  evaluations {r['evaluations']} (budget {r['budget']}, {r['generations']} generations"
+        f"{', polished' if r['polished'] else ''}) + {r['sharpness_evaluations']} for the sharpness cuts",
+        f"  seed {r['seed']}, {r['workers']} process(es), {r['seconds']:.1f} s",
+        f"  at bounds: {', '.join(r['at_bounds']) or 'none'}",
+    ]
+    cmd = point_command(r["input"])
+    if cmd:
+        lines += ["", f"  same point: {cmd}"]
+    return "\n".join(lines)
