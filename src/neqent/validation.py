@@ -1,6 +1,7 @@
 """Argument checks shared by the library modules.
 
-Each check takes the argument's name and unit so that the ValueError names
+Each check takes the argument's name and unit so that the
+:class:`~neqent.errors.ValidationError` (a ``ValueError``) names
 the argument, the offending value and the allowed range, e.g.
 ``z1 must be finite and > 0 m, got -1e-06``. Scalars and arrays are both
 accepted; the checked value is returned as a float array.
@@ -9,6 +10,8 @@ accepted; the checked value is returned as a float array.
 from __future__ import annotations
 
 import numpy as np
+
+from neqent.errors import ValidationError
 
 __all__ = ["positive", "nonnegative", "finite", "electrical_size", "size_culprit", "MAX_ELECTRICAL_SIZE"]
 
@@ -23,11 +26,11 @@ def _as_float(name, value, unit):
     try:
         return np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number in {unit}, got {value!r}") from None
+        raise ValidationError(f"{name} must be a number in {unit}, got {value!r}") from None
 
 
 def _raise_first(name, arr, bad, allowed, unit):
-    raise ValueError(f"{name} must be {allowed} {unit}, got {arr[bad].flat[0]!r}")
+    raise ValidationError(f"{name} must be {allowed} {unit}, got {arr[bad].flat[0]!r}")
 
 
 def positive(name, value, unit, allow_inf=False):
@@ -125,7 +128,7 @@ def electrical_size(omega, z_q, z_qp, s=0.0, delta=np.inf, eps=1.0, names=("omeg
     if np.any(bad):
         i = np.flatnonzero(bad.ravel())[0]
         wi, li = float(w_b.flat[i]), float(zq.flat[i] + zqp.flat[i] + s_b.flat[i])
-        raise ValueError(
+        raise ValidationError(
             f"{n_w} ({n_a} + {n_b} + {n_s}) / c must be <= {limit:g} (the kernel quadrature's "
             f"panel count grows with it), got {float(size.flat[i]):.3g} at {n_w} = {wi:.6g} rad/s, "
             f"{n_a} = {float(zq.flat[i]):.6g} m, {n_b} = {float(zqp.flat[i]):.6g} m, "
@@ -137,7 +140,7 @@ def electrical_size(omega, z_q, z_qp, s=0.0, delta=np.inf, eps=1.0, names=("omeg
         i = np.flatnonzero(bad.ravel())[0]
         wi, ni = float(w_b.flat[i]), float(n_eff.flat[i])
         index = "sqrt(Re eps - 1)" if damped.flat[i] else "|sqrt(eps)|"
-        raise ValueError(
+        raise ValidationError(
             f"{n_w} {n_d} {index} / c (slab optical thickness) must be <= {limit:g}, got "
             f"{float(slab.flat[i]):.3g} at {n_d} = {float(d_b.flat[i]):.6g} m, {n_w} = {wi:.6g} rad/s, "
             f"{index} = {ni:.4g}; allowed: {n_d} <= {limit * _C_LIGHT / (wi * ni):.3g} m at this "

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neqent.electrodynamics.materials import Material, get_material
+from neqent.electrodynamics.materials import Material, get_material  # noqa: F401 (api.get_material: public name)
+from neqent.electrodynamics.resolve import resolve_material, resolve_omega
 from neqent.interface.units import (
     InputError,
     parse_count,
@@ -106,36 +107,19 @@ class Setup:
         }
 
 
-def _material(material) -> Material:
-    try:
-        return get_material(material)
-    except ValueError as exc:
-        raise InputError("material", str(exc)) from None
-
-
 def _omega(mat: Material, omega, omega_ratio):
     """Angular frequency (rad/s) from ``omega`` or ``omega_ratio`` x resonance.
 
     ``omega`` wins when given. Also checks the material's permittivity exists
     there (tabulated data have a finite range).
     """
-    res = getattr(mat, "resonance", None)
     if omega is not None:
         param = "omega"
-        w = parse_number(omega, "omega", minimum=0.0, unit="rad/s")
-        ratio = w / res if res else None
+        w, ratio = resolve_omega(mat, omega=parse_number(omega, "omega", minimum=0.0, unit="rad/s"))
     else:
         param = "omega_ratio"
-        ratio = parse_number(
-            omega_ratio, "omega_ratio", minimum=0.0, what="a positive fraction of the material resonance"
-        )
-        if not res:
-            raise InputError(
-                "omega_ratio",
-                f"material {mat.name!r} has no resonance frequency "
-                f"to scale omega_ratio={omega_ratio!r} by; give omega in rad/s",
-            )
-        w = ratio * res
+        what = "a positive fraction of the material resonance"
+        w, ratio = resolve_omega(mat, omega_ratio=parse_number(omega_ratio, "omega_ratio", minimum=0.0, what=what))
     try:
         eps = mat.eps(w)
     except ValueError as exc:
@@ -209,7 +193,7 @@ def _check_size(omega_param, omega, eps, delta, z1, z2, r12):
 
 def _setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2) -> Setup:
     """Validate every argument of one configuration (see :func:`point`)."""
-    mat = _material(material)
+    mat = resolve_material(material)
     geometry = _geometry(mat, delta, z1, z2, r12, dipole1, dipole2)
     w, ratio = _omega(mat, omega, omega_ratio)
     g = geometry
@@ -585,7 +569,7 @@ def scan_config(
             "material",
             f"scan needs a material name or spec string (sic, gold, vacuum, eps=..., csv:...), got {material!r}",
         )
-    mat = _material(material)
+    mat = resolve_material(material)
     geometry, axes = {}, {}
     z1 = parse_length(z1, "z1", hint=_Z_HINT)
     geometry["z1"] = z1
@@ -596,11 +580,8 @@ def scan_config(
             "omega_ratio",
             _grid(omega_ratio, "omega_ratio", lambda v: parse_number(v, "omega_ratio", minimum=0.0)),
         )
-        if not getattr(mat, "resonance", None):
-            raise InputError(
-                "omega_ratio",
-                f"material {mat.name!r} has no resonance frequency to scale omega_ratio by; give omega in rad/s",
-            )
+    # rad/s at every grid frequency; also rejects omega_ratio for a material without resonance
+    w, _ = resolve_omega(mat, **{fkey: np.atleast_1d(np.asarray(fval[0], float))})
     specs = [
         (fkey, fval),
         ("delta", _grid(delta, "delta", lambda v: parse_length(v, "delta", allow_inf=True))),
@@ -613,8 +594,6 @@ def scan_config(
     T_M, _ = _grid(TM, "TM", lambda v: parse_temperature(v, "TM"))
     T_M = T_M if isinstance(T_M, list) else [T_M]
     # The permittivity must exist at every frequency (tabulated data have a range).
-    res = getattr(mat, "resonance", None)
-    w = np.atleast_1d(np.asarray(fval[0], float)) * (res if fkey == "omega_ratio" else 1.0)
     try:
         eps = mat.eps(w)
     except ValueError as exc:

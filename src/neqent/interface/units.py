@@ -24,6 +24,8 @@ from decimal import Decimal, InvalidOperation
 
 import numpy as np
 
+from neqent.errors import InputError
+
 __all__ = [
     "InputError",
     "LENGTH_UNITS",
@@ -48,16 +50,6 @@ LENGTH_UNITS = {
     "pm": -12,
 }
 _LENGTH_HELP = "a number with optional unit m, mm, um (µm), nm or pm, e.g. 1um, 250nm, 1e-6m"
-
-
-class InputError(ValueError):
-    """Invalid user input. ``param`` is the argument's name (e.g. ``"z2"``),
-    ``detail`` the message without the name; ``str(err)`` is ``"param: detail"``."""
-
-    def __init__(self, param: str, detail: str):
-        super().__init__(f"{param}: {detail}")
-        self.param = param
-        self.detail = detail
 
 
 def _show(value) -> str:

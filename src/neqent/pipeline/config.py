@@ -25,6 +25,8 @@ from pathlib import Path
 
 import yaml
 
+from neqent.errors import ConfigError, InputError
+
 __all__ = [
     "ConfigError",
     "load_config",
@@ -41,10 +43,6 @@ _REPO = Path(__file__).resolve().parents[3]
 
 #: Extra products that are not scans (listed in ``extras`` like scan names).
 EXTRA_PRODUCTS = ("effective_temperatures",)
-
-
-class ConfigError(ValueError):
-    """Invalid configuration; the message names the key (dotted path) and the problem."""
 
 
 def schema_path() -> Path:
@@ -148,13 +146,13 @@ def validate_config(config: dict) -> dict:
 
 def _semantic_checks(config):
     """Rules beyond the JSON schema; raise ConfigError with the key path."""
-    from neqent.electrodynamics.materials import get_material
+    from neqent.electrodynamics.resolve import resolve_material
 
     _check_finite(config)
     try:
-        material = get_material(config["material"])
-    except ValueError as exc:
-        raise ConfigError(f"config key 'material': {exc}") from None
+        material = resolve_material(config["material"])
+    except InputError as exc:
+        raise ConfigError(f"config key 'material': {exc.detail}") from None
     if material.resonance is None:
         # omega_ratio = omega / material resonance needs a resonance
         if "omega" not in config["geometry"]:
@@ -237,6 +235,8 @@ def _scan_values(config, material, name):
     """
     import numpy as np
 
+    from neqent.electrodynamics.resolve import resolve_omega
+
     geo, spec = config["geometry"], config["scans"][name]["axes"]
     out = {}
     for q in ("z2", "r12", "delta"):
@@ -245,14 +245,12 @@ def _scan_values(config, material, name):
             if q in spec
             else (f"geometry.{q}", np.array([float(geo[q])]))
         )
-    if "omega" in spec:
-        out["omega"] = (f"scans.{name}.axes.omega", resolve_range(spec["omega"]))
-    elif "omega_ratio" in spec:
-        out["omega"] = (f"scans.{name}.axes.omega_ratio", resolve_range(spec["omega_ratio"]) * material.resonance)
-    elif "omega" in geo:
-        out["omega"] = ("geometry.omega", np.array([float(geo["omega"])]))
+    if "omega" in spec or "omega_ratio" in spec:
+        key = "omega" if "omega" in spec else "omega_ratio"
+        out["omega"] = (f"scans.{name}.axes.{key}", resolve_omega(material, **{key: resolve_range(spec[key])})[0])
     else:
-        out["omega"] = ("geometry.omega_ratio", np.array([geo["omega_ratio"] * material.resonance]))
+        key = "omega" if "omega" in geo else "omega_ratio"
+        out["omega"] = (f"geometry.{key}", resolve_omega(material, **{key: np.array([float(geo[key])])})[0])
     key, z2 = out["z2"]
     z1 = float(geo["z1"])
     if "z2" in spec and z2.min() <= z1 <= z2.max():
