@@ -33,15 +33,20 @@ stationary state is not unique (§6 degenerate case) and is reported, see
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import scipy.linalg
 
+from neqent.errors import NeqentInputError
 from neqent.jit import njit
 
 __all__ = [
     "DegenerateSteadyStateError",
     "liouvillian",
     "steady_state",
+    "solve_steady_state",
+    "SteadyState",
     "evolve",
     "slowest_relaxation_rate",
     "initial_state",
@@ -64,7 +69,7 @@ HERMITIAN_RTOL = 1e-8
 STATE_ATOL = 1e-10
 
 
-class DegenerateSteadyStateError(ValueError):
+class DegenerateSteadyStateError(NeqentInputError):
     """The stationary state is not unique (docs/theory.md §6 degenerate case).
 
     Attributes: ``mask`` (bool array over the batch shape, True where
@@ -410,22 +415,82 @@ def _steady_full(c, chunk=4096):
     return rho, rcond
 
 
-def steady_state(gamma_plus, gamma_minus, lambda12, *, on_degenerate="raise", rcond_tol=RCOND_TOL, method="x"):
-    """Stationary density matrix of the master equation (docs/theory.md §6), batched.
+class SteadyState(NamedTuple):
+    """Steady states of a batch with their uniqueness diagnostics (see :func:`solve_steady_state`).
+
+    Attributes
+    ----------
+    rho : (..., 4, 4) complex ndarray
+        Stationary density matrices [1], decoupled basis, trace 1; NaN where ``mask``.
+    mask : (...) bool ndarray
+        True where the steady state is not unique (rcond < rcond_tol).
+    rcond : (...) float ndarray
+        Smallest reciprocal condition number of the Liouvillian blocks [1].
+    """
+
+    rho: np.ndarray
+    mask: np.ndarray
+    rcond: np.ndarray
+
+
+def _check_steady_options(rcond_tol, method):
+    if method not in ("x", "full"):
+        raise ValueError(f"method must be 'x' or 'full', got {method!r}")
+    if not (np.isfinite(rcond_tol) and 0 <= rcond_tol < 1):
+        raise ValueError(f"rcond_tol must be in [0, 1), got {rcond_tol!r}")
+
+
+def solve_steady_state(gamma_plus, gamma_minus, lambda12, *, rcond_tol=RCOND_TOL, method="x") -> SteadyState:
+    """Steady states with their degeneracy mask and condition numbers; never raises for degenerate points.
 
     Parameters
     ----------
-    gamma_plus, gamma_minus : (..., 2, 2) complex, units of Gamma0
-        Gamma^{qq'}(+w), Gamma^{qq'}(-w); must be Hermitian (relative
+    gamma_plus, gamma_minus, lambda12, rcond_tol, method
+        As in :func:`steady_state`.
+
+    Returns
+    -------
+    SteadyState
+        ``(rho, mask, rcond)``: rho (..., 4, 4) [1] with NaN matrices where
+        ``mask`` (...) is True (not unique), and the reciprocal condition
+        numbers rcond (...) [1].
+    """
+    _check_steady_options(rcond_tol, method)
+    shape, c = _rates_in(gamma_plus, gamma_minus, lambda12)
+    if method == "x":
+        n = c.shape[0]
+        rho = np.empty((n, 4, 4), complex)
+        rcond = np.empty(n)
+        _steady_kernel(np.ascontiguousarray(c), _P0, _Q0, _BM1, _BM2, rho, rcond)
+    else:
+        rho, rcond = _steady_full(c)
+    rho = rho.reshape(shape + (4, 4))
+    rcond = rcond.reshape(shape)
+    mask = ~(rcond >= rcond_tol)  # NaN rcond counts as degenerate
+    if np.any(mask):
+        rho = np.where(mask[..., None, None], np.nan + 0j, rho)
+    return SteadyState(rho, mask, rcond)
+
+
+def steady_state(gamma_plus, gamma_minus, lambda12, *, on_degenerate="raise", rcond_tol=RCOND_TOL, method="x"):
+    """Stationary density matrix of the master equation (docs/theory.md §6), batched.
+
+    Always returns the array of density matrices; :func:`solve_steady_state`
+    gives the degeneracy mask and condition numbers as well.
+
+    Parameters
+    ----------
+    gamma_plus, gamma_minus : (..., 2, 2) complex
+        Gamma^{qq'}(+w), Gamma^{qq'}(-w) [Gamma0]; must be Hermitian (relative
         tolerance ``HERMITIAN_RTOL`` = 1e-8, then symmetrised).
-    lambda12 : (...,) complex, units of Gamma0
-        Lambda^{12}; Lambda^{21} = conj(Lambda^{12}).
+    lambda12 : (...,) complex
+        Lambda^{12} [Gamma0]; Lambda^{21} = conj(Lambda^{12}).
     on_degenerate : {"raise", "nan"}
         "raise": raise :class:`DegenerateSteadyStateError` (count and mask)
-        if any point has a non-unique steady state. "nan": return
-        ``(rho, mask)`` with NaN matrices where ``mask`` is True.
+        if any point has a non-unique steady state. "nan": NaN matrices at
+        those points (``np.isnan(rho[..., 0, 0])`` is the mask).
     rcond_tol : float
-        A point is degenerate when the reciprocal 1-norm condition number of
+        A point is degenerate when the reciprocal 1-norm condition number [1] of
         any Liouvillian block (k = 0 block bordered by the trace condition,
         k = -1 block, k = -2 rate relative to the k = 0 rate scale) is below
         ``rcond_tol`` (default 1e-13). rcond is roughly the ratio of the
@@ -443,32 +508,15 @@ def steady_state(gamma_plus, gamma_minus, lambda12, *, on_degenerate="raise", rc
 
     Returns
     -------
-    rho : (..., 4, 4) complex, decoupled basis, trace 1
-        (and ``mask`` (...) bool if ``on_degenerate == "nan"``).
+    rho : (..., 4, 4) complex ndarray
+        Decoupled basis, trace 1 [1].
     """
     if on_degenerate not in ("raise", "nan"):
         raise ValueError(f"on_degenerate must be 'raise' or 'nan', got {on_degenerate!r}")
-    if method not in ("x", "full"):
-        raise ValueError(f"method must be 'x' or 'full', got {method!r}")
-    if not (np.isfinite(rcond_tol) and 0 <= rcond_tol < 1):
-        raise ValueError(f"rcond_tol must be in [0, 1), got {rcond_tol!r}")
-    shape, c = _rates_in(gamma_plus, gamma_minus, lambda12)
-    if method == "x":
-        n = c.shape[0]
-        rho = np.empty((n, 4, 4), complex)
-        rcond = np.empty(n)
-        _steady_kernel(np.ascontiguousarray(c), _P0, _Q0, _BM1, _BM2, rho, rcond)
-    else:
-        rho, rcond = _steady_full(c)
-    rho = rho.reshape(shape + (4, 4))
-    rcond = rcond.reshape(shape)
-    mask = ~(rcond >= rcond_tol)  # NaN rcond counts as degenerate
-    if on_degenerate == "raise":
-        if np.any(mask):
-            raise DegenerateSteadyStateError(mask, rcond, rcond_tol)
-        return rho
-    rho = np.where(mask[..., None, None], np.nan + 0j, rho)
-    return rho, mask
+    result = solve_steady_state(gamma_plus, gamma_minus, lambda12, rcond_tol=rcond_tol, method=method)
+    if on_degenerate == "raise" and np.any(result.mask):
+        raise DegenerateSteadyStateError(result.mask, result.rcond, rcond_tol)
+    return result.rho
 
 
 # ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ temperatures are in K (``600`` or ``600K``), dipoles are three
 comma-separated, possibly complex, components (``0,0,1``, ``1,1j,0``).
 Defaults are the paper geometry (see :mod:`neqent.interface.api`).
 
-Every bad input exits with status 2 and one line on stderr,
+Every bad input (:class:`neqent.errors.NeqentInputError`) exits with status 2 and one line on stderr,
 ``neqent: error: --z2: length must be > 0 ..., got '-1um'``; nothing is
 printed on stdout and no output file is left behind. The computations are
 those of :mod:`neqent.interface.api`; this module only parses, formats and maps errors.
@@ -20,12 +20,14 @@ those of :mod:`neqent.interface.api`; this module only parses, formats and maps 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
 import re
 import sys
 
+from neqent.errors import UsageError
 from neqent.interface.units import InputError, format_dipole, format_length
 
 __all__ = ["main", "build_parser"]
@@ -46,15 +48,41 @@ _DEFAULTS_HELP = (
 )
 
 
-class _UsageError(Exception):
-    """argparse-level error (unknown option, missing value), reported in one line."""
+class _StoreValue(argparse.Action):
+    """argparse's plain "store" action that also records its option strings in ``value_options``.
+
+    Registered as the parsers' default action (public ``register``), so every
+    option that takes a value is known to :func:`_join_dash_values` without
+    looking at argparse's internals.
+    """
+
+    def __init__(self, option_strings, dest, value_options, **kwargs):
+        super().__init__(option_strings, dest, **kwargs)
+        value_options.update(option_strings)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
 
 
 class _Parser(argparse.ArgumentParser):
-    """ArgumentParser that raises instead of printing usage and exiting."""
+    """ArgumentParser that raises instead of printing usage and exiting.
+
+    ``value_options`` collects the option strings that take a value, across
+    this parser and its subcommands (they share the set).
+    """
+
+    def __init__(self, *args, value_options=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.value_options = set() if value_options is None else value_options
+        self.register("action", None, functools.partial(_StoreValue, value_options=self.value_options))
+
+    def add_subparsers(self, **kwargs):
+        parser_class = kwargs.pop("parser_class", type(self))
+        kwargs["parser_class"] = functools.partial(parser_class, value_options=self.value_options)
+        return super().add_subparsers(**kwargs)
 
     def error(self, message):
-        raise _UsageError(f"{message} (see '{self.prog} --help')")
+        raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
 # ---------------------------------------------------------------------------
@@ -153,20 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _value_options(parser) -> set:
     """Option strings that take a value, across all subcommands."""
-    out = set()
-    stack = [parser]
-    while stack:
-        p = stack.pop()
-        for action in p._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                stack.extend(action.choices.values())
-            elif (
-                action.option_strings
-                and action.nargs is None
-                and not isinstance(action, (argparse._StoreTrueAction, argparse._VersionAction, argparse._HelpAction))
-            ):
-                out.update(action.option_strings)
-    return out
+    return parser.value_options
 
 
 def _join_dash_values(argv, options):
@@ -487,7 +502,7 @@ def main(argv=None) -> int:
     argv = _join_dash_values(argv, _value_options(parser))
     try:
         args = parser.parse_args(argv)
-    except _UsageError as exc:
+    except UsageError as exc:
         return _error(str(exc))
     except SystemExit as exc:  # --help / --version
         return int(exc.code or 0)
@@ -496,7 +511,7 @@ def main(argv=None) -> int:
     except InputError as exc:
         option = _OPTION.get(exc.param, "--" + exc.param)
         return _error(f"{option}: {exc.detail}" if option else exc.detail)
-    except ValueError as exc:  # a library check we did not map to an option
+    except ValueError as exc:  # NeqentInputError without an argument name (or a plain library ValueError)
         return _error(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     except KeyboardInterrupt:
         sys.stderr.write("neqent: interrupted\n")

@@ -49,6 +49,7 @@ import sys
 import numpy as np
 import xarray as xr
 
+from neqent.errors import StageInputError
 from neqent.pipeline.config import load_config, resolve_range
 
 __all__ = [
@@ -450,7 +451,7 @@ def _squeeze_map(ds):
     extra = [d for d in _kernel_dims(ds) if d != "z2"]
     for d in extra:
         if ds.sizes[d] != 1:
-            raise ValueError(
+            raise StageInputError(
                 f"scan 'map' sweeps {d!r} with {ds.sizes[d]} values; the paper figures "
                 "need a single value (put other sweeps in an extra scan)"
             )
@@ -489,7 +490,7 @@ def analytic_data(config, kernels, rates_ds, steady):
     kernels, rates_ds, steady = (_squeeze_map(d) for d in (kernels, rates_ds, steady))
     z1 = float(kernels["z1"])
     if z1 not in kernels["z2"].values:
-        raise ValueError(f"z1 = {z1} m is not on the map's z2 grid; widen scans.map.axes.z2")
+        raise StageInputError(f"z1 = {z1} m is not on the map's z2 grid; widen scans.map.axes.z2")
     k = kernels.sel(z2=z1)
     aW, aM = k["alpha_W"].values, k["alpha_M"].values
     symmetric = bool(is_symmetric(aW, aM, rtol=1e-9))
@@ -777,7 +778,7 @@ def main(argv=None):
             ds = dynamics_data(config, *inputs)
     except KeyError as exc:  # a file with the right attributes but not the right content
         p.error(f"--input {' '.join(map(repr, args.input))}: missing {first_line(exc)}")
-    except ValueError as exc:  # a config the stage cannot use (e.g. z1 off the map grid)
+    except ValueError as exc:  # StageInputError: a config the stage cannot use (e.g. z1 off the map grid)
         p.error(f"stage {args.stage}, --scan {scan!r}: {first_line(exc)}")
     if ds is None:  # MPI rank != 0: rank 0 writes
         return 0
