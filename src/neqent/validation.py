@@ -69,12 +69,8 @@ def nonnegative(name, value, unit):
 
     Parameters
     ----------
-    name : str
-        Argument name (or config key) used in the message.
-    value : float or array_like
-        The value to check, in ``unit``.
-    unit : str
-        Unit of ``value`` for the message, e.g. ``"m"``.
+    name, value, unit
+        As in :func:`positive`.
 
     Returns
     -------
@@ -93,12 +89,8 @@ def finite(name, value, unit):
 
     Parameters
     ----------
-    name : str
-        Argument name (or config key) used in the message.
-    value : float or array_like
-        The value to check, in ``unit``.
-    unit : str
-        Unit of ``value`` for the message, e.g. ``"m"``.
+    name, value, unit
+        As in :func:`positive`.
 
     Returns
     -------
