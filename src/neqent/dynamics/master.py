@@ -246,15 +246,23 @@ def _rates_in(gamma_plus, gamma_minus, lambda12, check_hermitian=True):
 
 
 def liouvillian(gamma_plus, gamma_minus, lambda12):
-    """Superoperator L of the master equation of docs/theory.md §6, shape (..., 16, 16) complex.
+    """Superoperator L of the master equation of docs/theory.md §6.
 
-    ``gamma_plus`` = Gamma^{qq'}(+w), ``gamma_minus`` = Gamma^{qq'}(-w):
-    (..., 2, 2) complex, units of Gamma0. ``lambda12`` = Lambda^{12} (...,)
-    complex, units of Gamma0 (Lambda^{21} = conj(Lambda^{12})). Batch shapes
-    broadcast. d vec(rho)/dt = L vec(rho) with row-major vec
-    (``vec(rho)[4 i + j] = rho[i, j]``), L in units of Gamma0. The rate
-    matrices are used as given (no Hermiticity check), so L is exactly the
-    right-hand side of §6 for any input.
+    d vec(rho)/dt = L vec(rho) with row-major vec (``vec(rho)[4 i + j] =
+    rho[i, j]``). The rate matrices are used as given (no Hermiticity
+    check), so L is exactly the right-hand side of §6 for any input.
+
+    Parameters
+    ----------
+    gamma_plus, gamma_minus : array_like, shape (..., 2, 2), complex
+        Gamma^{qq'}(+w), Gamma^{qq'}(-w) [Gamma0].
+    lambda12 : array_like, shape (...), complex
+        Lambda^{12} [Gamma0]; Lambda^{21} = conj(Lambda^{12}). Batch shapes broadcast.
+
+    Returns
+    -------
+    ndarray, shape (..., 16, 16), complex
+        L [Gamma0].
     """
     shape, c = _rates_in(gamma_plus, gamma_minus, lambda12, check_hermitian=False)
     L = np.einsum("nk,kij->nij", c, _BASIS)
@@ -672,12 +680,28 @@ def _evolve_hermitian(c, H, idx, t, cond_max):
 def evolve(gamma_plus, gamma_minus, lambda12, rho0, times, *, cond_max=EIG_COND_MAX):
     """rho(t) under the master equation of docs/theory.md §6 for many times at once.
 
-    ``gamma_plus``, ``gamma_minus`` (..., 2, 2) and ``lambda12`` (...) in
-    units of Gamma0 (Hermitian rate matrices, as :func:`steady_state`);
-    ``rho0`` (..., 4, 4) initial state(s) (decoupled basis; see
-    :func:`initial_state`); ``times`` 1-D, >= 0, units of 1/Gamma0.
-    Batch shapes of rates and ``rho0`` broadcast. Returns (..., nt, 4, 4).
+    Parameters
+    ----------
+    gamma_plus, gamma_minus : array_like, shape (..., 2, 2), complex
+        Gamma^{qq'}(+w), Gamma^{qq'}(-w) [Gamma0]; Hermitian, as for :func:`steady_state`.
+    lambda12 : array_like, shape (...), complex
+        Lambda^{12} [Gamma0].
+    rho0 : array_like, shape (..., 4, 4)
+        Initial state(s) [1], decoupled basis (see :func:`initial_state`).
+        Batch shapes of the rates and ``rho0`` broadcast.
+    times : array_like, shape (nt,)
+        Times [1/Gamma0], >= 0.
+    cond_max : float
+        Largest eigenvector-matrix condition number [1] of the
+        eigendecomposition before falling back to ``expm`` (see Notes).
 
+    Returns
+    -------
+    ndarray, shape (..., nt, 4, 4), complex
+        rho(t) [1].
+
+    Notes
+    -----
     Method: the Liouvillian conserves k = N_i - N_j (module docstring), so
     each block is propagated on its own by eigendecomposition (batched over
     rate points): the k = 0 block as the real 6x6 system of the steady-state
@@ -743,9 +767,19 @@ def _evolve_full(gamma_plus, gamma_minus, lambda12, rho0, times, *, cond_max=EIG
 def slowest_relaxation_rate(gamma_plus, gamma_minus):
     """Smallest eigenvalue of the Hermitian part of Gamma(+w) + Gamma(-w) (units of Gamma0).
 
-    ``gamma_plus``, ``gamma_minus``: (2, 2) rate matrices. Populations relax
-    no slower than this rate, so a few times its inverse (units of 1/Gamma0)
-    is where the steady state is reached; used to choose evolution time grids.
+    Populations relax no slower than this rate, so a few times its inverse
+    (units of 1/Gamma0) is where the steady state is reached; used to choose
+    evolution time grids.
+
+    Parameters
+    ----------
+    gamma_plus, gamma_minus : array_like, shape (2, 2), complex
+        Gamma^{qq'}(+w), Gamma^{qq'}(-w) [Gamma0].
+
+    Returns
+    -------
+    float
+        The rate [Gamma0].
     """
     decay = np.asarray(gamma_plus) + np.asarray(gamma_minus)
     return float(np.min(np.linalg.eigvalsh(0.5 * (decay + decay.conj().T))))
@@ -755,7 +789,17 @@ def thermal_state(n):
     """Product thermal state of two qubits with mean occupation ``n`` (>= 0, dimensionless).
 
     rho = diag((1+n)^2, n(1+n), n(1+n), n^2) / (1+2n)^2 in the decoupled basis
-    (docs/theory.md §8). ``n`` broadcasts; returns (..., 4, 4) complex.
+    (docs/theory.md §8).
+
+    Parameters
+    ----------
+    n : float or array_like
+        Mean occupation [1], >= 0; broadcasts.
+
+    Returns
+    -------
+    ndarray, shape (..., 4, 4), complex
+        The density matrices [1].
     """
     nn = np.asarray(n, dtype=float)
     if not np.all(np.isfinite(nn)) or np.any(nn < 0):
@@ -780,6 +824,19 @@ def validate_density_matrix(rho, name="rho0", atol=STATE_ATOL):
     Hermitian (max|rho - rho^dag| <= atol), trace 1 (|tr - 1| <= atol) and
     positive semidefinite (min eigenvalue >= -atol); ValueError naming the
     failed property and the offending number otherwise.
+
+    Parameters
+    ----------
+    rho : array_like, shape (..., 4, 4)
+        Candidate density matrices [1].
+    name : str
+        Name used in the message.
+    atol : float
+        Absolute tolerance [1] of the three checks.
+
+    Returns
+    -------
+    ndarray, shape (..., 4, 4), complex
     """
     r = np.asarray(rho)
     if not np.issubdtype(r.dtype, np.number):
@@ -814,6 +871,22 @@ def initial_state(spec, n=None, *, omega=None, T=None):
     * a (4, 4) (or (..., 4, 4)) matrix: validated to be Hermitian, trace 1
       and positive semidefinite within 1e-10 (ValueError naming the failed
       property and the offending number).
+
+    Parameters
+    ----------
+    spec : str or array_like
+        A state name or a matrix, as above.
+    n : float, optional
+        Mean occupation [1] of the thermal state.
+    omega : float, optional
+        Angular frequency [rad/s] giving n with ``T``.
+    T : float, optional
+        Temperature [K] giving n with ``omega``.
+
+    Returns
+    -------
+    ndarray, shape (4, 4) (or (..., 4, 4)), complex
+        The density matrix [1], decoupled basis.
     """
     if isinstance(spec, str):
         key = spec.strip().strip("|>").strip().upper()
