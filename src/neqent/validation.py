@@ -29,8 +29,10 @@ def _as_float(name, value, unit):
         raise ValidationError(f"{name} must be a number in {unit}, got {value!r}") from None
 
 
-def _raise_first(name, arr, bad, allowed, unit):
-    raise ValidationError(f"{name} must be {allowed} {unit}, got {arr[bad].flat[0]!r}")
+def _require(name, arr, ok, allowed, unit):
+    """Raise naming the first element of ``arr`` where ``ok`` is False."""
+    if not np.all(ok):
+        raise ValidationError(f"{name} must be {allowed} {unit}, got {arr[~ok].flat[0]!r}")
 
 
 def positive(name, value, unit, allow_inf=False):
@@ -59,48 +61,27 @@ def positive(name, value, unit, allow_inf=False):
     """
     arr = _as_float(name, value, unit)
     ok = (arr > 0) & (np.isfinite(arr) | (allow_inf & np.isposinf(arr)))
-    if not np.all(ok):
-        _raise_first(name, arr, ~ok, "> 0 (inf allowed)" if allow_inf else "finite and > 0", unit)
+    _require(name, arr, ok, "> 0 (inf allowed)" if allow_inf else "finite and > 0", unit)
     return arr
 
 
 def nonnegative(name, value, unit):
-    """``value`` as a float array; ValueError unless every element is finite and >= 0.
+    """``value`` as a float array [``unit``]; ValueError unless every element is finite and >= 0.
 
-    Parameters
-    ----------
-    name, value, unit
-        As in :func:`positive`.
-
-    Returns
-    -------
-    ndarray
-        ``value`` as float64 [``unit``].
+    Arguments, result and error as in :func:`positive`.
     """
     arr = _as_float(name, value, unit)
-    ok = np.isfinite(arr) & (arr >= 0)
-    if not np.all(ok):
-        _raise_first(name, arr, ~ok, "finite and >= 0", unit)
+    _require(name, arr, np.isfinite(arr) & (arr >= 0), "finite and >= 0", unit)
     return arr
 
 
 def finite(name, value, unit):
-    """``value`` as a float array; ValueError unless every element is finite.
+    """``value`` as a float array [``unit``]; ValueError unless every element is finite.
 
-    Parameters
-    ----------
-    name, value, unit
-        As in :func:`positive`.
-
-    Returns
-    -------
-    ndarray
-        ``value`` as float64 [``unit``].
+    Arguments, result and error as in :func:`positive`.
     """
     arr = _as_float(name, value, unit)
-    ok = np.isfinite(arr)
-    if not np.all(ok):
-        _raise_first(name, arr, ~ok, "finite", unit)
+    _require(name, arr, np.isfinite(arr), "finite", unit)
     return arr
 
 

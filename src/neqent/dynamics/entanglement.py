@@ -88,12 +88,12 @@ def concurrence_x(rho):
     Parameters
     ----------
     rho : array_like, shape (..., 4, 4)
-        Density matrices [1], decoupled basis |gg>, |eg>, |ge>, |ee>.
+        As in :func:`concurrence`.
 
     Returns
     -------
     float or ndarray, shape (...)
-        Concurrence [1].
+        C [1], the Wootters concurrence for X states.
     """
     r, _ = _as_states(rho)
     p = np.real(np.diagonal(r, axis1=-2, axis2=-1))
@@ -113,7 +113,7 @@ def partial_transpose(rho):
     Parameters
     ----------
     rho : array_like, shape (..., 4, 4)
-        Density matrices [1], decoupled basis |gg>, |eg>, |ge>, |ee>.
+        As in :func:`concurrence`.
 
     Returns
     -------
@@ -135,7 +135,7 @@ def log_negativity(rho):
     Parameters
     ----------
     rho : array_like, shape (..., 4, 4)
-        Density matrices [1], decoupled basis |gg>, |eg>, |ge>, |ee>.
+        As in :func:`concurrence`.
 
     Returns
     -------
