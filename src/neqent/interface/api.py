@@ -259,30 +259,44 @@ def point(
 ) -> dict:
     """Kernels, rates and steady state of one configuration.
 
-    Parameters (SI; strings with units also accepted):
-        material: name (``sic``, ``gold``, ``vacuum``), ``eps=<complex>``,
-            ``csv:<path>`` or a :class:`~neqent.electrodynamics.materials.Material`.
-        delta: slab thickness in m (``inf``: half-space).
-        z1, z2: qubit heights above the slab surface in m (> 0).
-        r12: lateral separation in m (>= 0), or an in-plane vector (dx, dy).
-        omega: transition angular frequency in rad/s; if None,
-            ``omega_ratio`` times the material resonance w_T is used.
-        omega_ratio: omega / w_T (dimensionless, > 0), default 0.3.
-        TW, TM: wall and body temperatures in K (>= 0).
-        dipole1, dipole2: dipole 3-vectors (real or complex, only the
-            direction matters).
+    Parameters
+    ----------
+    material : str or Material
+        Name (``sic``, ``gold``, ``vacuum``), ``eps=<complex>``,
+        ``csv:<path>`` or a :class:`~neqent.electrodynamics.materials.Material`.
+    delta : float or str
+        Slab thickness [m] (``inf``: half-space). Lengths, temperatures and
+        dipoles may also be strings with units (``"10nm"``, ``"600K"``).
+    z1, z2 : float or str
+        Qubit heights above the slab surface [m], > 0.
+    r12 : float, str or (float, float)
+        Lateral separation [m], >= 0, or an in-plane vector (dx, dy) [m].
+    omega : float, optional
+        Transition angular frequency [rad/s]; if None, ``omega_ratio`` times
+        the material resonance w_T is used.
+    omega_ratio : float
+        omega / w_T [1], > 0.
+    TW, TM : float or str
+        Wall and body temperatures [K], >= 0.
+    dipole1, dipole2 : sequence of 3 numbers or str
+        Dipole vectors [1] (real or complex; only the direction matters).
 
-    Returns a dict:
-        ``input`` (the validated arguments, SI), ``omega`` (rad/s),
+    Returns
+    -------
+    dict
+        ``input`` (the validated arguments, SI), ``omega`` [rad/s],
         ``alpha_W``, ``alpha_M`` (each ``{"11", "22", "12"}`` -> complex
-        dipole contractions, units of Gamma0), ``Lambda12`` (complex, units
-        of Gamma0), ``n_W``, ``n_M`` (occupations), ``symmetric`` (bool: the
-        §8 case applies), ``Gamma_A``, ``Gamma_S`` (units of Gamma0), ``n_A``,
-        ``n_S``, ``T_A``, ``T_S`` (K) — these six are None unless symmetric —,
-        ``rho`` (4x4 complex steady state, decoupled basis |gg>, |eg>, |ge>,
-        |ee>) and ``concurrence``.
+        dipole contractions [Gamma0]), ``Lambda12`` (complex [Gamma0]),
+        ``n_W``, ``n_M`` (occupations [1]), ``symmetric`` (bool: the §8 case
+        applies), ``Gamma_A``, ``Gamma_S`` [Gamma0], ``n_A``, ``n_S`` [1],
+        ``T_A``, ``T_S`` [K] — these six are None unless symmetric —,
+        ``rho`` (4x4 complex steady state [1], decoupled basis |gg>, |eg>,
+        |ge>, |ee>) and ``concurrence`` [1].
 
-    Raises :class:`~neqent.interface.units.InputError` for bad arguments.
+    Raises
+    ------
+    InputError
+        For bad arguments (:class:`~neqent.errors.InputError`, ``param`` names the argument).
     """
     from neqent.dynamics.entanglement import concurrence
     from neqent.dynamics.rates import compute_kernels, occupation, rates
@@ -410,7 +424,18 @@ def _auto_times(recipe, gamma_plus, gamma_minus):
 
 
 def coupled_populations(rho):
-    """Populations (..., 4) of |G>, |A>, |S>, |E> (docs/theory.md §6) from rho (..., 4, 4)."""
+    """Populations of |G>, |A>, |S>, |E> (docs/theory.md §6).
+
+    Parameters
+    ----------
+    rho : array_like, shape (..., 4, 4)
+        Density matrices [1], decoupled basis.
+
+    Returns
+    -------
+    ndarray, shape (..., 4)
+        Coupled-basis populations [1].
+    """
     rho = np.asarray(rho)
     mid = (rho[..., 1, 1] + rho[..., 2, 2]).real
     coh = rho[..., 1, 2].real
@@ -440,20 +465,39 @@ def evolve(
 ) -> dict:
     """Time evolution rho(t) and concurrence C(t) from an initial state.
 
-    ``initial``: ``"A"``, ``"S"``, ``"E"``, ``"G"`` (coupled basis),
-    ``"thermal"`` (both qubits thermal at ``T_initial`` K, default ``TW``),
-    a path to a ``.npy`` or text file holding a 4x4 density matrix
-    (decoupled basis), or a 4x4 array. Geometry and temperature arguments as
-    in :func:`point`. Times in units of 1/Gamma0: ``times`` explicitly, or
-    ``num`` points from ``tmin`` to ``tmax`` with ``spacing`` ``"log"``
-    (tmin > 0) or ``"linear"`` (tmin >= 0). ``tmax=None`` (default) means
-    :data:`RELAX_FACTOR` / slowest relaxation rate (the smallest eigenvalue
-    of Gamma(+w) + Gamma(-w)), where the steady state is reached.
+    Parameters
+    ----------
+    initial : str, path or array_like
+        ``"A"``, ``"S"``, ``"E"``, ``"G"`` (coupled basis), ``"thermal"``
+        (both qubits thermal at ``T_initial``), a path to a ``.npy`` or text
+        file holding a 4x4 density matrix (decoupled basis), or a 4x4 array.
+    material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2
+        As in :func:`point` [SI].
+    T_initial : float or str, optional
+        Temperature of the thermal initial state [K]; default ``TW``.
+    times : array_like, optional
+        Explicit times [1/Gamma0], >= 0; overrides the grid below.
+    tmin, tmax : float, optional
+        First and last time [1/Gamma0]. ``tmax=None`` (default) means
+        :data:`RELAX_FACTOR` / slowest relaxation rate (the smallest
+        eigenvalue of Gamma(+w) + Gamma(-w)), where the steady state is reached.
+    num : int
+        Number of times.
+    spacing : {"log", "linear"}
+        ``"log"`` needs tmin > 0, ``"linear"`` tmin >= 0.
 
-    Returns a dict: ``input``, ``initial`` (label), ``omega`` (rad/s),
-    ``t`` (nt,), ``rho`` (nt, 4, 4) complex, ``concurrence`` (nt,),
-    ``populations`` (nt, 4) of |G>, |A>, |S>, |E>, ``steady_concurrence``
-    (C of the steady state) and ``steady_rho`` (4, 4).
+    Returns
+    -------
+    dict
+        ``input``, ``initial`` (label), ``omega`` [rad/s], ``t`` (nt,)
+        [1/Gamma0], ``rho`` (nt, 4, 4) complex [1], ``concurrence`` (nt,)
+        [1], ``populations`` (nt, 4) of |G>, |A>, |S>, |E> [1],
+        ``steady_concurrence`` [1] and ``steady_rho`` (4, 4) [1].
+
+    Raises
+    ------
+    InputError
+        For bad arguments.
     """
     from neqent.dynamics.entanglement import concurrence
     from neqent.dynamics.master import evolve as master_evolve
@@ -558,11 +602,25 @@ def scan_config(
 ) -> dict:
     """Validate :func:`scan` arguments into a pipeline config (SI floats).
 
-    Returns a dict shaped like ``config/config.yaml``: ``material``, ``T_W``,
-    ``geometry`` (the unswept values), ``scans`` with the single scan
-    :data:`SCAN_NAME` (swept ``axes`` and the ``T_M`` grid) and
-    ``mpi.chunk``. Raises :class:`~neqent.interface.units.InputError` naming the
-    argument.
+    Parameters
+    ----------
+    material, delta, z1, z2, r12, omega, omega_ratio, theta, TW, TM
+        As in :func:`scan` [SI].
+    chunk : int
+        Grid points per kernel batch.
+
+    Returns
+    -------
+    dict
+        Shaped like ``config/config.yaml``: ``material``, ``T_W`` [K],
+        ``geometry`` (the unswept values, SI), ``scans`` with the single scan
+        :data:`SCAN_NAME` (swept ``axes`` and the ``T_M`` grid [K]) and
+        ``mpi.chunk``.
+
+    Raises
+    ------
+    InputError
+        Naming the argument.
     """
     if not isinstance(material, str):
         raise InputError(
@@ -629,28 +687,44 @@ def scan(
 ):
     """Kernels, rates and steady states over a small grid, without Snakemake.
 
-    Sweepable (a scalar, a sequence, or a range mapping ``{start, stop, num,
-    spacing}`` as in the pipeline config; strings with units allowed):
-    ``omega`` (rad/s) or ``omega_ratio`` (omega / material resonance),
-    ``delta``, ``z2``, ``r12`` (m), ``theta`` (rad: polar angle of both
-    dipoles in the x-z plane, 0 = along z -- the pipeline's dipole
-    parametrisation) and ``TM`` (K). Fixed: ``material``, ``z1`` (m),
-    ``TW`` (K). As in the pipeline, z1 is inserted into a z2 range that
-    contains it (so the symmetric line z2 = z1 exists).
+    Parameters
+    ----------
+    output : str or path, optional
+        A ``.nc`` path, validated before any computation (see below).
+    omega, omega_ratio, delta, z2, r12, theta, TM
+        Sweepable: a scalar, a sequence, or a range mapping ``{start, stop,
+        num, spacing}`` as in the pipeline config (strings with units
+        allowed): ``omega`` [rad/s] or ``omega_ratio`` [1] (omega / material
+        resonance), ``delta``, ``z2``, ``r12`` [m], ``theta`` [rad] (polar
+        angle of both dipoles in the x-z plane, 0 = along z -- the
+        pipeline's dipole parametrisation) and ``TM`` [K]. As in the
+        pipeline, z1 is inserted into a z2 range that contains it (so the
+        symmetric line z2 = z1 exists).
+    material, z1, TW
+        Fixed: as in :func:`point` [SI].
+    progress : bool
+        A tqdm bar on stderr.
+    chunk : int, optional
+        Grid points per kernel batch (default: about 50 batches; results do
+        not depend on it).
 
+    Returns
+    -------
+    xarray.Dataset
+        The merged datasets (complex variables complex): ``alpha_W``,
+        ``alpha_M`` (..., q, qp) [Gamma0], ``lambda12`` [Gamma0], ``eps`` [1],
+        ``gamma_plus``, ``gamma_minus`` (..., T_M, q, qp) [Gamma0], ``n_W``,
+        ``n_M`` [1], ``rho`` (..., T_M, i, j) [1] and ``C`` (..., T_M) [1];
+        swept geometry axes as dimensions in the pipeline's order
+        (``neqent.pipeline.stages.AXIS_ORDER``), unswept ones as scalar
+        coordinates.
+
+    Notes
+    -----
     The computation is the pipeline's (:mod:`neqent.pipeline.stages`): ``kernel_grid``
-    -> ``rate_grid`` -> ``steady_grid``, serially, with a tqdm bar on stderr
-    if ``progress``. ``chunk``: grid points per kernel batch (default: about
-    50 batches; results do not depend on it).
+    -> ``rate_grid`` -> ``steady_grid``, serially.
 
-    Returns the merged :class:`xarray.Dataset` (complex variables complex):
-    ``alpha_W``, ``alpha_M`` (..., q, qp), ``lambda12``, ``eps``,
-    ``gamma_plus``, ``gamma_minus`` (..., T_M, q, qp), ``n_W``, ``n_M``,
-    ``rho`` (..., T_M, i, j) and ``C`` (..., T_M), in units of Gamma0 where
-    applicable, swept geometry axes as dimensions in the pipeline's order
-    (``neqent.pipeline.stages.AXIS_ORDER``), unswept ones as scalar coordinates.
-
-    ``output``: a ``.nc`` path, validated before any computation and written
+    ``output`` is validated before any computation and written
     with :func:`neqent.pipeline.io.write_dataset` (atomic: temporary file + rename,
     nothing left behind on error; compressed; complex values as
     ``_re``/``_im`` pairs; the config of :func:`scan_config` and provenance
