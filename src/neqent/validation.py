@@ -68,7 +68,10 @@ def positive(name, value, unit, allow_inf=False):
 def nonnegative(name, value, unit):
     """``value`` as a float array [``unit``]; ValueError unless every element is finite and >= 0.
 
-    Arguments, result and error as in :func:`positive`.
+    Parameters
+    ----------
+    name, value, unit
+        As in :func:`positive`; result and error too.
     """
     arr = _as_float(name, value, unit)
     _require(name, arr, np.isfinite(arr) & (arr >= 0), "finite and >= 0", unit)
@@ -78,7 +81,14 @@ def nonnegative(name, value, unit):
 def finite(name, value, unit):
     """``value`` as a float array [``unit``]; ValueError unless every element is finite.
 
-    Arguments, result and error as in :func:`positive`.
+    Parameters
+    ----------
+    name : str
+        Argument name (or config key) for the message.
+    value : float or array_like
+        Values [``unit``]; NaN and inf are rejected.
+    unit : str
+        Unit for the message. Result and error as in :func:`positive`.
     """
     arr = _as_float(name, value, unit)
     _require(name, arr, np.isfinite(arr), "finite", unit)
