@@ -250,7 +250,18 @@ def _input_json(inp: dict) -> dict:
 
 
 def point_json(r: dict) -> dict:
-    """JSON-ready form of :func:`neqent.interface.api.point`'s result (complex -> [re, im])."""
+    """JSON-ready form of :func:`neqent.interface.api.point`'s result (complex -> [re, im]).
+
+    Parameters
+    ----------
+    r : dict
+        The result of ``point`` (SI, rates [Gamma0]).
+
+    Returns
+    -------
+    dict
+        Plain JSON values, with a ``units`` entry naming each quantity's unit.
+    """
     return {
         "omega": r["omega"],
         "alpha_W": {k: _reim(v) for k, v in r["alpha_W"].items()},
@@ -279,7 +290,18 @@ def point_json(r: dict) -> dict:
 
 
 def evolve_json(r: dict) -> dict:
-    """JSON-ready form of :func:`neqent.interface.api.evolve`'s result."""
+    """JSON-ready form of :func:`neqent.interface.api.evolve`'s result.
+
+    Parameters
+    ----------
+    r : dict
+        The result of ``evolve`` (times [1/Gamma0]).
+
+    Returns
+    -------
+    dict
+        Plain JSON values with a ``units`` entry.
+    """
     pops = r["populations"]
     return {
         "omega": r["omega"],
@@ -330,7 +352,19 @@ def _describe_input(inp: dict) -> list:
 
 
 def point_table(r: dict) -> str:
-    """Readable text of :func:`neqent.interface.api.point`'s result."""
+    """Readable text of :func:`neqent.interface.api.point`'s result.
+
+    Parameters
+    ----------
+    r : dict
+        The result of ``point``.
+
+    Returns
+    -------
+    str
+        Aligned tables of the inputs [SI], kernels [Gamma0], occupations and
+        channels, the steady state and its concurrence.
+    """
     lines = _describe_input(r["input"])
     lines += ["", "kernels (units of Gamma0)"]
     kr = [("", "Re", "Im")]
@@ -369,7 +403,18 @@ def point_table(r: dict) -> str:
 
 
 def evolve_table(r: dict) -> str:
-    """Readable text of :func:`neqent.interface.api.evolve`'s result."""
+    """Readable text of :func:`neqent.interface.api.evolve`'s result.
+
+    Parameters
+    ----------
+    r : dict
+        The result of ``evolve``.
+
+    Returns
+    -------
+    str
+        The inputs, then C(t) and the coupled-basis populations per time [1/Gamma0].
+    """
     lines = _describe_input(r["input"])
     lines += [f"  initial state  {r['initial']}", ""]
     head = f"  {'Gamma0 t':>12}  {'C(t)':>11}  {'P_G':>10}  {'P_A':>10}  {'P_S':>10}  {'P_E':>10}"
@@ -491,11 +536,19 @@ def _error(message: str) -> int:
 
 
 def main(argv=None) -> int:
-    """Run the ``neqent`` command with ``argv`` (default ``sys.argv[1:]``); return the exit status.
+    """Run the ``neqent`` command.
 
-    0 on success, 2 for any bad input (one line on stderr), 1 for an
-    unexpected internal error (set ``NEQENT_TRACEBACK=1`` to see it), 130 on
-    Ctrl-C.
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 2 for any bad input (one line on stderr),
+        1 for an unexpected internal error (set ``NEQENT_TRACEBACK=1`` to see
+        it), 130 on Ctrl-C.
     """
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
