@@ -177,6 +177,7 @@ NUMPYDOC_MODULES = (
     "interface/units.py",
     "interface/api.py",
     "interface/cli.py",
+    "pipeline/config.py",
 )
 
 

@@ -113,6 +113,16 @@ def coerce_numbers(obj):
     Returns ``obj`` (dicts and lists are modified in place; a bare string is
     returned converted). Only strings that are unambiguously numbers in
     exponent notation are touched, so names such as ``"eps=4+0.1j"`` stay.
+
+    Parameters
+    ----------
+    obj : dict, list, str or other
+        A parsed config or part of it (values in the units of their keys).
+
+    Returns
+    -------
+    dict, list, float or other
+        ``obj``, converted.
     """
     if isinstance(obj, dict):
         for key, value in obj.items():
@@ -128,9 +138,23 @@ def coerce_numbers(obj):
 def validate_config(config: dict) -> dict:
     """Validate ``config`` in place against the schema, filling defaults; return it.
 
-    Raises :class:`ConfigError` naming the offending key for schema violations
-    and for the semantic rules the schema cannot express (log grids need
-    positive bounds, ``extras`` must name scans, ...).
+    Parameters
+    ----------
+    config : dict
+        A parsed config (SI: lengths [m], temperatures [K], angles [rad],
+        ``omega`` [rad/s] or ``omega_ratio`` [1]).
+
+    Returns
+    -------
+    dict
+        ``config``, with the schema's defaults filled in.
+
+    Raises
+    ------
+    ConfigError
+        Naming the offending key for schema violations and for the semantic
+        rules the schema cannot express (log grids need positive bounds,
+        ``extras`` must name scans, ...).
     """
     if not isinstance(config, dict):
         raise ConfigError(f"config must be a mapping, got {type(config).__name__}")
@@ -301,12 +325,24 @@ def _check_scan_geometry(config, material, name):
 def resolve_range(spec):
     """Grid values (float64 1-D array) of a grid spec.
 
-    ``spec`` is a number, a list of numbers, or a mapping ``{start, stop,
-    num, spacing}`` with ``spacing`` ``"linear"`` (default, numpy.linspace) or
-    ``"log"`` (numpy.geomspace; start, stop > 0). Units are those of the key.
-    Endpoints must be finite with start <= stop, and the values strictly
-    increasing (figures and the z2 = z1 insertion assume sorted axes);
-    ValueError otherwise.
+    Parameters
+    ----------
+    spec : float, list of float or dict
+        A number, a list of numbers, or a mapping ``{start, stop, num,
+        spacing}`` with ``spacing`` ``"linear"`` (default, numpy.linspace) or
+        ``"log"`` (numpy.geomspace; start, stop > 0), in the unit of its key.
+        Endpoints must be finite with start <= stop, and the values strictly
+        increasing (figures and the z2 = z1 insertion assume sorted axes).
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        The values [unit of the key].
+
+    Raises
+    ------
+    ValueError
+        For any violation of the rules above.
     """
     import numpy as np
 
@@ -343,10 +379,23 @@ def _increasing(values):
 def load_config(source=None, overrides=None) -> dict:
     """Load and validate a pipeline configuration; return the resolved dict.
 
-    ``source``: a path (YAML or JSON file), a YAML/JSON string, a dict
-    (deep-copied), or None for :func:`default_config_path`. ``overrides``:
-    optional dict deep-merged on top before validation. Defaults from the
-    schema are filled in. Raises :class:`ConfigError` naming the bad key.
+    Parameters
+    ----------
+    source : str, path, dict or None
+        A path (YAML or JSON file), a YAML/JSON string, a dict (deep-copied),
+        or None for :func:`default_config_path`.
+    overrides : dict, optional
+        Deep-merged on top before validation.
+
+    Returns
+    -------
+    dict
+        The validated config (SI units), defaults from the schema filled in.
+
+    Raises
+    ------
+    ConfigError
+        Naming the bad key.
     """
     if source is None:
         source = default_config_path()
@@ -399,8 +448,17 @@ def _deep_merge(base, extra):
 def scan_names(config, with_temperatures=None):
     """Names of the scans the config builds ('map' plus listed extras).
 
-    ``with_temperatures``: True -> only scans with a T_M grid, False -> only
-    kernel-only scans, None -> all.
+    Parameters
+    ----------
+    config : dict
+        A validated config.
+    with_temperatures : bool or None
+        True -> only scans with a T_M grid, False -> only kernel-only scans,
+        None -> all.
+
+    Returns
+    -------
+    list of str
     """
     names = ["map"] + [e for e in config["extras"] if e in config["scans"]]
     if with_temperatures is None:
