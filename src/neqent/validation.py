@@ -32,7 +32,8 @@ def _as_float(name, value, unit):
 def _require(name, arr, ok, allowed, unit):
     """Raise naming the first element of ``arr`` where ``ok`` is False."""
     if not np.all(ok):
-        raise ValidationError(f"{name} must be {allowed} {unit}, got {arr[~ok].flat[0]!r}")
+        # .item(): a Python float, so the message reads "got -1e-06", not "got np.float64(-1e-06)"
+        raise ValidationError(f"{name} must be {allowed} {unit}, got {arr[~ok].flat[0].item()!r}")
 
 
 def positive(name, value, unit, allow_inf=False):
