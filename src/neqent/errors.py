@@ -13,8 +13,8 @@ The subclasses say where the value came from:
   (:mod:`neqent.validation`), e.g. ``z1 must be finite and > 0 m, got -1e-06``.
 * :class:`InputError` -- a user argument of the API or the CLI; ``param``
   names it (also importable from :mod:`neqent.interface.units`).
-* :class:`ConfigError` -- a pipeline config; the message names the key
-  (also importable from :mod:`neqent.pipeline.config`).
+* :class:`neqent.pipeline.config.ConfigError` -- a pipeline config; the
+  message names the key (defined with the config, the only layer that has one).
 * :class:`StageInputError` -- a pipeline stage's inputs (config and datasets)
   that are valid alone but do not fit together, e.g. z1 off the map's z2 grid.
 * :class:`UsageError` -- a malformed command line (unknown option, missing value).
@@ -29,7 +29,6 @@ __all__ = [
     "NeqentInputError",
     "ValidationError",
     "InputError",
-    "ConfigError",
     "StageInputError",
     "UsageError",
 ]
@@ -51,10 +50,6 @@ class InputError(NeqentInputError):
         super().__init__(f"{param}: {detail}")
         self.param = param
         self.detail = detail
-
-
-class ConfigError(NeqentInputError):
-    """Invalid configuration; the message names the key (dotted path) and the problem."""
 
 
 class StageInputError(NeqentInputError):

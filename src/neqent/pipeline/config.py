@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from neqent.errors import ConfigError, InputError
+from neqent.errors import InputError, NeqentInputError
 
 __all__ = [
     "ConfigError",
@@ -43,6 +43,10 @@ _REPO = Path(__file__).resolve().parents[3]
 
 #: Extra products that are not scans (listed in ``extras`` like scan names).
 EXTRA_PRODUCTS = ("effective_temperatures",)
+
+
+class ConfigError(NeqentInputError):
+    """Invalid configuration; the message names the key (dotted path) and the problem."""
 
 
 def schema_path() -> Path:
@@ -138,23 +142,9 @@ def coerce_numbers(obj):
 def validate_config(config: dict) -> dict:
     """Validate ``config`` in place against the schema, filling defaults; return it.
 
-    Parameters
-    ----------
-    config : dict
-        A parsed config (SI: lengths [m], temperatures [K], angles [rad],
-        ``omega`` [rad/s] or ``omega_ratio`` [1]).
-
-    Returns
-    -------
-    dict
-        ``config``, with the schema's defaults filled in.
-
-    Raises
-    ------
-    ConfigError
-        Naming the offending key for schema violations and for the semantic
-        rules the schema cannot express (log grids need positive bounds,
-        ``extras`` must name scans, ...).
+    Raises :class:`ConfigError` naming the offending key for schema violations
+    and for the semantic rules the schema cannot express (log grids need
+    positive bounds, ``extras`` must name scans, ...).
     """
     if not isinstance(config, dict):
         raise ConfigError(f"config must be a mapping, got {type(config).__name__}")
@@ -379,23 +369,10 @@ def _increasing(values):
 def load_config(source=None, overrides=None) -> dict:
     """Load and validate a pipeline configuration; return the resolved dict.
 
-    Parameters
-    ----------
-    source : str, path, dict or None
-        A path (YAML or JSON file), a YAML/JSON string, a dict (deep-copied),
-        or None for :func:`default_config_path`.
-    overrides : dict, optional
-        Deep-merged on top before validation.
-
-    Returns
-    -------
-    dict
-        The validated config (SI units), defaults from the schema filled in.
-
-    Raises
-    ------
-    ConfigError
-        Naming the bad key.
+    ``source``: a path (YAML or JSON file), a YAML/JSON string, a dict
+    (deep-copied), or None for :func:`default_config_path`. ``overrides``:
+    optional dict deep-merged on top before validation. Defaults from the
+    schema are filled in. Raises :class:`ConfigError` naming the bad key.
     """
     if source is None:
         source = default_config_path()

@@ -49,7 +49,6 @@ import sys
 import numpy as np
 import xarray as xr
 
-from neqent.errors import StageInputError
 from neqent.pipeline.config import load_config, resolve_range
 
 __all__ = [
@@ -448,6 +447,8 @@ def map_maximum(C):
 
 def _squeeze_map(ds):
     """Drop length-1 kernel axes of a 'map' dataset (fig3/fig4 need z2 x T_M only)."""
+    from neqent.errors import StageInputError
+
     extra = [d for d in _kernel_dims(ds) if d != "z2"]
     for d in extra:
         if ds.sizes[d] != 1:
@@ -484,6 +485,7 @@ def analytic_data(config, kernels, rates_ds, steady):
     """
     from neqent.dynamics.analytic import symmetric_concurrence
     from neqent.dynamics.rates import effective_temperature, is_symmetric, symmetric_channels
+    from neqent.errors import StageInputError
 
     if not isinstance(config, dict):
         config = load_config(config)
