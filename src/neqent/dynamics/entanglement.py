@@ -3,8 +3,8 @@
 All functions take density matrices ``rho`` of shape (..., 4, 4) in the
 decoupled basis |gg>, |eg>, |ge>, |ee> (first letter = qubit 1) and return
 dimensionless arrays of shape (...). Matrices containing NaN (e.g. the
-degenerate points of :func:`neqent.dynamics.master.steady_state` with
-``on_degenerate="nan"``) give NaN.
+degenerate points of :func:`neqent.dynamics.master.solve_steady_state`)
+give NaN.
 """
 
 from __future__ import annotations

@@ -493,10 +493,11 @@ def steady_state(gamma_plus, gamma_minus, lambda12, *, on_degenerate="raise", rc
         tolerance ``HERMITIAN_RTOL`` = 1e-8, then symmetrised).
     lambda12 : (...,) complex
         Lambda^{12} [Gamma0]; Lambda^{21} = conj(Lambda^{12}).
-    on_degenerate : {"raise", "nan"}
-        "raise": raise :class:`DegenerateSteadyStateError` (count and mask)
-        if any point has a non-unique steady state. "nan": NaN matrices at
-        those points (``np.isnan(rho[..., 0, 0])`` is the mask).
+    on_degenerate : {"raise"}
+        Raise :class:`DegenerateSteadyStateError` (count and mask) if any
+        point has a non-unique steady state. (The former "nan" mode returned
+        a tuple; :func:`solve_steady_state` now gives NaN matrices, the mask
+        and the condition numbers.)
     rcond_tol : float
         A point is degenerate when the reciprocal 1-norm condition number [1] of
         any Liouvillian block (k = 0 block bordered by the trace condition,
@@ -519,10 +520,12 @@ def steady_state(gamma_plus, gamma_minus, lambda12, *, on_degenerate="raise", rc
     rho : (..., 4, 4) complex ndarray
         Decoupled basis, trace 1 [1].
     """
-    if on_degenerate not in ("raise", "nan"):
-        raise ValueError(f"on_degenerate must be 'raise' or 'nan', got {on_degenerate!r}")
+    if on_degenerate != "raise":
+        raise ValueError(
+            f"on_degenerate must be 'raise' (solve_steady_state gives NaN matrices and the mask), got {on_degenerate!r}"
+        )
     result = solve_steady_state(gamma_plus, gamma_minus, lambda12, rcond_tol=rcond_tol, method=method)
-    if on_degenerate == "raise" and np.any(result.mask):
+    if np.any(result.mask):
         raise DegenerateSteadyStateError(result.mask, result.rcond, rcond_tol)
     return result.rho
 
