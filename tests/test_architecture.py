@@ -175,7 +175,6 @@ NUMPYDOC_MODULES = (
     "dynamics/entanglement.py",
     "dynamics/analytic.py",
     "interface/units.py",
-    "interface/api.py",
     "interface/cli.py",
 )
 

@@ -107,6 +107,10 @@ class Setup:
         }
 
 
+#: The one material lookup (``param`` "material" in its InputError), under the name the API's helpers use.
+_material = resolve_material
+
+
 def _omega(mat: Material, omega, omega_ratio):
     """Angular frequency (rad/s) from ``omega`` or ``omega_ratio`` x resonance.
 
@@ -193,7 +197,7 @@ def _check_size(omega_param, omega, eps, delta, z1, z2, r12):
 
 def _setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2) -> Setup:
     """Validate every argument of one configuration (see :func:`point`)."""
-    mat = resolve_material(material)
+    mat = _material(material)
     geometry = _geometry(mat, delta, z1, z2, r12, dipole1, dipole2)
     w, ratio = _omega(mat, omega, omega_ratio)
     g = geometry
@@ -259,44 +263,30 @@ def point(
 ) -> dict:
     """Kernels, rates and steady state of one configuration.
 
-    Parameters
-    ----------
-    material : str or Material
-        Name (``sic``, ``gold``, ``vacuum``), ``eps=<complex>``,
-        ``csv:<path>`` or a :class:`~neqent.electrodynamics.materials.Material`.
-    delta : float or str
-        Slab thickness [m] (``inf``: half-space). Lengths, temperatures and
-        dipoles may also be strings with units (``"10nm"``, ``"600K"``).
-    z1, z2 : float or str
-        Qubit heights above the slab surface [m], > 0.
-    r12 : float, str or (float, float)
-        Lateral separation [m], >= 0, or an in-plane vector (dx, dy) [m].
-    omega : float, optional
-        Transition angular frequency [rad/s]; if None, ``omega_ratio`` times
-        the material resonance w_T is used.
-    omega_ratio : float
-        omega / w_T [1], > 0.
-    TW, TM : float or str
-        Wall and body temperatures [K], >= 0.
-    dipole1, dipole2 : sequence of 3 numbers or str
-        Dipole vectors [1] (real or complex; only the direction matters).
+    Parameters (SI; strings with units also accepted):
+        material: name (``sic``, ``gold``, ``vacuum``), ``eps=<complex>``,
+            ``csv:<path>`` or a :class:`~neqent.electrodynamics.materials.Material`.
+        delta: slab thickness in m (``inf``: half-space).
+        z1, z2: qubit heights above the slab surface in m (> 0).
+        r12: lateral separation in m (>= 0), or an in-plane vector (dx, dy).
+        omega: transition angular frequency in rad/s; if None,
+            ``omega_ratio`` times the material resonance w_T is used.
+        omega_ratio: omega / w_T (dimensionless, > 0), default 0.3.
+        TW, TM: wall and body temperatures in K (>= 0).
+        dipole1, dipole2: dipole 3-vectors (real or complex, only the
+            direction matters).
 
-    Returns
-    -------
-    dict
-        ``input`` (the validated arguments, SI), ``omega`` [rad/s],
+    Returns a dict:
+        ``input`` (the validated arguments, SI), ``omega`` (rad/s),
         ``alpha_W``, ``alpha_M`` (each ``{"11", "22", "12"}`` -> complex
-        dipole contractions [Gamma0]), ``Lambda12`` (complex [Gamma0]),
-        ``n_W``, ``n_M`` (occupations [1]), ``symmetric`` (bool: the §8 case
-        applies), ``Gamma_A``, ``Gamma_S`` [Gamma0], ``n_A``, ``n_S`` [1],
-        ``T_A``, ``T_S`` [K] — these six are None unless symmetric —,
-        ``rho`` (4x4 complex steady state [1], decoupled basis |gg>, |eg>,
-        |ge>, |ee>) and ``concurrence`` [1].
+        dipole contractions, units of Gamma0), ``Lambda12`` (complex, units
+        of Gamma0), ``n_W``, ``n_M`` (occupations), ``symmetric`` (bool: the
+        §8 case applies), ``Gamma_A``, ``Gamma_S`` (units of Gamma0), ``n_A``,
+        ``n_S``, ``T_A``, ``T_S`` (K) — these six are None unless symmetric —,
+        ``rho`` (4x4 complex steady state, decoupled basis |gg>, |eg>, |ge>,
+        |ee>) and ``concurrence``.
 
-    Raises
-    ------
-    InputError
-        For bad arguments (:class:`~neqent.errors.InputError`, ``param`` names the argument).
+    Raises :class:`~neqent.interface.units.InputError` for bad arguments.
     """
     from neqent.dynamics.entanglement import concurrence
     from neqent.dynamics.rates import compute_kernels, occupation, rates
@@ -465,39 +455,20 @@ def evolve(
 ) -> dict:
     """Time evolution rho(t) and concurrence C(t) from an initial state.
 
-    Parameters
-    ----------
-    initial : str, path or array_like
-        ``"A"``, ``"S"``, ``"E"``, ``"G"`` (coupled basis), ``"thermal"``
-        (both qubits thermal at ``T_initial``), a path to a ``.npy`` or text
-        file holding a 4x4 density matrix (decoupled basis), or a 4x4 array.
-    material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2
-        As in :func:`point` [SI].
-    T_initial : float or str, optional
-        Temperature of the thermal initial state [K]; default ``TW``.
-    times : array_like, optional
-        Explicit times [1/Gamma0], >= 0; overrides the grid below.
-    tmin, tmax : float, optional
-        First and last time [1/Gamma0]. ``tmax=None`` (default) means
-        :data:`RELAX_FACTOR` / slowest relaxation rate (the smallest
-        eigenvalue of Gamma(+w) + Gamma(-w)), where the steady state is reached.
-    num : int
-        Number of times.
-    spacing : {"log", "linear"}
-        ``"log"`` needs tmin > 0, ``"linear"`` tmin >= 0.
+    ``initial``: ``"A"``, ``"S"``, ``"E"``, ``"G"`` (coupled basis),
+    ``"thermal"`` (both qubits thermal at ``T_initial`` K, default ``TW``),
+    a path to a ``.npy`` or text file holding a 4x4 density matrix
+    (decoupled basis), or a 4x4 array. Geometry and temperature arguments as
+    in :func:`point`. Times in units of 1/Gamma0: ``times`` explicitly, or
+    ``num`` points from ``tmin`` to ``tmax`` with ``spacing`` ``"log"``
+    (tmin > 0) or ``"linear"`` (tmin >= 0). ``tmax=None`` (default) means
+    :data:`RELAX_FACTOR` / slowest relaxation rate (the smallest eigenvalue
+    of Gamma(+w) + Gamma(-w)), where the steady state is reached.
 
-    Returns
-    -------
-    dict
-        ``input``, ``initial`` (label), ``omega`` [rad/s], ``t`` (nt,)
-        [1/Gamma0], ``rho`` (nt, 4, 4) complex [1], ``concurrence`` (nt,)
-        [1], ``populations`` (nt, 4) of |G>, |A>, |S>, |E> [1],
-        ``steady_concurrence`` [1] and ``steady_rho`` (4, 4) [1].
-
-    Raises
-    ------
-    InputError
-        For bad arguments.
+    Returns a dict: ``input``, ``initial`` (label), ``omega`` (rad/s),
+    ``t`` (nt,), ``rho`` (nt, 4, 4) complex, ``concurrence`` (nt,),
+    ``populations`` (nt, 4) of |G>, |A>, |S>, |E>, ``steady_concurrence``
+    (C of the steady state) and ``steady_rho`` (4, 4).
     """
     from neqent.dynamics.entanglement import concurrence
     from neqent.dynamics.master import evolve as master_evolve
@@ -627,7 +598,7 @@ def scan_config(
             "material",
             f"scan needs a material name or spec string (sic, gold, vacuum, eps=..., csv:...), got {material!r}",
         )
-    mat = resolve_material(material)
+    mat = _material(material)
     geometry, axes = {}, {}
     z1 = parse_length(z1, "z1", hint=_Z_HINT)
     geometry["z1"] = z1
