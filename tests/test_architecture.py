@@ -6,6 +6,7 @@ fast and see imports inside functions too.
 
 import ast
 import functools
+import re
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,22 @@ def test_public_functions_have_numpydoc_parameters(name):
     docs = {node.name: ast.get_docstring(node) or "" for node in tree.body if isinstance(node, ast.FunctionDef)}
     missing = [f for f in NUMPYDOC_FUNCTIONS[name] if "Parameters\n----------" not in docs.get(f, "")]
     assert not missing, f"{name}: functions without a numpydoc Parameters section: {missing}"
+
+
+#: Text patterns of private access the ast check cannot see (names built in strings).
+PRIVATE_TEXT = re.compile(r"numba\.core\b|argparse\._|llvmlite\.[\w.]*\._|getattr\([^,()]+,\s*['\"]_[a-z]")
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(SRC)))
+def test_no_private_access_in_the_text(path):
+    hits = [
+        f"line {n}: {line.strip()}"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if PRIVATE_TEXT.search(line)
+    ]
+    assert not hits, f"{path.relative_to(SRC)}: {hits}"
+
+
+def test_private_text_pattern_catches_the_old_forms():
+    for text in ("import numba.core.config", "argparse._HelpAction", "llvmlite.binding._lib", "getattr(f, '_cache')"):
+        assert PRIVATE_TEXT.search(text), text
