@@ -18,6 +18,17 @@ def njit(func=None, **options):
     """``numba.njit`` with ``cache=True`` unless the caller says otherwise.
 
     Usable bare (``@njit``) or with numba options (``@njit(fastmath=False)``).
+
+    Parameters
+    ----------
+    func : callable, optional
+        The function to compile (bare decorator use).
+    **options
+        ``numba.njit`` options; ``cache`` defaults to True.
+
+    Returns
+    -------
+    numba dispatcher, or a decorator when ``func`` is None
     """
     options.setdefault("cache", True)
     if func is None:

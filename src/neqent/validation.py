@@ -1,6 +1,7 @@
 """Argument checks shared by the library modules.
 
-Each check takes the argument's name and unit so that the ValueError names
+Each check takes the argument's name and unit so that the
+:class:`~neqent.errors.ValidationError` (a ``ValueError``) names
 the argument, the offending value and the allowed range, e.g.
 ``z1 must be finite and > 0 m, got -1e-06``. Scalars and arrays are both
 accepted; the checked value is returned as a float array.
@@ -9,6 +10,8 @@ accepted; the checked value is returned as a float array.
 from __future__ import annotations
 
 import numpy as np
+
+from neqent.errors import ValidationError
 
 __all__ = ["positive", "nonnegative", "finite", "electrical_size", "size_culprit", "MAX_ELECTRICAL_SIZE"]
 
@@ -23,40 +26,73 @@ def _as_float(name, value, unit):
     try:
         return np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number in {unit}, got {value!r}") from None
+        raise ValidationError(f"{name} must be a number in {unit}, got {value!r}") from None
 
 
-def _raise_first(name, arr, bad, allowed, unit):
-    raise ValueError(f"{name} must be {allowed} {unit}, got {arr[bad].flat[0]!r}")
+def _require(name, arr, ok, allowed, unit):
+    """Raise naming the first element of ``arr`` where ``ok`` is False."""
+    if not np.all(ok):
+        # .item(): a Python float, so the message reads "got -1e-06", not "got np.float64(-1e-06)"
+        raise ValidationError(f"{name} must be {allowed} {unit}, got {arr[~ok].flat[0].item()!r}")
 
 
 def positive(name, value, unit, allow_inf=False):
     """``value`` as a float array; ValueError unless every element is finite and > 0.
 
-    ``allow_inf=True`` also admits +inf (e.g. a half-space thickness).
+    Parameters
+    ----------
+    name : str
+        Argument name (or config key) used in the message.
+    value : float or array_like
+        The value to check, in ``unit``.
+    unit : str
+        Unit of ``value`` for the message, e.g. ``"m"``.
+    allow_inf : bool
+        Also admit +inf (e.g. a half-space thickness).
+
+    Returns
+    -------
+    ndarray
+        ``value`` as float64 [``unit``].
+
+    Raises
+    ------
+    ValidationError
+        Naming ``name``, the first offending element, the allowed range and ``unit``.
     """
     arr = _as_float(name, value, unit)
     ok = (arr > 0) & (np.isfinite(arr) | (allow_inf & np.isposinf(arr)))
-    if not np.all(ok):
-        _raise_first(name, arr, ~ok, "> 0 (inf allowed)" if allow_inf else "finite and > 0", unit)
+    _require(name, arr, ok, "> 0 (inf allowed)" if allow_inf else "finite and > 0", unit)
     return arr
 
 
 def nonnegative(name, value, unit):
-    """``value`` as a float array; ValueError unless every element is finite and >= 0."""
+    """``value`` as a float array [``unit``]; ValueError unless every element is finite and >= 0.
+
+    Parameters
+    ----------
+    name, value, unit
+        As in :func:`positive`; result and error too.
+    """
     arr = _as_float(name, value, unit)
-    ok = np.isfinite(arr) & (arr >= 0)
-    if not np.all(ok):
-        _raise_first(name, arr, ~ok, "finite and >= 0", unit)
+    _require(name, arr, np.isfinite(arr) & (arr >= 0), "finite and >= 0", unit)
     return arr
 
 
 def finite(name, value, unit):
-    """``value`` as a float array; ValueError unless every element is finite."""
+    """``value`` as a float array [``unit``]; ValueError unless every element is finite.
+
+    Parameters
+    ----------
+    name : str
+        Argument name (or config key) for the message.
+    value : float or array_like
+        Values [``unit``]; NaN and inf are rejected.
+    unit : str
+        Unit for the message. Result and error as in :func:`positive`.
+    """
     arr = _as_float(name, value, unit)
-    ok = np.isfinite(arr)
-    if not np.all(ok):
-        _raise_first(name, arr, ~ok, "finite", unit)
+    _require(name, arr, np.isfinite(arr), "finite", unit)
     return arr
 
 
@@ -82,14 +118,27 @@ def _slab_index(k, delta, eps):
 def electrical_size(omega, z_q, z_qp, s=0.0, delta=np.inf, eps=1.0, names=("omega", "z_q", "z_qp", "s", "delta")):
     """Electrical sizes of a pair geometry; ValueError if the quadrature cannot afford them.
 
-    omega: angular frequency (rad/s, > 0); z_q, z_qp: qubit heights (m); s:
-    in-plane separation (m); delta: slab thickness (m, ``inf`` for a
-    half-space); eps: complex permittivity at omega (1). Arrays broadcast.
-    ``names`` are the argument names (or config keys) of omega, z_q, z_qp,
-    s, delta used in the message.
+    Parameters
+    ----------
+    omega : float or array_like
+        Angular frequency [rad/s], > 0.
+    z_q, z_qp : float or array_like
+        Qubit heights [m].
+    s : float or array_like
+        In-plane separation [m].
+    delta : float or array_like
+        Slab thickness [m], ``inf`` for a half-space.
+    eps : complex or array_like
+        Permittivity at omega [1]. All arrays broadcast.
+    names : tuple of str
+        Argument names (or config keys) of omega, z_q, z_qp, s, delta used
+        in the message.
 
-    Returns ``(size, slab_size)`` as float arrays, K = omega / c:
-    size = K (z_q + z_qp + s) and slab_size = K delta n, the slab's optical
+    Returns
+    -------
+    size, slab_size : ndarray
+        With K = omega / c [1/m]: size = K (z_q + z_qp + s) [1] and
+        slab_size = K delta n [1], the slab's optical
     thickness with n = |sqrt(eps)| (0 for a half-space; n = sqrt(Re eps - 1)
     or 0 once the slab damps its Fabry-Perot factor below e^-45, when only
     the guided-mode search still grows with it).
@@ -99,9 +148,16 @@ def electrical_size(omega, z_q, z_qp, s=0.0, delta=np.inf, eps=1.0, names=("omeg
     at z ~ 1 um: ~1e16 panels) or never finish (z2 = 1 m at 0.3 w_T of SiC:
     size 1.5e5).
 
-    Raises ValueError naming the arguments, their values and the allowed
-    range when size > MAX_ELECTRICAL_SIZE (2e4) or, for finite delta,
-    slab_size > MAX_ELECTRICAL_SIZE. Measured at the limit (one
+    Raises
+    ------
+    ValidationError
+        Naming the arguments, their values and the allowed range when size >
+        MAX_ELECTRICAL_SIZE (2e4) or, for finite delta, slab_size >
+        MAX_ELECTRICAL_SIZE.
+
+    Notes
+    -----
+    Measured at the limit (one
     ``pair_block``/``pair_tensors`` call, 16 nodes per panel, one core):
     size 2e4 -> 1.0e5 nodes, 0.04 s (eps = 4 + 0.1j half-space) and
     1.1e5 nodes, 0.06 s (10 nm slab); slab_size 2e4 -> 6.0e5 nodes,
@@ -125,7 +181,7 @@ def electrical_size(omega, z_q, z_qp, s=0.0, delta=np.inf, eps=1.0, names=("omeg
     if np.any(bad):
         i = np.flatnonzero(bad.ravel())[0]
         wi, li = float(w_b.flat[i]), float(zq.flat[i] + zqp.flat[i] + s_b.flat[i])
-        raise ValueError(
+        raise ValidationError(
             f"{n_w} ({n_a} + {n_b} + {n_s}) / c must be <= {limit:g} (the kernel quadrature's "
             f"panel count grows with it), got {float(size.flat[i]):.3g} at {n_w} = {wi:.6g} rad/s, "
             f"{n_a} = {float(zq.flat[i]):.6g} m, {n_b} = {float(zqp.flat[i]):.6g} m, "
@@ -137,7 +193,7 @@ def electrical_size(omega, z_q, z_qp, s=0.0, delta=np.inf, eps=1.0, names=("omeg
         i = np.flatnonzero(bad.ravel())[0]
         wi, ni = float(w_b.flat[i]), float(n_eff.flat[i])
         index = "sqrt(Re eps - 1)" if damped.flat[i] else "|sqrt(eps)|"
-        raise ValueError(
+        raise ValidationError(
             f"{n_w} {n_d} {index} / c (slab optical thickness) must be <= {limit:g}, got "
             f"{float(slab.flat[i]):.3g} at {n_d} = {float(d_b.flat[i]):.6g} m, {n_w} = {wi:.6g} rad/s, "
             f"{index} = {ni:.4g}; allowed: {n_d} <= {limit * _C_LIGHT / (wi * ni):.3g} m at this "
@@ -155,8 +211,22 @@ def size_culprit(omega, z_q, z_qp, s, names=("omega", "z_q", "z_qp", "s")):
 
     Used to blame one argument (CLI option, config key) when
     :func:`electrical_size` rejects the product omega (z_q + z_qp + s) / c:
-    each of omega (rad/s), z_q, z_qp, s (m; largest value if arrays) is
-    compared with its paper value (0.3 w_T of SiC, 1 um, 1 um, 0.25 um).
+    each value (largest if an array) is compared with its paper value
+    (0.3 w_T of SiC, 1 um, 1 um, 0.25 um).
+
+    Parameters
+    ----------
+    omega : float or array_like
+        Angular frequency [rad/s].
+    z_q, z_qp, s : float or array_like
+        Qubit heights and in-plane separation [m].
+    names : tuple of str
+        The names of omega, z_q, z_qp, s.
+
+    Returns
+    -------
+    str
+        One of ``names``.
     """
     values = [float(np.max(v)) for v in (omega, z_q, z_qp, s)]
     growth = [v / ref for v, ref in zip(values, _PAPER_SCALES)]

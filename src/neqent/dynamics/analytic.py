@@ -56,9 +56,20 @@ def _terms(wA, wS, a, s):
 
 
 def symmetric_populations(ratio, n_A, n_S):
-    """Steady populations (rho_G, rho_A, rho_S, rho_E) of §8, shape (..., 4), summing to 1.
+    """Steady populations (rho_G, rho_A, rho_S, rho_E) of §8, summing to 1.
 
-    ``ratio`` = Gamma_A/Gamma_S, ``n_A``, ``n_S``: dimensionless, broadcast.
+    Parameters
+    ----------
+    ratio : float or array_like
+        Gamma_A / Gamma_S [1], >= 0 (inf allowed).
+    n_A, n_S : float or array_like
+        Mean occupations of the antisymmetric and symmetric channels [1], >= 0.
+        All three broadcast.
+
+    Returns
+    -------
+    ndarray, shape (..., 4)
+        Populations of |G>, |A>, |S>, |E> [1].
     """
     wA, wS, a, s = _inputs(ratio, n_A, n_S)
     p = np.stack(np.broadcast_arrays(*_terms(wA, wS, a, s)), axis=-1)
@@ -66,9 +77,19 @@ def symmetric_populations(ratio, n_A, n_S):
 
 
 def symmetric_rho23(ratio, n_A, n_S):
-    """|rho_23| = |n_S - n_A| (Gamma_S + Gamma_A) / (2 Z) of §8 (dimensionless).
+    """|rho_23| = |n_S - n_A| (Gamma_S + Gamma_A) / (2 Z) of §8.
 
     Equals |rho_S - rho_A| / 2 (rho_23 = (rho_S - rho_A)/2 in the decoupled basis).
+
+    Parameters
+    ----------
+    ratio, n_A, n_S : float or array_like
+        As in :func:`symmetric_populations` [1], broadcast.
+
+    Returns
+    -------
+    ndarray
+        |rho_23| [1].
     """
     wA, wS, a, s = _inputs(ratio, n_A, n_S)
     Z = sum(_terms(wA, wS, a, s))
@@ -76,7 +97,18 @@ def symmetric_rho23(ratio, n_A, n_S):
 
 
 def symmetric_k1(ratio, n_A, n_S):
-    """K1 = |rho_23| - sqrt(rho_11 rho_44) of the §8 steady state (dimensionless, broadcast)."""
+    """K1 = |rho_23| - sqrt(rho_11 rho_44) of the §8 steady state.
+
+    Parameters
+    ----------
+    ratio, n_A, n_S : float or array_like
+        As in :func:`symmetric_populations` [1], broadcast.
+
+    Returns
+    -------
+    ndarray
+        K1 [1]; the state is entangled where K1 > 0.
+    """
     wA, wS, a, s = _inputs(ratio, n_A, n_S)
     G, A, S, E = _terms(wA, wS, a, s)
     Z = G + A + S + E
@@ -87,7 +119,18 @@ k1 = symmetric_k1  # name used in docs/design.md
 
 
 def symmetric_concurrence(ratio, n_A, n_S):
-    """Steady-state concurrence C(inf) = 2 max(0, K1) of §8 (dimensionless, broadcast)."""
+    """Steady-state concurrence C(inf) = 2 max(0, K1) of §8.
+
+    Parameters
+    ----------
+    ratio, n_A, n_S : float or array_like
+        As in :func:`symmetric_populations` [1], broadcast.
+
+    Returns
+    -------
+    ndarray
+        Concurrence [1], in [0, 1].
+    """
     return 2 * np.maximum(0.0, symmetric_k1(ratio, n_A, n_S))
 
 
@@ -147,8 +190,20 @@ def _max_one(ratio):
 def max_symmetric_concurrence(ratio):
     """Maximum over n_A, n_S >= 0 of the §8 steady concurrence at fixed ratio = Gamma_A/Gamma_S.
 
-    Returns ``(C_max, n_A*, n_S*)`` (dimensionless, arrays of the shape of
-    ``ratio``; scalars for scalar input). Method: maximise K1 on a coarse
+    Parameters
+    ----------
+    ratio : float or array_like
+        Gamma_A / Gamma_S [1], finite and > 0.
+
+    Returns
+    -------
+    C_max, n_A, n_S : float or ndarray
+        The maximal concurrence [1] and the occupations [1] where it is
+        reached; arrays of the shape of ``ratio``, scalars for scalar input.
+
+    Notes
+    -----
+    Method: maximise K1 on a coarse
     grid in y (n = sinh(y)^2, n up to ~6e16) on both sides of the n_A = n_S
     kink, then Nelder-Mead refinement; optima at the n = 0 boundary are
     returned as exactly 0. Valid for ratio in (0, inf); tested on

@@ -3,8 +3,8 @@
 All functions take density matrices ``rho`` of shape (..., 4, 4) in the
 decoupled basis |gg>, |eg>, |ge>, |ee> (first letter = qubit 1) and return
 dimensionless arrays of shape (...). Matrices containing NaN (e.g. the
-degenerate points of :func:`neqent.dynamics.master.steady_state` with
-``on_degenerate="nan"``) give NaN.
+degenerate points of :func:`neqent.dynamics.master.solve_steady_state`)
+give NaN.
 """
 
 from __future__ import annotations
@@ -50,6 +50,16 @@ def concurrence(rho):
     from the eigendecomposition; eigenvalues of R are then the squared
     singular values of tau). Eigenvalues of rho down to -1e-8 are clipped to
     0; more negative ones, or non-Hermitian input, raise ValueError.
+
+    Parameters
+    ----------
+    rho : array_like, shape (..., 4, 4)
+        Density matrices [1], decoupled basis |gg>, |eg>, |ge>, |ee>.
+
+    Returns
+    -------
+    float or ndarray, shape (...)
+        Concurrence [1] (NaN where rho has non-finite entries).
     """
     r, finite = _as_states(rho)
     out = np.full(r.shape[:-2], np.nan)
@@ -74,6 +84,16 @@ def concurrence_x(rho):
     X elements are read: it equals the Wootters concurrence only for X
     states (all other off-diagonal elements zero), which is not checked.
     Products of populations below 0 (rounding) are clipped to 0.
+
+    Parameters
+    ----------
+    rho : array_like, shape (..., 4, 4)
+        As in :func:`concurrence`.
+
+    Returns
+    -------
+    float or ndarray, shape (...)
+        C [1], the Wootters concurrence for X states.
     """
     k = np.asarray(x_witness(rho))
     c = np.where(np.isnan(k), np.nan, 2 * np.maximum(0.0, k))
@@ -102,6 +122,16 @@ def partial_transpose(rho):
 
     The basis index is a + 2 b (a, b = excitation of qubits 1, 2), so
     ``rho.reshape(..., 2, 2, 2, 2)`` is indexed [b, a, b', a'].
+
+    Parameters
+    ----------
+    rho : array_like, shape (..., 4, 4)
+        As in :func:`concurrence`.
+
+    Returns
+    -------
+    ndarray, shape (..., 4, 4)
+        rho^{T_2} [1], complex.
     """
     r, _ = _as_states(rho)
     r4 = r.reshape(r.shape[:-2] + (2, 2, 2, 2))
@@ -114,6 +144,16 @@ def log_negativity(rho):
     Batched (..., 4, 4) -> (...), dimensionless, >= 0 for states. The trace
     norm is the sum of |eigenvalues| of the (Hermitian) partial transpose.
     Non-Hermitian input (beyond 1e-8) raises ValueError.
+
+    Parameters
+    ----------
+    rho : array_like, shape (..., 4, 4)
+        As in :func:`concurrence`.
+
+    Returns
+    -------
+    float or ndarray, shape (...)
+        E_N [1] (NaN where rho has non-finite entries).
     """
     r, finite = _as_states(rho)
     out = np.full(r.shape[:-2], np.nan)

@@ -144,7 +144,7 @@ class Landscape:
         Invalid: coinciding qubits (r12 = 0 and z1 = z2) or a non-unique
         steady state (docs/theory.md §6).
         """
-        from neqent.dynamics.master import steady_state
+        from neqent.dynamics.master import solve_steady_state
         from neqent.dynamics.rates import contract_kernels, occupation, rates
 
         c = self.columns(X)
@@ -157,7 +157,7 @@ class Landscape:
         W, M, G12 = self._kernels(c)
         alpha_W, alpha_M, lam = contract_kernels(W, M, G12, c["d1"], c["d2"])
         gp, gm = rates(alpha_W, alpha_M, occupation(c["omega"], c["TW"]), occupation(c["omega"], c["TM"]))
-        rho[ok], _ = steady_state(gp, gm, np.ascontiguousarray(lam), on_degenerate="nan")
+        rho[ok] = solve_steady_state(gp, gm, np.ascontiguousarray(lam)).rho
         return rho
 
     def witness(self, X):

@@ -33,15 +33,20 @@ stationary state is not unique (§6 degenerate case) and is reported, see
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import scipy.linalg
 
+from neqent.errors import NeqentInputError
 from neqent.jit import njit
 
 __all__ = [
     "DegenerateSteadyStateError",
     "liouvillian",
     "steady_state",
+    "solve_steady_state",
+    "SteadyState",
     "evolve",
     "slowest_relaxation_rate",
     "initial_state",
@@ -64,7 +69,7 @@ HERMITIAN_RTOL = 1e-8
 STATE_ATOL = 1e-10
 
 
-class DegenerateSteadyStateError(ValueError):
+class DegenerateSteadyStateError(NeqentInputError):
     """The stationary state is not unique (docs/theory.md §6 degenerate case).
 
     Attributes: ``mask`` (bool array over the batch shape, True where
@@ -241,15 +246,23 @@ def _rates_in(gamma_plus, gamma_minus, lambda12, check_hermitian=True):
 
 
 def liouvillian(gamma_plus, gamma_minus, lambda12):
-    """Superoperator L of the master equation of docs/theory.md §6, shape (..., 16, 16) complex.
+    """Superoperator L of the master equation of docs/theory.md §6.
 
-    ``gamma_plus`` = Gamma^{qq'}(+w), ``gamma_minus`` = Gamma^{qq'}(-w):
-    (..., 2, 2) complex, units of Gamma0. ``lambda12`` = Lambda^{12} (...,)
-    complex, units of Gamma0 (Lambda^{21} = conj(Lambda^{12})). Batch shapes
-    broadcast. d vec(rho)/dt = L vec(rho) with row-major vec
-    (``vec(rho)[4 i + j] = rho[i, j]``), L in units of Gamma0. The rate
-    matrices are used as given (no Hermiticity check), so L is exactly the
-    right-hand side of §6 for any input.
+    d vec(rho)/dt = L vec(rho) with row-major vec (``vec(rho)[4 i + j] =
+    rho[i, j]``). The rate matrices are used as given (no Hermiticity
+    check), so L is exactly the right-hand side of §6 for any input.
+
+    Parameters
+    ----------
+    gamma_plus, gamma_minus : array_like, shape (..., 2, 2), complex
+        Gamma^{qq'}(+w), Gamma^{qq'}(-w) [Gamma0].
+    lambda12 : array_like, shape (...), complex
+        Lambda^{12} [Gamma0]; Lambda^{21} = conj(Lambda^{12}). Batch shapes broadcast.
+
+    Returns
+    -------
+    ndarray, shape (..., 16, 16), complex
+        L [Gamma0].
     """
     shape, c = _rates_in(gamma_plus, gamma_minus, lambda12, check_hermitian=False)
     L = np.einsum("nk,kij->nij", c, _BASIS)
@@ -410,22 +423,83 @@ def _steady_full(c, chunk=4096):
     return rho, rcond
 
 
-def steady_state(gamma_plus, gamma_minus, lambda12, *, on_degenerate="raise", rcond_tol=RCOND_TOL, method="x"):
-    """Stationary density matrix of the master equation (docs/theory.md §6), batched.
+class SteadyState(NamedTuple):
+    """Steady states of a batch with their uniqueness diagnostics (see :func:`solve_steady_state`).
+
+    Attributes
+    ----------
+    rho : (..., 4, 4) complex ndarray
+        Stationary density matrices [1], decoupled basis, trace 1; NaN where ``mask``.
+    mask : (...) bool ndarray
+        True where the steady state is not unique (rcond < rcond_tol).
+    rcond : (...) float ndarray
+        Smallest reciprocal condition number of the Liouvillian blocks [1].
+    """
+
+    rho: np.ndarray
+    mask: np.ndarray
+    rcond: np.ndarray
+
+
+def _check_steady_options(rcond_tol, method):
+    if method not in ("x", "full"):
+        raise ValueError(f"method must be 'x' or 'full', got {method!r}")
+    if not (np.isfinite(rcond_tol) and 0 <= rcond_tol < 1):
+        raise ValueError(f"rcond_tol must be in [0, 1), got {rcond_tol!r}")
+
+
+def solve_steady_state(gamma_plus, gamma_minus, lambda12, *, rcond_tol=RCOND_TOL, method="x") -> SteadyState:
+    """Steady states with their degeneracy mask and condition numbers; never raises for degenerate points.
 
     Parameters
     ----------
-    gamma_plus, gamma_minus : (..., 2, 2) complex, units of Gamma0
-        Gamma^{qq'}(+w), Gamma^{qq'}(-w); must be Hermitian (relative
+    gamma_plus, gamma_minus, lambda12, rcond_tol, method
+        As in :func:`steady_state`.
+
+    Returns
+    -------
+    SteadyState
+        ``(rho, mask, rcond)``: rho (..., 4, 4) [1] with NaN matrices where
+        ``mask`` (...) is True (not unique), and the reciprocal condition
+        numbers rcond (...) [1].
+    """
+    _check_steady_options(rcond_tol, method)
+    shape, c = _rates_in(gamma_plus, gamma_minus, lambda12)
+    if method == "x":
+        n = c.shape[0]
+        rho = np.empty((n, 4, 4), complex)
+        rcond = np.empty(n)
+        _steady_kernel(np.ascontiguousarray(c), _P0, _Q0, _BM1, _BM2, rho, rcond)
+    else:
+        rho, rcond = _steady_full(c)
+    rho = rho.reshape(shape + (4, 4))
+    rcond = rcond.reshape(shape)
+    mask = ~(rcond >= rcond_tol)  # NaN rcond counts as degenerate
+    if np.any(mask):
+        rho = np.where(mask[..., None, None], np.nan + 0j, rho)
+    return SteadyState(rho, mask, rcond)
+
+
+def steady_state(gamma_plus, gamma_minus, lambda12, *, on_degenerate="raise", rcond_tol=RCOND_TOL, method="x"):
+    """Stationary density matrix of the master equation (docs/theory.md §6), batched.
+
+    Always returns the array of density matrices; :func:`solve_steady_state`
+    gives the degeneracy mask and condition numbers as well.
+
+    Parameters
+    ----------
+    gamma_plus, gamma_minus : (..., 2, 2) complex
+        Gamma^{qq'}(+w), Gamma^{qq'}(-w) [Gamma0]; must be Hermitian (relative
         tolerance ``HERMITIAN_RTOL`` = 1e-8, then symmetrised).
-    lambda12 : (...,) complex, units of Gamma0
-        Lambda^{12}; Lambda^{21} = conj(Lambda^{12}).
-    on_degenerate : {"raise", "nan"}
-        "raise": raise :class:`DegenerateSteadyStateError` (count and mask)
-        if any point has a non-unique steady state. "nan": return
-        ``(rho, mask)`` with NaN matrices where ``mask`` is True.
+    lambda12 : (...,) complex
+        Lambda^{12} [Gamma0]; Lambda^{21} = conj(Lambda^{12}).
+    on_degenerate : {"raise"}
+        Raise :class:`DegenerateSteadyStateError` (count and mask) if any
+        point has a non-unique steady state. (The former "nan" mode returned
+        a tuple; :func:`solve_steady_state` now gives NaN matrices, the mask
+        and the condition numbers.)
     rcond_tol : float
-        A point is degenerate when the reciprocal 1-norm condition number of
+        A point is degenerate when the reciprocal 1-norm condition number [1] of
         any Liouvillian block (k = 0 block bordered by the trace condition,
         k = -1 block, k = -2 rate relative to the k = 0 rate scale) is below
         ``rcond_tol`` (default 1e-13). rcond is roughly the ratio of the
@@ -443,32 +517,17 @@ def steady_state(gamma_plus, gamma_minus, lambda12, *, on_degenerate="raise", rc
 
     Returns
     -------
-    rho : (..., 4, 4) complex, decoupled basis, trace 1
-        (and ``mask`` (...) bool if ``on_degenerate == "nan"``).
+    rho : (..., 4, 4) complex ndarray
+        Decoupled basis, trace 1 [1].
     """
-    if on_degenerate not in ("raise", "nan"):
-        raise ValueError(f"on_degenerate must be 'raise' or 'nan', got {on_degenerate!r}")
-    if method not in ("x", "full"):
-        raise ValueError(f"method must be 'x' or 'full', got {method!r}")
-    if not (np.isfinite(rcond_tol) and 0 <= rcond_tol < 1):
-        raise ValueError(f"rcond_tol must be in [0, 1), got {rcond_tol!r}")
-    shape, c = _rates_in(gamma_plus, gamma_minus, lambda12)
-    if method == "x":
-        n = c.shape[0]
-        rho = np.empty((n, 4, 4), complex)
-        rcond = np.empty(n)
-        _steady_kernel(np.ascontiguousarray(c), _P0, _Q0, _BM1, _BM2, rho, rcond)
-    else:
-        rho, rcond = _steady_full(c)
-    rho = rho.reshape(shape + (4, 4))
-    rcond = rcond.reshape(shape)
-    mask = ~(rcond >= rcond_tol)  # NaN rcond counts as degenerate
-    if on_degenerate == "raise":
-        if np.any(mask):
-            raise DegenerateSteadyStateError(mask, rcond, rcond_tol)
-        return rho
-    rho = np.where(mask[..., None, None], np.nan + 0j, rho)
-    return rho, mask
+    if on_degenerate != "raise":
+        raise ValueError(
+            f"on_degenerate must be 'raise' (solve_steady_state gives NaN matrices and the mask), got {on_degenerate!r}"
+        )
+    result = solve_steady_state(gamma_plus, gamma_minus, lambda12, rcond_tol=rcond_tol, method=method)
+    if np.any(result.mask):
+        raise DegenerateSteadyStateError(result.mask, result.rcond, rcond_tol)
+    return result.rho
 
 
 # ---------------------------------------------------------------------------
@@ -624,12 +683,28 @@ def _evolve_hermitian(c, H, idx, t, cond_max):
 def evolve(gamma_plus, gamma_minus, lambda12, rho0, times, *, cond_max=EIG_COND_MAX):
     """rho(t) under the master equation of docs/theory.md §6 for many times at once.
 
-    ``gamma_plus``, ``gamma_minus`` (..., 2, 2) and ``lambda12`` (...) in
-    units of Gamma0 (Hermitian rate matrices, as :func:`steady_state`);
-    ``rho0`` (..., 4, 4) initial state(s) (decoupled basis; see
-    :func:`initial_state`); ``times`` 1-D, >= 0, units of 1/Gamma0.
-    Batch shapes of rates and ``rho0`` broadcast. Returns (..., nt, 4, 4).
+    Parameters
+    ----------
+    gamma_plus, gamma_minus : array_like, shape (..., 2, 2), complex
+        Gamma^{qq'}(+w), Gamma^{qq'}(-w) [Gamma0]; Hermitian, as for :func:`steady_state`.
+    lambda12 : array_like, shape (...), complex
+        Lambda^{12} [Gamma0].
+    rho0 : array_like, shape (..., 4, 4)
+        Initial state(s) [1], decoupled basis (see :func:`initial_state`).
+        Batch shapes of the rates and ``rho0`` broadcast.
+    times : array_like, shape (nt,)
+        Times [1/Gamma0], >= 0.
+    cond_max : float
+        Largest eigenvector-matrix condition number [1] of the
+        eigendecomposition before falling back to ``expm`` (see Notes).
 
+    Returns
+    -------
+    ndarray, shape (..., nt, 4, 4), complex
+        rho(t) [1].
+
+    Notes
+    -----
     Method: the Liouvillian conserves k = N_i - N_j (module docstring), so
     each block is propagated on its own by eigendecomposition (batched over
     rate points): the k = 0 block as the real 6x6 system of the steady-state
@@ -695,9 +770,19 @@ def _evolve_full(gamma_plus, gamma_minus, lambda12, rho0, times, *, cond_max=EIG
 def slowest_relaxation_rate(gamma_plus, gamma_minus):
     """Smallest eigenvalue of the Hermitian part of Gamma(+w) + Gamma(-w) (units of Gamma0).
 
-    ``gamma_plus``, ``gamma_minus``: (2, 2) rate matrices. Populations relax
-    no slower than this rate, so a few times its inverse (units of 1/Gamma0)
-    is where the steady state is reached; used to choose evolution time grids.
+    Populations relax no slower than this rate, so a few times its inverse
+    (units of 1/Gamma0) is where the steady state is reached; used to choose
+    evolution time grids.
+
+    Parameters
+    ----------
+    gamma_plus, gamma_minus : array_like, shape (2, 2), complex
+        Gamma^{qq'}(+w), Gamma^{qq'}(-w) [Gamma0].
+
+    Returns
+    -------
+    float
+        The rate [Gamma0].
     """
     decay = np.asarray(gamma_plus) + np.asarray(gamma_minus)
     return float(np.min(np.linalg.eigvalsh(0.5 * (decay + decay.conj().T))))
@@ -707,7 +792,17 @@ def thermal_state(n):
     """Product thermal state of two qubits with mean occupation ``n`` (>= 0, dimensionless).
 
     rho = diag((1+n)^2, n(1+n), n(1+n), n^2) / (1+2n)^2 in the decoupled basis
-    (docs/theory.md §8). ``n`` broadcasts; returns (..., 4, 4) complex.
+    (docs/theory.md §8).
+
+    Parameters
+    ----------
+    n : float or array_like
+        Mean occupation [1], >= 0; broadcasts.
+
+    Returns
+    -------
+    ndarray, shape (..., 4, 4), complex
+        The density matrices [1].
     """
     nn = np.asarray(n, dtype=float)
     if not np.all(np.isfinite(nn)) or np.any(nn < 0):
@@ -732,6 +827,19 @@ def validate_density_matrix(rho, name="rho0", atol=STATE_ATOL):
     Hermitian (max|rho - rho^dag| <= atol), trace 1 (|tr - 1| <= atol) and
     positive semidefinite (min eigenvalue >= -atol); ValueError naming the
     failed property and the offending number otherwise.
+
+    Parameters
+    ----------
+    rho : array_like, shape (..., 4, 4)
+        Candidate density matrices [1].
+    name : str
+        Name used in the message.
+    atol : float
+        Absolute tolerance [1] of the three checks.
+
+    Returns
+    -------
+    ndarray, shape (..., 4, 4), complex
     """
     r = np.asarray(rho)
     if not np.issubdtype(r.dtype, np.number):
@@ -766,6 +874,22 @@ def initial_state(spec, n=None, *, omega=None, T=None):
     * a (4, 4) (or (..., 4, 4)) matrix: validated to be Hermitian, trace 1
       and positive semidefinite within 1e-10 (ValueError naming the failed
       property and the offending number).
+
+    Parameters
+    ----------
+    spec : str or array_like
+        A state name or a matrix, as above.
+    n : float, optional
+        Mean occupation [1] of the thermal state.
+    omega : float, optional
+        Angular frequency [rad/s] giving n with ``T``.
+    T : float, optional
+        Temperature [K] giving n with ``omega``.
+
+    Returns
+    -------
+    ndarray, shape (4, 4) (or (..., 4, 4)), complex
+        The density matrix [1], decoupled basis.
     """
     if isinstance(spec, str):
         key = spec.strip().strip("|>").strip().upper()

@@ -116,7 +116,17 @@ class Kernels:
 def occupation(omega, T):
     """Bose–Einstein occupation n(omega, T) = 1/(exp(hbar omega / k_B T) - 1).
 
-    ``omega`` in rad/s (> 0), ``T`` in K (>= 0; n = 0 at T = 0). Broadcasts.
+    Parameters
+    ----------
+    omega : float or array_like
+        Angular frequency [rad/s], > 0.
+    T : float or array_like
+        Temperature [K], >= 0 (n = 0 at T = 0). Broadcasts with ``omega``.
+
+    Returns
+    -------
+    float or ndarray
+        Mean occupation n [1].
     """
     t = nonnegative("temperature", T, "K")
     w = positive("omega", omega, "rad/s")
@@ -130,8 +140,18 @@ def occupation(omega, T):
 def effective_temperature(omega, n):
     """Temperature T (K) with n(omega, T) = n; inverse of :func:`occupation`.
 
-    ``n`` >= 0 (n = 0 gives 0 K). Negative ``n`` (population inversion) has
-    no positive temperature and gives NaN.
+    Parameters
+    ----------
+    omega : float or array_like
+        Angular frequency [rad/s].
+    n : float or array_like
+        Mean occupation [1], >= 0 (n = 0 gives 0 K). Negative ``n``
+        (population inversion) has no positive temperature and gives NaN.
+
+    Returns
+    -------
+    float or ndarray
+        Temperature [K].
     """
     w = np.asarray(omega, dtype=float)
     n = np.asarray(n, dtype=float)
@@ -142,9 +162,19 @@ def effective_temperature(omega, n):
 
 
 def gamma0(omega, dipole_moment):
-    """Vacuum spontaneous decay rate Gamma0 = |d|^2 w^3 / (3 pi eps0 hbar c^3) in 1/s.
+    """Vacuum spontaneous decay rate Gamma0 = |d|^2 w^3 / (3 pi eps0 hbar c^3).
 
-    ``omega`` in rad/s, ``dipole_moment`` |d| in C m.
+    Parameters
+    ----------
+    omega : float
+        Angular frequency [rad/s], > 0.
+    dipole_moment : float or complex
+        Dipole matrix element |d| [C m].
+
+    Returns
+    -------
+    float
+        Gamma0 [1/s].
     """
     w = float(positive("omega", omega, "rad/s"))
     d = abs(complex(dipole_moment))
@@ -154,12 +184,27 @@ def gamma0(omega, dipole_moment):
 def kernel_tensors_batch(omega, eps, delta, z1, z2, dx, dy):
     """Kernel tensors over a batch of points (1-D arrays broadcast together).
 
-    ``omega`` rad/s, ``eps`` complex permittivity at omega, ``delta``, ``z1``,
-    ``z2``, ``dx``, ``dy`` in m (qubit 2 sits at (dx, dy) laterally from
-    qubit 1). Returns ``(W, M, G12)``: wall and body tensors (N, 2, 2, 3, 3)
-    indexed [q, q', i, j] (units of Gamma0) and the total Green tensor
-    G0 + GR at (R1, R2), (N, 3, 3), normalised as in docs/theory.md §4c. They do
-    not depend on the dipoles; see :func:`contract_kernels`.
+    Parameters
+    ----------
+    omega : array_like
+        Angular frequency [rad/s].
+    eps : array_like
+        Complex permittivity of the slab at omega [1].
+    delta : array_like
+        Slab thickness [m] (inf: half-space).
+    z1, z2 : array_like
+        Qubit heights above the slab surface [m].
+    dx, dy : array_like
+        Lateral position of qubit 2 relative to qubit 1 [m].
+
+    Returns
+    -------
+    W, M : ndarray, shape (N, 2, 2, 3, 3), complex
+        Wall and body tensors indexed [q, q', i, j] [Gamma0].
+    G12 : ndarray, shape (N, 3, 3), complex
+        Total Green tensor G0 + GR at (R1, R2) [1], normalised as in
+        docs/theory.md §4c. None depends on the dipoles; see
+        :func:`contract_kernels`.
     """
     from neqent.electrodynamics.green import vacuum_green_batch
     from neqent.electrodynamics.kernels import pair_block_batch
@@ -187,11 +232,21 @@ def kernel_tensors_batch(omega, eps, delta, z1, z2, dx, dy):
 def contract_kernels(W, M, G12, d1, d2):
     """Dipole contractions of kernel tensors (docs/theory.md §4, §5).
 
-    ``W``, ``M``: (..., 2, 2, 3, 3); ``G12``: (..., 3, 3); ``d1``, ``d2``:
-    unit dipoles (3,) or (..., 3), complex allowed. Returns ``(alpha_W,
-    alpha_M, lambda12)``: (..., 2, 2), (..., 2, 2) and (...) complex, units of
-    Gamma0, with alpha^{qq'} = conj(d_q) . T^{qq'} . d_q' and
-    Lambda^{12} = -1/2 conj(d1) . Re G12 . d2.
+    Parameters
+    ----------
+    W, M : array_like, shape (..., 2, 2, 3, 3)
+        Wall and body tensors [Gamma0].
+    G12 : array_like, shape (..., 3, 3)
+        Total Green tensor between the qubits [1] (normalised, §4c).
+    d1, d2 : array_like, shape (3,) or (..., 3)
+        Unit dipoles [1], complex allowed.
+
+    Returns
+    -------
+    alpha_W, alpha_M : ndarray, shape (..., 2, 2), complex
+        alpha^{qq'} = conj(d_q) . T^{qq'} . d_q' [Gamma0].
+    lambda12 : ndarray, shape (...), complex
+        Lambda^{12} = -1/2 conj(d1) . Re G12 . d2 [Gamma0].
     """
     d1 = np.asarray(d1, complex)
     d2 = np.asarray(d2, complex)
@@ -206,11 +261,19 @@ def contract_kernels(W, M, G12, d1, d2):
 def compute_kernels_batch(omega, eps, delta, z1, z2, dx, dy, d1, d2):
     """Contracted kernels over a batch of points (1-D arrays broadcast together).
 
-    Arguments as :func:`kernel_tensors_batch` plus ``d1``, ``d2`` unit dipole
-    3-vectors (shape (3,) or (N, 3)). Returns a dict of complex arrays:
-    ``alpha_W`` and ``alpha_M`` of shape (N, 2, 2) (units of Gamma0) and
-    ``lambda12`` (N,) (units of Gamma0); also the tensors ``W``, ``M``
-    (N, 2, 2, 3, 3) and ``G12`` (N, 3, 3).
+    Parameters
+    ----------
+    omega, eps, delta, z1, z2, dx, dy : array_like
+        As in :func:`kernel_tensors_batch` [rad/s, 1, m, m, m, m, m].
+    d1, d2 : array_like, shape (3,) or (N, 3)
+        Unit dipole vectors [1].
+
+    Returns
+    -------
+    dict of ndarray (complex)
+        ``alpha_W``, ``alpha_M`` (N, 2, 2) [Gamma0], ``lambda12`` (N,)
+        [Gamma0], and the tensors ``W``, ``M`` (N, 2, 2, 3, 3) [Gamma0] and
+        ``G12`` (N, 3, 3) [1].
     """
     W, M, G12 = kernel_tensors_batch(omega, eps, delta, z1, z2, dx, dy)
     n = W.shape[0]
@@ -221,7 +284,20 @@ def compute_kernels_batch(omega, eps, delta, z1, z2, dx, dy, d1, d2):
 
 
 def compute_kernels(geometry: Geometry, omega) -> Kernels:
-    """Kernels of one geometry at angular frequency ``omega`` (rad/s)."""
+    """Kernels of one geometry at one angular frequency.
+
+    Parameters
+    ----------
+    geometry : Geometry
+        Material, slab thickness [m], qubit positions [m] and dipoles.
+    omega : float
+        Angular frequency [rad/s], > 0.
+
+    Returns
+    -------
+    Kernels
+        alpha_W, alpha_M, lambda12 [Gamma0] and the tensors.
+    """
     w = float(positive("omega", omega, "rad/s"))
     eps = geometry.material.eps(w)
     dx, dy = geometry.r12
@@ -238,9 +314,17 @@ def compute_kernels(geometry: Geometry, omega) -> Kernels:
 def rates(alpha_W, alpha_M, n_W, n_M):
     """Rates Gamma^{qq'}(+w), Gamma^{qq'}(-w) in units of Gamma0 (docs/theory.md §5).
 
-    ``alpha_W``, ``alpha_M``: (..., 2, 2) complex; ``n_W``, ``n_M``: wall and
-    body occupations, broadcast against the leading axes. Returns
-    ``(gamma_plus, gamma_minus)`` each (..., 2, 2) complex.
+    Parameters
+    ----------
+    alpha_W, alpha_M : array_like, shape (..., 2, 2), complex
+        Wall and body kernels [Gamma0].
+    n_W, n_M : float or array_like
+        Wall and body occupations [1], broadcast against the leading axes.
+
+    Returns
+    -------
+    gamma_plus, gamma_minus : ndarray, shape (..., 2, 2), complex
+        Gamma^{qq'}(+w) and Gamma^{qq'}(-w) [Gamma0].
     """
     aW = np.asarray(alpha_W)
     aM = np.asarray(alpha_M)
@@ -252,7 +336,19 @@ def rates(alpha_W, alpha_M, n_W, n_M):
 
 
 def is_symmetric(alpha_W, alpha_M, rtol=1e-12):
-    """True where the symmetric case of §8 applies (alpha^11 = alpha^22, alpha^12 real)."""
+    """True where the symmetric case of §8 applies (alpha^11 = alpha^22, alpha^12 real).
+
+    Parameters
+    ----------
+    alpha_W, alpha_M : array_like, shape (..., 2, 2), complex
+        Wall and body kernels [Gamma0].
+    rtol : float
+        Relative tolerance [1] of both conditions.
+
+    Returns
+    -------
+    bool or ndarray of bool, shape (...)
+    """
     ok = True
     for a in (np.asarray(alpha_W), np.asarray(alpha_M)):
         scale = np.abs(a[..., 0, 0]) + np.abs(a[..., 1, 1]) + 1e-300
@@ -264,11 +360,23 @@ def is_symmetric(alpha_W, alpha_M, rtol=1e-12):
 def symmetric_channels(alpha_W, alpha_M, n_W, n_M):
     """Channel rates and occupations of the symmetric case (docs/theory.md §8).
 
-    ``alpha_W``, ``alpha_M``: (..., 2, 2) (the §8 conditions are assumed,
-    see :func:`is_symmetric`); ``n_W``, ``n_M`` occupations. Returns
-    ``(Gamma_A, Gamma_S, n_A, n_S)`` with rates in units of Gamma0.
     Gamma_A is a small difference; the kernels guarantee alpha^11 - alpha^12
     to ~1e-9 absolute (docs/theory.md §4e).
+
+    Parameters
+    ----------
+    alpha_W, alpha_M : array_like, shape (..., 2, 2), complex
+        Wall and body kernels [Gamma0]; the §8 conditions are assumed (see
+        :func:`is_symmetric`).
+    n_W, n_M : float or array_like
+        Wall and body occupations [1].
+
+    Returns
+    -------
+    Gamma_A, Gamma_S : ndarray
+        Antisymmetric and symmetric channel rates [Gamma0].
+    n_A, n_S : ndarray
+        Channel occupations [1].
     """
     aW = np.asarray(alpha_W)
     aM = np.asarray(alpha_M)

@@ -53,7 +53,15 @@ def _im_coefficients_series(x):
 
 @njit
 def vacuum_green_scalar(kx, ky, kz, out):
-    """Fill ``out`` (3,3) complex with G0 for the dimensionless vector K*r (§4c)."""
+    """Fill ``out`` with G0 for the dimensionless vector K r (§4c); numba scalar kernel.
+
+    Parameters
+    ----------
+    kx, ky, kz : float
+        Components of K r [1] (K = omega / c), not all zero.
+    out : ndarray, shape (3, 3), complex
+        Receives G~0 [1] (units of the vacuum value).
+    """
     x = math.sqrt(kx * kx + ky * ky + kz * kz)
     n0 = kx / x
     n1 = ky / x
@@ -80,8 +88,20 @@ def _vacuum_green_loop(kr, out):
 
 
 def vacuum_green_batch(omega, r_vec):
-    """:func:`vacuum_green` over N points: ``omega`` (N,) or scalar in rad/s,
-    ``r_vec`` (N, 3) in m. Returns (N, 3, 3) complex (normalised, §4c)."""
+    """:func:`vacuum_green` over N points.
+
+    Parameters
+    ----------
+    omega : float or array_like, shape (N,)
+        Angular frequency [rad/s], finite and > 0.
+    r_vec : array_like, shape (N, 3)
+        Separation vectors R_q - R_q' [m], finite and non-zero.
+
+    Returns
+    -------
+    ndarray, shape (N, 3, 3), complex
+        G~0 [1] (normalised, §4c).
+    """
     r = np.asarray(r_vec, dtype=float)
     if r.ndim != 2 or r.shape[1] != 3 or not np.all(np.isfinite(r)):
         raise ValueError(f"r_vec must be an (N, 3) array of finite lengths in m, got shape {r.shape}")
@@ -96,10 +116,18 @@ def vacuum_green_batch(omega, r_vec):
 def vacuum_green(omega, r_vec):
     """Normalised vacuum Green tensor G~0(r) of docs/theory.md §4c.
 
-    omega: angular frequency in rad/s (finite, > 0); r_vec: separation vector
-    R_q - R_q' in m (3 finite components, not all zero).
-    Returns a (3, 3) complex array (dimensionless, units of the vacuum value
-    w^3/(6 pi eps0 c^3), so Im G0 -> identity as r -> 0).
+    Parameters
+    ----------
+    omega : float
+        Angular frequency [rad/s], finite and > 0.
+    r_vec : array_like, shape (3,)
+        Separation vector R_q - R_q' [m], finite, not all zero.
+
+    Returns
+    -------
+    ndarray, shape (3, 3), complex
+        G~0 [1], in units of the vacuum value w^3/(6 pi eps0 c^3), so
+        Im G0 -> identity as r -> 0.
     """
     omega = float(positive("omega", omega, "rad/s"))
     r = np.asarray(r_vec, dtype=float)

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neqent.electrodynamics.materials import Material, get_material
+from neqent.electrodynamics.materials import Material, get_material  # noqa: F401 (api.get_material: public name)
+from neqent.electrodynamics.resolve import resolve_material, resolve_omega
 from neqent.interface.units import (
     InputError,
     parse_count,
@@ -106,11 +107,8 @@ class Setup:
         }
 
 
-def _material(material) -> Material:
-    try:
-        return get_material(material)
-    except ValueError as exc:
-        raise InputError("material", str(exc)) from None
+#: The one material lookup (``param`` "material" in its InputError), under the name the API's helpers use.
+_material = resolve_material
 
 
 def _omega(mat: Material, omega, omega_ratio):
@@ -119,23 +117,13 @@ def _omega(mat: Material, omega, omega_ratio):
     ``omega`` wins when given. Also checks the material's permittivity exists
     there (tabulated data have a finite range).
     """
-    res = getattr(mat, "resonance", None)
     if omega is not None:
         param = "omega"
-        w = parse_number(omega, "omega", minimum=0.0, unit="rad/s")
-        ratio = w / res if res else None
+        w, ratio = resolve_omega(mat, omega=parse_number(omega, "omega", minimum=0.0, unit="rad/s"))
     else:
         param = "omega_ratio"
-        ratio = parse_number(
-            omega_ratio, "omega_ratio", minimum=0.0, what="a positive fraction of the material resonance"
-        )
-        if not res:
-            raise InputError(
-                "omega_ratio",
-                f"material {mat.name!r} has no resonance frequency "
-                f"to scale omega_ratio={omega_ratio!r} by; give omega in rad/s",
-            )
-        w = ratio * res
+        what = "a positive fraction of the material resonance"
+        w, ratio = resolve_omega(mat, omega_ratio=parse_number(omega_ratio, "omega_ratio", minimum=0.0, what=what))
     try:
         eps = mat.eps(w)
     except ValueError as exc:
@@ -426,7 +414,18 @@ def _auto_times(recipe, gamma_plus, gamma_minus):
 
 
 def coupled_populations(rho):
-    """Populations (..., 4) of |G>, |A>, |S>, |E> (docs/theory.md §6) from rho (..., 4, 4)."""
+    """Populations of |G>, |A>, |S>, |E> (docs/theory.md §6).
+
+    Parameters
+    ----------
+    rho : array_like, shape (..., 4, 4)
+        Density matrices [1], decoupled basis.
+
+    Returns
+    -------
+    ndarray, shape (..., 4)
+        Coupled-basis populations [1].
+    """
     rho = np.asarray(rho)
     mid = (rho[..., 1, 1] + rho[..., 2, 2]).real
     coh = rho[..., 1, 2].real
@@ -574,11 +573,25 @@ def scan_config(
 ) -> dict:
     """Validate :func:`scan` arguments into a pipeline config (SI floats).
 
-    Returns a dict shaped like ``config/config.yaml``: ``material``, ``T_W``,
-    ``geometry`` (the unswept values), ``scans`` with the single scan
-    :data:`SCAN_NAME` (swept ``axes`` and the ``T_M`` grid) and
-    ``mpi.chunk``. Raises :class:`~neqent.interface.units.InputError` naming the
-    argument.
+    Parameters
+    ----------
+    material, delta, z1, z2, r12, omega, omega_ratio, theta, TW, TM
+        As in :func:`scan` [SI].
+    chunk : int
+        Grid points per kernel batch.
+
+    Returns
+    -------
+    dict
+        Shaped like ``config/config.yaml``: ``material``, ``T_W`` [K],
+        ``geometry`` (the unswept values, SI), ``scans`` with the single scan
+        :data:`SCAN_NAME` (swept ``axes`` and the ``T_M`` grid [K]) and
+        ``mpi.chunk``.
+
+    Raises
+    ------
+    InputError
+        Naming the argument.
     """
     if not isinstance(material, str):
         raise InputError(
@@ -596,11 +609,8 @@ def scan_config(
             "omega_ratio",
             _grid(omega_ratio, "omega_ratio", lambda v: parse_number(v, "omega_ratio", minimum=0.0)),
         )
-        if not getattr(mat, "resonance", None):
-            raise InputError(
-                "omega_ratio",
-                f"material {mat.name!r} has no resonance frequency to scale omega_ratio by; give omega in rad/s",
-            )
+    # rad/s at every grid frequency; also rejects omega_ratio for a material without resonance
+    w, _ = resolve_omega(mat, **{fkey: np.atleast_1d(np.asarray(fval[0], float))})
     specs = [
         (fkey, fval),
         ("delta", _grid(delta, "delta", lambda v: parse_length(v, "delta", allow_inf=True))),
@@ -613,8 +623,6 @@ def scan_config(
     T_M, _ = _grid(TM, "TM", lambda v: parse_temperature(v, "TM"))
     T_M = T_M if isinstance(T_M, list) else [T_M]
     # The permittivity must exist at every frequency (tabulated data have a range).
-    res = getattr(mat, "resonance", None)
-    w = np.atleast_1d(np.asarray(fval[0], float)) * (res if fkey == "omega_ratio" else 1.0)
     try:
         eps = mat.eps(w)
     except ValueError as exc:
@@ -650,28 +658,44 @@ def scan(
 ):
     """Kernels, rates and steady states over a small grid, without Snakemake.
 
-    Sweepable (a scalar, a sequence, or a range mapping ``{start, stop, num,
-    spacing}`` as in the pipeline config; strings with units allowed):
-    ``omega`` (rad/s) or ``omega_ratio`` (omega / material resonance),
-    ``delta``, ``z2``, ``r12`` (m), ``theta`` (rad: polar angle of both
-    dipoles in the x-z plane, 0 = along z -- the pipeline's dipole
-    parametrisation) and ``TM`` (K). Fixed: ``material``, ``z1`` (m),
-    ``TW`` (K). As in the pipeline, z1 is inserted into a z2 range that
-    contains it (so the symmetric line z2 = z1 exists).
+    Parameters
+    ----------
+    output : str or path, optional
+        A ``.nc`` path, validated before any computation (see below).
+    omega, omega_ratio, delta, z2, r12, theta, TM
+        Sweepable: a scalar, a sequence, or a range mapping ``{start, stop,
+        num, spacing}`` as in the pipeline config (strings with units
+        allowed): ``omega`` [rad/s] or ``omega_ratio`` [1] (omega / material
+        resonance), ``delta``, ``z2``, ``r12`` [m], ``theta`` [rad] (polar
+        angle of both dipoles in the x-z plane, 0 = along z -- the
+        pipeline's dipole parametrisation) and ``TM`` [K]. As in the
+        pipeline, z1 is inserted into a z2 range that contains it (so the
+        symmetric line z2 = z1 exists).
+    material, z1, TW
+        Fixed: as in :func:`point` [SI].
+    progress : bool
+        A tqdm bar on stderr.
+    chunk : int, optional
+        Grid points per kernel batch (default: about 50 batches; results do
+        not depend on it).
 
+    Returns
+    -------
+    xarray.Dataset
+        The merged datasets (complex variables complex): ``alpha_W``,
+        ``alpha_M`` (..., q, qp) [Gamma0], ``lambda12`` [Gamma0], ``eps`` [1],
+        ``gamma_plus``, ``gamma_minus`` (..., T_M, q, qp) [Gamma0], ``n_W``,
+        ``n_M`` [1], ``rho`` (..., T_M, i, j) [1] and ``C`` (..., T_M) [1];
+        swept geometry axes as dimensions in the pipeline's order
+        (``neqent.pipeline.stages.AXIS_ORDER``), unswept ones as scalar
+        coordinates.
+
+    Notes
+    -----
     The computation is the pipeline's (:mod:`neqent.pipeline.stages`): ``kernel_grid``
-    -> ``rate_grid`` -> ``steady_grid``, serially, with a tqdm bar on stderr
-    if ``progress``. ``chunk``: grid points per kernel batch (default: about
-    50 batches; results do not depend on it).
+    -> ``rate_grid`` -> ``steady_grid``, serially.
 
-    Returns the merged :class:`xarray.Dataset` (complex variables complex):
-    ``alpha_W``, ``alpha_M`` (..., q, qp), ``lambda12``, ``eps``,
-    ``gamma_plus``, ``gamma_minus`` (..., T_M, q, qp), ``n_W``, ``n_M``,
-    ``rho`` (..., T_M, i, j) and ``C`` (..., T_M), in units of Gamma0 where
-    applicable, swept geometry axes as dimensions in the pipeline's order
-    (``neqent.pipeline.stages.AXIS_ORDER``), unswept ones as scalar coordinates.
-
-    ``output``: a ``.nc`` path, validated before any computation and written
+    ``output`` is validated before any computation and written
     with :func:`neqent.pipeline.io.write_dataset` (atomic: temporary file + rename,
     nothing left behind on error; compressed; complex values as
     ``_re``/``_im`` pairs; the config of :func:`scan_config` and provenance

@@ -12,7 +12,7 @@ temperatures are in K (``600`` or ``600K``), dipoles are three
 comma-separated, possibly complex, components (``0,0,1``, ``1,1j,0``).
 Defaults are the paper geometry (see :mod:`neqent.interface.api`).
 
-Every bad input exits with status 2 and one line on stderr,
+Every bad input (:class:`neqent.errors.NeqentInputError`) exits with status 2 and one line on stderr,
 ``neqent: error: --z2: length must be > 0 ..., got '-1um'``; nothing is
 printed on stdout and no output file is left behind. The computations are
 those of :mod:`neqent.interface.api`; this module only parses, formats and maps errors.
@@ -21,12 +21,14 @@ those of :mod:`neqent.interface.api`; this module only parses, formats and maps 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
 import re
 import sys
 
+from neqent.errors import UsageError
 from neqent.interface.units import InputError, format_dipole, format_length
 
 __all__ = ["main", "build_parser"]
@@ -47,15 +49,41 @@ _DEFAULTS_HELP = (
 )
 
 
-class _UsageError(Exception):
-    """argparse-level error (unknown option, missing value), reported in one line."""
+class _StoreValue(argparse.Action):
+    """argparse's plain "store" action that also records its option strings in ``value_options``.
+
+    Registered as the parsers' default action (public ``register``), so every
+    option that takes a value is known to :func:`_join_dash_values` without
+    looking at argparse's internals.
+    """
+
+    def __init__(self, option_strings, dest, value_options, **kwargs):
+        super().__init__(option_strings, dest, **kwargs)
+        value_options.update(option_strings)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
 
 
 class _Parser(argparse.ArgumentParser):
-    """ArgumentParser that raises instead of printing usage and exiting."""
+    """ArgumentParser that raises instead of printing usage and exiting.
+
+    ``value_options`` collects the option strings that take a value, across
+    this parser and its subcommands (they share the set).
+    """
+
+    def __init__(self, *args, value_options=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.value_options = set() if value_options is None else value_options
+        self.register("action", None, functools.partial(_StoreValue, value_options=self.value_options))
+
+    def add_subparsers(self, **kwargs):
+        parser_class = kwargs.pop("parser_class", type(self))
+        kwargs["parser_class"] = functools.partial(parser_class, value_options=self.value_options)
+        return super().add_subparsers(**kwargs)
 
     def error(self, message):
-        raise _UsageError(f"{message} (see '{self.prog} --help')")
+        raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
 # ---------------------------------------------------------------------------
@@ -200,20 +228,7 @@ def _cmd_optimize(args) -> int:
 
 def _value_options(parser) -> set:
     """Option strings that take a value, across all subcommands."""
-    out = set()
-    stack = [parser]
-    while stack:
-        p = stack.pop()
-        for action in p._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                stack.extend(action.choices.values())
-            elif (
-                action.option_strings
-                and action.nargs is None
-                and not isinstance(action, (argparse._StoreTrueAction, argparse._VersionAction, argparse._HelpAction))
-            ):
-                out.update(action.option_strings)
-    return out
+    return parser.value_options
 
 
 def _join_dash_values(argv, options):
@@ -282,7 +297,18 @@ def _input_json(inp: dict) -> dict:
 
 
 def point_json(r: dict) -> dict:
-    """JSON-ready form of :func:`neqent.interface.api.point`'s result (complex -> [re, im])."""
+    """JSON-ready form of :func:`neqent.interface.api.point`'s result (complex -> [re, im]).
+
+    Parameters
+    ----------
+    r : dict
+        The result of ``point`` (SI, rates [Gamma0]).
+
+    Returns
+    -------
+    dict
+        Plain JSON values, with a ``units`` entry naming each quantity's unit.
+    """
     return {
         "omega": r["omega"],
         "alpha_W": {k: _reim(v) for k, v in r["alpha_W"].items()},
@@ -311,7 +337,18 @@ def point_json(r: dict) -> dict:
 
 
 def evolve_json(r: dict) -> dict:
-    """JSON-ready form of :func:`neqent.interface.api.evolve`'s result."""
+    """JSON-ready form of :func:`neqent.interface.api.evolve`'s result.
+
+    Parameters
+    ----------
+    r : dict
+        The result of ``evolve`` (times [1/Gamma0]).
+
+    Returns
+    -------
+    dict
+        Plain JSON values with a ``units`` entry.
+    """
     pops = r["populations"]
     return {
         "omega": r["omega"],
@@ -362,7 +399,19 @@ def _describe_input(inp: dict) -> list:
 
 
 def point_table(r: dict) -> str:
-    """Readable text of :func:`neqent.interface.api.point`'s result."""
+    """Readable text of :func:`neqent.interface.api.point`'s result.
+
+    Parameters
+    ----------
+    r : dict
+        The result of ``point``.
+
+    Returns
+    -------
+    str
+        Aligned tables of the inputs [SI], kernels [Gamma0], occupations and
+        channels, the steady state and its concurrence.
+    """
     lines = _describe_input(r["input"])
     lines += ["", "kernels (units of Gamma0)"]
     kr = [("", "Re", "Im")]
@@ -401,7 +450,18 @@ def point_table(r: dict) -> str:
 
 
 def evolve_table(r: dict) -> str:
-    """Readable text of :func:`neqent.interface.api.evolve`'s result."""
+    """Readable text of :func:`neqent.interface.api.evolve`'s result.
+
+    Parameters
+    ----------
+    r : dict
+        The result of ``evolve``.
+
+    Returns
+    -------
+    str
+        The inputs, then C(t) and the coupled-basis populations per time [1/Gamma0].
+    """
     lines = _describe_input(r["input"])
     lines += [f"  initial state  {r['initial']}", ""]
     head = f"  {'Gamma0 t':>12}  {'C(t)':>11}  {'P_G':>10}  {'P_A':>10}  {'P_S':>10}  {'P_E':>10}"
@@ -523,18 +583,26 @@ def _error(message: str) -> int:
 
 
 def main(argv=None) -> int:
-    """Run the ``neqent`` command with ``argv`` (default ``sys.argv[1:]``); return the exit status.
+    """Run the ``neqent`` command.
 
-    0 on success, 2 for any bad input (one line on stderr), 1 for an
-    unexpected internal error (set ``NEQENT_TRACEBACK=1`` to see it), 130 on
-    Ctrl-C.
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 2 for any bad input (one line on stderr),
+        1 for an unexpected internal error (set ``NEQENT_TRACEBACK=1`` to see
+        it), 130 on Ctrl-C.
     """
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     argv = _join_dash_values(argv, _value_options(parser))
     try:
         args = parser.parse_args(argv)
-    except _UsageError as exc:
+    except UsageError as exc:
         return _error(str(exc))
     except SystemExit as exc:  # --help / --version
         return int(exc.code or 0)
@@ -543,7 +611,7 @@ def main(argv=None) -> int:
     except InputError as exc:
         option = _OPTION.get(exc.param, "--" + exc.param)
         return _error(f"{option}: {exc.detail}" if option else exc.detail)
-    except ValueError as exc:  # a library check we did not map to an option
+    except ValueError as exc:  # NeqentInputError without an argument name (or a plain library ValueError)
         return _error(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     except KeyboardInterrupt:
         sys.stderr.write("neqent: interrupted\n")

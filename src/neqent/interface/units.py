@@ -24,6 +24,8 @@ from decimal import Decimal, InvalidOperation
 
 import numpy as np
 
+from neqent.errors import InputError
+
 __all__ = [
     "InputError",
     "LENGTH_UNITS",
@@ -48,16 +50,6 @@ LENGTH_UNITS = {
     "pm": -12,
 }
 _LENGTH_HELP = "a number with optional unit m, mm, um (µm), nm or pm, e.g. 1um, 250nm, 1e-6m"
-
-
-class InputError(ValueError):
-    """Invalid user input. ``param`` is the argument's name (e.g. ``"z2"``),
-    ``detail`` the message without the name; ``str(err)`` is ``"param: detail"``."""
-
-    def __init__(self, param: str, detail: str):
-        super().__init__(f"{param}: {detail}")
-        self.param = param
-        self.detail = detail
 
 
 def _show(value) -> str:
@@ -88,11 +80,30 @@ def _split_suffix(text: str, suffixes):
 
 
 def parse_length(value, name="length", *, allow_zero=False, allow_inf=False, hint=""):
-    """Length in metres from ``"1um"``-style text or a number (metres).
+    """Length from ``"1um"``-style text or a number in metres.
 
-    Must be finite and > 0 (>= 0 with ``allow_zero``; ``inf`` only with
-    ``allow_inf``, e.g. a half-space thickness). ``hint`` is appended to the
-    range message (e.g. why z must be > 0).
+    Parameters
+    ----------
+    value : str or float
+        Text with an optional unit (m, mm, um, µm, nm, pm) or a number [m].
+    name : str
+        Argument name for the error.
+    allow_zero : bool
+        Admit 0 (otherwise the length must be > 0).
+    allow_inf : bool
+        Admit ``inf`` (e.g. a half-space thickness).
+    hint : str
+        Appended to the range message (e.g. why z must be > 0).
+
+    Returns
+    -------
+    float
+        The length [m], finite (or inf if allowed).
+
+    Raises
+    ------
+    InputError
+        ``param`` = ``name``.
     """
     allowed = ">= 0" if allow_zero else "> 0"
     if isinstance(value, str):
@@ -121,7 +132,20 @@ def parse_length(value, name="length", *, allow_zero=False, allow_inf=False, hin
 
 
 def parse_temperature(value, name="temperature"):
-    """Temperature in kelvin from ``"1200"``, ``"1200K"`` or a number; finite, >= 0."""
+    """Temperature from ``"1200"``, ``"1200K"`` or a number.
+
+    Parameters
+    ----------
+    value : str or float
+        Text with an optional ``K`` or a number [K].
+    name : str
+        Argument name for the error.
+
+    Returns
+    -------
+    float
+        The temperature [K], finite and >= 0.
+    """
     what = "a temperature in K, e.g. 300 or 300K"
     if isinstance(value, str):
         number, _ = _split_suffix(value, ("K",))
@@ -142,8 +166,25 @@ def parse_temperature(value, name="temperature"):
 def parse_number(value, name, *, minimum=None, strict=True, unit="", what=None):
     """Finite float from text or a number, optionally bounded below.
 
-    ``minimum`` with ``strict=True`` requires ``value > minimum``, else
-    ``value >= minimum``. ``unit`` is only used in messages.
+    Parameters
+    ----------
+    value : str or float
+        The number [``unit``].
+    name : str
+        Argument name for the error.
+    minimum : float, optional
+        Lower bound [``unit``]: ``value > minimum`` with ``strict``, else ``>=``.
+    strict : bool
+        Whether the bound excludes ``minimum``.
+    unit : str
+        Unit, only used in messages.
+    what : str, optional
+        Description of the expected value in messages.
+
+    Returns
+    -------
+    float
+        The value [``unit``].
     """
     desc = what or ("a number" + (f" in {unit}" if unit else ""))
     x = _to_float(value, name, desc)
@@ -155,7 +196,21 @@ def parse_number(value, name, *, minimum=None, strict=True, unit="", what=None):
 
 
 def parse_count(value, name, *, minimum=1):
-    """Integer >= ``minimum`` from text or an integer."""
+    """Integer >= ``minimum`` from text or an integer.
+
+    Parameters
+    ----------
+    value : str or int
+        The count [1].
+    name : str
+        Argument name for the error.
+    minimum : int
+        Smallest allowed value [1].
+
+    Returns
+    -------
+    int
+    """
     if isinstance(value, bool):
         raise InputError(name, f"expected an integer >= {minimum}, got {value!r}")
     if isinstance(value, numbers.Integral):
@@ -171,10 +226,21 @@ def parse_count(value, name, *, minimum=1):
 
 
 def parse_dipole(value, name="dipole"):
-    """Dipole 3-vector (complex array, shape (3,)) from ``"0,0,1"`` or a sequence.
+    """Dipole 3-vector from ``"0,0,1"`` or a sequence.
 
-    Components may be complex (``"1,1j,0"``). Must be finite and non-zero.
     Only the direction enters the physics, so the scale is arbitrary.
+
+    Parameters
+    ----------
+    value : str or sequence of 3 numbers
+        Components, possibly complex (``"1,1j,0"``); finite and not all zero.
+    name : str
+        Argument name for the error.
+
+    Returns
+    -------
+    ndarray, shape (3,), complex
+        The dipole [arbitrary units].
     """
     what = "three comma-separated real or complex components, e.g. 0,0,1 or 1,1j,0"
     if isinstance(value, str):
@@ -200,7 +266,17 @@ def parse_dipole(value, name="dipole"):
 
 
 def format_length(metres: float) -> str:
-    """Readable length: ``1e-6 -> '1 um'``, ``2.5e-7 -> '250 nm'``."""
+    """Readable length: ``1e-6 -> '1 um'``, ``2.5e-7 -> '250 nm'``.
+
+    Parameters
+    ----------
+    metres : float
+        The length [m].
+
+    Returns
+    -------
+    str
+    """
     if not math.isfinite(metres):
         return f"{metres} m"
     for unit, scale in (("m", 1.0), ("mm", 1e-3), ("um", 1e-6), ("nm", 1e-9)):
@@ -210,7 +286,17 @@ def format_length(metres: float) -> str:
 
 
 def format_dipole(vec) -> str:
-    """Compact text of a dipole vector: ``(0, 0, 1)`` or ``(1, 1j, 0)``."""
+    """Compact text of a dipole vector: ``(0, 0, 1)`` or ``(1, 1j, 0)``.
+
+    Parameters
+    ----------
+    vec : array_like, shape (3,)
+        The dipole [arbitrary units], complex allowed.
+
+    Returns
+    -------
+    str
+    """
 
     def one(c):
         c = complex(c)

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import yaml
 
+from neqent.errors import InputError, NeqentInputError
+
 __all__ = [
     "ConfigError",
     "load_config",
@@ -45,7 +47,7 @@ _REPO = Path(__file__).resolve().parents[3]
 EXTRA_PRODUCTS = ("effective_temperatures", "optimize")
 
 
-class ConfigError(ValueError):
+class ConfigError(NeqentInputError):
     """Invalid configuration; the message names the key (dotted path) and the problem."""
 
 
@@ -129,6 +131,16 @@ def coerce_numbers(obj):
     Returns ``obj`` (dicts and lists are modified in place; a bare string is
     returned converted). Only strings that are unambiguously numbers in
     exponent notation are touched, so names such as ``"eps=4+0.1j"`` stay.
+
+    Parameters
+    ----------
+    obj : dict, list, str or other
+        A parsed config or part of it (values in the units of their keys).
+
+    Returns
+    -------
+    dict, list, float or other
+        ``obj``, converted.
     """
     if isinstance(obj, dict):
         for key, value in obj.items():
@@ -169,13 +181,13 @@ def validate_config(config: dict, partial: bool = False) -> dict:
 
 def _semantic_checks(config):
     """Rules beyond the JSON schema; raise ConfigError with the key path."""
-    from neqent.electrodynamics.materials import get_material
+    from neqent.electrodynamics.resolve import resolve_material
 
     _check_finite(config)
     try:
-        material = get_material(config["material"])
-    except ValueError as exc:
-        raise ConfigError(f"config key 'material': {exc}") from None
+        material = resolve_material(config["material"])
+    except InputError as exc:
+        raise ConfigError(f"config key 'material': {exc.detail}") from None
     if material.resonance is None:
         # omega_ratio = omega / material resonance needs a resonance
         if "omega" not in config["geometry"]:
@@ -270,6 +282,8 @@ def _scan_values(config, material, name):
     """
     import numpy as np
 
+    from neqent.electrodynamics.resolve import resolve_omega
+
     geo, spec = config["geometry"], config["scans"][name]["axes"]
     out = {}
     for q in ("z2", "r12", "delta"):
@@ -278,14 +292,12 @@ def _scan_values(config, material, name):
             if q in spec
             else (f"geometry.{q}", np.array([float(geo[q])]))
         )
-    if "omega" in spec:
-        out["omega"] = (f"scans.{name}.axes.omega", resolve_range(spec["omega"]))
-    elif "omega_ratio" in spec:
-        out["omega"] = (f"scans.{name}.axes.omega_ratio", resolve_range(spec["omega_ratio"]) * material.resonance)
-    elif "omega" in geo:
-        out["omega"] = ("geometry.omega", np.array([float(geo["omega"])]))
+    if "omega" in spec or "omega_ratio" in spec:
+        key = "omega" if "omega" in spec else "omega_ratio"
+        out["omega"] = (f"scans.{name}.axes.{key}", resolve_omega(material, **{key: resolve_range(spec[key])})[0])
     else:
-        out["omega"] = ("geometry.omega_ratio", np.array([geo["omega_ratio"] * material.resonance]))
+        key = "omega" if "omega" in geo else "omega_ratio"
+        out["omega"] = (f"geometry.{key}", resolve_omega(material, **{key: np.array([float(geo[key])])})[0])
     key, z2 = out["z2"]
     z1 = float(geo["z1"])
     if "z2" in spec and z2.min() <= z1 <= z2.max():
@@ -336,12 +348,24 @@ def _check_scan_geometry(config, material, name):
 def resolve_range(spec):
     """Grid values (float64 1-D array) of a grid spec.
 
-    ``spec`` is a number, a list of numbers, or a mapping ``{start, stop,
-    num, spacing}`` with ``spacing`` ``"linear"`` (default, numpy.linspace) or
-    ``"log"`` (numpy.geomspace; start, stop > 0). Units are those of the key.
-    Endpoints must be finite with start <= stop, and the values strictly
-    increasing (figures and the z2 = z1 insertion assume sorted axes);
-    ValueError otherwise.
+    Parameters
+    ----------
+    spec : float, list of float or dict
+        A number, a list of numbers, or a mapping ``{start, stop, num,
+        spacing}`` with ``spacing`` ``"linear"`` (default, numpy.linspace) or
+        ``"log"`` (numpy.geomspace; start, stop > 0), in the unit of its key.
+        Endpoints must be finite with start <= stop, and the values strictly
+        increasing (figures and the z2 = z1 insertion assume sorted axes).
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        The values [unit of the key].
+
+    Raises
+    ------
+    ValueError
+        For any violation of the rules above.
     """
     import numpy as np
 
@@ -435,8 +459,17 @@ def _deep_merge(base, extra):
 def scan_names(config, with_temperatures=None):
     """Names of the scans the config builds ('map' plus listed extras).
 
-    ``with_temperatures``: True -> only scans with a T_M grid, False -> only
-    kernel-only scans, None -> all.
+    Parameters
+    ----------
+    config : dict
+        A validated config.
+    with_temperatures : bool or None
+        True -> only scans with a T_M grid, False -> only kernel-only scans,
+        None -> all.
+
+    Returns
+    -------
+    list of str
     """
     names = ["map"] + [e for e in config["extras"] if e in config["scans"]]
     if with_temperatures is None:

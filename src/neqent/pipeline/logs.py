@@ -30,11 +30,11 @@ def configure_logging(level: int = logging.INFO, stream=None) -> logging.Logger:
     tests). Returns the ``neqent`` logger.
     """
     root = logging.getLogger()
-    for handler in [h for h in root.handlers if getattr(h, "_neqent_cli", False)]:
+    for handler in [h for h in root.handlers if getattr(h, "neqent_cli", False)]:
         root.removeHandler(handler)
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    handler._neqent_cli = True
+    handler.neqent_cli = True
     root.addHandler(handler)
     for name in ("__main__", "neqent"):
         logging.getLogger(name).setLevel(level)

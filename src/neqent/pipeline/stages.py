@@ -99,20 +99,16 @@ def _attrs(units, long_name, **extra):
 
 
 def _material(config):
-    from neqent.electrodynamics.materials import get_material
+    from neqent.electrodynamics.resolve import resolve_material
 
-    return get_material(config["material"])
+    return resolve_material(config["material"])
 
 
 def _omega_values(spec_key, values, material):
     """Angular frequencies (rad/s) from ``omega`` or ``omega_ratio`` values."""
-    if spec_key == "omega":
-        return np.asarray(values, float)
-    if material.resonance is None:
-        raise ValueError(
-            f"omega_ratio needs a material with a resonance; {material.name!r} has none -- give omega in rad/s instead"
-        )
-    return np.asarray(values, float) * material.resonance
+    from neqent.electrodynamics.resolve import resolve_omega
+
+    return resolve_omega(material, **{spec_key: np.asarray(values, float)})[0]
 
 
 def _insert_value(grid, value):
@@ -198,20 +194,6 @@ def _chunks(npoints, chunk):
     return [(s, min(s + chunk, npoints)) for s in range(0, npoints, chunk)]
 
 
-def _kernel_cache_present():
-    """True if numba's on-disk cache index of the kernel loop exists (warm cache).
-
-    Uses numba's FunctionCache internals; any change there just reports a
-    cold cache, which is the safe (serialised) path.
-    """
-    from neqent.electrodynamics.kernels import _batch_loop
-
-    try:
-        return os.path.exists(_batch_loop._cache._cache_file._index_path)
-    except AttributeError:
-        return False
-
-
 def _compute_chunk(points, start, stop):
     """Kernel tensors of flat geometry points [start, stop) (one batched call)."""
     from neqent.dynamics.rates import kernel_tensors_batch
@@ -266,14 +248,11 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
 
     chunks = _chunks(npoints, int(config["mpi"]["chunk"]))
     mine = list(range(rank, len(chunks), size))
-    if comm is not None and size > 1 and not comm.bcast(_kernel_cache_present(), root=0):
-        # Cold numba cache: rank 0 compiles first so that the ranks do not all
-        # compile and write the same on-disk cache entries at once. With a
-        # warm cache every rank just loads it (~0.4 s each) in parallel;
-        # serialising that would cost a fixed ~0.4 s per run (measured).
-        if rank == 0:
-            _compute_chunk(points, 0, 1)
-        comm.Barrier()
+    # No compile-first step: with a cold numba cache every rank compiles the
+    # kernels at once (same wall time as one rank), and numba writes its cache
+    # files atomically (unique temporary file, then rename), so concurrent
+    # ranks are safe on any filesystem with atomic rename (numba docs, "Cache
+    # sharing"); with a warm cache every rank loads it (~0.4 s) in parallel.
     iterator = mine
     if progress and rank == 0:
         from tqdm import tqdm
@@ -468,10 +447,12 @@ def map_maximum(C):
 
 def _squeeze_map(ds):
     """Drop length-1 kernel axes of a 'map' dataset (fig3/fig4 need z2 x T_M only)."""
+    from neqent.errors import StageInputError
+
     extra = [d for d in _kernel_dims(ds) if d != "z2"]
     for d in extra:
         if ds.sizes[d] != 1:
-            raise ValueError(
+            raise StageInputError(
                 f"scan 'map' sweeps {d!r} with {ds.sizes[d]} values; the paper figures "
                 "need a single value (put other sweeps in an extra scan)"
             )
@@ -504,13 +485,14 @@ def analytic_data(config, kernels, rates_ds, steady):
     """
     from neqent.dynamics.analytic import symmetric_concurrence
     from neqent.dynamics.rates import effective_temperature, is_symmetric, symmetric_channels
+    from neqent.errors import StageInputError
 
     if not isinstance(config, dict):
         config = load_config(config)
     kernels, rates_ds, steady = (_squeeze_map(d) for d in (kernels, rates_ds, steady))
     z1 = float(kernels["z1"])
     if z1 not in kernels["z2"].values:
-        raise ValueError(f"z1 = {z1} m is not on the map's z2 grid; widen scans.map.axes.z2")
+        raise StageInputError(f"z1 = {z1} m is not on the map's z2 grid; widen scans.map.axes.z2")
     k = kernels.sel(z2=z1)
     aW, aM = k["alpha_W"].values, k["alpha_M"].values
     symmetric = bool(is_symmetric(aW, aM, rtol=1e-9))
@@ -818,7 +800,7 @@ def main(argv=None):
             ds = dynamics_data(config, *inputs)
     except KeyError as exc:  # a file with the right attributes but not the right content
         p.error(f"--input {' '.join(map(repr, args.input))}: missing {first_line(exc)}")
-    except ValueError as exc:  # a config the stage cannot use (e.g. z1 off the map grid)
+    except ValueError as exc:  # StageInputError: a config the stage cannot use (e.g. z1 off the map grid)
         p.error(f"stage {args.stage}, --scan {scan!r}: {first_line(exc)}")
     if ds is None:  # MPI rank != 0: rank 0 writes
         return 0

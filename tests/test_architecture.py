@@ -1,0 +1,240 @@
+"""The package's architecture as tests: the layering of docs/design.md and no private names of other libraries.
+
+Both checks read the source with :mod:`ast` (nothing is imported), so they are
+fast and see imports inside functions too.
+"""
+
+import ast
+import functools
+import re
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "neqent"
+
+#: Layer of each part of the package, bottom (0) to top; a module may import
+#: only its own layer and the layers below it (docs/design.md, "Layering").
+LAYERS = {
+    "neqent": 0,  # the package itself: __version__ (importing any submodule runs it anyway)
+    "neqent.errors": 0,
+    "neqent.jit": 0,
+    "neqent.validation": 0,
+    "neqent.electrodynamics": 1,
+    "neqent.dynamics": 2,
+    "neqent.pipeline": 3,
+    "neqent.interface": 4,
+    # The facade: `import neqent` (lazy neqent.point/evolve/scan) and `python -m neqent`
+    # sit above everything, as entry points.
+    "neqent.__main__": 5,
+}
+FACADE = {"neqent/__init__.py": 5}
+
+#: Libraries whose private names (a leading underscore) the package must not use.
+GUARDED = ("numba", "llvmlite", "argparse")
+
+
+def _modules():
+    return sorted(p for p in SRC.rglob("*.py"))
+
+
+def _module_name(path):
+    parts = path.relative_to(SRC.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _layer(module):
+    """Layer of a dotted module name (the longest LAYERS prefix), None outside neqent."""
+    parts = module.split(".")
+    for n in range(len(parts), 0, -1):
+        key = ".".join(parts[:n])
+        if key in LAYERS:
+            return LAYERS[key]
+    return None
+
+
+def _imports(tree, module):
+    """Absolute names of the modules a tree imports (relative imports resolved against ``module``)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = module.split(".")[: len(module.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            for alias in node.names:
+                # `from neqent.dynamics import master` imports neqent.dynamics.master
+                yield node.lineno, f"{base}.{alias.name}" if _layer(f"{base}.{alias.name}") is not None else base
+
+
+def _layer_of_file(path):
+    rel = path.relative_to(SRC.parent).as_posix()
+    return FACADE.get(rel, _layer(_module_name(path)))
+
+
+def test_every_module_has_a_layer():
+    missing = [str(p.relative_to(SRC)) for p in _modules() if _layer_of_file(p) is None]
+    assert not missing, f"modules outside the layering of tests/test_architecture.py: {missing}"
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(SRC)))
+def test_no_module_imports_a_layer_above_it(path):
+    own = _layer_of_file(path)
+    module = _module_name(path)
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    upward = [
+        f"line {line}: {name} (layer {_layer(name)} > {own})"
+        for line, name in _imports(tree, module)
+        if _layer(name) is not None and _layer(name) > own
+    ]
+    assert not upward, f"{module} (layer {own}) imports upwards: {upward}"
+
+
+def test_layering_check_catches_an_upward_import():
+    tree = ast.parse("def f():\n    from neqent.interface.api import point\n")
+    names = [name for _, name in _imports(tree, "neqent.dynamics.rates")]
+    assert names == ["neqent.interface.api.point"] and _layer(names[0]) == 4 > LAYERS["neqent.dynamics"]
+
+
+@functools.cache
+def _own_names():
+    """Every name the package itself defines (functions, classes, assignments, attributes set, arguments)."""
+    names = set()
+    for path in _modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                names.add(node.attr)
+            elif isinstance(node, ast.alias):
+                names.add(node.asname or node.name.split(".")[0])
+            elif isinstance(node, ast.arg):
+                names.add(node.arg)
+    return names
+
+
+def _private_uses(source, own):
+    """Private names of GUARDED libraries used in ``source``: (line, text) pairs.
+
+    Flags importing a private module or name of those libraries (any dotted
+    part starting with ``_``, and numba's internal ``numba.core``), and any
+    attribute ``x._name`` (not a dunder) whose name the package does not
+    define itself -- such an attribute can only belong to another library,
+    e.g. ``parser._actions`` or ``dispatcher._cache``.
+    """
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            base = node.module if isinstance(node, ast.ImportFrom) else ""
+            for alias in node.names:
+                full = ".".join(p for p in (base, alias.name) if p)
+                if full.split(".")[0] in GUARDED and (
+                    any(p.startswith("_") for p in full.split(".")) or full.startswith("numba.core")
+                ):
+                    found.append((node.lineno, full))
+        elif isinstance(node, ast.Attribute):
+            attr = node.attr
+            if attr.startswith("_") and not (attr.startswith("__") and attr.endswith("__")) and attr not in own:
+                found.append((node.lineno, ast.unparse(node)))
+    return found
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(SRC)))
+def test_no_private_names_of_numba_llvmlite_or_argparse(path):
+    uses = _private_uses(path.read_text(encoding="utf-8"), _own_names())
+    assert not uses, f"{path.relative_to(SRC)} uses private names of other libraries: {uses}"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import argparse\nisinstance(a, argparse._SubParsersAction)\n",
+        "def f(p):\n    return p._actions\n",
+        "def f(fn):\n    return fn._cache._cache_file._index_path\n",
+        "from numba.core import types\n",
+        "from llvmlite.binding import _internal\n",
+    ],
+)
+def test_private_name_check_catches_the_old_patterns(source):
+    assert _private_uses(source, _own_names())
+
+
+#: Public functions documented in numpydoc style with units in brackets (docs/standards.md),
+#: per module; a regression guard that lists names, so new functions elsewhere do not break it.
+NUMPYDOC_FUNCTIONS = {
+    "validation.py": ("positive", "nonnegative", "finite", "electrical_size", "size_culprit"),
+    "jit.py": ("njit",),
+    "electrodynamics/green.py": ("vacuum_green_scalar", "vacuum_green_batch", "vacuum_green"),
+    "electrodynamics/resolve.py": ("resolve_material", "resolve_omega"),
+    "dynamics/rates.py": (
+        "occupation",
+        "effective_temperature",
+        "gamma0",
+        "kernel_tensors_batch",
+        "contract_kernels",
+        "compute_kernels_batch",
+        "compute_kernels",
+        "rates",
+        "is_symmetric",
+        "symmetric_channels",
+    ),
+    "dynamics/master.py": (
+        "liouvillian",
+        "solve_steady_state",
+        "steady_state",
+        "evolve",
+        "slowest_relaxation_rate",
+        "thermal_state",
+        "validate_density_matrix",
+        "initial_state",
+    ),
+    "dynamics/entanglement.py": ("concurrence", "concurrence_x", "partial_transpose", "log_negativity"),
+    "dynamics/analytic.py": (
+        "symmetric_populations",
+        "symmetric_rho23",
+        "symmetric_k1",
+        "symmetric_concurrence",
+        "max_symmetric_concurrence",
+    ),
+    "interface/units.py": (
+        "parse_length",
+        "parse_temperature",
+        "parse_number",
+        "parse_count",
+        "parse_dipole",
+        "format_length",
+        "format_dipole",
+    ),
+    "interface/cli.py": ("point_json", "evolve_json", "point_table", "evolve_table", "main"),
+}
+
+
+@pytest.mark.parametrize("name", list(NUMPYDOC_FUNCTIONS))
+def test_public_functions_have_numpydoc_parameters(name):
+    tree = ast.parse((SRC / name).read_text(encoding="utf-8"))
+    docs = {node.name: ast.get_docstring(node) or "" for node in tree.body if isinstance(node, ast.FunctionDef)}
+    missing = [f for f in NUMPYDOC_FUNCTIONS[name] if "Parameters\n----------" not in docs.get(f, "")]
+    assert not missing, f"{name}: functions without a numpydoc Parameters section: {missing}"
+
+
+#: Text patterns of private access the ast check cannot see (names built in strings).
+PRIVATE_TEXT = re.compile(r"numba\.core\b|argparse\._|llvmlite\.[\w.]*\._|getattr\([^,()]+,\s*['\"]_[a-z]")
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(SRC)))
+def test_no_private_access_in_the_text(path):
+    hits = [
+        f"line {n}: {line.strip()}"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if PRIVATE_TEXT.search(line)
+    ]
+    assert not hits, f"{path.relative_to(SRC)}: {hits}"
+
+
+def test_private_text_pattern_catches_the_old_forms():
+    for text in ("import numba.core.config", "argparse._HelpAction", "llvmlite.binding._lib", "getattr(f, '_cache')"):
+        assert PRIVATE_TEXT.search(text), text
