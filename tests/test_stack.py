@@ -42,7 +42,7 @@ def _plain_recursion(et, ez, kd, sub_t, sub_z, wz):
     out = []
     for tm in (False, True):
 
-        def adm(e_t, e_z):
+        def adm(e_t, e_z, tm=tm):
             if e_t == 1 and e_z == 1:
                 return wz, wz
             if tm:
