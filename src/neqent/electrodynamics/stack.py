@@ -44,11 +44,23 @@ __all__ = [
     "is_hyperbolic",
 ]
 
+# error_model="numpy" on the kernels below, and _div for complex quotients: a division by
+# an exact zero (Newton landing exactly on a pole) gives inf/nan, which the pole scan and
+# Newton's method handle, instead of raising ZeroDivisionError inside a numba loop.
+
 #: Largest number of singular points (poles, branch points) kept per stack.
 MAX_STACK_SING = 512
 
 
-@njit
+@njit(error_model="numpy")
+def _div(a, b):
+    """a / b for complex values, inf instead of ZeroDivisionError when b == 0."""
+    if b == 0:
+        return complex(math.inf, 0.0)
+    return a / b
+
+
+@njit(error_model="numpy")
 def _y2(et, ez, wz2, tm):
     """Y^2 of a medium: k^2 (TE) or k^2 / eps_t^2 (TM), k^2 = eps_t (eps_z - u^2)/eps_z (§9)."""
     if tm:
@@ -56,7 +68,7 @@ def _y2(et, ez, wz2, tm):
     return (et - 1.0) + wz2
 
 
-@njit
+@njit(error_model="numpy")
 def _dy2(eta, eza, etb, ezb, wz2, tm):
     """Y_a^2 - Y_b^2 with the u-dependence cancelled analytically (no digits lost near u = 1)."""
     if tm:
@@ -66,7 +78,7 @@ def _dy2(eta, eza, etb, ezb, wz2, tm):
     return eta - etb
 
 
-@njit
+@njit(error_model="numpy")
 def _admittance(et, ez, wz, tm):
     """(Y, k) of a medium for vacuum normal wavenumber wz: Y = k (TE), k / eps_t (TM); Im k >= 0."""
     if et == 1.0 and ez == 1.0:
@@ -79,9 +91,9 @@ def _admittance(et, ez, wz, tm):
     return k, k
 
 
-@njit
-def _one_polarisation(et, ez, kd, sub_et, sub_ez, wz, tm):
-    """(rho, T) of the stack for one polarisation (see the module docstring)."""
+@njit(error_model="numpy")
+def _num_den(et, ez, kd, sub_et, sub_ez, wz, tm):
+    """(num, den, T) of the stack for one polarisation: rho = num / den (see the module docstring)."""
     n = et.shape[0]
     wz2 = wz * wz
     one = 1.0 + 0.0j
@@ -89,7 +101,7 @@ def _one_polarisation(et, ez, kd, sub_et, sub_ez, wz, tm):
     # that differences with it are exact (from the squares, _dy2)
     zb, _ = _admittance(sub_et, sub_ez, wz, tm)
     if n == 0:  # a bare substrate (half-space): rho = r, T = t of one interface
-        return _dy2(one, one, sub_et, sub_ez, wz2, tm) / ((wz + zb) * (wz + zb)), 2.0 * wz / (wz + zb)
+        return _dy2(one, one, sub_et, sub_ez, wz2, tm), (wz + zb) * (wz + zb), 2.0 * wz / (wz + zb)
     z_raw = True
     ylast, _ = _admittance(et[n - 1], ez[n - 1], wz, tm)
     t = 2.0 * ylast / (ylast + zb)  # bottom interface: T = t_(L, below)
@@ -107,17 +119,107 @@ def _one_polarisation(et, ez, kd, sub_et, sub_ez, wz, tm):
             em1 = 0.0j
             p = one
         den = 2.0 * yb * (ya + zb) + ya_m_yb * yb_m_z * em1
-        t = t * 2.0 * ya * (yb + zb) * p / den
+        t = _div(t * 2.0 * ya * (yb + zb) * p, den)
         if j == 0:
             ya_m_z = _dy2(one, one, sub_et, sub_ez, wz2, tm) / (ya + zb) if z_raw else ya - zb
             num = 2.0 * yb * ya_m_z + (ya + yb) * yb_m_z * em1
-            return num / den, t
-        zb = yb * (2.0 * zb - yb_m_z * em1) / (2.0 * yb + yb_m_z * em1)
+            return num, den, t
+        zb = _div(yb * (2.0 * zb - yb_m_z * em1), 2.0 * yb + yb_m_z * em1)
         z_raw = False
-    return 0.0j, one  # not reached
+    return 0.0j, one, one  # not reached
 
 
-@njit
+@njit(error_model="numpy")
+def _admittances(et, ez, wz):
+    """(Y_te, k_te, Y_tm, k_tm) of a medium; an isotropic one computes its k once."""
+    if et == ez:
+        if et == 1.0:
+            return wz, wz, wz, wz
+        k = sqrt_im_pos((et - 1.0) + wz * wz)
+        return k, k, k / et, k
+    y1, k1 = _admittance(et, ez, wz, False)
+    y2, k2 = _admittance(et, ez, wz, True)
+    return y1, k1, y2, k2
+
+
+@njit(error_model="numpy")
+def _one_polarisation(et, ez, kd, sub_et, sub_ez, wz, tm):
+    """(rho, T) of the stack for one polarisation."""
+    num, den, t = _num_den(et, ez, kd, sub_et, sub_ez, wz, tm)
+    return _div(num, den), t
+
+
+@njit(error_model="numpy")
+def _step(ya, yb, zb, ya_m_yb, yb_m_z, em1):
+    """One interface a -> b over layer b with load zb: (den, load seen from a)."""
+    den = 2.0 * yb * (ya + zb) + ya_m_yb * yb_m_z * em1
+    return den, _div(yb * (2.0 * zb - yb_m_z * em1), 2.0 * yb + yb_m_z * em1)
+
+
+@njit(error_model="numpy")
+def _both_polarisations(et, ez, kd, sub_et, sub_ez, wz, need_tau):
+    """(rho_te, rho_tm, |T_te|, |T_tm|): both polarisations in one pass (the quadrature's hot loop).
+
+    Same algebra as :func:`_num_den`; an isotropic layer shares k (and its exponential)
+    between TE and TM. Only |T| is formed (|P| = exp(-K d Im k)): its phase never enters
+    the kernels (§9), and need_tau=False skips it altogether.
+    """
+    n = et.shape[0]
+    if n == 0:
+        r1, t1 = _one_polarisation(et, ez, kd, sub_et, sub_ez, wz, False)
+        r2, t2 = _one_polarisation(et, ez, kd, sub_et, sub_ez, wz, True)
+        if not need_tau:
+            return r1, r2, 0.0j, 0.0j
+        return r1, r2, abs(t1) + 0j, abs(t2) + 0j
+    wz2 = wz * wz
+    one = 1.0 + 0.0j
+    z1, _, z2, _ = _admittances(sub_et, sub_ez, wz)
+    yb1, kb1, yb2, kb2 = _admittances(et[n - 1], ez[n - 1], wz)
+    t1 = abs(2.0 * yb1 / (yb1 + z1)) if need_tau else 0.0
+    t2 = abs(2.0 * yb2 / (yb2 + z2)) if need_tau else 0.0
+    raw = True
+    for j in range(n - 1, -1, -1):
+        if j > 0:
+            eta, eza = et[j - 1], ez[j - 1]
+        else:
+            eta, eza = one, one
+        ya1, ka1, ya2, ka2 = _admittances(eta, eza, wz)
+        ya_m_yb1 = _dy2(eta, eza, et[j], ez[j], wz2, False) / (ya1 + yb1)
+        ya_m_yb2 = _dy2(eta, eza, et[j], ez[j], wz2, True) / (ya2 + yb2)
+        if raw:
+            yb_m_z1 = _dy2(et[j], ez[j], sub_et, sub_ez, wz2, False) / (yb1 + z1)
+            yb_m_z2 = _dy2(et[j], ez[j], sub_et, sub_ez, wz2, True) / (yb2 + z2)
+        else:
+            yb_m_z1 = yb1 - z1
+            yb_m_z2 = yb2 - z2
+        if kd[j] > 0.0:
+            em1_1 = cexpm1(2j * kd[j] * kb1)
+            em1_2 = em1_1 if et[j] == ez[j] else cexpm1(2j * kd[j] * kb2)
+        else:
+            em1_1 = 0.0j
+            em1_2 = 0.0j
+        den1, zn1 = _step(ya1, yb1, z1, ya_m_yb1, yb_m_z1, em1_1)
+        den2, zn2 = _step(ya2, yb2, z2, ya_m_yb2, yb_m_z2, em1_2)
+        if need_tau:
+            t1 = t1 * abs(_div(2.0 * ya1 * (yb1 + z1), den1)) * math.exp(-kd[j] * kb1.imag)
+            t2 = t2 * abs(_div(2.0 * ya2 * (yb2 + z2), den2)) * math.exp(-kd[j] * kb2.imag)
+        if j == 0:
+            if raw:
+                ya_m_z1 = _dy2(one, one, sub_et, sub_ez, wz2, False) / (ya1 + z1)
+                ya_m_z2 = _dy2(one, one, sub_et, sub_ez, wz2, True) / (ya2 + z2)
+            else:
+                ya_m_z1 = ya1 - z1
+                ya_m_z2 = ya2 - z2
+            r1 = _div(2.0 * yb1 * ya_m_z1 + (ya1 + yb1) * yb_m_z1 * em1_1, den1)
+            r2 = _div(2.0 * yb2 * ya_m_z2 + (ya2 + yb2) * yb_m_z2 * em1_2, den2)
+            return r1, r2, t1 + 0j, t2 + 0j
+        z1, z2 = zn1, zn2
+        yb1, kb1, yb2, kb2 = ya1, ka1, ya2, ka2
+        raw = False
+    return 0.0j, 0.0j, 0.0j, 0.0j  # not reached
+
+
+@njit(error_model="numpy")
 def stack_coefficients_scalar(et, ez, kd, sub_et, sub_ez, wz):
     """Stack coefficients (rho_te, rho_tm, tau_te, tau_tm) at one point (docs/theory.md §9).
 
@@ -125,13 +227,11 @@ def stack_coefficients_scalar(et, ez, kd, sub_et, sub_ez, wz):
     array (L,) of K d_j (>= 0); sub_et, sub_ez: the medium below (1, 1 for vacuum);
     wz: vacuum normal wavenumber (complex, Im >= 0). All dimensionless.
     tau_p = 0 with a substrate (§9: the walls do not reach the qubits through it);
-    with vacuum below only |tau_p|^2 is meaningful (phase convention differs from §3).
+    with vacuum below tau_p = |T_p| (real): only |tau_p|^2 enters the kernels, and
+    only for propagating waves, so it is formed only there (0 for evanescent wz).
     """
-    rte, tte = _one_polarisation(et, ez, kd, sub_et, sub_ez, wz, False)
-    rtm, ttm = _one_polarisation(et, ez, kd, sub_et, sub_ez, wz, True)
-    if not (sub_et == 1.0 and sub_ez == 1.0):
-        return rte, rtm, 0.0j, 0.0j
-    return rte, rtm, tte, ttm
+    vac_below = sub_et == 1.0 and sub_ez == 1.0
+    return _both_polarisations(et, ez, kd, sub_et, sub_ez, wz, vac_below and wz.imag == 0.0)
 
 
 def stack_coefficients(eps_t, eps_z, k_d, sub_eps_t, sub_eps_z, wz):
@@ -140,7 +240,9 @@ def stack_coefficients(eps_t, eps_z, k_d, sub_eps_t, sub_eps_z, wz):
     eps_t, eps_z: complex sequences (L,) of the layers' permittivities, top
     first; k_d: K d_j (L,) (float >= 0); sub_eps_t, sub_eps_z: the medium below
     (1, 1 for vacuum); wz: vacuum normal wavenumber(s), complex with Im >= 0.
-    Returns (rho_te, rho_tm, tau_te, tau_tm) with the shape of ``wz``. All dimensionless.
+    Returns (rho_te, rho_tm, tau_te, tau_tm) with the shape of ``wz``. All dimensionless;
+    tau_p is |T_p| for propagating wz with vacuum below, else 0 (see
+    :func:`stack_coefficients_scalar`).
     """
     et, ez, kd = _layer_arrays(eps_t, eps_z, k_d)
     w = np.asarray(wz, dtype=complex)
@@ -180,25 +282,34 @@ def is_hyperbolic(eps_t, eps_z):
 # Newton's method on 1/rho_p (analytic and ~linear near a simple pole).
 
 
-@njit
+@njit(error_model="numpy")
 def _rho(et, ez, kd, sub_et, sub_ez, wz, tm):
     r, _ = _one_polarisation(et, ez, kd, sub_et, sub_ez, wz, tm)
     return r
 
 
-@njit
+@njit(error_model="numpy")
+def _den(et, ez, kd, sub_et, sub_ez, wz, tm):
+    return _num_den(et, ez, kd, sub_et, sub_ez, wz, tm)[1]
+
+
+@njit(error_model="numpy")
 def _newton_pole(et, ez, kd, sub_et, sub_ez, w0, tm):
-    """Zero of 1/rho_p near w0 (complex w_z); returns (w, converged)."""
+    """Zero near w0 (complex w_z) of the top denominator of rho_p; returns (w, converged).
+
+    The denominator is analytic near the path (no poles), unlike 1/rho_p, whose poles at the
+    zeros of rho_p throw Newton's method into the basin of a distant mode.
+    """
     w = w0
     for _ in range(60):
         h = 1e-7 * abs(w) + 1e-15
-        g = 1.0 / _rho(et, ez, kd, sub_et, sub_ez, w, tm)
-        gp = 1.0 / _rho(et, ez, kd, sub_et, sub_ez, w + h, tm)
-        gm = 1.0 / _rho(et, ez, kd, sub_et, sub_ez, w - h, tm)
-        dg = (gp - gm) / (2.0 * h)
-        if dg == 0 or not (math.isfinite(g.real) and math.isfinite(g.imag)):
+        f = _den(et, ez, kd, sub_et, sub_ez, w, tm)
+        df = (_den(et, ez, kd, sub_et, sub_ez, w + h, tm) - _den(et, ez, kd, sub_et, sub_ez, w - h, tm)) / (2.0 * h)
+        if f == 0:
+            return w, True
+        if df == 0 or not (math.isfinite(f.real) and math.isfinite(f.imag) and math.isfinite(abs(df))):
             return w, False
-        dw = g / dg
+        dw = f / df
         lim = 0.5 * abs(w) + 1e-9  # stay near the starting peak
         if abs(dw) > lim:
             dw = dw * (lim / abs(dw))
@@ -208,7 +319,7 @@ def _newton_pole(et, ez, kd, sub_et, sub_ez, w0, tm):
     return w, False
 
 
-@njit
+@njit(error_model="numpy")
 def _scan_grid(et, ez, kd):
     """Real path points as w_z (propagating then evanescent, increasing u) for the peak scan."""
     n = et.shape[0]
@@ -224,27 +335,28 @@ def _scan_grid(et, ez, kd):
             kdmin = min(kdmin, kd[j])
         if et[j].real * ez[j].real < 0.0:
             hrate += 2.0 * kd[j] * abs(cmath.sqrt(-et[j] / ez[j]))
-    vmax = 1e4 * nmax
+    # modes: guided up to v ~ index, film polaritons up to v ~ 1/(K d), hyperbolic ones beyond
+    vmax = 10.0 * nmax
     if math.isfinite(kdmin):
         vmax = max(vmax, 40.0 / kdmin)
-    vmax = min(vmax, 1e9)
-    per_decade = 100.0
-    # propagating: x = pi/2 - theta from pi/2 down to 1e-10 (log + uniform), w_z = sin x
-    top = math.log10(0.5 * math.pi) + 10.0
+    vmax = min(vmax, 1e7)
+    per_decade = 40.0
+    # propagating: x = pi/2 - theta from pi/2 down to 1e-9 (log + uniform), w_z = sin x
+    top = math.log10(0.5 * math.pi) + 9.0
     xs = np.concatenate(
         (
-            1e-10 * 10.0 ** (top * np.arange(int(per_decade * top) + 1) / int(per_decade * top)),
-            _uniform(0.5 * math.pi, min(int(0.5 * math.pi * fp / 0.3) + 100, 200000)),
+            1e-9 * 10.0 ** (top * np.arange(int(per_decade * top) + 1) / int(per_decade * top)),
+            _uniform(0.5 * math.pi, min(int(0.5 * math.pi * fp / 0.3) + 30, 200000)),
         )
     )
     xs = np.sort(xs)[::-1]
-    # evanescent: v from 1e-10 to vmax (log), uniform where Fabry-Perot or hyperbolic modes are dense
-    top = math.log10(vmax) + 10.0
+    # evanescent: v from 1e-9 to vmax (log), uniform where Fabry-Perot or hyperbolic modes are dense
+    top = math.log10(vmax) + 9.0
     vfp = nmax + 2.0
     vs = np.concatenate(
         (
-            1e-10 * 10.0 ** (top * np.arange(int(per_decade * top) + 1) / int(per_decade * top)),
-            _uniform(vfp, min(int(vfp * fp / 0.3) + 100, 200000)),
+            1e-9 * 10.0 ** (top * np.arange(int(per_decade * top) + 1) / int(per_decade * top)),
+            _uniform(vfp, min(int(vfp * fp / 0.3) + 30, 200000)),
             _uniform(vmax, min(int(vmax * hrate / 0.3) + 100, 400000) if hrate > 0.0 else 0),
         )
     )
@@ -257,13 +369,13 @@ def _scan_grid(et, ez, kd):
     return out
 
 
-@njit
+@njit(error_model="numpy")
 def _uniform(top, n):
     """n - 1 interior points of a uniform grid on (0, top)."""
     return top * np.arange(1, max(n, 1)) / max(n, 1)
 
 
-@njit
+@njit(error_model="numpy")
 def _path_distance(w):
     """Distance of a complex w_z from the real path in the theta (propagating) or t (evanescent) plane."""
     th = cmath.acos(w)
@@ -275,38 +387,95 @@ def _path_distance(w):
     return min(d_th, d_t)
 
 
-@njit
+@njit(error_model="numpy")
+def _coordinate(w):
+    """Real path coordinate of a path point w_z: x = asin(w_z) (propagating) or v = -i w_z."""
+    return math.asin(min(w.real, 1.0)) if w.imag == 0.0 else w.imag
+
+
+@njit(error_model="numpy")
+def _off_path(x, gamma, evanescent):
+    """The complex w_z at distance gamma from the path point with coordinate x."""
+    if evanescent:
+        return complex(gamma, x)  # w_z = i (x - i gamma)
+    return cmath.sin(complex(x, gamma))  # theta = pi/2 - x - i gamma
+
+
+@njit(error_model="numpy")
+def _lorentzian(x1, x2, x3, f1, f2, f3):
+    """Centre and half-width of a Lorentzian peak through three samples of |rho| (NaN if none).
+
+    1/|rho|^2 ~ A (x - x0)^2 + B near a pole at distance sqrt(B/A) from the path.
+    """
+    g1, g2, g3 = 1.0 / (f1 * f1), 1.0 / (f2 * f2), 1.0 / (f3 * f3)
+    d12 = (g2 - g1) / (x2 - x1)
+    d23 = (g3 - g2) / (x3 - x2)
+    a = (d23 - d12) / (x3 - x1)
+    if not a > 0.0:
+        return math.nan, math.nan
+    x0 = 0.5 * (x1 + x2) - 0.5 * d12 / a
+    b = g2 - a * (x2 - x0) ** 2
+    if not b > 0.0:
+        return math.nan, math.nan
+    return x0, math.sqrt(b / a)
+
+
+@njit(error_model="numpy")
+def _add_pole(sing, n, w):
+    """Append w to sing[:n] unless already there; returns the new count."""
+    for k in range(n):
+        if abs(sing[k] - w) <= 1e-9 * abs(w) + 1e-14:
+            return n
+    sing[n] = w
+    return n + 1
+
+
+@njit(error_model="numpy")
 def _stack_singularities(et, ez, kd, sub_et, sub_ez, sing):
     """Fill ``sing`` with the poles of rho_TE, rho_TM near the path, then the substrate's
-    branch points; returns (count, npoles)."""
+    branch points; returns (count, npoles).
+
+    Each local maximum of |rho_p| on the scan grid is a candidate. A peak resolved by the
+    grid (half-width >= the spacing) is located by a Lorentzian through its three samples;
+    a sharper one by Newton's method on the denominator from the grid point (close to the
+    pole relative to the mode spacing, so it converges to that mode); if that fails, the
+    grid point itself is graded toward, 1e-3 spacings from the path.
+    """
     grid = _scan_grid(et, ez, kd)
     ng = grid.shape[0]
+    mag = np.empty((2, ng))
+    for i in range(ng):
+        r1, r2, _, _ = _both_polarisations(et, ez, kd, sub_et, sub_ez, grid[i], False)
+        mag[0, i] = abs(r1)
+        mag[1, i] = abs(r2)
     n = 0
     cap = sing.shape[0] - 4
     for tm in (False, True):
-        prev2 = abs(_rho(et, ez, kd, sub_et, sub_ez, grid[0], tm))
-        prev1 = abs(_rho(et, ez, kd, sub_et, sub_ez, grid[1], tm))
+        f0 = mag[int(tm), 0]
+        f1 = mag[int(tm), 1]
         for i in range(2, ng):
-            cur = abs(_rho(et, ez, kd, sub_et, sub_ez, grid[i], tm))
-            if prev1 > prev2 and prev1 >= cur and n < cap:
-                w, ok = _newton_pole(et, ez, kd, sub_et, sub_ez, grid[i - 1], tm)
-                if ok and _path_distance(w) < 0.25:
-                    dup = False
-                    for k in range(n):
-                        if abs(sing[k] - w) <= 1e-9 * abs(w) + 1e-14:
-                            dup = True
-                            break
-                    if not dup:
-                        sing[n] = w
-                        n += 1
-                elif not ok and prev1 > 2.0 * min(prev2, cur):
-                    # a sharp peak Newton could not follow: grade toward the grid point,
-                    # 1e-3 of the local spacing away from the path
-                    d = 1e-3 * abs(grid[i] - grid[i - 2])
-                    sing[n] = grid[i - 1] + (d if grid[i - 1].imag > 0 else 1j * d)
-                    n += 1
-            prev2 = prev1
-            prev1 = cur
+            f2 = mag[int(tm), i]
+            if f1 > f0 and f1 >= f2 and n < cap:
+                w0, w1, w2 = grid[i - 2], grid[i - 1], grid[i]
+                evan = w0.imag > 0.0 and w2.imag > 0.0
+                x0, x1, x2 = _coordinate(w0), _coordinate(w1), _coordinate(w2)
+                if evan or (w0.imag == 0.0 and w2.imag == 0.0):
+                    xc, gam = _lorentzian(x0, x1, x2, f0, f1, f2)
+                else:
+                    xc, gam = math.nan, math.nan
+                spacing = max(abs(x1 - x0), abs(x2 - x1))
+                if gam >= spacing and min(x0, x2) <= xc <= max(x0, x2):
+                    w = _off_path(xc, gam, evan)
+                    if _path_distance(w) < 0.25:
+                        n = _add_pole(sing, n, w)
+                else:
+                    w, ok = _newton_pole(et, ez, kd, sub_et, sub_ez, w1, tm)
+                    if ok and _path_distance(w) < 0.25:
+                        n = _add_pole(sing, n, w)
+                    elif not ok and f1 > 2.0 * min(f0, f2):
+                        n = _add_pole(sing, n, _off_path(x1, 1e-3 * spacing, w1.imag > 0.0))
+            f0 = f1
+            f1 = f2
     npoles = n
     if not (sub_et == 1.0 and sub_ez == 1.0):
         # branch points of the substrate's k: eps_t - u^2 = 0 (TE), eps_z - u^2 = 0 (TM)
