@@ -42,6 +42,7 @@ __all__ = [
     "stack_coefficients_scalar",
     "stack_singularities",
     "is_hyperbolic",
+    "Stack",
 ]
 
 # error_model="numpy" on the kernels below, and _div for complex quotients: a division by
@@ -497,3 +498,66 @@ def stack_singularities(eps_t, eps_z, k_d, sub_eps_t=1.0, sub_eps_z=1.0):
     sing = np.zeros(MAX_STACK_SING, dtype=np.complex128)
     n, npoles = _stack_singularities(et, ez, kd, complex(sub_eps_t), complex(sub_eps_z), sing)
     return sing[:npoles].copy(), sing[npoles:n].copy()
+
+
+# ---------------------------------------------------------------------------
+# The body as materials and thicknesses (SI), turned into the arrays above per frequency
+
+
+class Stack:
+    """A planar body: ``layers`` top to bottom as (material, thickness in m), then ``substrate``.
+
+    ``substrate`` None means vacuum below the stack. Materials are names or specs of
+    :func:`neqent.electrodynamics.materials.get_layer_material` (isotropic or uniaxial) or
+    Material instances. Raises ValueError for a thickness that is not finite and > 0
+    (layer ``i`` named), an unknown material, or a stack with no layer and no substrate.
+    The top surface is z = 0; every layer and the substrate are at T_M (docs/theory.md §9).
+    """
+
+    def __init__(self, layers=(), substrate=None):
+        from neqent.electrodynamics.materials import get_layer_material
+
+        resolved = []
+        for i, item in enumerate(layers):
+            try:
+                material, thickness = item
+            except (TypeError, ValueError):
+                raise ValueError(f"layer {i} must be a (material, thickness) pair, got {item!r}") from None
+            d = float(thickness) if not isinstance(thickness, str) else math.nan
+            if not (math.isfinite(d) and d > 0):
+                raise ValueError(f"layer {i} thickness must be finite and > 0 m, got {thickness!r}")
+            resolved.append((get_layer_material(material), d))
+        self.layers = tuple(resolved)
+        self.substrate = None if substrate is None else get_layer_material(substrate)
+        if not self.layers and self.substrate is None:
+            raise ValueError("the stack needs at least one layer or a substrate (got neither)")
+
+    @property
+    def name(self) -> str:
+        """Readable description, e.g. ``sic 1e-08 m / sio2 substrate``."""
+        parts = [f"{m.name} {d:g} m" for m, d in self.layers]
+        if self.substrate is not None:
+            parts.append(f"{self.substrate.name} substrate")
+        return " / ".join(parts)
+
+    def with_thickness(self, index, thickness):
+        """A copy with layer ``index``'s thickness (m) replaced (thickness scans)."""
+        layers = list(self.layers)
+        layers[index] = (layers[index][0], thickness)
+        return Stack(layers, self.substrate)
+
+    def optics(self, omega):
+        """(eps_t (L,), eps_z (L,), thickness (L,) m, sub_eps_t, sub_eps_z) at ``omega`` (rad/s).
+
+        Raises ValueError (from the material) when omega is outside a model's validity range.
+        """
+        et = np.empty(len(self.layers), complex)
+        ez = np.empty(len(self.layers), complex)
+        for i, (m, _) in enumerate(self.layers):
+            et[i], ez[i] = m.eps_tz(omega)
+        th = np.array([d for _, d in self.layers], float)
+        st, sz = (1.0 + 0j, 1.0 + 0j) if self.substrate is None else self.substrate.eps_tz(omega)
+        return et, ez, th, complex(st), complex(sz)
+
+    def __repr__(self):
+        return f"Stack({self.name})"
