@@ -50,7 +50,7 @@ from numba.extending import get_cython_function_address
 from scipy.constants import c as C_LIGHT
 
 from neqent.electrodynamics.fresnel import cexpm1, slab_coefficients_scalar, sqrt_im_pos
-from neqent.electrodynamics.stack import MAX_STACK_SING, _stack_singularities, stack_coefficients_scalar
+from neqent.electrodynamics.stack import MAX_STACK_SING, _stack_singularities, medium_table, stack_coefficients_table
 from neqent.jit import njit
 from neqent.validation import electrical_size, finite, positive
 
@@ -363,7 +363,7 @@ def _slab_rate(eps, kd):
 
 
 @njit
-def _body_rates(use_stack, eps, kd, st_et, st_ez, st_kd):
+def _body_rates(use_stack, eps, kd, med, st_kd):
     """(srate, tslab, hrate, thyp): oscillation rates of the body's reflection per unit u.
 
     srate: Fabry-Perot rate for u below tslab = asinh(index) + 1 (beyond it the
@@ -377,9 +377,9 @@ def _body_rates(use_stack, eps, kd, st_et, st_ez, st_kd):
     index = 1.0
     hrate = 0.0
     thyp = 0.0
-    for j in range(st_et.shape[0]):
-        et = st_et[j]
-        ez = st_ez[j]
+    for j in range(st_kd.shape[0]):
+        et = med[j + 1, 0]  # rows 1..L of the medium table: eps_t, eps_z of layer j
+        ez = med[j + 1, 1]
         m = math.sqrt(max(abs(et), abs(ez), abs(et / ez)))
         index = max(index, m)
         if 2.0 * st_kd[j] * min(cmath.sqrt(et).imag, cmath.sqrt(ez).imag) <= 45.0:
@@ -409,15 +409,15 @@ def _theta_breaks(ks, kzmax, srate, sing, nsing, phase):
 
 
 @njit
-def _coefficients(use_stack, eps, kd, st_et, st_ez, st_kd, sub_et, sub_ez, wz):
-    """(rho_te, rho_tm, tau_te, tau_tm) of the body: the slab of §3 or the stack of §9."""
+def _coefficients(use_stack, eps, kd, med, st_kd, vac_below, wz):
+    """(rho_te, rho_tm, tau_te, tau_tm) of the body: the slab of §3 or the stack of §9 (|tau|)."""
     if use_stack:
-        return stack_coefficients_scalar(st_et, st_ez, st_kd, sub_et, sub_ez, wz)
+        return stack_coefficients_table(med, st_kd, wz, vac_below and wz.imag == 0.0)
     return slab_coefficients_scalar(eps, wz, kd)
 
 
 @njit
-def _t_max(use_stack, eps, kd, st_et, st_ez, st_kd, sub_et, sub_ez, a, sing, npoles):
+def _t_max(use_stack, eps, kd, med, st_kd, vac_below, a, sing, npoles):
     """Cut-off of the evanescent t integral for the decay exp(-a sinh t), a = K Sz.
 
     Tail of 3/2 |rho| int_V^inf u^3 e^{-a v} dt ~ 3/2 |rho| e^{-aV}(V^2/a + 2V/a^2 + 2/a^3)
@@ -425,7 +425,7 @@ def _t_max(use_stack, eps, kd, st_et, st_ez, st_kd, sub_et, sub_ez, a, sing, npo
     """
     v = 10.0
     for _ in range(30):
-        r1, r2, t1, t2 = _coefficients(use_stack, eps, kd, st_et, st_ez, st_kd, sub_et, sub_ez, 1j * v)
+        r1, r2, t1, t2 = _coefficients(use_stack, eps, kd, med, st_kd, vac_below, 1j * v)
         rb = max(abs(r1), abs(r2), 1e-3)
         tol = TAIL_TOL * (1.0 + 3.0 * rb / a**3)
         poly = 1.5 * rb * (v * v / a + 2.0 * v / a**2 + 2.0 / a**3)
@@ -559,8 +559,8 @@ def _core(k, eps, kd, body, ksz, kdz, has_s, ks, xg, wg, sing, nsing, npoles, ac
     ng = xg.shape[0]
     nodes = 0
     one = (1.0, 0.0, 0.0)
-    use_stack, st_et, st_ez, st_kd, sub_et, sub_ez = body
-    srate, tslab, hrate, thyp = _body_rates(use_stack, eps, kd, st_et, st_ez, st_kd)
+    use_stack, med, st_kd, vac_below = body
+    srate, tslab, hrate, thyp = _body_rates(use_stack, eps, kd, med, st_kd)
     # propagative part
     tb = _theta_breaks(ks, kzmax, srate, sing, nsing, PHASE_PER_PANEL)
     for ip in range(tb.shape[0] - 1):
@@ -571,7 +571,7 @@ def _core(k, eps, kd, body, ksz, kdz, has_s, ks, xg, wg, sing, nsing, npoles, ac
             wt = h * wg[ig]
             u = math.sin(th)
             w = math.cos(th)
-            rte, rtm, tte, ttm = _coefficients(use_stack, eps, kd, st_et, st_ez, st_kd, sub_et, sub_ez, complex(w, 0.0))
+            rte, rtm, tte, ttm = _coefficients(use_stack, eps, kd, med, st_kd, vac_below, complex(w, 0.0))
             bj = bessel_j012(ks * u) if ks > 0 else one
             for p in range(npair):
                 _accumulate_prop(
@@ -579,7 +579,7 @@ def _core(k, eps, kd, body, ksz, kdz, has_s, ks, xg, wg, sing, nsing, npoles, ac
                 )
             nodes += 1
     # evanescent part
-    tmax = _t_max(use_stack, eps, kd, st_et, st_ez, st_kd, sub_et, sub_ez, amin, sing, npoles)
+    tmax = _t_max(use_stack, eps, kd, med, st_kd, vac_below, amin, sing, npoles)
     tbr = _t_breaks(ks, amax, tmax, srate, tslab, hrate, thyp, sing, nsing, PHASE_PER_PANEL)
     for ip in range(tbr.shape[0] - 1):
         h = 0.5 * (tbr[ip + 1] - tbr[ip])
@@ -589,7 +589,7 @@ def _core(k, eps, kd, body, ksz, kdz, has_s, ks, xg, wg, sing, nsing, npoles, ac
             wt = h * wg[ig]
             u = math.cosh(t)
             v = math.sinh(t)
-            rte, rtm, tte, ttm = _coefficients(use_stack, eps, kd, st_et, st_ez, st_kd, sub_et, sub_ez, complex(0.0, v))
+            rte, rtm, tte, ttm = _coefficients(use_stack, eps, kd, med, st_kd, vac_below, complex(0.0, v))
             bj = bessel_j012(ks * u) if ks > 0 else one
             for p in range(npair):
                 _accumulate_evan(wt, u, v, rte, rtm, bj if has_s[p] else one, ksz[p], acc_m[p], acc_g[p])
@@ -673,7 +673,8 @@ def _batch_loop(
         j = idx[i]
         sing = sing_table[j]
         m = nlay[i]
-        body = (use[i], s_et[i, :m], s_ez[i, :m], s_kd[i, :m], sub_et[i], sub_ez[i])
+        med = medium_table(s_et[i, :m], s_ez[i, :m], sub_et[i], sub_ez[i])
+        body = (use[i], med, s_kd[i, :m], sub_et[i] == 1.0 and sub_ez[i] == 1.0)
         if block:
             nodes[i] = _block_point(
                 k[i],

@@ -40,6 +40,8 @@ from neqent.jit import njit
 __all__ = [
     "stack_coefficients",
     "stack_coefficients_scalar",
+    "stack_coefficients_table",
+    "medium_table",
     "stack_singularities",
     "is_hyperbolic",
     "Stack",
@@ -131,19 +133,6 @@ def _num_den(et, ez, kd, sub_et, sub_ez, wz, tm):
 
 
 @njit(error_model="numpy")
-def _admittances(et, ez, wz):
-    """(Y_te, k_te, Y_tm, k_tm) of a medium; an isotropic one computes its k once."""
-    if et == ez:
-        if et == 1.0:
-            return wz, wz, wz, wz
-        k = sqrt_im_pos((et - 1.0) + wz * wz)
-        return k, k, k / et, k
-    y1, k1 = _admittance(et, ez, wz, False)
-    y2, k2 = _admittance(et, ez, wz, True)
-    return y1, k1, y2, k2
-
-
-@njit(error_model="numpy")
 def _one_polarisation(et, ez, kd, sub_et, sub_ez, wz, tm):
     """(rho, T) of the stack for one polarisation."""
     num, den, t = _num_den(et, ez, kd, sub_et, sub_ez, wz, tm)
@@ -157,64 +146,134 @@ def _step(ya, yb, zb, ya_m_yb, yb_m_z, em1):
     return den, _div(yb * (2.0 * zb - yb_m_z * em1), 2.0 * yb + yb_m_z * em1)
 
 
-@njit(error_model="numpy")
-def _both_polarisations(et, ez, kd, sub_et, sub_ez, wz, need_tau):
-    """(rho_te, rho_tm, |T_te|, |T_tm|): both polarisations in one pass (the quadrature's hot loop).
+# The quadrature's hot loop evaluates both polarisations at ~1e3 nodes per geometry point:
+# per-medium constants (1/eps_t, 1/(eps_t eps_z), ...) are tabulated once per stack
+# (medium_table) so that a node costs two complex divisions per layer and polarisation.
+_ET, _EZ, _INV_ET, _INV_S, _C_TM, _RATIO = range(6)
 
-    Same algebra as :func:`_num_den`; an isotropic layer shares k (and its exponential)
-    between TE and TM. Only |T| is formed (|P| = exp(-K d Im k)): its phase never enters
-    the kernels (§9), and need_tau=False skips it altogether.
+
+@njit(error_model="numpy")
+def _fill_medium(med, i, et, ez):
+    s = et * ez
+    med[i, _ET] = et
+    med[i, _EZ] = ez
+    med[i, _INV_ET] = 1.0 / et
+    med[i, _INV_S] = 1.0 / s
+    med[i, _C_TM] = (ez - 1.0) / s
+    med[i, _RATIO] = et / ez
+
+
+@njit(error_model="numpy")
+def medium_table(et, ez, sub_et, sub_ez):
+    """(L + 2, 6) complex table of the media: row 0 the vacuum on top, 1..L the layers, L + 1 below.
+
+    Columns: eps_t, eps_z, 1/eps_t, 1/(eps_t eps_z), (eps_z - 1)/(eps_t eps_z), eps_t/eps_z.
+    With them Y_TM^2 = (w_z^2 + eps_z - 1)/(eps_t eps_z) and the differences of §9's
+    admittance squares are products and sums only.
     """
     n = et.shape[0]
-    if n == 0:
-        r1, t1 = _one_polarisation(et, ez, kd, sub_et, sub_ez, wz, False)
-        r2, t2 = _one_polarisation(et, ez, kd, sub_et, sub_ez, wz, True)
+    med = np.empty((n + 2, 6), dtype=np.complex128)
+    _fill_medium(med, 0, 1.0 + 0.0j, 1.0 + 0.0j)
+    for j in range(n):
+        _fill_medium(med, j + 1, et[j], ez[j])
+    _fill_medium(med, n + 1, sub_et, sub_ez)
+    return med
+
+
+@njit(error_model="numpy")
+def _adm_row(med, i, wz, wz2):
+    """(Y_te, k_te, Y_tm, k_tm) of medium row i (vacuum: w_z itself, see _admittance)."""
+    et = med[i, _ET]
+    ez = med[i, _EZ]
+    if et == 1.0 and ez == 1.0:
+        return wz, wz, wz, wz
+    k1 = sqrt_im_pos((et - 1.0) + wz2)
+    if et == ez:
+        return k1, k1, k1 * med[i, _INV_ET], k1
+    k2 = sqrt_im_pos(med[i, _RATIO] * ((ez - 1.0) + wz2))
+    return k1, k1, k2 * med[i, _INV_ET], k2
+
+
+@njit(error_model="numpy")
+def _dy2_rows(med, a, b, wz2):
+    """(Y_a^2 - Y_b^2) for TE and TM from the table (the u-dependence cancels exactly)."""
+    te = med[a, _ET] - med[b, _ET]
+    tm = wz2 * (med[a, _INV_S] - med[b, _INV_S]) + (med[a, _C_TM] - med[b, _C_TM])
+    return te, tm
+
+
+@njit(error_model="numpy")
+def stack_coefficients_table(med, kd, wz, need_tau):
+    """(rho_te, rho_tm, |T_te|, |T_tm|) of a stack given its :func:`medium_table` and K d (L,).
+
+    Same algebra as :func:`_num_den` for both polarisations at once; an isotropic
+    layer shares k (and its exponential) between TE and TM. Only |T| is formed
+    (|P| = exp(-K d Im k)): its phase never enters the kernels (§9); need_tau=False
+    skips it (0 returned).
+    """
+    n = kd.shape[0]
+    sub = n + 1
+    wz2 = wz * wz
+    z1, _, z2, _ = _adm_row(med, sub, wz, wz2)
+    if n == 0:  # a bare substrate (half-space): rho = r of one interface
+        d1, d2 = _dy2_rows(med, 0, sub, wz2)
+        r1 = d1 / ((wz + z1) * (wz + z1))
+        r2 = d2 / ((wz + z2) * (wz + z2))
         if not need_tau:
             return r1, r2, 0.0j, 0.0j
-        return r1, r2, abs(t1) + 0j, abs(t2) + 0j
-    wz2 = wz * wz
-    one = 1.0 + 0.0j
-    z1, _, z2, _ = _admittances(sub_et, sub_ez, wz)
-    yb1, kb1, yb2, kb2 = _admittances(et[n - 1], ez[n - 1], wz)
-    t1 = abs(2.0 * yb1 / (yb1 + z1)) if need_tau else 0.0
-    t2 = abs(2.0 * yb2 / (yb2 + z2)) if need_tau else 0.0
+        return r1, r2, abs(2.0 * wz / (wz + z1)) + 0j, abs(2.0 * wz / (wz + z2)) + 0j
+    yb1, kb1, yb2, kb2 = _adm_row(med, n, wz, wz2)
+    # |T| = |prod numerators / prod denominators| * prod exp(-K d Im k) (one division at the end)
+    tn1 = 2.0 * yb1
+    td1 = yb1 + z1
+    tn2 = 2.0 * yb2
+    td2 = yb2 + z2
+    tr1 = 1.0
+    tr2 = 1.0
     raw = True
     for j in range(n - 1, -1, -1):
-        if j > 0:
-            eta, eza = et[j - 1], ez[j - 1]
-        else:
-            eta, eza = one, one
-        ya1, ka1, ya2, ka2 = _admittances(eta, eza, wz)
-        ya_m_yb1 = _dy2(eta, eza, et[j], ez[j], wz2, False) / (ya1 + yb1)
-        ya_m_yb2 = _dy2(eta, eza, et[j], ez[j], wz2, True) / (ya2 + yb2)
+        b = j + 1  # layer j (row j + 1) under medium a = row j (row 0: the vacuum on top)
+        ya1, ka1, ya2, ka2 = _adm_row(med, j, wz, wz2)
+        d1, d2 = _dy2_rows(med, j, b, wz2)
+        ya_m_yb1 = d1 / (ya1 + yb1)
+        ya_m_yb2 = d2 / (ya2 + yb2)
         if raw:
-            yb_m_z1 = _dy2(et[j], ez[j], sub_et, sub_ez, wz2, False) / (yb1 + z1)
-            yb_m_z2 = _dy2(et[j], ez[j], sub_et, sub_ez, wz2, True) / (yb2 + z2)
+            d1, d2 = _dy2_rows(med, b, sub, wz2)
+            yb_m_z1 = d1 / (yb1 + z1)
+            yb_m_z2 = d2 / (yb2 + z2)
         else:
             yb_m_z1 = yb1 - z1
             yb_m_z2 = yb2 - z2
         if kd[j] > 0.0:
             em1_1 = cexpm1(2j * kd[j] * kb1)
-            em1_2 = em1_1 if et[j] == ez[j] else cexpm1(2j * kd[j] * kb2)
+            em1_2 = em1_1 if med[b, _ET] == med[b, _EZ] else cexpm1(2j * kd[j] * kb2)
         else:
             em1_1 = 0.0j
             em1_2 = 0.0j
-        den1, zn1 = _step(ya1, yb1, z1, ya_m_yb1, yb_m_z1, em1_1)
-        den2, zn2 = _step(ya2, yb2, z2, ya_m_yb2, yb_m_z2, em1_2)
+        den1 = 2.0 * yb1 * (ya1 + z1) + ya_m_yb1 * yb_m_z1 * em1_1
+        den2 = 2.0 * yb2 * (ya2 + z2) + ya_m_yb2 * yb_m_z2 * em1_2
         if need_tau:
-            t1 = t1 * abs(_div(2.0 * ya1 * (yb1 + z1), den1)) * math.exp(-kd[j] * kb1.imag)
-            t2 = t2 * abs(_div(2.0 * ya2 * (yb2 + z2), den2)) * math.exp(-kd[j] * kb2.imag)
+            tn1 = tn1 * 2.0 * ya1 * (yb1 + z1)
+            td1 = td1 * den1
+            tn2 = tn2 * 2.0 * ya2 * (yb2 + z2)
+            td2 = td2 * den2
+            tr1 *= math.exp(-kd[j] * kb1.imag)
+            tr2 *= math.exp(-kd[j] * kb2.imag)
         if j == 0:
             if raw:
-                ya_m_z1 = _dy2(one, one, sub_et, sub_ez, wz2, False) / (ya1 + z1)
-                ya_m_z2 = _dy2(one, one, sub_et, sub_ez, wz2, True) / (ya2 + z2)
+                d1, d2 = _dy2_rows(med, 0, sub, wz2)
+                ya_m_z1 = d1 / (ya1 + z1)
+                ya_m_z2 = d2 / (ya2 + z2)
             else:
                 ya_m_z1 = ya1 - z1
                 ya_m_z2 = ya2 - z2
             r1 = _div(2.0 * yb1 * ya_m_z1 + (ya1 + yb1) * yb_m_z1 * em1_1, den1)
             r2 = _div(2.0 * yb2 * ya_m_z2 + (ya2 + yb2) * yb_m_z2 * em1_2, den2)
-            return r1, r2, t1 + 0j, t2 + 0j
-        z1, z2 = zn1, zn2
+            if not need_tau:
+                return r1, r2, 0.0j, 0.0j
+            return r1, r2, abs(_div(tn1, td1)) * tr1 + 0j, abs(_div(tn2, td2)) * tr2 + 0j
+        z1 = _div(yb1 * (2.0 * z1 - yb_m_z1 * em1_1), 2.0 * yb1 + yb_m_z1 * em1_1)
+        z2 = _div(yb2 * (2.0 * z2 - yb_m_z2 * em1_2), 2.0 * yb2 + yb_m_z2 * em1_2)
         yb1, kb1, yb2, kb2 = ya1, ka1, ya2, ka2
         raw = False
     return 0.0j, 0.0j, 0.0j, 0.0j  # not reached
@@ -232,7 +291,8 @@ def stack_coefficients_scalar(et, ez, kd, sub_et, sub_ez, wz):
     only for propagating waves, so it is formed only there (0 for evanescent wz).
     """
     vac_below = sub_et == 1.0 and sub_ez == 1.0
-    return _both_polarisations(et, ez, kd, sub_et, sub_ez, wz, vac_below and wz.imag == 0.0)
+    med = medium_table(et, ez, sub_et, sub_ez)
+    return stack_coefficients_table(med, kd, wz, vac_below and wz.imag == 0.0)
 
 
 def stack_coefficients(eps_t, eps_z, k_d, sub_eps_t, sub_eps_z, wz):
@@ -445,8 +505,9 @@ def _stack_singularities(et, ez, kd, sub_et, sub_ez, sing):
     grid = _scan_grid(et, ez, kd)
     ng = grid.shape[0]
     mag = np.empty((2, ng))
+    med = medium_table(et, ez, sub_et, sub_ez)
     for i in range(ng):
-        r1, r2, _, _ = _both_polarisations(et, ez, kd, sub_et, sub_ez, grid[i], False)
+        r1, r2, _, _ = stack_coefficients_table(med, kd, grid[i], False)
         mag[0, i] = abs(r1)
         mag[1, i] = abs(r2)
     n = 0
