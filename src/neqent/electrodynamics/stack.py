@@ -43,7 +43,6 @@ __all__ = [
     "stack_coefficients_table",
     "medium_table",
     "stack_singularities",
-    "is_hyperbolic",
     "Stack",
 ]
 
@@ -61,89 +60,6 @@ def _div(a, b):
     if b == 0:
         return complex(math.inf, 0.0)
     return a / b
-
-
-@njit(error_model="numpy")
-def _y2(et, ez, wz2, tm):
-    """Y^2 of a medium: k^2 (TE) or k^2 / eps_t^2 (TM), k^2 = eps_t (eps_z - u^2)/eps_z (§9)."""
-    if tm:
-        return ((ez - 1.0) + wz2) / (ez * et)
-    return (et - 1.0) + wz2
-
-
-@njit(error_model="numpy")
-def _dy2(eta, eza, etb, ezb, wz2, tm):
-    """Y_a^2 - Y_b^2 with the u-dependence cancelled analytically (no digits lost near u = 1)."""
-    if tm:
-        sa = eza * eta
-        sb = ezb * etb
-        return (wz2 * (sb - sa) + (eza - 1.0) * sb - (ezb - 1.0) * sa) / (sa * sb)
-    return eta - etb
-
-
-@njit(error_model="numpy")
-def _admittance(et, ez, wz, tm):
-    """(Y, k) of a medium for vacuum normal wavenumber wz: Y = k (TE), k / eps_t (TM); Im k >= 0."""
-    if et == 1.0 and ez == 1.0:
-        return wz, wz  # vacuum: keep w_z itself (analytic in w_z, same branch as the top)
-    wz2 = wz * wz
-    if tm:
-        k = sqrt_im_pos(et * ((ez - 1.0) + wz2) / ez)
-        return k / et, k
-    k = sqrt_im_pos((et - 1.0) + wz2)
-    return k, k
-
-
-@njit(error_model="numpy")
-def _num_den(et, ez, kd, sub_et, sub_ez, wz, tm):
-    """(num, den, T) of the stack for one polarisation: rho = num / den (see the module docstring)."""
-    n = et.shape[0]
-    wz2 = wz * wz
-    one = 1.0 + 0.0j
-    # load seen from just above the bottom medium: its own admittance, "raw" so
-    # that differences with it are exact (from the squares, _dy2)
-    zb, _ = _admittance(sub_et, sub_ez, wz, tm)
-    if n == 0:  # a bare substrate (half-space): rho = r, T = t of one interface
-        return _dy2(one, one, sub_et, sub_ez, wz2, tm), (wz + zb) * (wz + zb), 2.0 * wz / (wz + zb)
-    z_raw = True
-    ylast, _ = _admittance(et[n - 1], ez[n - 1], wz, tm)
-    t = 2.0 * ylast / (ylast + zb)  # bottom interface: T = t_(L, below)
-    for j in range(n - 1, -1, -1):
-        # interface a -> b, b = layer j above the load zb, a = layer j - 1 or the vacuum on top
-        yb, kb = _admittance(et[j], ez[j], wz, tm)
-        eta, eza = (et[j - 1], ez[j - 1]) if j > 0 else (one, one)
-        ya, _ = _admittance(eta, eza, wz, tm)
-        ya_m_yb = _dy2(eta, eza, et[j], ez[j], wz2, tm) / (ya + yb)
-        yb_m_z = _dy2(et[j], ez[j], sub_et, sub_ez, wz2, tm) / (yb + zb) if z_raw else yb - zb
-        if kd[j] > 0.0:
-            em1 = cexpm1(2j * kd[j] * kb)
-            p = cmath.exp(1j * kd[j] * kb)
-        else:
-            em1 = 0.0j
-            p = one
-        den = 2.0 * yb * (ya + zb) + ya_m_yb * yb_m_z * em1
-        t = _div(t * 2.0 * ya * (yb + zb) * p, den)
-        if j == 0:
-            ya_m_z = _dy2(one, one, sub_et, sub_ez, wz2, tm) / (ya + zb) if z_raw else ya - zb
-            num = 2.0 * yb * ya_m_z + (ya + yb) * yb_m_z * em1
-            return num, den, t
-        zb = _div(yb * (2.0 * zb - yb_m_z * em1), 2.0 * yb + yb_m_z * em1)
-        z_raw = False
-    return 0.0j, one, one  # not reached
-
-
-@njit(error_model="numpy")
-def _one_polarisation(et, ez, kd, sub_et, sub_ez, wz, tm):
-    """(rho, T) of the stack for one polarisation."""
-    num, den, t = _num_den(et, ez, kd, sub_et, sub_ez, wz, tm)
-    return _div(num, den), t
-
-
-@njit(error_model="numpy")
-def _step(ya, yb, zb, ya_m_yb, yb_m_z, em1):
-    """One interface a -> b over layer b with load zb: (den, load seen from a)."""
-    den = 2.0 * yb * (ya + zb) + ya_m_yb * yb_m_z * em1
-    return den, _div(yb * (2.0 * zb - yb_m_z * em1), 2.0 * yb + yb_m_z * em1)
 
 
 # The quadrature's hot loop evaluates both polarisations at ~1e3 nodes per geometry point:
@@ -206,22 +122,27 @@ def _dy2_rows(med, a, b, wz2):
 def stack_coefficients_table(med, kd, wz, need_tau):
     """(rho_te, rho_tm, |T_te|, |T_tm|) of a stack given its :func:`medium_table` and K d (L,).
 
-    Same algebra as :func:`_num_den` for both polarisations at once; an isotropic
+    The recursion of the module docstring for both polarisations at once; an isotropic
     layer shares k (and its exponential) between TE and TM. Only |T| is formed
     (|P| = exp(-K d Im k)): its phase never enters the kernels (§9); need_tau=False
     skips it (0 returned).
     """
+    num1, den1, num2, den2, t1, t2 = _recursion(med, kd, wz, need_tau)
+    return _div(num1, den1), _div(num2, den2), t1 + 0j, t2 + 0j
+
+
+@njit(error_model="numpy")
+def _recursion(med, kd, wz, need_tau):
+    """(num_te, den_te, num_tm, den_tm, |T_te|, |T_tm|): rho_p = num_p / den_p (module docstring)."""
     n = kd.shape[0]
     sub = n + 1
     wz2 = wz * wz
     z1, _, z2, _ = _adm_row(med, sub, wz, wz2)
     if n == 0:  # a bare substrate (half-space): rho = r of one interface
         d1, d2 = _dy2_rows(med, 0, sub, wz2)
-        r1 = d1 / ((wz + z1) * (wz + z1))
-        r2 = d2 / ((wz + z2) * (wz + z2))
-        if not need_tau:
-            return r1, r2, 0.0j, 0.0j
-        return r1, r2, abs(2.0 * wz / (wz + z1)) + 0j, abs(2.0 * wz / (wz + z2)) + 0j
+        t1 = abs(2.0 * wz / (wz + z1)) if need_tau else 0.0
+        t2 = abs(2.0 * wz / (wz + z2)) if need_tau else 0.0
+        return d1, (wz + z1) * (wz + z1), d2, (wz + z2) * (wz + z2), t1, t2
     yb1, kb1, yb2, kb2 = _adm_row(med, n, wz, wz2)
     # |T| = |prod numerators / prod denominators| * prod exp(-K d Im k) (one division at the end)
     tn1 = 2.0 * yb1
@@ -267,16 +188,16 @@ def stack_coefficients_table(med, kd, wz, need_tau):
             else:
                 ya_m_z1 = ya1 - z1
                 ya_m_z2 = ya2 - z2
-            r1 = _div(2.0 * yb1 * ya_m_z1 + (ya1 + yb1) * yb_m_z1 * em1_1, den1)
-            r2 = _div(2.0 * yb2 * ya_m_z2 + (ya2 + yb2) * yb_m_z2 * em1_2, den2)
+            num1 = 2.0 * yb1 * ya_m_z1 + (ya1 + yb1) * yb_m_z1 * em1_1
+            num2 = 2.0 * yb2 * ya_m_z2 + (ya2 + yb2) * yb_m_z2 * em1_2
             if not need_tau:
-                return r1, r2, 0.0j, 0.0j
-            return r1, r2, abs(_div(tn1, td1)) * tr1 + 0j, abs(_div(tn2, td2)) * tr2 + 0j
+                return num1, den1, num2, den2, 0.0, 0.0
+            return num1, den1, num2, den2, abs(_div(tn1, td1)) * tr1, abs(_div(tn2, td2)) * tr2
         z1 = _div(yb1 * (2.0 * z1 - yb_m_z1 * em1_1), 2.0 * yb1 + yb_m_z1 * em1_1)
         z2 = _div(yb2 * (2.0 * z2 - yb_m_z2 * em1_2), 2.0 * yb2 + yb_m_z2 * em1_2)
         yb1, kb1, yb2, kb2 = ya1, ka1, ya2, ka2
         raw = False
-    return 0.0j, 0.0j, 0.0j, 0.0j  # not reached
+    return 0.0j, 1.0 + 0.0j, 0.0j, 1.0 + 0.0j, 0.0, 0.0  # not reached
 
 
 @njit(error_model="numpy")
@@ -331,11 +252,6 @@ def _layer_arrays(eps_t, eps_z, k_d):
     return et, ez, kd
 
 
-def is_hyperbolic(eps_t, eps_z):
-    """True where Re eps_t and Re eps_z have opposite signs (hyperbolic dispersion, §9)."""
-    return np.asarray(eps_t, complex).real * np.asarray(eps_z, complex).real < 0
-
-
 # ---------------------------------------------------------------------------
 # Pole location for a stack (§9): rather than solving for the modes of the whole
 # stack, scan |rho_p| along the real integration path on a fine grid, take each
@@ -344,18 +260,14 @@ def is_hyperbolic(eps_t, eps_z):
 
 
 @njit(error_model="numpy")
-def _rho(et, ez, kd, sub_et, sub_ez, wz, tm):
-    r, _ = _one_polarisation(et, ez, kd, sub_et, sub_ez, wz, tm)
-    return r
+def _den(med, kd, wz, tm):
+    """Top denominator of rho_TE (tm False) or rho_TM at complex w_z."""
+    out = _recursion(med, kd, wz, False)
+    return out[3] if tm else out[1]
 
 
 @njit(error_model="numpy")
-def _den(et, ez, kd, sub_et, sub_ez, wz, tm):
-    return _num_den(et, ez, kd, sub_et, sub_ez, wz, tm)[1]
-
-
-@njit(error_model="numpy")
-def _newton_pole(et, ez, kd, sub_et, sub_ez, w0, tm):
+def _newton_pole(med, kd, w0, tm):
     """Zero near w0 (complex w_z) of the top denominator of rho_p; returns (w, converged).
 
     The denominator is analytic near the path (no poles), unlike 1/rho_p, whose poles at the
@@ -364,8 +276,8 @@ def _newton_pole(et, ez, kd, sub_et, sub_ez, w0, tm):
     w = w0
     for _ in range(60):
         h = 1e-7 * abs(w) + 1e-15
-        f = _den(et, ez, kd, sub_et, sub_ez, w, tm)
-        df = (_den(et, ez, kd, sub_et, sub_ez, w + h, tm) - _den(et, ez, kd, sub_et, sub_ez, w - h, tm)) / (2.0 * h)
+        f = _den(med, kd, w, tm)
+        df = (_den(med, kd, w + h, tm) - _den(med, kd, w - h, tm)) / (2.0 * h)
         if f == 0:
             return w, True
         if df == 0 or not (math.isfinite(f.real) and math.isfinite(f.imag) and math.isfinite(abs(df))):
@@ -531,7 +443,7 @@ def _stack_singularities(et, ez, kd, sub_et, sub_ez, sing):
                     if _path_distance(w) < 0.25:
                         n = _add_pole(sing, n, w)
                 else:
-                    w, ok = _newton_pole(et, ez, kd, sub_et, sub_ez, w1, tm)
+                    w, ok = _newton_pole(med, kd, w1, tm)
                     if ok and _path_distance(w) < 0.25:
                         n = _add_pole(sing, n, w)
                     elif not ok and f1 > 2.0 * min(f0, f2):
