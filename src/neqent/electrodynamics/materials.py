@@ -393,11 +393,13 @@ def _cm1(x):
 #: Caldwell et al., Nat. Commun. 5, 5221 (2014); valid 600-1800 cm^-1.
 HBN = Uniaxial(
     RangeLimited(
-        DrudeLorentz(eps_inf=4.87, omega_T=_cm1(1370.0), omega_L=_cm1(1610.0), gamma=_cm1(5.0), name="hbn_t"),
+        DrudeLorentz(eps_inf=4.87, omega_T=_cm1(1370.0), omega_L=_cm1(1610.0), gamma=_cm1(5.0), name="hbn (in-plane)"),
         (_cm1(600.0), _cm1(1800.0)),
     ),
     RangeLimited(
-        DrudeLorentz(eps_inf=2.95, omega_T=_cm1(780.0), omega_L=_cm1(830.0), gamma=_cm1(4.0), name="hbn_z"),
+        DrudeLorentz(
+            eps_inf=2.95, omega_T=_cm1(780.0), omega_L=_cm1(830.0), gamma=_cm1(4.0), name="hbn (out-of-plane)"
+        ),
         (_cm1(600.0), _cm1(1800.0)),
     ),
     name="hbn",

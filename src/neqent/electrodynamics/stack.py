@@ -409,10 +409,10 @@ def _stack_singularities(et, ez, kd, sub_et, sub_ez, sing):
     branch points; returns (count, npoles).
 
     Each local maximum of |rho_p| on the scan grid is a candidate. A peak resolved by the
-    grid (half-width >= the spacing) is located by a Lorentzian through its three samples;
-    a sharper one by Newton's method on the denominator from the grid point (close to the
-    pole relative to the mode spacing, so it converges to that mode); if that fails, the
-    grid point itself is graded toward, 1e-3 spacings from the path.
+    grid (half-width >= the spacing) is located by a Lorentzian through its three samples,
+    polished by Newton's method on the denominator; a sharper one by Newton's method from
+    the grid point (close to the pole relative to the mode spacing, so it converges to that
+    mode); if that fails, the grid point itself is graded toward, 1e-3 spacings from the path.
     """
     grid = _scan_grid(et, ez, kd)
     ng = grid.shape[0]
@@ -440,6 +440,11 @@ def _stack_singularities(et, ez, kd, sub_et, sub_ez, sing):
                 spacing = max(abs(x1 - x0), abs(x2 - x1))
                 if gam >= spacing and min(x0, x2) <= xc <= max(x0, x2):
                     w = _off_path(xc, gam, evan)
+                    # polish the estimate (three samples fix it to a factor ~2); keep it if
+                    # Newton wanders off to another mode
+                    wn, ok = _newton_pole(med, kd, w, tm)
+                    if ok and abs(wn - w) < 0.5 * abs(w - _off_path(xc, 0.0, evan)):
+                        w = wn
                     if _path_distance(w) < 0.25:
                         n = _add_pole(sing, n, w)
                 else:
