@@ -278,12 +278,30 @@ def _quad_mzz(omega, et, ez, d, st, sz, z, poles):
     return total
 
 
-@pytest.mark.parametrize("name", ["sic_on_sio2", "three_layers", "hyperbolic_film", "sic_film"])
+QUAD_CASES = {  # name -> (omega, eps_t, eps_z, thickness m, substrate eps_t, eps_z, z m)
+    **{name: (*KSTACKS[name], 1e-6) for name in ("sic_on_sio2", "three_layers", "hyperbolic_film")},
+    "sic_film": (OMEGA, [EPS_SIC], [EPS_SIC], [1e-8], 1, 1, 1e-6),
+    # gold / glass / gold (Drude eps of gold at 1.2e14 rad/s): coupled film plasmons just above u = 1
+    "gold_glass_gold": (
+        1.2e14,
+        [-11700 + 3949j, 2.1 + 0.05j, -11700 + 3949j],
+        [-11700 + 3949j, 2.1 + 0.05j, -11700 + 3949j],
+        [5e-9, 1e-7, 5e-9],
+        1,
+        1,
+        1e-6,
+    ),
+    # hBN-like type II (eps_t < 0 < eps_z) 20 nm film seen from 100 nm: ~18 high-u modes
+    "hyperbolic_type2": (2.8e14, [-4.46 + 0.188j], [2.81 + 0.0005j], [2e-8], 1, 1, 1e-7),
+}
+
+
+@pytest.mark.parametrize("name", QUAD_CASES)
 def test_alpha_m_matches_scipy_quad_reference(name):
-    """alpha_M^zz at z = 1 um within 1e-8 of scipy.quad, including the thin SiC film whose guided
-    modes (u - 1 ~ 2e-7, docs/theory.md §4e) a rule without the pole scan misses."""
-    omega, et, ez, d, st, sz = KSTACKS[name] if name != "sic_film" else (OMEGA, [EPS_SIC], [EPS_SIC], [1e-8], 1, 1)
-    z = 1e-6
+    """alpha_M^zz within 1e-8 (relative) of scipy.quad, including the thin SiC film whose guided
+    modes (u - 1 ~ 2e-7, docs/theory.md §4e) a rule without the pole scan misses, coupled metal-film
+    plasmons and the high-u modes of a hyperbolic film (measured: <= 5e-10, mostly ~1e-15)."""
+    omega, et, ez, d, st, sz, z = QUAD_CASES[name]
     poles, _ = stack_singularities(et, ez, [omega / C_LIGHT * x for x in d], st, sz)
     ref = _quad_mzz(omega, et, ez, d, st, sz, z, poles)
     M = K.stack_pair_tensors(omega, et, ez, d, st, sz, z, z, 0.0, 0.0, force_stack=True)[1]
