@@ -16,6 +16,11 @@ Public functions (SI units at the boundary):
 * ``guided_mode_poles(omega, eps, delta)``: complex u of the guided-mode and
   surface-polariton poles of rho_TE / rho_TM near the real axis.
 * ``nodes_used()``: number of integrand evaluations of the last call.
+* ``stack_block_batch(omega, eps_t, eps_z, thickness, sub_eps_t, sub_eps_z, z1, z2, dx, dy)``
+  and ``stack_pair_tensors(...)``: the same for a planar stack of isotropic or
+  uniaxial layers (docs/theory.md §9; reflection from
+  :mod:`neqent.electrodynamics.stack`, poles from its |rho| scan; the hyperbolic
+  layers' high-u oscillation sets the panel width up to where their losses damp it).
 
 Quadrature design (fixed Gauss-Legendre panels chosen from the geometry, no
 per-point recursive adaptivity):
@@ -52,7 +57,7 @@ from scipy.constants import c as C_LIGHT
 from neqent.electrodynamics.fresnel import cexpm1, slab_coefficients_scalar, sqrt_im_pos
 from neqent.electrodynamics.stack import MAX_STACK_SING, _stack_singularities, medium_table, stack_coefficients_table
 from neqent.jit import njit
-from neqent.validation import electrical_size, finite, positive
+from neqent.validation import MAX_ELECTRICAL_SIZE, electrical_size, finite, positive
 
 __all__ = [
     "pair_tensors",
@@ -932,18 +937,28 @@ def _prepare_stack(omega, eps_t, eps_z, thickness, sub_eps_t, sub_eps_z, za, zb,
     n = np.broadcast_shapes(omega.shape, np.shape(za), np.shape(zb), np.shape(dx), np.shape(dy), (et.shape[0],))
     n = int(np.prod(n)) if len(n) else 1
     nl = et.shape[1]
-    bc = lambda a, shape: np.ascontiguousarray(np.broadcast_to(a, shape))  # noqa: E731
-    omega, za, zb, dx, dy = (bc(np.ravel(v) if np.ndim(v) else v, (n,)) for v in (omega, za, zb, dx, dy))
-    et, ez, th = (bc(a, (n, nl)) for a in (et, ez, th))
-    st = bc(np.asarray(sub_eps_t, complex), (n,))
-    sz = bc(np.asarray(sub_eps_z, complex), (n,))
+    omega, za, zb, dx, dy = (_broadcast(np.ravel(v) if np.ndim(v) else v, (n,)) for v in (omega, za, zb, dx, dy))
+    et, ez, th = (_broadcast(a, (n, nl)) for a in (et, ez, th))
+    st = _broadcast(np.asarray(sub_eps_t, complex), (n,))
+    sz = _broadcast(np.asarray(sub_eps_z, complex), (n,))
     s = np.hypot(dx, dy)
     size_names = ("omega", names[0], names[1], "hypot(dx, dy)", "thickness")
     electrical_size(omega, za, zb, s, np.inf, 1.0, names=size_names)
-    for j in range(nl):  # each layer's optical thickness (the panel count grows with their sum)
+    total = np.zeros(n)
+    for j in range(nl):  # each layer's optical thickness, then their sum (the panel count grows with it)
         big = np.where(np.abs(et[:, j]) >= np.abs(ez[:, j]), et[:, j], ez[:, j])
-        electrical_size(omega, za, zb, s, np.where(th[:, j] > 0, th[:, j], np.inf), big, names=size_names)
+        total += electrical_size(omega, za, zb, s, np.where(th[:, j] > 0, th[:, j], np.inf), big, names=size_names)[1]
+    if np.any(total > MAX_ELECTRICAL_SIZE):
+        raise ValueError(
+            f"the stack's total optical thickness omega sum(d_j n_j) / c must be <= {MAX_ELECTRICAL_SIZE:g}, "
+            f"got {float(total.max()):.3g}; use fewer or thinner layers, or a substrate for an optically thick part"
+        )
     return omega / C_LIGHT, et, ez, th, st, sz, za, zb, dx, dy
+
+
+def _broadcast(a, shape):
+    """Contiguous copy of ``a`` broadcast to ``shape`` (numba wants writeable, contiguous arrays)."""
+    return np.ascontiguousarray(np.broadcast_to(a, shape))
 
 
 def _run_stack(block, omega, eps_t, eps_z, thickness, sub_eps_t, sub_eps_z, za, zb, dx, dy, order, names, force):

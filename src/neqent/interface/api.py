@@ -269,16 +269,23 @@ def _stack_omega(stack, omega, omega_ratio):
 
 
 def _check_stack_size(omega_param, omega, stack, z1, z2, r12):
-    """:func:`_check_size` for every layer of a stack (optical thickness of each)."""
-    from neqent.validation import electrical_size
+    """:func:`_check_size` for a stack: the geometry, each layer's optical thickness and their sum."""
+    from neqent.validation import MAX_ELECTRICAL_SIZE, electrical_size
 
     et, ez, th, _, _ = stack.optics(omega)
     _check_size(omega_param, omega, 1.0, np.inf, z1, z2, r12)
+    total = 0.0
     for e_t, e_z, d in zip(et, ez, th):
         try:
-            electrical_size(omega, 0.0, 0.0, 0.0, d, e_t if abs(e_t) >= abs(e_z) else e_z)
+            total += float(electrical_size(omega, 0.0, 0.0, 0.0, d, e_t if abs(e_t) >= abs(e_z) else e_z)[1])
         except ValueError as exc:
             raise InputError("layers", str(exc)) from None
+    if total > MAX_ELECTRICAL_SIZE:
+        raise InputError(
+            "layers",
+            f"the stack's total optical thickness omega sum(d_j n_j) / c must be <= {MAX_ELECTRICAL_SIZE:g}, "
+            f"got {total:.3g}; use fewer or thinner layers, or a substrate for an optically thick part",
+        )
 
 
 def _setup(
