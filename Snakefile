@@ -35,6 +35,7 @@ include: "workflow/rules/analytic.smk"
 include: "workflow/rules/dynamics.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/optimize.smk"
+include: "workflow/rules/stacks.smk"
 
 
 rule all:

@@ -29,6 +29,7 @@ __all__ = [
     "compute_kernels",
     "compute_kernels_batch",
     "kernel_tensors_batch",
+    "stack_kernel_tensors_batch",
     "contract_kernels",
     "rates",
     "symmetric_channels",
@@ -71,6 +72,8 @@ class Geometry:
     r12: float | tuple = 0.25e-6
     dipole1: tuple = (0.0, 0.0, 1.0)
     dipole2: tuple = (0.0, 0.0, 1.0)
+    #: a planar stack (docs/theory.md §9) replacing material/delta when given
+    stack: object = None
     d1: np.ndarray = field(init=False, repr=False, compare=False)
     d2: np.ndarray = field(init=False, repr=False, compare=False)
 
@@ -283,6 +286,26 @@ def compute_kernels_batch(omega, eps, delta, z1, z2, dx, dy, d1, d2):
     return {"alpha_W": alpha_W, "alpha_M": alpha_M, "lambda12": lambda12, "W": W, "M": M, "G12": G12}
 
 
+def stack_kernel_tensors_batch(omega, eps_t, eps_z, thickness, sub_eps_t, sub_eps_z, z1, z2, dx, dy):
+    """:func:`kernel_tensors_batch` for a planar stack (docs/theory.md §9).
+
+    ``eps_t``, ``eps_z``, ``thickness`` (m): the layers top first, shape (L,) or (N, L);
+    ``sub_eps_t``, ``sub_eps_z``: the medium below (1 for vacuum); the rest as
+    :func:`kernel_tensors_batch`. Returns ``(W, M, G12)`` with the same shapes and units.
+    """
+    from neqent.electrodynamics.green import vacuum_green_batch
+    from neqent.electrodynamics.kernels import stack_block_batch
+
+    omega, z1, z2, dx, dy = (np.atleast_1d(np.asarray(a, float)) for a in (omega, z1, z2, dx, dy))
+    omega, z1, z2, dx, dy = (a.copy() for a in np.broadcast_arrays(omega, z1, z2, dx, dy))
+    W, M, GR = stack_block_batch(omega, eps_t, eps_z, thickness, sub_eps_t, sub_eps_z, z1, z2, -dx, -dy)
+    n = W.shape[0]
+    omega, z1, z2, dx, dy = (np.broadcast_to(a, (n,)) for a in (omega, z1, z2, dx, dy))
+    r_vec = np.stack([-dx, -dy, z1 - z2], axis=-1)  # R_1 - R_2
+    G12 = vacuum_green_batch(np.ascontiguousarray(omega), np.ascontiguousarray(r_vec)) + GR[:, 0, 1]
+    return W, M, G12
+
+
 def compute_kernels(geometry: Geometry, omega) -> Kernels:
     """Kernels of one geometry at one angular frequency.
 
@@ -299,9 +322,15 @@ def compute_kernels(geometry: Geometry, omega) -> Kernels:
         alpha_W, alpha_M, lambda12 [Gamma0] and the tensors.
     """
     w = float(positive("omega", omega, "rad/s"))
-    eps = geometry.material.eps(w)
     dx, dy = geometry.r12
-    out = compute_kernels_batch(w, eps, geometry.delta, geometry.z1, geometry.z2, dx, dy, geometry.d1, geometry.d2)
+    if geometry.stack is not None:
+        et, ez, th, st, sz = geometry.stack.optics(w)
+        W, M, G12 = stack_kernel_tensors_batch(w, et, ez, th, st, sz, geometry.z1, geometry.z2, dx, dy)
+        alpha_W, alpha_M, lambda12 = contract_kernels(W, M, G12, geometry.d1, geometry.d2)
+        out = {"alpha_W": alpha_W, "alpha_M": alpha_M, "lambda12": lambda12, "W": W, "M": M, "G12": G12}
+    else:
+        eps = geometry.material.eps(w)
+        out = compute_kernels_batch(w, eps, geometry.delta, geometry.z1, geometry.z2, dx, dy, geometry.d1, geometry.d2)
     return Kernels(
         omega=w,
         alpha_W=out["alpha_W"][0],

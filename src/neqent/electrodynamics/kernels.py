@@ -16,6 +16,11 @@ Public functions (SI units at the boundary):
 * ``guided_mode_poles(omega, eps, delta)``: complex u of the guided-mode and
   surface-polariton poles of rho_TE / rho_TM near the real axis.
 * ``nodes_used()``: number of integrand evaluations of the last call.
+* ``stack_block_batch(omega, eps_t, eps_z, thickness, sub_eps_t, sub_eps_z, z1, z2, dx, dy)``
+  and ``stack_pair_tensors(...)``: the same for a planar stack of isotropic or
+  uniaxial layers (docs/theory.md §9; reflection from
+  :mod:`neqent.electrodynamics.stack`, poles from its |rho| scan; the hyperbolic
+  layers' high-u oscillation sets the panel width up to where their losses damp it).
 
 Quadrature design (fixed Gauss-Legendre panels chosen from the geometry, no
 per-point recursive adaptivity):
@@ -50,8 +55,9 @@ from numba.extending import get_cython_function_address
 from scipy.constants import c as C_LIGHT
 
 from neqent.electrodynamics.fresnel import cexpm1, slab_coefficients_scalar, sqrt_im_pos
+from neqent.electrodynamics.stack import MAX_STACK_SING, _stack_singularities, medium_table, stack_coefficients_table
 from neqent.jit import njit
-from neqent.validation import electrical_size, finite, positive
+from neqent.validation import MAX_ELECTRICAL_SIZE, electrical_size, finite, positive
 
 __all__ = [
     "pair_tensors",
@@ -60,6 +66,8 @@ __all__ = [
     "pair_block_batch",
     "guided_mode_poles",
     "nodes_used",
+    "stack_block_batch",
+    "stack_pair_tensors",
     "bessel_j012",
 ]
 
@@ -360,9 +368,39 @@ def _slab_rate(eps, kd):
 
 
 @njit
-def _theta_breaks(ks, kzmax, eps, kd, sing, nsing, phase):
+def _body_rates(use_stack, eps, kd, med, st_kd):
+    """(srate, tslab, hrate, thyp): oscillation rates of the body's reflection per unit u.
+
+    srate: Fabry-Perot rate for u below tslab = asinh(index) + 1 (beyond it the
+    layers' factors exp(2iK d k_j) decay); hrate: rate of the hyperbolic layers,
+    whose TM factor keeps oscillating (k_j ~ u sqrt(-eps_t/eps_z)) up to
+    t = thyp, where their losses damp it (docs/theory.md §9).
+    """
+    if not use_stack:
+        return _slab_rate(eps, kd), math.asinh(math.sqrt(abs(eps))) + 1.0, 0.0, 0.0
+    srate = 0.0
+    index = 1.0
+    hrate = 0.0
+    thyp = 0.0
+    for j in range(st_kd.shape[0]):
+        et = med[j + 1, 0]  # rows 1..L of the medium table: eps_t, eps_z of layer j
+        ez = med[j + 1, 1]
+        m = math.sqrt(max(abs(et), abs(ez), abs(et / ez)))
+        index = max(index, m)
+        if 2.0 * st_kd[j] * min(cmath.sqrt(et).imag, cmath.sqrt(ez).imag) <= 45.0:
+            srate += 2.0 * st_kd[j] * max(1.0, m)
+        if et.real * ez.real < 0.0 and st_kd[j] > 0.0:
+            nh = cmath.sqrt(-et / ez)
+            hrate += 2.0 * st_kd[j] * abs(nh)
+            u_damp = 45.0 / (2.0 * st_kd[j] * abs(nh.imag)) if nh.imag != 0.0 else 1e300
+            thyp = max(thyp, math.asinh(min(u_damp, 1e300)))
+    return srate, math.asinh(index) + 1.0, hrate, thyp
+
+
+@njit
+def _theta_breaks(ks, kzmax, srate, sing, nsing, phase):
     """Breakpoints on theta in [0, pi/2] (propagative part)."""
-    rate = 3.0 + kzmax + ks + _slab_rate(eps, kd)
+    rate = 3.0 + kzmax + ks + srate
     half_pi = 0.5 * math.pi
     npan = int(math.ceil(half_pi * rate / phase))
     pts = [0.0, half_pi]
@@ -376,7 +414,15 @@ def _theta_breaks(ks, kzmax, eps, kd, sing, nsing, phase):
 
 
 @njit
-def _t_max(eps, kd, a, sing, npoles):
+def _coefficients(use_stack, eps, kd, med, st_kd, vac_below, wz):
+    """(rho_te, rho_tm, tau_te, tau_tm) of the body: the slab of §3 or the stack of §9 (|tau|)."""
+    if use_stack:
+        return stack_coefficients_table(med, st_kd, wz, vac_below and wz.imag == 0.0)
+    return slab_coefficients_scalar(eps, wz, kd)
+
+
+@njit
+def _t_max(use_stack, eps, kd, med, st_kd, vac_below, a, sing, npoles):
     """Cut-off of the evanescent t integral for the decay exp(-a sinh t), a = K Sz.
 
     Tail of 3/2 |rho| int_V^inf u^3 e^{-a v} dt ~ 3/2 |rho| e^{-aV}(V^2/a + 2V/a^2 + 2/a^3)
@@ -384,7 +430,7 @@ def _t_max(eps, kd, a, sing, npoles):
     """
     v = 10.0
     for _ in range(30):
-        r1, r2, t1, t2 = slab_coefficients_scalar(eps, 1j * v, kd)
+        r1, r2, t1, t2 = _coefficients(use_stack, eps, kd, med, st_kd, vac_below, 1j * v)
         rb = max(abs(r1), abs(r2), 1e-3)
         tol = TAIL_TOL * (1.0 + 3.0 * rb / a**3)
         poly = 1.5 * rb * (v * v / a + 2.0 * v / a**2 + 2.0 / a**3)
@@ -402,10 +448,8 @@ def _t_max(eps, kd, a, sing, npoles):
 
 
 @njit
-def _t_breaks(ks, a_max, tmax, eps, kd, sing, nsing, phase):
+def _t_breaks(ks, a_max, tmax, srate, tslab, hrate, thyp, sing, nsing, phase):
     """Breakpoints on t in [0, tmax] (evanescent part)."""
-    srate = _slab_rate(eps, kd)
-    tslab = math.asinh(math.sqrt(abs(eps))) + 1.0
     pts = [0.0, tmax]
     t = 0.0
     while True:
@@ -413,6 +457,8 @@ def _t_breaks(ks, a_max, tmax, eps, kd, sing, nsing, phase):
         rate = 3.0 + (ks + a_max) * ch
         if t < tslab:
             rate += srate * ch
+        if t < thyp:
+            rate += hrate * ch
         t += min(1.0, phase / rate)
         if t >= tmax:
             break
@@ -500,7 +546,7 @@ def _accumulate_evan(wt, u, v, rte, rtm, bj, ksz, out_m, out_g):
 
 
 @njit
-def _core(k, eps, kd, ksz, kdz, has_s, ks, xg, wg, sing, nsing, npoles, acc_w, acc_m, acc_g):
+def _core(k, eps, kd, body, ksz, kdz, has_s, ks, xg, wg, sing, nsing, npoles, acc_w, acc_m, acc_g):
     """Integrate all pairs (arrays ksz = K Sz, kdz = K Dz, has_s) on common nodes.
 
     ks = K s (in-plane separation of the pairs flagged has_s). acc_* are
@@ -518,8 +564,10 @@ def _core(k, eps, kd, ksz, kdz, has_s, ks, xg, wg, sing, nsing, npoles, acc_w, a
     ng = xg.shape[0]
     nodes = 0
     one = (1.0, 0.0, 0.0)
+    use_stack, med, st_kd, vac_below = body
+    srate, tslab, hrate, thyp = _body_rates(use_stack, eps, kd, med, st_kd)
     # propagative part
-    tb = _theta_breaks(ks, kzmax, eps, kd, sing, nsing, PHASE_PER_PANEL)
+    tb = _theta_breaks(ks, kzmax, srate, sing, nsing, PHASE_PER_PANEL)
     for ip in range(tb.shape[0] - 1):
         h = 0.5 * (tb[ip + 1] - tb[ip])
         mid = 0.5 * (tb[ip + 1] + tb[ip])
@@ -528,7 +576,7 @@ def _core(k, eps, kd, ksz, kdz, has_s, ks, xg, wg, sing, nsing, npoles, acc_w, a
             wt = h * wg[ig]
             u = math.sin(th)
             w = math.cos(th)
-            rte, rtm, tte, ttm = slab_coefficients_scalar(eps, complex(w, 0.0), kd)
+            rte, rtm, tte, ttm = _coefficients(use_stack, eps, kd, med, st_kd, vac_below, complex(w, 0.0))
             bj = bessel_j012(ks * u) if ks > 0 else one
             for p in range(npair):
                 _accumulate_prop(
@@ -536,8 +584,8 @@ def _core(k, eps, kd, ksz, kdz, has_s, ks, xg, wg, sing, nsing, npoles, acc_w, a
                 )
             nodes += 1
     # evanescent part
-    tmax = _t_max(eps, kd, amin, sing, npoles)
-    tbr = _t_breaks(ks, amax, tmax, eps, kd, sing, nsing, PHASE_PER_PANEL)
+    tmax = _t_max(use_stack, eps, kd, med, st_kd, vac_below, amin, sing, npoles)
+    tbr = _t_breaks(ks, amax, tmax, srate, tslab, hrate, thyp, sing, nsing, PHASE_PER_PANEL)
     for ip in range(tbr.shape[0] - 1):
         h = 0.5 * (tbr[ip + 1] - tbr[ip])
         mid = 0.5 * (tbr[ip + 1] + tbr[ip])
@@ -546,7 +594,7 @@ def _core(k, eps, kd, ksz, kdz, has_s, ks, xg, wg, sing, nsing, npoles, acc_w, a
             wt = h * wg[ig]
             u = math.cosh(t)
             v = math.sinh(t)
-            rte, rtm, tte, ttm = slab_coefficients_scalar(eps, complex(0.0, v), kd)
+            rte, rtm, tte, ttm = _coefficients(use_stack, eps, kd, med, st_kd, vac_below, complex(0.0, v))
             bj = bessel_j012(ks * u) if ks > 0 else one
             for p in range(npair):
                 _accumulate_evan(wt, u, v, rte, rtm, bj if has_s[p] else one, ksz[p], acc_m[p], acc_g[p])
@@ -576,7 +624,7 @@ def _to_lab(acc, phi, out):
 
 
 @njit
-def _pair_point(k, eps, kd, zq, zqp, dx, dy, xg, wg, sing, nsing, npoles, w_out, m_out, g_out):
+def _pair_point(k, eps, kd, body, zq, zqp, dx, dy, xg, wg, sing, nsing, npoles, w_out, m_out, g_out):
     s = math.hypot(dx, dy)
     ksz = np.array([k * (zq + zqp)])
     kdz = np.array([k * (zq - zqp)])
@@ -584,7 +632,7 @@ def _pair_point(k, eps, kd, zq, zqp, dx, dy, xg, wg, sing, nsing, npoles, w_out,
     acc_w = np.zeros((1, 5), dtype=np.complex128)
     acc_m = np.zeros((1, 5), dtype=np.complex128)
     acc_g = np.zeros((1, 5), dtype=np.complex128)
-    nodes = _core(k, eps, kd, ksz, kdz, has_s, k * s, xg, wg, sing, nsing, npoles, acc_w, acc_m, acc_g)
+    nodes = _core(k, eps, kd, body, ksz, kdz, has_s, k * s, xg, wg, sing, nsing, npoles, acc_w, acc_m, acc_g)
     phi = math.atan2(dy, dx) if s > 0 else 0.0
     _to_lab(acc_w[0], phi, w_out)
     _to_lab(acc_m[0], phi, m_out)
@@ -593,7 +641,7 @@ def _pair_point(k, eps, kd, zq, zqp, dx, dy, xg, wg, sing, nsing, npoles, w_out,
 
 
 @njit
-def _block_point(k, eps, kd, z1, z2, dx, dy, xg, wg, sing, nsing, npoles, w_out, m_out, g_out):
+def _block_point(k, eps, kd, body, z1, z2, dx, dy, xg, wg, sing, nsing, npoles, w_out, m_out, g_out):
     """All four pairs [q, q'] of a two-qubit geometry on common nodes."""
     s = math.hypot(dx, dy)
     ksz = np.array([2 * k * z1, 2 * k * z2, k * (z1 + z2), k * (z1 + z2)])
@@ -602,7 +650,7 @@ def _block_point(k, eps, kd, z1, z2, dx, dy, xg, wg, sing, nsing, npoles, w_out,
     acc_w = np.zeros((4, 5), dtype=np.complex128)
     acc_m = np.zeros((4, 5), dtype=np.complex128)
     acc_g = np.zeros((4, 5), dtype=np.complex128)
-    nodes = _core(k, eps, kd, ksz, kdz, has_s, k * s, xg, wg, sing, nsing, npoles, acc_w, acc_m, acc_g)
+    nodes = _core(k, eps, kd, body, ksz, kdz, has_s, k * s, xg, wg, sing, nsing, npoles, acc_w, acc_m, acc_g)
     phi = math.atan2(dy, dx) if s > 0 else 0.0
     # pair index -> (q, q', rotation angle of r_q - r_q')
     qs = (0, 1, 0, 1)
@@ -616,16 +664,28 @@ def _block_point(k, eps, kd, z1, z2, dx, dy, xg, wg, sing, nsing, npoles, w_out,
 
 
 @njit
-def _batch_loop(block, k, eps, kd, za, zb, dx, dy, xg, wg, sing_table, nsing, npoles, idx, w_out, m_out, g_out, nodes):
-    """Loop over points; sing_table[idx[i]] holds the singularities of point i."""
+def _batch_loop(
+    block, k, eps, kd, stack, za, zb, dx, dy, xg, wg, sing_table, nsing, npoles, idx, w_out, m_out, g_out, nodes
+):
+    """Loop over points; sing_table[idx[i]] holds the singularities of point i.
+
+    stack = (use_stack (N,), eps_t (N, L), eps_z (N, L), K d (N, L), layer count (N,),
+    substrate eps_t (N,), eps_z (N,)): the stack of point i where use_stack[i], else
+    the slab (eps[i], kd[i]).
+    """
+    use, s_et, s_ez, s_kd, nlay, sub_et, sub_ez = stack
     for i in range(k.shape[0]):
         j = idx[i]
         sing = sing_table[j]
+        m = nlay[i]
+        med = medium_table(s_et[i, :m], s_ez[i, :m], sub_et[i], sub_ez[i])
+        body = (use[i], med, s_kd[i, :m], sub_et[i] == 1.0 and sub_ez[i] == 1.0)
         if block:
             nodes[i] = _block_point(
                 k[i],
                 eps[i],
                 kd[i],
+                body,
                 za[i],
                 zb[i],
                 dx[i],
@@ -644,6 +704,7 @@ def _batch_loop(block, k, eps, kd, za, zb, dx, dy, xg, wg, sing_table, nsing, np
                 k[i],
                 eps[i],
                 kd[i],
+                body,
                 za[i],
                 zb[i],
                 dx[i],
@@ -726,30 +787,66 @@ def _prepare(omega, eps, delta, za, zb, dx, dy, names):
 
 def _run(block, omega, eps, delta, za, zb, dx, dy, order, names, locate_poles=True):
     shape, k, e, kd, a, b, x, y = _prepare(omega, eps, delta, za, zb, dx, dy, names)
+    n = k.shape[0]
+    no_layers = np.zeros((n, 1), dtype=np.complex128)
+    ones = np.ones(n, dtype=np.complex128)
+    stack = (np.zeros(n, np.bool_), no_layers, no_layers, np.zeros((n, 1)), np.zeros(n, np.int64), ones, ones)
+    keys = [(e[i], kd[i]) for i in range(n)]
+    return _integrate(block, shape, k, e, kd, stack, keys, a, b, x, y, order, locate_poles)
+
+
+def _integrate(block, shape, k, e, kd, stack, keys, a, b, x, y, order, locate_poles=True):
+    """Quadrature of all points; keys[i] identifies point i's body (singularities found once per body)."""
     xg, wg = _gauss(order)
     n = k.shape[0]
-    # singularities depend on (eps, K delta) only: find each distinct pair once
-    keys = {}
+    # singularities depend on the body (eps, K delta or the stack) only: find each distinct one once
+    index = {}
     idx = np.empty(n, dtype=np.int64)
+    first = []
     for i in range(n):
-        idx[i] = keys.setdefault((e[i], kd[i]), len(keys))
-    table = np.zeros((len(keys), MAX_POLES + 2), dtype=np.complex128)
-    nsing = np.zeros(len(keys), dtype=np.int64)
-    npoles = np.zeros(len(keys), dtype=np.int64)
-    for (ei, kdi), j in keys.items():
-        table[j], nsing[j], npoles[j] = _singularities(ei, kdi, locate_poles)
+        j = index.setdefault(keys[i], len(index))
+        if j == len(first):
+            first.append(i)
+        idx[i] = j
+    table = np.zeros((len(index), max(MAX_POLES + 2, MAX_STACK_SING)), dtype=np.complex128)
+    nsing = np.zeros(len(index), dtype=np.int64)
+    npoles = np.zeros(len(index), dtype=np.int64)
+    use, s_et, s_ez, s_kd, nlay, sub_et, sub_ez = stack
+    for j, i in enumerate(first):
+        if use[i]:
+            m = nlay[i]
+            sing, nsing[j], npoles[j] = _stack_sing_cached(s_et[i, :m], s_ez[i, :m], s_kd[i, :m], sub_et[i], sub_ez[i])
+            table[j, : sing.shape[0]] = sing
+        else:
+            sing, nsing[j], npoles[j] = _singularities(e[i], kd[i], locate_poles)
+            table[j, : sing.shape[0]] = sing
     q = 2 if block else 1
     w_out = np.zeros((n, q, q, 3, 3), dtype=np.complex128)
     m_out = np.zeros_like(w_out)
     g_out = np.zeros_like(w_out)
     nodes = np.zeros(n, dtype=np.int64)
-    _batch_loop(block, k, e, kd, a, b, x, y, xg, wg, table, nsing, npoles, idx, w_out, m_out, g_out, nodes)
+    _batch_loop(block, k, e, kd, stack, a, b, x, y, xg, wg, table, nsing, npoles, idx, w_out, m_out, g_out, nodes)
     global _last_nodes
     _last_nodes = nodes.reshape(shape)
     if not block:
         w_out, m_out, g_out = (o[:, 0, 0] for o in (w_out, m_out, g_out))
     tail = w_out.shape[1:]
     return tuple(o.reshape(shape + tail) for o in (w_out, m_out, g_out))
+
+
+def _stack_sing_cached(et, ez, kd, sub_et, sub_ez):
+    """Cached (sing array, nsing, npoles) of one stack; geometry independent."""
+    key = (tuple(et), tuple(ez), tuple(kd), complex(sub_et), complex(sub_ez))
+    hit = _SING_CACHE.get(key)
+    if hit is None:
+        sing = np.zeros(MAX_STACK_SING, dtype=np.complex128)
+        n, npoles = _stack_singularities(
+            np.ascontiguousarray(et), np.ascontiguousarray(ez), np.ascontiguousarray(kd), sub_et, sub_ez, sing
+        )
+        if len(_SING_CACHE) > 4096:
+            _SING_CACHE.clear()
+        hit = _SING_CACHE[key] = (sing, n, npoles)
+    return hit
 
 
 def pair_tensors(omega, eps, delta, z_q, z_qp, dx, dy, order=DEFAULT_ORDER, locate_poles=True):
@@ -813,6 +910,131 @@ def pair_block_batch(omega, eps, delta, z1, z2, dx, dy, order=DEFAULT_ORDER):
         raise ValueError(f"pair_block_batch takes scalars or 1-D arrays, got shape {shape}")
     args = [np.atleast_1d(a) for a in (omega, eps, delta, z1, z2, dx, dy)]
     return _run(True, *args, order, ("z1", "z2"))
+
+
+def _prepare_stack(omega, eps_t, eps_z, thickness, sub_eps_t, sub_eps_z, za, zb, dx, dy, names):
+    """Check and flatten stack arguments to per-point arrays (ValueError naming the bad one)."""
+    omega = np.atleast_1d(positive("omega", omega, "rad/s"))
+    et = np.asarray(eps_t, dtype=complex)
+    ez = np.asarray(eps_z, dtype=complex)
+    th = np.asarray(thickness, dtype=float)
+    if et.ndim == 1:
+        et, ez, th = et[None], ez[None], th[None]
+    if not (et.ndim == 2 and et.shape == ez.shape == th.shape):
+        raise ValueError(
+            f"eps_t, eps_z and thickness need shape (L,) or (N, L), got {et.shape}, {ez.shape}, {th.shape}"
+        )
+    for arr in (et, ez, sub_eps_t, sub_eps_z):
+        _check_eps(arr)
+    if np.any(np.asarray(ez) == 0) or np.any(np.asarray(sub_eps_z) == 0):
+        raise ValueError("eps_z must be non-zero (the TM wavenumber divides by it)")
+    if th.size and not np.all(np.isfinite(th) & (th >= 0)):
+        raise ValueError(f"thickness must be finite and >= 0 m, got {th[~(np.isfinite(th) & (th >= 0))].flat[0]!r}")
+    za = positive(names[0], za, "m")
+    zb = positive(names[1], zb, "m")
+    dx = finite("dx", dx, "m")
+    dy = finite("dy", dy, "m")
+    n = np.broadcast_shapes(omega.shape, np.shape(za), np.shape(zb), np.shape(dx), np.shape(dy), (et.shape[0],))
+    n = int(np.prod(n)) if len(n) else 1
+    nl = et.shape[1]
+    omega, za, zb, dx, dy = (_broadcast(np.ravel(v) if np.ndim(v) else v, (n,)) for v in (omega, za, zb, dx, dy))
+    et, ez, th = (_broadcast(a, (n, nl)) for a in (et, ez, th))
+    st = _broadcast(np.asarray(sub_eps_t, complex), (n,))
+    sz = _broadcast(np.asarray(sub_eps_z, complex), (n,))
+    s = np.hypot(dx, dy)
+    size_names = ("omega", names[0], names[1], "hypot(dx, dy)", "thickness")
+    electrical_size(omega, za, zb, s, np.inf, 1.0, names=size_names)
+    total = np.zeros(n)
+    for j in range(nl):  # each layer's optical thickness, then their sum (the panel count grows with it)
+        big = np.where(np.abs(et[:, j]) >= np.abs(ez[:, j]), et[:, j], ez[:, j])
+        total += electrical_size(omega, za, zb, s, np.where(th[:, j] > 0, th[:, j], np.inf), big, names=size_names)[1]
+    if np.any(total > MAX_ELECTRICAL_SIZE):
+        raise ValueError(
+            f"the stack's total optical thickness omega sum(d_j n_j) / c must be <= {MAX_ELECTRICAL_SIZE:g}, "
+            f"got {float(total.max()):.3g}; use fewer or thinner layers, or a substrate for an optically thick part"
+        )
+    return omega / C_LIGHT, et, ez, th, st, sz, za, zb, dx, dy
+
+
+def _broadcast(a, shape):
+    """Contiguous copy of ``a`` broadcast to ``shape`` (numba wants writeable, contiguous arrays)."""
+    return np.ascontiguousarray(np.broadcast_to(a, shape))
+
+
+def _run_stack(block, omega, eps_t, eps_z, thickness, sub_eps_t, sub_eps_z, za, zb, dx, dy, order, names, force):
+    k, et, ez, th, st, sz, a, b, x, y = _prepare_stack(
+        omega, eps_t, eps_z, thickness, sub_eps_t, sub_eps_z, za, zb, dx, dy, names
+    )
+    n, nl = et.shape
+    kd_layers = k[:, None] * th
+    # the slab path of §3 where the stack is one isotropic layer in vacuum or a bare isotropic
+    # substrate (identical results and cost); everything else through the stack recursion of §9
+    vac_below = (st == 1.0) & (sz == 1.0)
+    if force or nl > 1:
+        slab = np.zeros(n, bool)
+    elif nl == 1:
+        slab = vac_below & (et[:, 0] == ez[:, 0])
+    else:
+        slab = st == sz
+    eps = np.where(slab, et[:, 0] if nl else st, 1.0 + 0.0j)
+    kd = np.where(slab, kd_layers[:, 0] if nl else np.inf, 0.0)
+    lay = max(nl, 1)
+    s_et = np.ones((n, lay), complex)
+    s_ez = np.ones((n, lay), complex)
+    s_kd = np.zeros((n, lay))
+    s_et[:, :nl], s_ez[:, :nl], s_kd[:, :nl] = et, ez, kd_layers
+    stack = (~slab, s_et, s_ez, s_kd, np.full(n, nl, np.int64), st.astype(complex), sz.astype(complex))
+    keys = [
+        (eps[i], kd[i]) if slab[i] else (tuple(s_et[i]), tuple(s_ez[i]), tuple(s_kd[i]), st[i], sz[i]) for i in range(n)
+    ]
+    return _integrate(block, (n,), k, eps, kd, stack, keys, a, b, x, y, order)
+
+
+def stack_block_batch(
+    omega, eps_t, eps_z, thickness, sub_eps_t, sub_eps_z, z1, z2, dx, dy, order=DEFAULT_ORDER, force_stack=False
+):
+    """:func:`pair_block_batch` for a planar stack (docs/theory.md §9).
+
+    omega: rad/s (N,) or scalar; eps_t, eps_z: complex in-plane and axial
+    permittivities of the layers, top first, shape (L,) (one stack) or (N, L)
+    (per point, e.g. a thickness scan); thickness: layer thicknesses in m,
+    same shape (>= 0; 0 is allowed and changes nothing); sub_eps_t, sub_eps_z:
+    the medium below the stack (1, 1 for vacuum), scalar or (N,); z1, z2
+    heights above the stack top z = 0 (m); dx, dy = r_1 - r_2 (m).
+    Returns (W, M, GR), each (N, 2, 2, 3, 3) complex128 (units of §4).
+    A single isotropic layer in vacuum (or a bare isotropic substrate) takes the
+    slab path of :func:`pair_block_batch` (identical results); ``force_stack``
+    sends it through the general stack quadrature instead (for tests).
+    """
+    return _run_stack(
+        True, omega, eps_t, eps_z, thickness, sub_eps_t, sub_eps_z, z1, z2, dx, dy, order, ("z1", "z2"), force_stack
+    )
+
+
+def stack_pair_tensors(
+    omega, eps_t, eps_z, thickness, sub_eps_t, sub_eps_z, z_q, z_qp, dx, dy, order=DEFAULT_ORDER, force_stack=False
+):
+    """:func:`pair_tensors` for a planar stack of L layers (arguments as :func:`stack_block_batch`, scalars).
+
+    Returns (W, M, GR), each (3, 3) complex128.
+    """
+    out = _run_stack(
+        False,
+        omega,
+        eps_t,
+        eps_z,
+        thickness,
+        sub_eps_t,
+        sub_eps_z,
+        z_q,
+        z_qp,
+        dx,
+        dy,
+        order,
+        ("z_q", "z_qp"),
+        force_stack,
+    )
+    return tuple(o[0] for o in out)
 
 
 def nodes_used():

@@ -7,10 +7,18 @@ relative permittivity ``eps(omega)`` (dimensionless) with the time convention
 Materials are referred to by name in configs and on the command line:
 
 * ``sic``     silicon carbide, one-phonon Drude–Lorentz model (the paper's)
-* ``gold``    Drude model of gold
+* ``gold``, ``silver``  Drude models (Ordal et al. 1985)
+* ``hbn``     hexagonal boron nitride, uniaxial (Caldwell et al. 2014)
+* ``sio2``    amorphous SiO2, three Lorentz oscillators (Czapla & Narayanaswamy 2019)
+* ``si:n=<N>cm-3``  n-doped silicon, Drude with the carrier density N
 * ``vacuum``  eps = 1 (useful for tests: no body at all)
-* ``eps=<value>``  constant permittivity, e.g. ``eps=4+0.1j``
+* ``eps=<value>``  constant permittivity, e.g. ``eps=4+0.1j``; ``eps=<t>,<z>`` uniaxial
 * ``csv:<path>``   tabulated data, see :class:`TabulatedMaterial`
+
+Sources, tables and validity ranges: docs/materials.md. A model asked for a
+frequency outside its validity range raises ValueError naming the range.
+Uniaxial media (optic axis along z) give ``eps_tz(omega) -> (eps_t, eps_z)``;
+isotropic ones return ``(eps, eps)`` there (docs/theory.md §9).
 """
 
 from __future__ import annotations
@@ -64,6 +72,14 @@ class Material:
 
     def __call__(self, omega):
         return self.eps(omega)
+
+    #: True for a uniaxial medium (eps_t != eps_z); such a medium has no scalar eps.
+    uniaxial: bool = False
+
+    def eps_tz(self, omega):
+        """(eps_t, eps_z) at ``omega`` (rad/s): in-plane and axial permittivities (docs/theory.md §9)."""
+        e = self.eps(omega)
+        return e, e
 
 
 @dataclass(frozen=True)
@@ -278,3 +294,280 @@ def get_material(spec) -> Material:
         return TabulatedMaterial.from_csv(key[4:])
     allowed = ", ".join(sorted(BUILTIN_MATERIALS))
     raise ValueError(f"unknown material {spec!r}; allowed: {allowed}, 'eps=<complex>', 'csv:<path>'")
+
+
+# ---------------------------------------------------------------------------
+# Materials library (issue 13; sources and validity ranges in docs/materials.md)
+
+#: Angular frequency (rad/s) of one wavenumber in cm^-1: 2 pi c * 100 / m.
+RAD_S_PER_CM1 = 2.0 * math.pi * constants.c * 100.0
+
+
+def _range_check(name, w, valid):
+    """ValueError when an angular frequency lies outside a model's validity range (rad/s)."""
+    lo, hi = valid
+    bad = (w < lo) | (w > hi)
+    if np.any(bad):
+        raise ValueError(
+            f"omega = {np.asarray(w)[bad].flat[0]:.6g} rad/s is outside the validity range "
+            f"[{lo:.4g}, {hi:.4g}] rad/s of material {name!r} (docs/materials.md)"
+        )
+
+
+class RangeLimited(Material):
+    """A material model restricted to a validity range ``valid = (omega_min, omega_max)`` in rad/s."""
+
+    def __init__(self, model: Material, valid, name=None):
+        self.model = model
+        self.valid = (float(valid[0]), float(valid[1]))
+        self.name = name or model.name
+        self.resonance = model.resonance
+
+    def _eps(self, w):
+        _range_check(self.name, w, self.valid)
+        return self.model._eps(w)
+
+
+@dataclass(frozen=True)
+class Lorentz(Material):
+    """Multi-oscillator Lorentz permittivity.
+
+    ``eps(w) = eps_inf + sum_k S_k / (1 - (w/w_k)^2 - i G_k w/w_k)`` with strengths
+    ``S_k`` and relative dampings ``G_k`` (dimensionless) and resonances ``w_k`` (rad/s).
+    """
+
+    eps_inf: float
+    omega_k: tuple
+    strength: tuple
+    damping: tuple
+    name: str = "lorentz"
+
+    def __post_init__(self):
+        if not (len(self.omega_k) == len(self.strength) == len(self.damping) >= 1):
+            raise ValueError("Lorentz model needs equal numbers (>= 1) of resonances, strengths and dampings")
+        if not all(math.isfinite(w) and w > 0 for w in self.omega_k):
+            raise ValueError(f"resonances must be finite and > 0 rad/s, got {self.omega_k!r}")
+
+    @property
+    def resonance(self) -> float:
+        """Strongest oscillator's resonance (rad/s)."""
+        return self.omega_k[int(np.argmax(self.strength))]
+
+    def _eps(self, w):
+        out = np.full(np.shape(w), complex(self.eps_inf))
+        for wk, sk, gk in zip(self.omega_k, self.strength, self.damping):
+            x = w / wk
+            out = out + sk / (1.0 - x * x - 1j * gk * x)
+        return out
+
+
+class Uniaxial(Material):
+    """Uniaxial medium, optic axis along z: in-plane model ``t`` and axial model ``z`` (§9).
+
+    It has no scalar permittivity: :meth:`eps` raises; use :meth:`eps_tz`.
+    """
+
+    uniaxial = True
+
+    def __init__(self, t: Material, z: Material, name="uniaxial", resonance=None):
+        self.t = t
+        self.z = z
+        self.name = name
+        self.resonance = resonance if resonance is not None else t.resonance
+
+    def eps(self, omega):
+        raise ValueError(
+            f"material {self.name!r} is uniaxial (eps_t != eps_z) and has no single permittivity; "
+            "use it as a stack layer (--layer / layers=[...] / geometry.stack)"
+        )
+
+    def eps_tz(self, omega):
+        return self.t.eps(omega), self.z.eps(omega)
+
+
+def _cm1(x):
+    return x * RAD_S_PER_CM1
+
+
+#: Hexagonal boron nitride: in-plane (t) and out-of-plane (z) phonon oscillators,
+#: Caldwell et al., Nat. Commun. 5, 5221 (2014); valid 600-1800 cm^-1.
+HBN = Uniaxial(
+    RangeLimited(
+        DrudeLorentz(eps_inf=4.87, omega_T=_cm1(1370.0), omega_L=_cm1(1610.0), gamma=_cm1(5.0), name="hbn (in-plane)"),
+        (_cm1(600.0), _cm1(1800.0)),
+    ),
+    RangeLimited(
+        DrudeLorentz(
+            eps_inf=2.95, omega_T=_cm1(780.0), omega_L=_cm1(830.0), gamma=_cm1(4.0), name="hbn (out-of-plane)"
+        ),
+        (_cm1(600.0), _cm1(1800.0)),
+    ),
+    name="hbn",
+    resonance=_cm1(780.0),
+)
+
+#: Amorphous SiO2, three Lorentz oscillators (hbar w_k = 56.24, 99.52, 133.55 meV),
+#: Czapla & Narayanaswamy, J. Quant. Spectrosc. Radiat. Transf. 227, 4-11 (2019); valid 400-2000 cm^-1.
+_EV = constants.e / constants.hbar  # rad/s per eV
+SIO2 = RangeLimited(
+    Lorentz(
+        eps_inf=2.03843,
+        omega_k=(0.05624 * _EV, 0.09952 * _EV, 0.13355 * _EV),
+        strength=(0.93752, 0.05050, 0.60642),
+        damping=(0.09906, 0.05511, 0.05246),
+        name="sio2",
+    ),
+    (_cm1(400.0), _cm1(2000.0)),
+    name="sio2",
+)
+
+#: Silver, Drude fit of Ordal et al., Appl. Opt. 24, 4493 (1985): w_p = 7.27e4 cm^-1, w_tau = 145 cm^-1.
+SILVER = RangeLimited(
+    Drude(omega_p=_cm1(7.27e4), gamma=_cm1(145.0), name="silver"), (_cm1(50.0), _cm1(5000.0)), name="silver"
+)
+
+#: Free-electron conductivity mass (units of m_e) and eps_inf of n-doped Si (docs/materials.md).
+SI_MASS = 0.27
+SI_EPS_INF = 11.7
+#: Masetti, Severi & Solmi, IEEE Trans. Electron Devices 30, 764 (1983), phosphorus:
+#: mu_min1, mu_min2, mu_1, mu_max (cm^2/Vs), C_r, C_s (cm^-3), alpha, beta.
+MASETTI_P = (68.5, 68.5, 56.1, 1414.0, 9.20e16, 3.41e20, 0.711, 1.98)
+SI_DENSITY_RANGE = (1e15, 1e21)  # cm^-3
+SI_VALID = (_cm1(50.0), _cm1(5000.0))
+
+
+def masetti_mobility(n_cm3):
+    """Electron mobility (cm^2/Vs) of P-doped Si at 300 K versus donor density (cm^-3), Masetti et al. 1983."""
+    mu_min1, mu_min2, mu1, mu_max, c_r, c_s, alpha, beta = MASETTI_P
+    return mu_min1 + (mu_max - mu_min2) / (1.0 + (n_cm3 / c_r) ** alpha) - mu1 / (1.0 + (c_s / n_cm3) ** beta)
+
+
+def doped_silicon(n_cm3):
+    """n-doped Si: Drude eps = 11.7 - w_p^2/(w^2 + i g w), w_p^2 = N e^2/(eps0 m*), g = e/(m* mu(N)).
+
+    ``n_cm3``: carrier density in cm^-3 (1e15-1e21); mobility from :func:`masetti_mobility`.
+    """
+    n = float(n_cm3)
+    lo, hi = SI_DENSITY_RANGE
+    if not (math.isfinite(n) and lo <= n <= hi):
+        raise ValueError(f"doped-Si carrier density must be in [{lo:g}, {hi:g}] cm^-3, got {n_cm3!r}")
+    m = SI_MASS * constants.m_e
+    n_m3 = n * 1e6
+    wp = math.sqrt(n_m3 * constants.e**2 / (constants.epsilon_0 * m))
+    gamma = constants.e / (m * masetti_mobility(n) * 1e-4)
+    name = f"si:n={n:g}cm-3"
+    return RangeLimited(Drude(omega_p=wp, gamma=gamma, eps_inf=SI_EPS_INF, name=name), SI_VALID, name=name)
+
+
+class UniaxialTable(Material):
+    """Tabulated uniaxial permittivity: linear interpolation of eps_t and eps_z (no extrapolation)."""
+
+    uniaxial = True
+
+    def __init__(self, table_t: TabulatedMaterial, table_z: TabulatedMaterial, name):
+        self.table_t = table_t
+        self.table_z = table_z
+        self.name = name
+        self.resonance = None
+
+    def eps(self, omega):
+        return Uniaxial.eps(self, omega)
+
+    def eps_tz(self, omega):
+        return self.table_t.eps(omega), self.table_z.eps(omega)
+
+
+LIBRARY = {"hbn": HBN, "sio2": SIO2, "silver": SILVER}
+
+
+def _parse_complex(spec, text):
+    try:
+        value = complex(text.replace(" ", ""))
+    except ValueError:
+        raise ValueError(
+            f"material {spec!r}: cannot parse a complex permittivity after 'eps=' "
+            "(examples: eps=4+0.1j, uniaxial eps=2.9+0.1j,-4+0.3j)"
+        ) from None
+    if not (math.isfinite(value.real) and math.isfinite(value.imag)) or value.imag < 0:
+        raise ValueError(f"material {spec!r}: eps must be finite with Im eps >= 0 (passive), got {text!r}")
+    return value
+
+
+def _read_uniaxial_csv(path):
+    """A 5-column CSV (x, Re eps_t, Im eps_t, Re eps_z, Im eps_z) as a UniaxialTable, else None."""
+    import os as _os
+
+    if not _os.path.isfile(path):
+        return None
+    with open(path) as fh:
+        rows = [ln.split("#", 1)[0].strip() for ln in fh]
+    rows = [r for r in rows if r]
+    data_rows = [r for r in rows if _is_number_row(r)]
+    if not data_rows or len(data_rows[0].split(",")) != 5:
+        return None
+    header = rows[0].lower() if not _is_number_row(rows[0]) else ""
+    try:
+        data = np.array([[float(x) for x in r.split(",")] for r in data_rows])
+    except ValueError:
+        raise ValueError(f"material CSV {path!r}: rows of unequal length") from None
+    x = data[:, 0]
+    if "wavelength" in header or "lambda" in header:
+        if np.any(x <= 0):
+            raise ValueError(f"material CSV {path!r}: wavelengths must be > 0 m")
+        x = 2 * np.pi * constants.c / x
+    name = f"csv:{path}"
+    t = TabulatedMaterial(x, data[:, 1] + 1j * data[:, 2], name=name, source=path)
+    z = TabulatedMaterial(x, data[:, 3] + 1j * data[:, 4], name=name, source=path)
+    return UniaxialTable(t, z, name)
+
+
+def get_layer_material(spec) -> Material:
+    """Resolve any material of the library (isotropic or uniaxial) for a stack layer.
+
+    Accepts everything :func:`get_material` does plus ``hbn``, ``sio2``, ``silver``,
+    ``si:n=<N>cm-3``, uniaxial ``eps=<t>,<z>`` and 5-column ``csv:`` tables.
+    Raises ValueError naming the value and the allowed forms.
+    """
+    if isinstance(spec, Material):
+        return spec
+    if not isinstance(spec, str):
+        raise ValueError(f"material must be a name or Material, got {spec!r}")
+    key = spec.strip()
+    low = key.lower()
+    if low in LIBRARY:
+        return LIBRARY[low]
+    if low.startswith("si:"):
+        arg = low[3:].replace(" ", "")
+        if not (arg.startswith("n=") and arg.endswith("cm-3")):
+            raise ValueError(f"material {spec!r}: doped silicon is written si:n=<density>cm-3, e.g. si:n=1e20cm-3")
+        try:
+            density = float(arg[2:-4])
+        except ValueError:
+            raise ValueError(f"material {spec!r}: cannot parse the carrier density (e.g. si:n=1e20cm-3)") from None
+        return doped_silicon(density)
+    if low.startswith("eps=") and "," in key:
+        parts = key[4:].split(",")
+        if len(parts) != 2:
+            raise ValueError(f"material {spec!r}: uniaxial constant is eps=<eps_t>,<eps_z> (two values)")
+        et, ez = (_parse_complex(spec, p) for p in parts)
+        if ez == 0:
+            raise ValueError(f"material {spec!r}: eps_z must be non-zero")
+        if et == ez:
+            return ConstantPermittivity(et, name=key)
+        return Uniaxial(ConstantPermittivity(et), ConstantPermittivity(ez), name=key)
+    if low.startswith("eps="):
+        _parse_complex(spec, key[4:])
+    if low.startswith("csv:"):
+        table = _read_uniaxial_csv(key[4:])
+        if table is not None:
+            return table
+    try:
+        return get_material(key)
+    except ValueError as exc:
+        if str(exc).startswith("unknown material"):
+            allowed = ", ".join(sorted({*BUILTIN_MATERIALS, *LIBRARY}))
+            raise ValueError(
+                f"unknown material {spec!r}; allowed: {allowed}, 'si:n=<N>cm-3', 'eps=<complex>', "
+                "'eps=<eps_t>,<eps_z>', 'csv:<path>'"
+            ) from None
+        raise

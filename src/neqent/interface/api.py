@@ -13,7 +13,7 @@ temperature has no single paper value; the default T_M = 600 K is a hot body
 well inside fig4a's range (0–2500 K), where the steady concurrence is
 non-zero.
 
-Every bad argument raises :class:`neqent.interface.units.InputError` (a ``ValueError``)
+Every bad argument raises :class:`neqent.errors.InputError` (a ``ValueError``)
 whose ``param`` names the argument and whose message states the value and
 what is allowed. Nothing is written unless the whole computation succeeded.
 
@@ -22,6 +22,7 @@ Functions: :func:`point`, :func:`evolve`, :func:`scan`.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from dataclasses import dataclass
@@ -92,7 +93,7 @@ class Setup:
         """The inputs as plain Python values (SI), for output and provenance."""
         g = self.geometry
         dx, dy = g.r12
-        return {
+        out = {
             "material": g.material.name,
             "delta": g.delta,
             "z1": g.z1,
@@ -105,6 +106,12 @@ class Setup:
             "dipole1": [complex(c) for c in np.asarray(g.dipole1, complex)],
             "dipole2": [complex(c) for c in np.asarray(g.dipole2, complex)],
         }
+        if g.stack is not None:  # same keys (material = the stack, delta = its total thickness) + the stack
+            out["material"] = g.stack.name
+            out["delta"] = float(sum(d for _, d in g.stack.layers))
+            out["layers"] = [[m.name, d] for m, d in g.stack.layers]
+            out["substrate"] = None if g.stack.substrate is None else g.stack.substrate.name
+        return out
 
 
 #: The one material lookup (``param`` "material" in its InputError), under the name the API's helpers use.
@@ -195,8 +202,93 @@ def _check_size(omega_param, omega, eps, delta, z1, z2, r12):
             raise InputError("delta", str(exc)) from None
 
 
-def _setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2) -> Setup:
+def _stack(layers, substrate, material, delta):
+    """Validated :class:`~neqent.electrodynamics.stack.Stack` (docs/theory.md §9), or None for the slab.
+
+    ``layers``: sequence of (material, thickness) top first, thickness in m or with units;
+    ``substrate``: a material or None (vacuum below). Exclusive with a non-default
+    ``material``/``delta`` (InputError naming both).
+    """
+    from neqent.electrodynamics.stack import Stack
+
+    if layers is None and substrate is None:
+        return None
+    if material != DEFAULTS["material"] or delta != DEFAULTS["delta"]:
+        raise InputError(
+            "layers", "layers/substrate and material/delta both describe the body; give one of them, not both"
+        )
+    resolved = []
+    for i, item in enumerate(layers or ()):
+        if isinstance(item, str) or not hasattr(item, "__len__") or len(item) != 2:
+            raise InputError("layers", f"layer {i} must be a (material, thickness) pair, got {item!r}")
+        resolved.append((item[0], parse_length(item[1], "layers", hint=f" (thickness of layer {i})")))
+    if substrate is not None:
+        from neqent.electrodynamics.materials import get_layer_material
+
+        try:
+            substrate = get_layer_material(substrate)
+        except ValueError as exc:
+            raise InputError("substrate", str(exc)) from None
+    try:
+        return Stack(resolved, substrate)
+    except ValueError as exc:
+        raise InputError("layers", str(exc)) from None
+
+
+def _stack_omega(stack, omega, omega_ratio):
+    """Angular frequency for a stack: ``omega``, or ``omega_ratio`` x the top layer's resonance
+    (the substrate's without layers); every medium must be valid there."""
+    top = stack.layers[0][0] if stack.layers else stack.substrate
+    param = "omega" if omega is not None else "omega_ratio"
+    if omega is not None:
+        w = parse_number(omega, "omega", minimum=0.0, unit="rad/s")
+    else:
+        ratio = parse_number(omega_ratio, "omega_ratio", minimum=0.0, what="a positive fraction of the resonance")
+        if not top.resonance:
+            raise InputError("omega_ratio", f"top material {top.name!r} has no resonance to scale by; give omega")
+        w = ratio * top.resonance
+    try:
+        et, ez, th, st, sz = stack.optics(w)
+    except ValueError as exc:
+        raise InputError(param, str(exc)) from None
+    if not (np.all(np.isfinite(et)) and np.all(np.isfinite(ez)) and np.isfinite(st) and np.isfinite(sz)):
+        raise InputError(param, f"a permittivity of the stack is not finite at omega = {w:.6g} rad/s")
+    return w, (w / top.resonance if top.resonance else None)
+
+
+def _check_stack_size(omega_param, omega, stack, z1, z2, r12):
+    """:func:`_check_size` for a stack: the geometry, each layer's optical thickness and their sum."""
+    from neqent.validation import MAX_ELECTRICAL_SIZE, electrical_size
+
+    et, ez, th, _, _ = stack.optics(omega)
+    _check_size(omega_param, omega, 1.0, np.inf, z1, z2, r12)
+    total = 0.0
+    for e_t, e_z, d in zip(et, ez, th):
+        try:
+            total += float(electrical_size(omega, 0.0, 0.0, 0.0, d, e_t if abs(e_t) >= abs(e_z) else e_z)[1])
+        except ValueError as exc:
+            raise InputError("layers", str(exc)) from None
+    if total > MAX_ELECTRICAL_SIZE:
+        raise InputError(
+            "layers",
+            f"the stack's total optical thickness omega sum(d_j n_j) / c must be <= {MAX_ELECTRICAL_SIZE:g}, "
+            f"got {total:.3g}; use fewer or thinner layers, or a substrate for an optically thick part",
+        )
+
+
+def _setup(
+    material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2, layers=None, substrate=None
+) -> Setup:
     """Validate every argument of one configuration (see :func:`point`)."""
+    stack = _stack(layers, substrate, material, delta)
+    if stack is not None:
+        top = stack.layers[0][0] if stack.layers else stack.substrate
+        geometry = _geometry(top, DEFAULTS["delta"], z1, z2, r12, dipole1, dipole2)
+        geometry = dataclasses.replace(geometry, stack=stack)
+        w, ratio = _stack_omega(stack, omega, omega_ratio)
+        g = geometry
+        _check_stack_size("omega" if omega is not None else "omega_ratio", w, stack, g.z1, g.z2, math.hypot(*g.r12))
+        return Setup(geometry, w, ratio, parse_temperature(TW, "TW"), parse_temperature(TM, "TM"))
     mat = _material(material)
     geometry = _geometry(mat, delta, z1, z2, r12, dipole1, dipole2)
     w, ratio = _omega(mat, omega, omega_ratio)
@@ -260,6 +352,8 @@ def point(
     TM=600.0,
     dipole1=(0.0, 0.0, 1.0),
     dipole2=(0.0, 0.0, 1.0),
+    layers=None,
+    substrate=None,
 ) -> dict:
     """Kernels, rates and steady state of one configuration.
 
@@ -275,6 +369,13 @@ def point(
         TW, TM: wall and body temperatures in K (>= 0).
         dipole1, dipole2: dipole 3-vectors (real or complex, only the
             direction matters).
+        layers, substrate: a planar stack instead of material/delta
+            (docs/theory.md §9): ``layers=[("sic", 10e-9), ("eps=2.25+0.01j", "200nm")]``
+            top first (thickness in m or with units, > 0), ``substrate`` a material
+            below it (None: vacuum). Materials: any of
+            :func:`~neqent.electrodynamics.materials.get_layer_material` (``hbn``,
+            ``sio2``, ``silver``, ``si:n=1e20cm-3``, ``eps=<t>,<z>`` ...). The top is
+            z = 0; ``omega_ratio`` scales the top layer's resonance.
 
     Returns a dict:
         ``input`` (the validated arguments, SI), ``omega`` (rad/s),
@@ -286,12 +387,12 @@ def point(
         ``rho`` (4x4 complex steady state, decoupled basis |gg>, |eg>, |ge>,
         |ee>) and ``concurrence``.
 
-    Raises :class:`~neqent.interface.units.InputError` for bad arguments.
+    Raises :class:`~neqent.errors.InputError` for bad arguments.
     """
     from neqent.dynamics.entanglement import concurrence
     from neqent.dynamics.rates import compute_kernels, occupation, rates
 
-    s = _setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2)
+    s = _setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2, layers, substrate)
     k = compute_kernels(s.geometry, s.omega)
     n_W = float(occupation(s.omega, s.TW))
     n_M = float(occupation(s.omega, s.TM))
@@ -452,6 +553,8 @@ def evolve(
     tmax=None,
     num=81,
     spacing="log",
+    layers=None,
+    substrate=None,
 ) -> dict:
     """Time evolution rho(t) and concurrence C(t) from an initial state.
 
@@ -459,7 +562,7 @@ def evolve(
     ``"thermal"`` (both qubits thermal at ``T_initial`` K, default ``TW``),
     a path to a ``.npy`` or text file holding a 4x4 density matrix
     (decoupled basis), or a 4x4 array. Geometry and temperature arguments as
-    in :func:`point`. Times in units of 1/Gamma0: ``times`` explicitly, or
+    in :func:`point` (also ``layers``/``substrate``). Times in units of 1/Gamma0: ``times`` explicitly, or
     ``num`` points from ``tmin`` to ``tmax`` with ``spacing`` ``"log"``
     (tmin > 0) or ``"linear"`` (tmin >= 0). ``tmax=None`` (default) means
     :data:`RELAX_FACTOR` / slowest relaxation rate (the smallest eigenvalue
@@ -474,7 +577,7 @@ def evolve(
     from neqent.dynamics.master import evolve as master_evolve
     from neqent.dynamics.rates import compute_kernels, occupation, rates
 
-    s = _setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2)
+    s = _setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2, layers, substrate)
     T0 = s.TW if T_initial is None else parse_temperature(T_initial, "T_initial")
     rho0, label = _initial(initial, s.omega, T0)
     t = _times(times, tmin, tmax, num, spacing)

@@ -41,6 +41,7 @@ _OPTION = {
     "T_initial": "--T-initial",
     "output": "--output",
     "geometry": None,  # cross-option problems: no single option to blame
+    "layers": "--layer",
 }
 
 _DEFAULTS_HELP = (
@@ -95,8 +96,17 @@ def _add_common(p, scan=False):
     """Options shared by all subcommands (values parsed later, by neqent.interface.api)."""
     many = " (scan: a list a,b,c or a range start:stop:num[:log])" if scan else ""
     g = p.add_argument_group("configuration (" + _DEFAULTS_HELP + ")")
-    g.add_argument("--material", default="sic", help="sic, gold, vacuum, eps=<complex> or csv:<path> (default: sic)")
-    g.add_argument("--delta", default="10nm", help="slab thickness, e.g. 10nm; 'inf' = half-space" + many)
+    g.add_argument(
+        "--material",
+        default="sic",
+        action=_Explicit,
+        help="sic, gold, vacuum, eps=<complex> or csv:<path> (default: sic)",
+    )
+    g.add_argument(
+        "--delta", default="10nm", action=_Explicit, help="slab thickness, e.g. 10nm; 'inf' = half-space" + many
+    )
+    if not scan:
+        _add_stack(g)
     g.add_argument("--z1", default="1um", help="height of qubit 1 above the slab (> 0)")
     g.add_argument("--z2", default="1um", help="height of qubit 2 above the slab (> 0)" + many)
     g.add_argument("--r12", default="250nm", help="lateral separation (>= 0)" + many)
@@ -114,6 +124,48 @@ def _add_common(p, scan=False):
     else:
         g.add_argument("--dipole1", default="0,0,1", help="dipole of qubit 1, e.g. 0,0,1 or 1,1j,0")
         g.add_argument("--dipole2", default="0,0,1", help="dipole of qubit 2")
+
+
+class _Explicit(argparse.Action):
+    """Store the value and remember that the option was given (--material/--delta vs a stack)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        namespace.explicit = {*getattr(namespace, "explicit", set()), option_string}
+
+
+def _add_stack(g):
+    """--layer (repeatable, top first) and --substrate: a planar stack (docs/theory.md §9)."""
+    g.add_argument(
+        "--layer",
+        action="append",
+        default=None,
+        metavar="MATERIAL:THICKNESS",
+        help="a stack layer, repeatable, top first, e.g. --layer sic:10nm --layer eps=2.25+0.01j:200nm "
+        "(materials also hbn, sio2, silver, si:n=1e20cm-3, eps=<t>,<z>); replaces --material/--delta",
+    )
+    g.add_argument("--substrate", default=None, help="material of a semi-infinite substrate below the stack")
+
+
+def _stack_kwargs(args) -> dict:
+    """layers/substrate for neqent.interface.api from --layer/--substrate ({} without them)."""
+    if not getattr(args, "layer", None) and getattr(args, "substrate", None) is None:
+        return {}
+    given = sorted(getattr(args, "explicit", set()))
+    if given:
+        raise InputError(
+            "geometry", f"--layer/--substrate and {'/'.join(given)} both describe the body; give one of them, not both"
+        )
+    layers = []
+    for text in args.layer or ():
+        material, sep, thickness = text.rpartition(":")  # a material spec may hold colons (csv:path)
+        if not sep or not material or not thickness:
+            raise InputError("layers", f"expected MATERIAL:THICKNESS (e.g. sic:10nm), got {text!r}")
+        layers.append((material, thickness))
+    from neqent.interface.api import DEFAULTS
+
+    # the body is the stack: material/delta stay at the API defaults (unused)
+    return {"layers": layers, "substrate": args.substrate, "material": DEFAULTS["material"], "delta": DEFAULTS["delta"]}
 
 
 def _api_default(function, param):
@@ -287,6 +339,8 @@ def _input_json(inp: dict) -> dict:
     for k, v in inp.items():
         if k in ("dipole1", "dipole2"):
             out[k] = [_reim(c) for c in v]
+        elif k == "layers":  # [[material, thickness m], ...] of a stack
+            out[k] = [[m, _num(d)] for m, d in v]
         elif isinstance(v, (list, tuple)):
             out[k] = [_num(x) for x in v]
         elif isinstance(v, (int, float)) and not isinstance(v, bool):
@@ -479,7 +533,7 @@ def evolve_table(r: dict) -> str:
 
 def _config_kwargs(args) -> dict:
     """Arguments shared by point and evolve, as strings for neqent.interface.api to parse."""
-    return dict(
+    kw = dict(
         material=args.material,
         delta=args.delta,
         z1=args.z1,
@@ -492,6 +546,8 @@ def _config_kwargs(args) -> dict:
         dipole1=args.dipole1,
         dipole2=args.dipole2,
     )
+    kw.update(_stack_kwargs(args))
+    return kw
 
 
 def _dumps(obj) -> str:

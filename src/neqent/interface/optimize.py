@@ -8,7 +8,7 @@ else fixed exactly as in ``point`` (same arguments, units, defaults and
 checks). The search itself is :func:`neqent.dynamics.landscape.optimise`
 (differential evolution on the X-state witness, which is informative where
 C = 0, then a local polish and 1-D sharpness cuts); this module validates the
-arguments (:class:`~neqent.interface.units.InputError` naming the argument)
+arguments (:class:`~neqent.errors.InputError` naming the argument)
 and formats the result for the ``neqent optimize`` command.
 """
 
@@ -236,7 +236,7 @@ def optimize(
     (values, C) along the 1-D cut), ``history`` (``evaluations``, ``best``
     witness), ``sharpness_evaluations``, ``generations``, ``polished``,
     ``moved_by_cuts`` (times a sharpness cut found a better point, which then
-    became the optimum), ``workers``, ``seconds``. Raises :class:`~neqent.interface.units.InputError`.
+    became the optimum), ``workers``, ``seconds``. Raises :class:`~neqent.errors.InputError`.
     """
     from neqent.dynamics.landscape import LEVELS, optimise
     from neqent.dynamics.search import population_size

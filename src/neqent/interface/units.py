@@ -10,7 +10,7 @@ set of checks) and returns SI floats:
 * dipoles: three comma-separated real or complex components, ``"0,0,1"``,
   ``"1,1j,0"``, ``"1+0.5j, 0, 0"``; or a 3-sequence of numbers.
 
-Bad input raises :class:`InputError` (a ``ValueError``) whose ``param``
+Bad input raises :class:`~neqent.errors.InputError` (a ``ValueError``) whose ``param``
 attribute names the argument and whose message names the argument, the
 offending value and what is allowed. The CLI prints such errors as
 ``neqent: error: --z2: ...``.

@@ -44,7 +44,7 @@ __all__ = [
 _REPO = Path(__file__).resolve().parents[3]
 
 #: Extra products that are not scans (listed in ``extras`` like scan names).
-EXTRA_PRODUCTS = ("effective_temperatures", "optimize")
+EXTRA_PRODUCTS = ("effective_temperatures", "optimize", "stacks")
 
 
 class ConfigError(NeqentInputError):
@@ -227,6 +227,8 @@ def _semantic_checks(config):
         if extra == "map":
             raise ConfigError("config key 'extras': 'map' is always built; do not list it")
     _check_searches(config, material)
+    if "stacks" in config["extras"]:
+        _check_stacks_extra(config)
 
 
 def _check_searches(config, material):
@@ -238,6 +240,22 @@ def _check_searches(config, material):
         raise ConfigError("config key 'extras': 'optimize' is listed but the 'optimize' section has no search")
     for name in config["optimize"]:
         check_search(config, material, name)
+
+
+def _check_stacks_extra(config):
+    """The bodies of the ``stacks`` extra resolve and fit the quadrature (docs/theory.md §9)."""
+    from neqent.pipeline.stacks import check_stacks
+
+    section = config["stacks"]
+    for key in ("z2", "T_M"):
+        _check_range(f"stacks.{key}", section[key])
+    if "thickness" in section:
+        _check_range("stacks.thickness.values", section["thickness"]["values"])
+    g = config["geometry"]
+    try:
+        check_stacks(section, float(g["z1"]), float(g["r12"]), float(g["z2"]))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _check_range(key, spec):
