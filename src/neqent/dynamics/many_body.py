@@ -41,6 +41,7 @@ from math import comb
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from threadpoolctl import threadpool_limits
 
 from neqent.dynamics.many_rates import MAX_QUBITS
 from neqent.dynamics.master import RCOND_TOL, DegenerateSteadyStateError
@@ -394,11 +395,14 @@ def steady_state_n(gamma_plus, gamma_minus, Lambda, *, rcond_tol=RCOND_TOL, retu
         ``(rho, rcond)``.
     """
     n, gp, gm, lam = _rates_in(gamma_plus, gamma_minus, Lambda)
-    system = _SectorSystem(n, gp, gm, lam)
-    rhs = np.zeros(system.size, complex)
-    rhs[0] = system.scale
-    x, ok = system.solve(rhs)
-    rcond = _rcond_estimate(system, x, rhs, ok)
+    # the sector matrices are small (<= 252 x 252): one BLAS thread each; a threaded
+    # BLAS costs 30x more here when the cores are shared (measured at N = 8)
+    with threadpool_limits(limits=1, user_api="blas"):
+        system = _SectorSystem(n, gp, gm, lam)
+        rhs = np.zeros(system.size, complex)
+        rhs[0] = system.scale
+        x, ok = system.solve(rhs)
+        rcond = _rcond_estimate(system, x, rhs, ok)
     if not rcond >= rcond_tol:
         raise DegenerateManySteadyStateError(rcond, rcond_tol, n)
     i, j = block_indices(n, 0)
