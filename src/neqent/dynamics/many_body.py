@@ -35,8 +35,7 @@ that block is checked (reciprocal 1-norm condition number, as
 
 from __future__ import annotations
 
-from functools import lru_cache
-from math import comb
+from functools import cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -92,7 +91,7 @@ class DegenerateManySteadyStateError(DegenerateSteadyStateError):
 # ---------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def _sectors(n):
     """Basis states of each excitation number m = 0..n (sorted) and each state's position in its sector."""
     b = np.arange(2**n)
@@ -106,7 +105,7 @@ def _sectors(n):
     return states, pos, pop
 
 
-@lru_cache(maxsize=None)
+@cache
 def _lowering(n):
     """Sparse lowering operators s_q = |g><e| of qubit q (q = 0..n-1), (2^n, 2^n) CSR."""
     b = np.arange(2**n)
@@ -176,9 +175,7 @@ def _block_from_ops(n, k, gamma_plus, gamma_minus, ops):
     for r, m in enumerate(ms):
         mp = m - k
         d, dp = Am[m].shape[0], Bm[mp].shape[0]
-        grid[r][r] = sp.kron(sp.csr_matrix(Am[m]), sp.identity(dp)) + sp.kron(
-            sp.identity(d), sp.csr_matrix(Bm[mp].T)
-        )
+        grid[r][r] = sp.kron(sp.csr_matrix(Am[m]), sp.identity(dp)) + sp.kron(sp.identity(d), sp.csr_matrix(Bm[mp].T))
         if r + 1 < len(ms):  # +w jumps s_q' rho s_q^dag: (m + 1, mp + 1) -> (m, mp)
             grid[r][r + 1] = _jumps(gamma_plus, [x for x in S[m]], [x for x in S[mp]])
         if r > 0:  # -w jumps s_q'^dag rho s_q: (m - 1, mp - 1) -> (m, mp)
@@ -200,7 +197,9 @@ def _rates_in(gamma_plus, gamma_minus, Lambda):
         scale = max(float(np.max(np.abs(g))), 1e-300)
         dev = float(np.max(np.abs(g - g.conj().T)))
         if dev > 1e-8 * scale:
-            raise ValueError(f"{name} must be Hermitian (docs/theory.md §5): max|G - G^dag| / max|G| = {dev / scale:.3g}")
+            raise ValueError(
+                f"{name} must be Hermitian (docs/theory.md §5): max|G - G^dag| / max|G| = {dev / scale:.3g}"
+            )
     if n > MAX_QUBITS:
         raise ValueError(f"at most {MAX_QUBITS} qubits are supported, got {n}")
     lam = lam - np.diag(np.diag(lam))  # Lambda^{qq} (level shift) plays no role (§5)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
-
 from neqent.interface.cli import _matrix, _num, _reim
 from neqent.interface.units import InputError, format_dipole, format_length
 
@@ -50,7 +48,8 @@ def check_exclusive(args, given):
     both = [o for o in TWO_QUBIT_OPTIONS if o in given]
     if both:
         raise InputError(
-            "qubit", f"--qubit and {both[0]} are mutually exclusive (give positions with --qubit, or the two-qubit options)"
+            "qubit",
+            f"--qubit and {both[0]} are mutually exclusive (give positions with --qubit, or the two-qubit options)",
         )
     return True
 
@@ -143,7 +142,10 @@ def point_n_table(r):
         for row in r[name]:
             lines.append("    " + "  ".join(f"{z.real:+.4e}{z.imag:+.2e}j" for z in row))
     lines += ["", f"steady state of {n} qubits: populations (basis index, qubit 1 = least significant bit)"]
-    lines += [f"  {i:>4}  {''.join('e' if (i >> q) & 1 else 'g' for q in range(n))}  {p:.6g}" for i, p in enumerate(r["populations"])]
+    lines += [
+        f"  {i:>4}  {''.join('e' if (i >> q) & 1 else 'g' for q in range(n))}  {p:.6g}"
+        for i, p in enumerate(r["populations"])
+    ]
     lines += ["", "pairwise concurrence"] + [f"  {k:<6} {v:.6g}" for k, v in r["concurrence_pairs"].items()]
     lines += ["", "log negativity (base 2)"] + [f"  {k:<12} {v:.6g}" for k, v in r["log_negativity"].items()]
     return "\n".join(lines)
@@ -156,7 +158,11 @@ def evolve_n_table(r):
     lines.append(f"  {'Gamma0 t':>12}  " + "  ".join(f"{'C ' + p:>9}" for p in pairs))
     for i, t in enumerate(r["t"]):
         lines.append(f"  {t:>12.5g}  " + "  ".join(f"{r['concurrence_pairs'][p][i]:>9.4g}" for p in pairs))
-    lines += ["", "steady-state pairwise concurrence  " + ", ".join(f"{k}: {v:.4g}" for k, v in r["steady_concurrence_pairs"].items())]
+    lines += [
+        "",
+        "steady-state pairwise concurrence  "
+        + ", ".join(f"{k}: {v:.4g}" for k, v in r["steady_concurrence_pairs"].items()),
+    ]
     return "\n".join(lines)
 
 

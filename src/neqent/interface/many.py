@@ -133,7 +133,9 @@ def _steady(gp, gm, lam):
     try:
         return steady_state_n(gp, gm, lam)
     except DegenerateManySteadyStateError as exc:
-        raise InputError("geometry", f"the steady state is not unique for these inputs (docs/theory.md §10): {exc}") from None
+        raise InputError(
+            "geometry", f"the steady state is not unique for these inputs (docs/theory.md §10): {exc}"
+        ) from None
 
 
 def _rates_of(geometry, w, TW, TM):
