@@ -36,11 +36,13 @@ that block is checked (reciprocal 1-norm condition number, as
 from __future__ import annotations
 
 from functools import cache
+from math import comb
 
 import numpy as np
+import scipy.linalg.lapack
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from neqent.dynamics.many_rates import MAX_QUBITS
 from neqent.dynamics.master import RCOND_TOL, DegenerateSteadyStateError
@@ -106,39 +108,58 @@ def _sectors(n):
 
 
 @cache
-def _lowering(n):
-    """Sparse lowering operators s_q = |g><e| of qubit q (q = 0..n-1), (2^n, 2^n) CSR."""
+def _hop_table(n):
+    """(target, source, q n + q') of every non-zero entry of s_q^dag s_q' over all (q, q')."""
     b = np.arange(2**n)
-    out = []
-    for q in range(n):
-        up = b[(b >> q) & 1 == 1]
-        out.append(sp.csr_matrix((np.ones(up.size), (up - (1 << q), up)), shape=(2**n, 2**n)))
-    return tuple(out)
+    tgt, src, idx = [], [], []
+    for qp in range(n):
+        has = b[(b >> qp) & 1 == 1]
+        low = has - (1 << qp)
+        for q in range(n):
+            ok = ((low >> q) & 1) == 0
+            tgt.append(low[ok] + (1 << q))
+            src.append(has[ok])
+            idx.append(np.full(ok.sum(), q * n + qp))
+    return np.concatenate(tgt), np.concatenate(src), np.concatenate(idx)
 
 
-def _sector_ops(gamma_plus, gamma_minus, Lambda):
-    """Dense A_m, B_m on every sector and the sparse lowering maps S_q (sector m+1 -> m)."""
+def _hop(n, X):
+    """Dense (2^n, 2^n) sum_{q q'} X[q, q'] s_q^dag s_q' (moves an excitation from q' to q)."""
+    tgt, src, idx = _hop_table(n)
+    out = np.zeros((2**n, 2**n), complex)
+    np.add.at(out, (tgt, src), np.asarray(X).ravel()[idx])  # q = q' entries share the diagonal
+    return out
+
+
+def _sector_A(gamma_plus, gamma_minus, Lambda):
+    """A = -i H_L - (H_+ + H_-)/2 (module docstring) on every sector m, dense (d_m, d_m).
+
+    H_- = sum Gamma^{qq'}(-w) s_q s_q'^dag = sum_{q != q'} Gamma^{qq'}(-w) s_q'^dag s_q
+    + sum_q Gamma^{qq}(-w) (1 - n_q): a hop with the transposed off-diagonal rates plus a diagonal.
+    """
     n = gamma_plus.shape[0]
-    s = _lowering(n)
-    sd = [x.T.tocsr() for x in s]
-    dim = 2**n
-    A = sp.csr_matrix((dim, dim), dtype=complex)
-    B = sp.csr_matrix((dim, dim), dtype=complex)
-    for q in range(n):
-        for qp in range(n):
-            hop = sd[q] @ s[qp]  # s_q^dag s_q'
-            minus = s[q] @ sd[qp]  # s_q s_q'^dag
-            dis = -0.5 * (gamma_plus[q, qp] * hop + gamma_minus[q, qp] * minus)
-            coh = 1j * Lambda[q, qp] * hop if q != qp else 0 * hop
-            A = A + dis - coh
-            B = B + dis + coh
     states, _, _ = _sectors(n)
-    A = A.toarray()
-    B = B.toarray()
-    Am = [A[np.ix_(st, st)] for st in states]
-    Bm = [B[np.ix_(st, st)] for st in states]
-    S = [[x[states[m]][:, states[m + 1]].tocsr() for x in s] for m in range(n)]
-    return Am, Bm, S
+    b = np.arange(2**n)
+    off_minus = gamma_minus.T * (1 - np.eye(n))
+    ground = sum(gamma_minus[q, q] * (1 - ((b >> q) & 1)) for q in range(n))
+    A = _hop(n, -0.5 * gamma_plus - 1j * Lambda - 0.5 * off_minus)
+    A[b, b] -= 0.5 * ground
+    return [A[np.ix_(st, st)] for st in states]
+
+
+@cache
+def _sector_lowering(n):
+    """Lowering maps S[m][q] = s_q from sector m + 1 to sector m, sparse (d_m, d_{m+1})."""
+    states, pos, _ = _sectors(n)
+    out = []
+    for m in range(n):
+        row = []
+        for q in range(n):
+            up = states[m + 1][(states[m + 1] >> q) & 1 == 1]
+            shape = (states[m].size, states[m + 1].size)
+            row.append(sp.csr_matrix((np.ones(up.size), (pos[up - (1 << q)], pos[up])), shape=shape))
+        out.append(row)
+    return out
 
 
 def block_indices(n, k=0):
@@ -156,31 +177,62 @@ def block_indices(n, k=0):
     return np.concatenate(ii), np.concatenate(jj)
 
 
-def _jumps(rate, ket, bra):
-    """sum_{q q'} rate[q, q'] kron(ket[q'], bra[q]) (row-major vec of ket[q'] rho bra[q]^T)."""
-    n = rate.shape[0]
-    shape = (ket[0].shape[0] * bra[0].shape[0], ket[0].shape[1] * bra[0].shape[1])
-    out = sp.csr_matrix(shape, dtype=complex)
-    for q in range(n):
-        for qp in range(n):
-            if rate[q, qp] != 0:
-                out = out + rate[q, qp] * sp.kron(ket[qp], bra[q], format="csr")
-    return out
+def _flip(states, q, pos, raise_):
+    """Positions (in ``states``) of the states where q can be raised (lowered) and the new states' positions."""
+    has = (states >> q) & 1 == 1
+    ok = np.flatnonzero(~has if raise_ else has)
+    return ok, pos[states[ok] + ((1 << q) if raise_ else -(1 << q))]
 
 
-def _block_from_ops(n, k, gamma_plus, gamma_minus, ops):
-    Am, Bm, S = ops
+@cache
+def _jump_table(n, k):
+    """Jump entries of block k: (rows, cols, q n + q') for the +w and the -w jumps.
+
+    +w: rho_ij <- rho_{i + 2^q', j + 2^q}; -w: rho_ij <- rho_{i - 2^q', j - 2^q}. For one
+    row every (q, q') reaches a different column, so the entries never coincide.
+    """
+    states, pos, _ = _sectors(n)
     ms = list(range(max(k, 0), min(n, n + k) + 1))
-    grid = [[None] * len(ms) for _ in ms]
-    for r, m in enumerate(ms):
-        mp = m - k
-        d, dp = Am[m].shape[0], Bm[mp].shape[0]
-        grid[r][r] = sp.kron(sp.csr_matrix(Am[m]), sp.identity(dp)) + sp.kron(sp.identity(d), sp.csr_matrix(Bm[mp].T))
-        if r + 1 < len(ms):  # +w jumps s_q' rho s_q^dag: (m + 1, mp + 1) -> (m, mp)
-            grid[r][r + 1] = _jumps(gamma_plus, [x for x in S[m]], [x for x in S[mp]])
-        if r > 0:  # -w jumps s_q'^dag rho s_q: (m - 1, mp - 1) -> (m, mp)
-            grid[r][r - 1] = _jumps(gamma_minus, [x.T for x in S[m - 1]], [x.T for x in S[mp - 1]])
-    return sp.bmat(grid, format="csc")
+    off, o = {}, 0
+    for m in ms:
+        off[m], o = o, o + states[m].size * states[m - k].size
+    tables = []
+    for step, raise_ in ((1, True), (-1, False)):
+        rows, cols, idx = [], [], []
+        for m in ms:
+            src, mp = m + step, m - k
+            if src not in off:
+                continue
+            width = states[src - k].size
+            flips = [_flip(states[m], q, pos, raise_) for q in range(n)]
+            flips_p = [_flip(states[mp], q, pos, raise_) for q in range(n)]
+            for q in range(n):
+                j, b = flips_p[q]
+                for qp in range(n):
+                    i, a = flips[qp]
+                    rows.append(off[m] + (i[:, None] * states[mp].size + j[None, :]).ravel())
+                    cols.append(off[src] + (a[:, None] * width + b[None, :]).ravel())
+                    idx.append(np.full(i.size * j.size, q * n + qp))
+        empty = np.zeros(0, np.int64)
+        tables.append(tuple(np.concatenate(x) if x else empty for x in (rows, cols, idx)))
+    return o, off, tables
+
+
+def _block_dense(n, k, gamma_plus, gamma_minus, Am):
+    """Dense block k of the Liouvillian (units of Gamma0), order of :func:`block_indices`.
+
+    In-sector kron(A_m, I) + kron(I, conj(A_m')) (B^T = conj(A) for Hermitian rates), and
+    the jumps of :func:`_jump_table`.
+    """
+    states, _, _ = _sectors(n)
+    size, off, tables = _jump_table(n, k)
+    M = np.zeros((size, size), complex)
+    for m, o in off.items():
+        d, dp = states[m].size, states[m - k].size
+        M[o : o + d * dp, o : o + d * dp] = np.kron(Am[m], np.eye(dp)) + np.kron(np.eye(d), Am[m - k].conj())
+    for (rows, cols, idx), rate in zip(tables, (gamma_plus, gamma_minus)):
+        M[rows, cols] = rate.ravel()[idx]
+    return M
 
 
 def _rates_in(gamma_plus, gamma_minus, Lambda):
@@ -208,29 +260,31 @@ def _rates_in(gamma_plus, gamma_minus, Lambda):
 
 
 def liouvillian_block(gamma_plus, gamma_minus, Lambda, k=0):
-    """Block k (m_i - m_j = k) of the N-qubit Liouvillian, scipy CSC, units of Gamma0.
+    """Block k (m_i - m_j = k) of the N-qubit Liouvillian, dense, units of Gamma0 (N <= 6).
 
     d x/dt = L_k x with x[p] = rho[i[p], j[p]], (i, j) from :func:`block_indices`.
     """
     n, gp, gm, lam = _rates_in(gamma_plus, gamma_minus, Lambda)
     if not -n <= k <= n:
         raise ValueError(f"block index k must be in [-{n}, {n}], got {k}")
-    return _block_from_ops(n, k, gp, gm, _sector_ops(gp, gm, lam))
+    if n > MAX_EVOLVE_QUBITS:
+        raise ValueError(f"dense Liouvillian blocks are built for at most {MAX_EVOLVE_QUBITS} qubits, got {n}")
+    return _block_dense(n, k, gp, gm, _sector_A(gp, gm, lam))
 
 
 def liouvillian_full(gamma_plus, gamma_minus, Lambda):
     """The whole (4^N, 4^N) Liouvillian (scipy CSR, row-major vec: vec(rho)[2^N i + j] = rho[i, j]).
 
-    Reference for tests; the solvers use the blocks.
+    Reference for tests (N <= 6); the solvers use the blocks.
     """
     n, gp, gm, lam = _rates_in(gamma_plus, gamma_minus, Lambda)
-    ops = _sector_ops(gp, gm, lam)
+    Am = _sector_A(gp, gm, lam)
     dim = 2**n
     rows, blocks = [], []
     for k in range(-n, n + 1):
         i, j = block_indices(n, k)
         rows.append(i * dim + j)
-        blocks.append(_block_from_ops(n, k, gp, gm, ops))
+        blocks.append(sp.csr_matrix(_block_dense(n, k, gp, gm, Am)))
     perm = np.concatenate(rows)
     L = sp.block_diag(blocks, format="csr")
     P = sp.csr_matrix((np.ones(perm.size), (perm, np.arange(perm.size))), shape=(dim * dim, dim * dim))
@@ -259,7 +313,8 @@ class _SectorSystem:
 
     def __init__(self, n, gamma_plus, gamma_minus, Lambda):
         self.n = n
-        Am, _, S = _sector_ops(gamma_plus, gamma_minus, Lambda)
+        Am = _sector_A(gamma_plus, gamma_minus, Lambda)
+        S = _sector_lowering(n)
         self.A = Am
         self.dims = [a.shape[0] for a in Am]
         self.offsets = np.concatenate([[0], np.cumsum([d * d for d in self.dims])])
@@ -370,6 +425,36 @@ def _rcond_estimate(system, x, rhs, converged, seed=0):
     return float(1.0 / (system.scale * inv))
 
 
+@cache
+def _blas_controller():
+    """One threadpoolctl controller (inspecting the loaded libraries costs ~ms per call)."""
+    return ThreadpoolController()
+
+
+#: k = 0 blocks up to this dimension (N <= 6: 924) are solved densely (LU, exact LAPACK
+#: condition number); larger ones matrix-free by :class:`_SectorSystem`
+DENSE_MAX_DIM = 1000
+
+
+def _steady_dense(n, gp, gm, lam):
+    """Dense LU of the bordered k = 0 block; (x, reciprocal 1-norm condition number)."""
+    M = _block_dense(n, 0, gp, gm, _sector_A(gp, gm, lam))
+    i, j = block_indices(n, 0)
+    scale = float(np.max(np.abs(M)))
+    # row 0, the population of |g...g>, is redundant (the population rows sum to zero)
+    M[0, :] = scale * (i == j)
+    rhs = np.zeros(M.shape[0], complex)
+    rhs[0] = scale
+    anorm = float(np.max(np.sum(np.abs(M), axis=0)))
+    with np.errstate(all="ignore"):
+        lu, piv, info = scipy.linalg.lapack.zgetrf(M)
+        if info != 0 or scale == 0:
+            return np.full(M.shape[0], np.nan + 0j), 0.0
+        rcond, _ = scipy.linalg.lapack.zgecon(lu, anorm, norm="1")
+        x, _ = scipy.linalg.lapack.zgetrs(lu, piv, rhs)
+    return x, float(rcond)
+
+
 def steady_state_n(gamma_plus, gamma_minus, Lambda, *, rcond_tol=RCOND_TOL, return_rcond=False):
     """Stationary (2^N, 2^N) density matrix of the N-qubit master equation (docs/theory.md §10).
 
@@ -396,12 +481,15 @@ def steady_state_n(gamma_plus, gamma_minus, Lambda, *, rcond_tol=RCOND_TOL, retu
     n, gp, gm, lam = _rates_in(gamma_plus, gamma_minus, Lambda)
     # the sector matrices are small (<= 252 x 252): one BLAS thread each; a threaded
     # BLAS costs 30x more here when the cores are shared (measured at N = 8)
-    with threadpool_limits(limits=1, user_api="blas"):
-        system = _SectorSystem(n, gp, gm, lam)
-        rhs = np.zeros(system.size, complex)
-        rhs[0] = system.scale
-        x, ok = system.solve(rhs)
-        rcond = _rcond_estimate(system, x, rhs, ok)
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        if comb(2 * n, n) <= DENSE_MAX_DIM:
+            x, rcond = _steady_dense(n, gp, gm, lam)
+        else:
+            system = _SectorSystem(n, gp, gm, lam)
+            rhs = np.zeros(system.size, complex)
+            rhs[0] = system.scale
+            x, ok = system.solve(rhs)
+            rcond = _rcond_estimate(system, x, rhs, ok)
     if not rcond >= rcond_tol:
         raise DegenerateManySteadyStateError(rcond, rcond_tol, n)
     i, j = block_indices(n, 0)
@@ -514,7 +602,7 @@ def evolve_n(gamma_plus, gamma_minus, Lambda, rho0, times, *, cond_max=1e6):
     round-off growth with t, expm fallback near exceptional points); the
     k > 0 blocks are the conjugate transposes, so rho(t) is Hermitian.
     """
-    from neqent.dynamics.master import _EXP_UNDERFLOW, _ROUNDOFF_RE, _propagate  # noqa: F401
+    from neqent.dynamics.master import _ROUNDOFF_RE, _propagate
 
     n, gp, gm, lam = _rates_in(gamma_plus, gamma_minus, Lambda)
     if n > MAX_EVOLVE_QUBITS:
@@ -526,7 +614,7 @@ def evolve_n(gamma_plus, gamma_minus, Lambda, rho0, times, *, cond_max=1e6):
     if r0.shape != (2**n, 2**n):
         raise ValueError(f"rho0 must be {2**n}x{2**n}, got {r0.shape}")
     r0 = 0.5 * (r0 + r0.conj().T)
-    ops = _sector_ops(gp, gm, lam)
+    Am = _sector_A(gp, gm, lam)
     tol = np.array([_ROUNDOFF_RE * max(np.max(np.abs(gp)), np.max(np.abs(gm)), np.max(np.abs(lam)))])
     out = np.zeros((t.size, 2**n, 2**n), complex)
     for k in range(-n, 1):
@@ -534,7 +622,7 @@ def evolve_n(gamma_plus, gamma_minus, Lambda, rho0, times, *, cond_max=1e6):
         x0 = r0[i, j]
         if k != 0 and not np.any(x0 != 0):
             continue
-        Lk = _block_from_ops(n, k, gp, gm, ops).toarray()[None]
+        Lk = _block_dense(n, k, gp, gm, Am)[None]
         trace = (i == j).astype(float) if k == 0 else None
         x = _propagate(Lk, x0[None], np.zeros(1, dtype=np.int64), t, cond_max, tol, trace=trace)[0]
         out[:, i, j] = x
