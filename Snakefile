@@ -29,6 +29,7 @@ include: "workflow/rules/steady.smk"
 include: "workflow/rules/analytic.smk"
 include: "workflow/rules/dynamics.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/chain.smk"
 
 
 rule all:

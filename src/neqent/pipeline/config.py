@@ -40,7 +40,7 @@ __all__ = [
 _REPO = Path(__file__).resolve().parents[3]
 
 #: Extra products that are not scans (listed in ``extras`` like scan names).
-EXTRA_PRODUCTS = ("effective_temperatures",)
+EXTRA_PRODUCTS = ("effective_temperatures", "chain")
 
 
 class ConfigError(ValueError):
