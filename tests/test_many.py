@@ -355,3 +355,20 @@ def test_cli_evolve_three_qubits(capsys):
     r = json.loads(out)
     assert len(r["t"]) == 3 and np.array(r["rho"]).shape == (3, 8, 8, 2)
     assert r["concurrence_pairs"]["1-2"][0] > 0.5  # |A> of qubits 1, 2 at t = 0.01
+
+
+@pytest.mark.parametrize("n", [2, 4, 5])
+def test_matrix_free_solver_equals_dense_solver(monkeypatch, n):
+    """The GMRES path (used for N >= 7) against the dense LU path on the same rates."""
+    from neqent.dynamics.many_rates import ManyGeometry, compute_many_kernels
+
+    k = compute_many_kernels(ManyGeometry(positions=[(q * 0.25e-6, 0.0, 1e-6) for q in range(n)]), W)
+    gp, gm = many_rates(k, occupation(W, 30.0), occupation(W, 600.0))  # stiff: slowest decay ~1e-6
+    dense = mb.steady_state_n(gp, gm, k.Lambda)
+    monkeypatch.setattr(mb, "DENSE_MAX_DIM", 0)
+    free, rcond = mb.steady_state_n(gp, gm, k.Lambda, return_rcond=True)
+    assert np.max(np.abs(free - dense)) < 1e-10
+    assert rcond > 1e-9
+    with pytest.raises(mb.DegenerateManySteadyStateError):
+        g = np.ones((n, n))
+        mb.steady_state_n(g, 0.1 * g, np.zeros((n, n)))
