@@ -372,3 +372,13 @@ def test_matrix_free_solver_equals_dense_solver(monkeypatch, n):
     with pytest.raises(mb.DegenerateManySteadyStateError):
         g = np.ones((n, n))
         mb.steady_state_n(g, 0.1 * g, np.zeros((n, n)))
+
+
+def test_api_reports_a_non_unique_steady_state_as_input_error():
+    from neqent.interface import many
+    from neqent.interface.units import InputError
+
+    g = np.ones((3, 3))
+    with pytest.raises(InputError, match="not unique") as exc:
+        many._steady(g, 0.1 * g, np.zeros((3, 3)))
+    assert exc.value.param == "geometry"
