@@ -28,7 +28,9 @@ def add_options(group):
         default=None,
         metavar="X,Y,Z",
         help="position of one qubit (lengths with units, z > 0 above the body); repeat for N qubits "
-        "(2..10; evolve: 2..6); excludes --z1 --z2 --r12 --dipole1 --dipole2",
+        "(2..10; evolve: 2..6); excludes --z1 --z2 --r12 --dipole1 --dipole2. With --qubit, evolve's "
+        "--initial is G, E, S (W state), A ((|e_1> - |e_2>)/sqrt2), thermal, N letters g/e (qubit 1 first) "
+        "or a file with a 2^N x 2^N matrix",
     )
     group.add_argument(
         "--dipole",
