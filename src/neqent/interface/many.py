@@ -19,6 +19,8 @@ with ``param`` ``"qubit"``, ``"dipole"`` or the argument's name.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from neqent.interface.api import (
@@ -217,6 +219,12 @@ def _initial_n(initial, n, omega, T_initial):
             return initial_state_n(key, n, occ), (f"thermal({T_initial:g} K)" if thermal else key)
         except ValueError as exc:
             raise InputError("initial", str(exc)) from None
+    if isinstance(initial, str) and not os.path.isfile(initial):
+        raise InputError(
+            "initial",
+            f"unknown initial state {initial!r}: not one of G, E, S, A, thermal, {n} letters g/e "
+            f"(qubit 1 first) or a .npy/.txt file holding a {2**n}x{2**n} density matrix",
+        )
     if isinstance(initial, str):
         m, label = _load_matrix(initial)
     else:
