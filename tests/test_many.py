@@ -382,3 +382,11 @@ def test_api_reports_a_non_unique_steady_state_as_input_error():
     with pytest.raises(InputError, match="not unique") as exc:
         many._steady(g, 0.1 * g, np.zeros((3, 3)))
     assert exc.value.param == "geometry"
+
+
+def test_two_qubit_evolution_equals_the_two_qubit_evolve():
+    gp, gm, lam = random_rates(2, 8, lam_scale=0.3)
+    rho0 = master.initial_state("A")
+    t = np.geomspace(1e-2, 1e3, 7)
+    ours = mb.evolve_n(gp, gm, lam, mb.initial_state_n("A", 2), t)
+    assert np.max(np.abs(ours - master.evolve(gp, gm, lam[0, 1], rho0, t))) < 1e-10
