@@ -36,6 +36,7 @@ include: "workflow/rules/dynamics.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/optimize.smk"
 include: "workflow/rules/stacks.smk"
+include: "workflow/rules/chain.smk"
 
 
 rule all:

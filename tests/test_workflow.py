@@ -89,6 +89,7 @@ FIGURES = [
     "scan_orientation",
     "optimize",
     "stacks",
+    "chain",
 ]
 
 
@@ -248,12 +249,31 @@ RERUN_CASES = {
     "mpi tasks and chunk rerun nothing": ([_set("mpi.tasks", 2), _set("mpi.chunk", 8)], {}),
     "geometry reruns everything": (
         [_set("geometry.r12", 3.0e-7)],
-        _jobs(*FIGURES, kernels=4, rates=3, steady=3, analytic=1, dynamics=1, optimize=1, stacks_data=1),
+        # (the chain extra has its own geometry: height and spacings)
+        _jobs(
+            *(f for f in FIGURES if f != "chain"),
+            kernels=4,
+            rates=3,
+            steady=3,
+            analytic=1,
+            dynamics=1,
+            optimize=1,
+            stacks_data=1,
+        ),
     ),
     "material reruns everything": (
         [_set("material", "SiC")],  # same physics, another spelling: the params differ
         # (the stacks extra names its own bodies' materials, so it does not depend on 'material')
-        _jobs(*(f for f in FIGURES if f != "stacks"), kernels=4, rates=3, steady=3, analytic=1, dynamics=1, optimize=1),
+        _jobs(
+            *(f for f in FIGURES if f != "stacks"),
+            kernels=4,
+            rates=3,
+            steady=3,
+            analytic=1,
+            dynamics=1,
+            optimize=1,
+            chain=1,
+        ),
     ),
     "T_W reruns everything but the kernels": (
         [_set("T_W", 40.0)],
@@ -265,6 +285,7 @@ RERUN_CASES = {
             dynamics=1,
             optimize=1,
             stacks_data=1,
+            chain=1,
         ),
     ),
 }
@@ -349,7 +370,7 @@ def test_every_default_figure_has_its_own_caption():
     names += [("scan_" if "T_M" in cfg["scans"][s] else "kernels_") + s for s in cfg["extras"] if s in cfg["scans"]]
     missing = [n for n in names if not (REPO / "workflow" / "report" / "figures" / f"{n}.rst").is_file()]
     assert not missing
-    assert len(names) == 12
+    assert len(names) == 13
 
 
 def test_captions_are_plain_rst_without_warnings():
@@ -388,7 +409,7 @@ def _cf_failures(paths):
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the checker's own (ioos_sos) deprecations
 def test_every_dataset_passes_the_cf_checker(run):
     files = sorted(run.rglob("*.nc"))
-    assert len(files) == 14  # 4 kernels, 3 rates, 3 steady, analytic, dynamics, optimize, stacks
+    assert len(files) == 15  # 4 kernels, 3 rates, 3 steady, analytic, dynamics, optimize, stacks, chain
     assert _cf_failures(files) == {}
     with xr.open_dataset(files[0]) as ds:
         assert "arXiv:1304.2864" in ds.attrs["references"] and ds.attrs["history"] and ds.attrs["source"]

@@ -29,9 +29,11 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__", "point", "evolve", "scan", "optimize"]
+__all__ = ["__version__", "point", "evolve", "scan", "optimize", "point_n", "evolve_n"]
 
 _API = ("point", "evolve", "scan", "optimize")
+#: N qubits at arbitrary positions (docs/theory.md §10), from :mod:`neqent.interface.many`
+_MANY_API = ("point_n", "evolve_n")
 
 
 def __getattr__(name):
@@ -44,8 +46,12 @@ def __getattr__(name):
         from neqent.interface import api
 
         return getattr(api, name)
+    if name in _MANY_API:
+        from neqent.interface import many
+
+        return getattr(many, name)
     raise AttributeError(f"module 'neqent' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(list(globals()) + list(_API))
+    return sorted(list(globals()) + list(_API) + list(_MANY_API))

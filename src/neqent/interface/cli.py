@@ -124,6 +124,9 @@ def _add_common(p, scan=False):
     else:
         g.add_argument("--dipole1", default="0,0,1", help="dipole of qubit 1, e.g. 0,0,1 or 1,1j,0")
         g.add_argument("--dipole2", default="0,0,1", help="dipole of qubit 2")
+        from neqent.interface import cli_many  # N qubits (docs/theory.md §10)
+
+        cli_many.add_options(g)
 
 
 class _Explicit(argparse.Action):
@@ -562,7 +565,10 @@ def _emit(text: str):
 
 
 def _cmd_point(args) -> int:
-    from neqent.interface import api
+    from neqent.interface import api, cli_many
+
+    if cli_many.check_exclusive(args, args.given):
+        return cli_many.run_point(args, _emit, _dumps)
 
     r = api.point(**_config_kwargs(args))
     _emit(_dumps(point_json(r)) if args.json else point_table(r))
@@ -570,7 +576,10 @@ def _cmd_point(args) -> int:
 
 
 def _cmd_evolve(args) -> int:
-    from neqent.interface import api
+    from neqent.interface import api, cli_many
+
+    if cli_many.check_exclusive(args, args.given):
+        return cli_many.run_evolve(args, _emit)
 
     r = api.evolve(
         initial=args.initial,
@@ -662,6 +671,7 @@ def main(argv=None) -> int:
         return _error(str(exc))
     except SystemExit as exc:  # --help / --version
         return int(exc.code or 0)
+    args.given = {tok.split("=", 1)[0] for tok in argv if tok.startswith("--")}  # options typed, not defaulted
     try:
         return args.func(args)
     except InputError as exc:

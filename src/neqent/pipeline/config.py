@@ -44,7 +44,7 @@ __all__ = [
 _REPO = Path(__file__).resolve().parents[3]
 
 #: Extra products that are not scans (listed in ``extras`` like scan names).
-EXTRA_PRODUCTS = ("effective_temperatures", "optimize", "stacks")
+EXTRA_PRODUCTS = ("effective_temperatures", "optimize", "stacks", "chain")
 
 
 class ConfigError(NeqentInputError):
