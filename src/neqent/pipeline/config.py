@@ -185,6 +185,7 @@ def _semantic_checks(config):
         _check_range(f"analytic.{key}", config["analytic"][key])
     for name in config["scans"]:
         _check_scan_geometry(config, material, name)
+    _check_scale(config)
     for extra in config["extras"]:
         if extra not in config["scans"] and extra not in EXTRA_PRODUCTS:
             raise ConfigError(
@@ -193,6 +194,16 @@ def _semantic_checks(config):
             )
         if extra == "map":
             raise ConfigError("config key 'extras': 'map' is always built; do not list it")
+
+
+def _check_scale(config):
+    """Memory budget and storage choices (neqent.pipeline.budget) as a ConfigError."""
+    from neqent.pipeline.budget import BudgetError, check_scale_config
+
+    try:
+        check_scale_config(config)
+    except BudgetError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _check_range(key, spec):

@@ -380,15 +380,12 @@ def rate_grid(kernels, T_M, T_W):
     Returns ``gamma_plus``, ``gamma_minus`` (complex, units of Gamma0),
     ``lambda12`` (complex, units of Gamma0), ``n_W``, ``n_M``.
     """
-    from neqent.dynamics.rates import occupation, rates
+    from neqent.dynamics.rates import rates
+    from neqent.pipeline.streaming import occupations
 
     T_M = resolve_range(T_M.tolist() if isinstance(T_M, np.ndarray) else T_M)
     dims = _kernel_dims(kernels)
-    omega = kernels["omega"]
-    Tda = xr.DataArray(T_M, dims="T_M")
-    om_b, T_b = xr.broadcast(omega, Tda)
-    n_M = xr.DataArray(occupation(om_b.values, T_b.values), dims=om_b.dims)
-    n_W = xr.DataArray(occupation(omega.values, float(T_W)), dims=omega.dims)
+    n_W, n_M = occupations(kernels["omega"], T_M, T_W)
     # Broadcast to the full grid in a fixed dim order: (*axes, T_M).
     full = dims + ("T_M",)
     template = xr.DataArray(np.zeros(tuple(kernels.sizes[d] for d in dims) + (T_M.size,)), dims=full)
@@ -431,17 +428,20 @@ def steady_grid(rates_ds):
 
     One batched :func:`neqent.dynamics.master.steady_state` call (no per-point loop);
     Lambda^{12} is broadcast over T_M. Returns ``rho`` (complex, dims
-    ``(*axes, T_M, i, j)``, decoupled basis) and ``C`` (concurrence).
+    ``(*axes, T_M, i, j)``, decoupled basis) and ``C`` (concurrence, closed
+    form of the X state, :mod:`neqent.dynamics.xstate`). ``rates_ds`` may
+    hold grid or compact rates. The arithmetic is that of the streamed stage
+    (:func:`neqent.pipeline.streaming.stream_steady`) on a single block, so
+    both give the same bits.
     """
-    from neqent.dynamics.entanglement import concurrence
-    from neqent.dynamics.master import steady_state
+    from neqent.pipeline.blocks import plan_blocks
+    from neqent.pipeline.streaming import RateSource, steady_block
 
     dims = _kernel_dims(rates_ds) + ("T_M",)
-    gp = rates_ds["gamma_plus"].transpose(*dims, "q", "qp").values
-    gm = rates_ds["gamma_minus"].transpose(*dims, "q", "qp").values
-    lam = np.broadcast_to(rates_ds["lambda12"].values[..., None], gp.shape[:-2])
-    rho = np.asarray(steady_state(gp, gm, np.ascontiguousarray(lam)))
-    C = np.asarray(concurrence(rho), float)
+    source = RateSource(rates_ds)
+    (block,) = plan_blocks(source.shape, max(1, int(np.prod(source.shape))))
+    out = steady_block(source, block, "rho")
+    rho, C = out["rho"], out["C"]
     coords = {k: v for k, v in rates_ds.coords.items() if k not in ("q", "qp")}
     coords["i"] = ("i", BASIS, COORD_ATTRS["i"])
     coords["j"] = ("j", BASIS, COORD_ATTRS["j"])
