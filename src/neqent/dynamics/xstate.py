@@ -30,6 +30,7 @@ from neqent.dynamics.entanglement import concurrence, concurrence_x
 
 __all__ = ["NON_X", "X_ATOL", "non_x_magnitude", "is_x_state", "steady_concurrence", "k_of_element"]
 
+
 def k_of_element(i, j):
     """k = N_i - N_j of the density-matrix element (i, j) (decoupled basis, 0-based)."""
     n = (0, 1, 1, 2)

@@ -43,13 +43,18 @@ the z2 grid so that the symmetric line z2 = z1 exists exactly.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
+import time
 
 import numpy as np
 import xarray as xr
 
 from neqent.pipeline.config import load_config, resolve_range
+from neqent.pipeline.logs import configure_logging
+
+log = logging.getLogger("neqent.pipeline.stages")
 
 __all__ = [
     "AXIS_ORDER",
@@ -734,6 +739,31 @@ def read_stage_input(parser, path, stages, scan=None, option="--input"):
     return ds
 
 
+def open_stage_input(parser, path, stages, scan=None, option="--input"):
+    """Like :func:`read_stage_input` but opened lazily (nothing but the header is read).
+
+    For inputs larger than memory (the streamed rates/steady stages); the
+    caller closes the dataset.
+    """
+    if not os.path.isfile(path):
+        parser.error(f"{option} {path!r}: no such file")
+    try:
+        ds = xr.open_dataset(path)
+    except (OSError, ValueError, RuntimeError) as exc:
+        detail = first_line(exc).split(". ")[0]
+        parser.error(f"{option} {path!r}: not a readable NetCDF file ({detail})")
+    stage = ds.attrs.get("stage")
+    if stage not in stages:
+        ds.close()
+        parser.error(
+            f"{option} {path!r}: expected the output of stage {' or '.join(stages)}, got a dataset of stage {stage!r}"
+        )
+    if scan is not None and ds.attrs.get("scan") != scan:
+        ds.close()
+        parser.error(f"{option} {path!r}: dataset of scan {ds.attrs.get('scan')!r}, expected scan {scan!r}")
+    return ds
+
+
 def _mpi_comm():
     """COMM_WORLD if mpi4py is importable, else None (serial)."""
     try:
@@ -767,8 +797,17 @@ def main(argv=None):
     p.add_argument("--input", nargs="*", default=[], help="input NetCDF files, in the stage's order")
     p.add_argument("--output", required=True, help="output NetCDF file")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--memory-budget", default=None, help="peak memory of this job, e.g. 2GB (default: scale.memory_budget)"
+    )
+    p.add_argument("--shard", default=None, help="steady only: compute shard i/n of the blocks into a shard file")
     args = p.parse_args(argv)
+    configure_logging()
     config = load_config_or_exit(p, args.config)
+    if args.stage in ("rates", "steady"):
+        return _streamed_stage(p, args, config)
+    if args.shard is not None:
+        p.error(f"--shard {args.shard!r}: only the steady stage is sharded")
 
     expected = STAGE_INPUTS[args.stage]
     if len(args.input) != len(expected):
@@ -785,13 +824,12 @@ def main(argv=None):
         p.error(f"--scan {scan!r}: scan has no T_M grid (kernel-only), so no rates stage")
     inputs = [read_stage_input(p, f, (stage,), scan) for f, stage in zip(args.input, expected)]
 
+    t0 = time.perf_counter()
+    log.info("stage %s, scan %s", args.stage, scan)
     try:
         if args.stage == "kernels":
+            _check_kernel_memory(p, config, scan, args.memory_budget)
             ds = kernel_grid(config, scan, comm=_mpi_comm(), progress=not args.no_progress)
-        elif args.stage == "rates":
-            ds = rate_grid(inputs[0], resolve_range(config["scans"][scan]["T_M"]), config["T_W"])
-        elif args.stage == "steady":
-            ds = steady_grid(inputs[0])
         elif args.stage == "analytic":
             ds = analytic_data(config, *inputs)
         else:
@@ -806,6 +844,194 @@ def main(argv=None):
         write_dataset(ds, args.output, config)
     except OSError as exc:
         p.error(f"--output {args.output!r}: {first_line(exc)}")
+    log.info("stage %s, scan %s: done in %.2f s -> %s", args.stage, scan, time.perf_counter() - t0, args.output)
+    return 0
+
+
+def _check_kernel_memory(parser, config, scan, budget):
+    """The kernel stage holds its grid in memory: refuse one larger than the budget."""
+    from neqent.pipeline.budget import BudgetError, format_bytes, scale_settings
+
+    try:
+        nbytes = scale_settings(config, scan, budget)["budget"]
+    except BudgetError as exc:
+        parser.error(str(exc))
+    axes, _ = scan_axes(config, scan)
+    npoints = int(np.prod([len(v) for k, v in axes.items() if k != "theta"]))
+    need = npoints * KERNEL_BYTES_PER_POINT
+    if need > nbytes:
+        parser.error(
+            f"--scan {scan!r}: {npoints} kernel points need about {format_bytes(need)}, more than the memory budget "
+            f"{format_bytes(nbytes)}; use fewer geometry/frequency points (temperatures cost nothing here)"
+        )
+    log.info(
+        "kernels: %d geometry points, ~%s in memory (budget %s)", npoints, format_bytes(need), format_bytes(nbytes)
+    )
+
+
+#: memory of one kernel geometry point (tensors W, M, G12, the contractions, the gather)
+KERNEL_BYTES_PER_POINT = 4096
+
+
+def _stage_settings(parser, args, config, scan):
+    from neqent.pipeline.budget import BudgetError, parse_shard, scale_settings, storage
+
+    try:
+        settings = scale_settings(config, scan, args.memory_budget)
+        settings["shard"] = parse_shard(args.shard) if args.shard is not None else None
+    except BudgetError as exc:
+        parser.error(str(exc))
+    settings.update(storage(config, scan))
+    return settings
+
+
+def _check_output_size(parser, config, scan, stage, path, settings):
+    """Log the estimated output size; refuse (exit 2) when the output disk cannot hold it."""
+    from neqent.pipeline.budget import BudgetError, check_disk, estimate_bytes, format_bytes
+
+    nbytes = estimate_bytes(config, scan, stage)
+    if settings.get("shard"):
+        nbytes = nbytes // settings["shard"][1] + 65536
+    try:
+        free = check_disk(path, nbytes, f"--output {path!r}")
+    except BudgetError as exc:
+        parser.error(str(exc))
+    log.info(
+        "%s: scan %s, storage %s, estimated output %s (uncompressed; %s free)",
+        stage,
+        scan,
+        settings[stage],
+        format_bytes(nbytes),
+        format_bytes(free),
+    )
+
+
+def _run_or_exit(parser, args, scan, comm, func, *a):
+    """Run a streamed stage; a bad input or unusable config ends in one line, exit 2.
+
+    Under MPI a failing rank aborts the whole job (the others would wait for it forever).
+    """
+    try:
+        return func(*a)
+    except (KeyError, ValueError) as exc:
+        if isinstance(exc, KeyError):
+            message = f"--input {' '.join(map(repr, args.input))}: missing {first_line(exc)}"
+        else:  # e.g. a non-unique steady state somewhere on the grid
+            message = f"stage {args.stage}, --scan {scan!r}: {first_line(exc)}"
+        if comm is not None:
+            sys.stderr.write(f"{parser.prog}: error: {message}\n")
+            sys.stderr.flush()
+            comm.Abort(2)
+        parser.error(message)
+
+
+def _streamed_stage(p, args, config):
+    """The rates and steady stages: streamed in blocks, MPI-parallel, steady also sharded/gathered."""
+    from neqent.pipeline import streaming
+    from neqent.pipeline.budget import block_points, format_bytes
+
+    scan = args.scan if args.scan is not None else "map"
+    if scan not in config["scans"]:
+        p.error(f"--scan {scan!r}: not a scan of the config; allowed: {', '.join(sorted(config['scans']))}")
+    if "T_M" not in config["scans"][scan]:
+        p.error(f"--scan {scan!r}: scan has no T_M grid (kernel-only), so no {args.stage} stage")
+    if args.stage == "rates" and args.shard is not None:
+        p.error(f"--shard {args.shard!r}: only the steady stage is sharded")
+    settings = _stage_settings(p, args, config, scan)
+    comm = _mpi_comm()
+    size = comm.Get_size() if comm is not None else 1
+    if size == 1:
+        comm = None
+    t0 = time.perf_counter()
+
+    def started():  # logged once the inputs passed their checks (a refusal stays one line)
+        log.info(
+            "stage %s, scan %s, memory budget %s, %d MPI rank(s)%s",
+            args.stage,
+            scan,
+            format_bytes(settings["budget"]),
+            size,
+            f", shard {settings['shard'][0]}/{settings['shard'][1]}" if settings["shard"] else "",
+        )
+
+    progress = not args.no_progress
+    if args.stage == "rates":
+        if len(args.input) != 1:
+            p.error(f"--input: stage rates needs 1 file(s) (kernels), got {len(args.input)}")
+        kernels = read_stage_input(p, args.input[0], ("kernels",), scan)
+        T_M = resolve_range(config["scans"][scan]["T_M"])
+        _check_output_size(p, config, scan, "rates", args.output, settings)
+        started()
+        if settings["rates"] == "compact":
+            if comm is None or comm.Get_rank() == 0:
+                from neqent.pipeline.io import write_dataset
+
+                write_dataset(streaming.compact_rates(kernels, T_M, config["T_W"]), args.output, config)
+        else:
+            _run_or_exit(
+                p,
+                args,
+                scan,
+                comm,
+                streaming.stream_rates,
+                kernels,
+                T_M,
+                config["T_W"],
+                args.output,
+                config,
+                block_points("rates", settings["budget"]),
+                comm,
+                settings["complevel"],
+                progress,
+            )
+        log.info("stage rates, scan %s: done in %.2f s -> %s", scan, time.perf_counter() - t0, args.output)
+        return 0
+    if not args.input:
+        p.error("--input: stage steady needs 1 file (rates) or the steady shard files, got 0")
+    first = open_stage_input(p, args.input[0], ("rates", "steady_shard"), scan)
+    if first.attrs.get("stage") == "steady_shard":
+        first.close()
+        for f in args.input[1:]:
+            open_stage_input(p, f, ("steady_shard",), scan).close()
+        if args.shard is not None:
+            p.error(f"--shard {args.shard!r}: the inputs are shard files already (this run gathers them)")
+        _check_output_size(p, config, scan, "steady", args.output, settings)
+        started()
+        try:
+            streaming.gather_shards(args.input, args.output, config, settings["complevel"])
+        except (ValueError, KeyError) as exc:
+            p.error(f"--input: {first_line(exc)}")
+        log.info("stage steady (gather), scan %s: done in %.2f s", scan, time.perf_counter() - t0)
+        return 0
+    if len(args.input) != 1:
+        p.error(f"--input: stage steady needs 1 file (rates) or the steady shard files, got {len(args.input)}")
+    compact = first.attrs.get("rates_storage") == "compact"
+    needed = ("alpha_W", "alpha_M", "n_W", "n_M") if compact else ("gamma_plus", "gamma_minus")
+    for name in needed + ("lambda12",):
+        if name not in first.variables and f"{name}_re" not in first.variables:
+            p.error(f"--input {args.input[0]!r}: missing {name!r} (a rates file from another version?)")
+    _check_output_size(p, config, scan, "steady", args.output, settings)
+    started()
+    try:
+        _run_or_exit(
+            p,
+            args,
+            scan,
+            comm,
+            streaming.stream_steady,
+            first,
+            args.output,
+            config,
+            block_points("steady", settings["budget"]),
+            settings["steady"],
+            comm,
+            settings["shard"],
+            settings["complevel"],
+            progress,
+        )
+    finally:
+        first.close()
+    log.info("stage steady, scan %s: done in %.2f s -> %s", scan, time.perf_counter() - t0, args.output)
     return 0
 
 

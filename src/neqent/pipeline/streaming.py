@@ -82,7 +82,7 @@ def grid_view(da, grid_dims, grid_shape, trailing=()):
 
 
 def occupations(omega, T_M, T_W):
-    """Bose occupations ``(n_W, n_M)`` as DataArrays: n(omega, T_W) over omega's dims, n(omega, T_M) over (omega, T_M)."""
+    """Bose occupations ``(n_W, n_M)``: n(omega, T_W) over omega's dims, n(omega, T_M) over (omega, T_M)."""
     from neqent.dynamics.rates import occupation
 
     om_b, T_b = xr.broadcast(omega, xr.DataArray(T_M, dims="T_M"))
@@ -363,9 +363,7 @@ def _steady_skeleton(source, store, extra_attrs=None):
     return sk
 
 
-def stream_steady(
-    rates_ds, path, config, block_points, store="rho", comm=None, shard=None, complevel=1, progress=True
-):
+def stream_steady(rates_ds, path, config, block_points, store="rho", comm=None, shard=None, complevel=1, progress=True):
     """Steady stage streamed: ``rates_ds`` (grid or compact, lazy or in memory) -> NetCDF ``path``.
 
     ``store``: ``rho``, ``x`` or ``C`` (:data:`STEADY_VARIABLES`). ``shard``:
