@@ -1,10 +1,71 @@
-# Stage (c): steady states (one batched master.steady_state call over the whole
-# grid) and their concurrence.
+# Stage (c): steady states and their concurrence, streamed in blocks under the
+# memory budget (scale.memory_budget). With scale.shards / scans.<scan>.shards = n > 1
+# the blocks are split over n steady_shard jobs (SLURM runs them as separate jobs)
+# and the steady rule gathers them into the scan's one file; the result is
+# bit-identical for any n, and a rerun only recomputes unfinished shards.
+import sys
+
+from neqent.pipeline.budget import (
+    estimate_bytes,
+    format_bytes,
+    scale_settings,
+    scan_storage,
+)
+
+
+def steady_shards(scan):
+    """Number of steady_shard jobs of a scan (1: the steady rule computes directly)."""
+    return scale_settings(config, scan)["shards"]
+
+
+def steady_input(wildcards):
+    """The rates file, or the shard files to gather."""
+    n = steady_shards(wildcards.scan)
+    if n == 1:
+        return f"{RESULTS}/rates/{wildcards.scan}.nc"
+    return [f"{RESULTS}/steady/shards/{wildcards.scan}/{i}of{n}.nc" for i in range(n)]
+
+
+# Estimated output sizes (uncompressed upper bound), printed before the run; each
+# stage also refuses an output its disk cannot hold.
+_sizes = {
+    s: estimate_bytes(config, s, "rates") + estimate_bytes(config, s, "steady")
+    for s in T_SCANS
+}
+print(
+    "neqent: estimated rates+steady output (uncompressed): "
+    + ", ".join(
+        f"{s} {format_bytes(b)} ({'/'.join(scan_storage(config, s).values())})"
+        for s, b in _sizes.items()
+    ),
+    file=sys.stderr,
+)
+
+
+rule steady_shard:
+    input:
+        f"{RESULTS}/rates/{{scan}}.nc",
+    output:
+        temp(f"{RESULTS}/steady/shards/{{scan}}/{{shard}}of{{nshards}}.nc"),
+    log:
+        f"{RESULTS}/logs/steady/{{scan}}.shard{{shard}}of{{nshards}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/steady_{{scan}}_shard{{shard}}of{{nshards}}.tsv"
+    wildcard_constraints:
+        shard=r"\d+",
+        nshards=r"\d+",
+    conda:
+        ENV
+    params:
+        config=CONFIG_JSON,
+    shell:
+        "python -m neqent.pipeline.stages steady --config {params.config:q} --scan {wildcards.scan}"
+        " --shard {wildcards.shard}/{wildcards.nshards} --input {input:q} --output {output:q} 2> {log:q}"
 
 
 rule steady:
     input:
-        f"{RESULTS}/rates/{{scan}}.nc",
+        steady_input,
     output:
         f"{RESULTS}/steady/{{scan}}.nc",
     log:

@@ -2,7 +2,7 @@
 
 * :func:`parse_budget` -- ``"2GB"``, ``"512MiB"``, ``2e9`` -> bytes, with one
   clear error line for anything else.
-* :func:`storage` -- what a scan keeps on disk (config ``scans.<name>.store``):
+* :func:`scan_storage` -- what a scan keeps on disk (config ``scans.<name>.store``):
   ``rates`` = ``grid`` (Gamma(+-w) on every grid point) or ``compact`` (the
   kernels and occupations they are broadcast from; the steady stage rebuilds
   the rates block by block, with the same arithmetic, so the results do not
@@ -34,7 +34,7 @@ __all__ = [
     "parse_budget",
     "format_bytes",
     "parse_shard",
-    "storage",
+    "scan_storage",
     "scan_shape",
     "estimate_bytes",
     "check_disk",
@@ -152,7 +152,7 @@ def scan_shape(config, scan):
     return shape
 
 
-def storage(config, scan):
+def scan_storage(config, scan):
     """What scan ``scan`` stores: ``{"rates": "grid"|"compact", "steady": "rho"|"x"|"C"}`` (see module doc)."""
     store = dict(config["scans"][scan].get("store", {}))
     if scan == "map":
@@ -173,7 +173,7 @@ def estimate_bytes(config, scan, stage):
     shape = scan_shape(config, scan)
     npoints = int(np.prod(shape))
     nkernel = int(np.prod(shape[:-1])) if shape else 1
-    per_point = STORED_BYTES_PER_POINT[(stage, storage(config, scan)[stage])]
+    per_point = STORED_BYTES_PER_POINT[(stage, scan_storage(config, scan)[stage])]
     per_kernel = 2 * 4 * 16 + 16 if stage == "rates" else 0
     return npoints * per_point + nkernel * per_kernel + 8 * sum(shape) + 65536
 

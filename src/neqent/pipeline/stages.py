@@ -874,14 +874,14 @@ KERNEL_BYTES_PER_POINT = 4096
 
 
 def _stage_settings(parser, args, config, scan):
-    from neqent.pipeline.budget import BudgetError, parse_shard, scale_settings, storage
+    from neqent.pipeline.budget import BudgetError, parse_shard, scale_settings, scan_storage
 
     try:
         settings = scale_settings(config, scan, args.memory_budget)
         settings["shard"] = parse_shard(args.shard) if args.shard is not None else None
     except BudgetError as exc:
         parser.error(str(exc))
-    settings.update(storage(config, scan))
+    settings.update(scan_storage(config, scan))
     return settings
 
 

@@ -462,6 +462,7 @@ def gather_shards(paths, path, config, complevel=1):
         chunks, blocks = grid_plan(shape, int(first["block_points"]), tmax)
         kdims = _kernel_dims(shards[0]) + ("T_M",)
         skeleton = shards[0].drop_vars([v for v in shards[0].data_vars])
+        skeleton.encoding = {}  # an empty shard's zero-length 'point' dimension reads back as unlimited
         drop = ("shard", "shards", "flat_start", "flat_stop")
         skeleton.attrs = {k: v for k, v in first.items() if k not in drop}
         skeleton.attrs["stage"] = "steady"
