@@ -47,9 +47,9 @@ __all__ = [
 ]
 
 #: default memory budget of a pipeline job and of the in-memory API (bytes)
-DEFAULT_BUDGET = 2 * 1024**3
+DEFAULT_BUDGET = 2_000_000_000
 #: smallest budget accepted: the interpreter, numba and the libraries alone take ~250 MB
-MIN_BUDGET = 256 * 1024**2
+MIN_BUDGET = 256_000_000
 #: working memory per grid point inside a block (bytes, measured peak with margin):
 #: rates: Gamma(+-w) and their temporaries; steady: coefficients, Hermitian
 #: checks, rho, rcond and the concurrence temporaries (~1.5 kB measured)

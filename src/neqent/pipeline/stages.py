@@ -995,6 +995,10 @@ def _streamed_stage(p, args, config):
             open_stage_input(p, f, ("steady_shard",), scan).close()
         if args.shard is not None:
             p.error(f"--shard {args.shard!r}: the inputs are shard files already (this run gathers them)")
+        try:
+            streaming.check_shards(args.input)
+        except (ValueError, KeyError) as exc:
+            p.error(f"--input: {first_line(exc)}")
         _check_output_size(p, config, scan, "steady", args.output, settings)
         started()
         try:

@@ -46,6 +46,7 @@ __all__ = [
     "compact_rates",
     "stream_steady",
     "gather_shards",
+    "check_shards",
     "STEADY_VARIABLES",
 ]
 
@@ -435,6 +436,24 @@ def stream_steady(rates_ds, path, config, block_points, store="rho", comm=None, 
     _log_done("steady", sum(b.size for b in mine), t0, tc, ts, comm)
 
 
+def check_shards(paths):
+    """ValueError naming the problem unless ``paths`` are all shards of one plan, each exactly once."""
+    attrs = []
+    for p in paths:
+        with xr.open_dataset(p) as s:
+            attrs.append(dict(s.attrs))
+    first = attrs[0]
+    n = int(first["shards"])
+    for p, a in zip(paths, attrs):
+        for k in ("scan", "steady_storage", "block_points", "grid_shape", "shards"):
+            if not np.array_equal(np.atleast_1d(a[k]), np.atleast_1d(first[k])):
+                raise ValueError(f"shard {p!r}: {k} = {a[k]!r} differs from {first[k]!r} of {paths[0]!r}")
+    have = sorted(int(a["shard"]) for a in attrs)
+    if have != list(range(n)):
+        missing = sorted(set(range(n)) - set(have))
+        raise ValueError(f"need shards 0..{n - 1} exactly once; missing {missing}, got {have}")
+
+
 def gather_shards(paths, path, config, complevel=1):
     """Assemble steady shard files (any order) into the scan's one result file ``path``.
 
@@ -442,19 +461,11 @@ def gather_shards(paths, path, config, complevel=1):
     present exactly once; a ValueError names what is missing or inconsistent.
     """
     t0 = time.perf_counter()
+    check_shards(paths)
     shards = [xr.open_dataset(p) for p in paths]
     try:
         first = shards[0].attrs
         n = int(first["shards"])
-        key = ("scan", "steady_storage", "block_points", "grid_shape", "shards")
-        for p, s in zip(paths, shards):
-            for k in key:
-                if not np.array_equal(np.atleast_1d(s.attrs[k]), np.atleast_1d(first[k])):
-                    raise ValueError(f"shard {p!r}: {k} = {s.attrs[k]!r} differs from {first[k]!r} of {paths[0]!r}")
-        have = sorted(int(s.attrs["shard"]) for s in shards)
-        if have != list(range(n)):
-            missing = sorted(set(range(n)) - set(have))
-            raise ValueError(f"need shards 0..{n - 1} exactly once; missing {missing}, got {have}")
         shape = tuple(int(v) for v in np.atleast_1d(first["grid_shape"]))
         store = first["steady_storage"]
         variables = steady_variables(store)
