@@ -124,7 +124,7 @@ CUBE = {
 
 @pytest.fixture(scope="module")
 def cube(tmp_path_factory):
-    """Kernels of a small (z2, omega) grid x 6000 T_M (72000 points, several 256 MB blocks), the config and a work dir."""
+    """Kernels of a (z2, omega) grid x 6000 T_M (72000 points, several 256 MB blocks), config, work dir."""
     work = tmp_path_factory.mktemp("cube")
     cfg = load_config(
         REPO / "config" / "test.yaml",
