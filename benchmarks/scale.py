@@ -87,6 +87,11 @@ def in_stage_seconds(stderr, stage):
     return float(m[-1][1]) if m else float("nan")
 
 
+def cpu_per_rank(stderr):
+    m = re.findall(r"CPU s per rank ([0-9./]+)\)", stderr)
+    return [float(v) for v in m[-1].split("/")] if m else []
+
+
 def solver_core(rates_path, n=200_000):
     """Points/s of the batched steady solver core on the first n points of the cube's rates."""
     import xarray as xr
@@ -129,7 +134,12 @@ def one_size(n_points, work, steady_ranks):
             log=work / f"steady_{ranks}.log",
         )
         rows[f"steady (C only, {ranks} rank{'s' if ranks > 1 else ''})"] = dict(
-            wall=w, rss=rss, points=npts, size=out.stat().st_size, in_stage=in_stage_seconds(err, "steady")
+            wall=w,
+            rss=rss,
+            points=npts,
+            size=out.stat().st_size,
+            in_stage=in_stage_seconds(err, "steady"),
+            cpu_per_rank=cpu_per_rank(err),
         )
     if len(steady_ranks) > 1:
         import xarray as xr
@@ -167,8 +177,12 @@ def markdown(results):
                 f"{s['rss'] / 1e6:.0f} MB | {s['size'] / 1e6:.3g} MB |"
             )
     lines.append("")
-    lines.append("| grid points | solver core (points/s) | steady end to end / core | 2 ranks vs 1 | bit-identical |")
-    lines.append("| --- | --- | --- | --- | --- |")
+    lines.append(
+        "| grid points | solver core (points/s) | steady end to end / core | 2 ranks vs 1 "
+        "| CPU s per rank (1 / 2 ranks) "
+        "| bit-identical | load average |"
+    )
+    lines.append("| --- | --- | --- | --- | --- | --- | --- |")
     for key in sorted(results["sizes"], key=float):
         r = results["sizes"][key]
         st = {k: v for k, v in r["stages"].items() if k.startswith("steady")}
@@ -183,7 +197,9 @@ def markdown(results):
         lines.append(
             f"| {r['points']:.0e} | {r['solver_core_points_per_s']:.3g} | "
             f"{(one or two)['points_per_s'] / r['solver_core_points_per_s']:.0%} (1 rank), "
-            f"{best / r['solver_core_points_per_s']:.0%} (best) | {ratio} | {r['ranks_bit_identical']} |"
+            f"{best / r['solver_core_points_per_s']:.0%} (best) | {ratio} | "
+            f"{' / '.join('+'.join(f'{c:.1f}' for c in v.get('cpu_per_rank', [])) for v in st.values())} | "
+            f"{r['ranks_bit_identical']} | {r.get('load_average_1min', float('nan')):.1f} |"
         )
     return "\n".join(lines) + "\n"
 

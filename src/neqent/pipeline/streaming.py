@@ -244,8 +244,12 @@ def run_blocks(blocks, compute, sink, comm=None, desc=None, progress=True):
 def _log_done(stage, npoints, t0, t_compute, t_sink, comm):
     wall = time.perf_counter() - t0
     size = comm.Get_size() if comm is not None else 1
+    # CPU seconds of every rank: shows the balance of the split whatever else loads the machine
+    cpu = comm.gather(time.process_time(), root=0) if comm is not None else [time.process_time()]
+    if comm is not None and comm.Get_rank() != 0:
+        return
     log.info(
-        "%s: %d points in %.2f s (%.3g points/s; rank-0 compute %.2f s, write %.2f s; %d rank(s))",
+        "%s: %d points in %.2f s (%.3g points/s; rank-0 compute %.2f s, write %.2f s; %d rank(s), CPU s per rank %s)",
         stage,
         npoints,
         wall,
@@ -253,6 +257,7 @@ def _log_done(stage, npoints, t0, t_compute, t_sink, comm):
         t_compute,
         t_sink,
         size,
+        "/".join(f"{c:.1f}" for c in cpu),
     )
 
 
