@@ -114,6 +114,8 @@ class BlockWriter:
             for k in skel.data_vars
             if skel[k].ndim and np.issubdtype(skel[k].dtype, np.number)
         }
+        # CF 2.5.1: coordinate variables carry no _FillValue (xarray would add NaN to float ones)
+        encoding.update({k: {"_FillValue": None} for k in skel.coords})
         self._nc = None
         try:
             skel.to_netcdf(self.tmp, format="NETCDF4", engine="netcdf4", encoding=encoding)
