@@ -188,17 +188,14 @@ def markdown(results):
         st = {k: v for k, v in r["stages"].items() if k.startswith("steady")}
         one = next((v for k, v in st.items() if "1 rank)" in k), None)
         two = next((v for k, v in st.items() if "2 ranks" in k), None)
-        best = max(v["points_per_s"] for v in st.values())
-        ratio = (
-            f"{one['wall'] / two['wall']:.2f}x (in-stage {one['in_stage'] / two['in_stage']:.2f}x)"
-            if one and two
-            else "-"
-        )
+        core = r["solver_core_points_per_s"]
+        e2e = ", ".join(f"{v['points_per_s'] / core:.0%} ({k.split(', ')[-1].rstrip(')')})" for k, v in st.items())
+        ratio = "-"
+        if one and two:
+            ratio = f"{one['wall'] / two['wall']:.2f}x (in-stage {one['in_stage'] / two['in_stage']:.2f}x)"
+        cpu = " / ".join("+".join(f"{c:.1f}" for c in v.get("cpu_per_rank", [])) or "-" for v in st.values())
         lines.append(
-            f"| {r['points']:.0e} | {r['solver_core_points_per_s']:.3g} | "
-            f"{(one or two)['points_per_s'] / r['solver_core_points_per_s']:.0%} (1 rank), "
-            f"{best / r['solver_core_points_per_s']:.0%} (best) | {ratio} | "
-            f"{' / '.join('+'.join(f'{c:.1f}' for c in v.get('cpu_per_rank', [])) for v in st.values())} | "
+            f"| {r['points']:.0e} | {core:.3g} | {e2e} | {ratio} | {cpu} | "
             f"{r['ranks_bit_identical']} | {r.get('load_average_1min', float('nan')):.1f} |"
         )
     return "\n".join(lines) + "\n"

@@ -351,3 +351,21 @@ def test_killed_stage_leaves_no_partial_file_and_rerun_completes(cube):
     assert out.exists() and not list(w.glob(".steady_kill.nc.pid*.tmp"))  # the stale temporary was removed
     with xr.open_dataset(out) as ds:
         assert ds["C"].shape == (4, 3, 20000) and np.all(np.isfinite(ds["C"].values))
+
+
+@pytest.mark.skipif(shutil.which("snakemake") is None, reason="snakemake not on PATH")
+def test_snakemake_reruns_only_the_unfinished_shards(tmp_path):
+    """config/test.yaml splits the cube's steady stage into 2 shards: with shard 0 done,
+    the plan is shard 1 and the gather only (the rates and shard 0 are not rerun)."""
+    base = ["snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path)]
+    base += ["--configfile", str(REPO / "config" / "test.yaml"), "--cores", "2"]
+    done = subprocess.run(
+        [*base, "results/steady/shards/cube/0of2.nc", "--notemp"], capture_output=True, text=True, timeout=600, env=ENV
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    plan = subprocess.run([*base, "-n", "results/steady/cube.nc"], capture_output=True, text=True, timeout=300, env=ENV)
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    out = plan.stdout + plan.stderr
+    stats = dict(line.split() for line in out.splitlines() if len(line.split()) == 2 and line.split()[1].isdigit())
+    assert stats == {"steady": "1", "steady_shard": "1", "total": "2"}, out[-2000:]
+    assert "shards/cube/1of2.nc" in out
