@@ -764,6 +764,27 @@ def open_stage_input(parser, path, stages, scan=None, option="--input"):
     return ds
 
 
+#: environment variables in which MPI launchers (mpiexec/hydra, Open MPI, srun) give the rank count
+_LAUNCHER_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS", "SLURM_STEP_NUM_TASKS")
+
+
+def _launched_ranks():
+    """Rank count an MPI launcher announced in the environment (1 if none).
+
+    The rates and steady stages initialise MPI only when started with several
+    ranks: a plain job step (e.g. each Snakemake job under the SLURM executor
+    runs in an `srun` step with PMI variables but no PMI server) would fail in
+    MPI_Init.
+    """
+    sizes = []
+    for var in _LAUNCHER_SIZE_VARS:
+        try:
+            sizes.append(int(os.environ[var]))
+        except (KeyError, ValueError):
+            continue
+    return max(sizes, default=1)
+
+
 def _mpi_comm():
     """COMM_WORLD if mpi4py is importable, else None (serial)."""
     try:
@@ -938,7 +959,7 @@ def _streamed_stage(p, args, config):
     if args.stage == "rates" and args.shard is not None:
         p.error(f"--shard {args.shard!r}: only the steady stage is sharded")
     settings = _stage_settings(p, args, config, scan)
-    comm = _mpi_comm()
+    comm = _mpi_comm() if _launched_ranks() > 1 else None
     size = comm.Get_size() if comm is not None else 1
     if size == 1:
         comm = None
@@ -1001,6 +1022,8 @@ def _streamed_stage(p, args, config):
             p.error(f"--input: {first_line(exc)}")
         _check_output_size(p, config, scan, "steady", args.output, settings)
         started()
+        if comm is not None and comm.Get_rank() != 0:
+            return 0  # gathering is serial: rank 0 writes the file
         try:
             streaming.gather_shards(args.input, args.output, config, settings["complevel"])
         except (ValueError, KeyError) as exc:
