@@ -23,7 +23,12 @@ Stages (all quantities in the units stated on the dataset variables):
     kernels against n(omega, T_M) -- alpha is never recomputed per temperature.
 ``steady_grid(rates)``
     steady states (one batched ``master.steady_state`` call over the whole
-    grid) and their concurrence.
+    grid) and their concurrence (closed form of the X state).
+
+The command-line rates and steady stages do not hold the grid in memory:
+they stream it in blocks under the memory budget, across MPI ranks or
+Snakemake shards (:mod:`neqent.pipeline.streaming`), with the same
+arithmetic as the in-memory functions (bit-identical results).
 ``analytic_data(config, kernels, rates, steady)``
     fig3a/fig3b data: the symmetric-case analytic C over (n_S, n_A) at the
     z2 = z1 ratio Gamma_A/Gamma_S, the (n_S, n_A, T_A, T_S) trajectory along
@@ -806,6 +811,12 @@ def main(argv=None):
     and ``scan`` attributes the stage expects. Bad input exits with status 2
     and one line on stderr naming the option and the value; no output file
     is written.
+
+    ``rates`` and ``steady`` stream in blocks under ``--memory-budget``
+    (default ``scale.memory_budget``), in parallel when started with several
+    MPI ranks; ``steady --shard i/n`` computes one shard into a shard file
+    and ``steady --input <shard files>`` gathers them. Both log the estimated
+    output size and refuse one the output disk cannot hold.
     """
     from neqent.pipeline.io import write_dataset
 
