@@ -340,9 +340,11 @@ def cube_figure(steady, base, dpi=150):
         ax.set_axis_off()
     k = np.unravel_index(int(np.argmax(cmax)), cmax.shape)
     grid[0, 0].plot(x[k[1]], y[k[0]], "r*", ms=12)
+    short = {"omega": "omega/omega_r" if "omega_ratio" in steady.coords else "omega (rad/s)"}
+    short.update({a: f"{a} (um)" for a in ("z2", "r12", "delta")}, theta="theta (deg)")
     fig.suptitle(
         f"steady concurrence over ({ya}, {xa}, T_M) (scan '{scan}'): max C = {cmax[k]:.3g} at "
-        f"{ya} = {y[k[0]]:.3g}, {xa} = {x[k[1]]:.3g}, T_M = {T[imax[k]]:.0f} K"
+        f"{short[ya]} = {y[k[0]]:.3g}, {short[xa]} = {x[k[1]]:.3g}, T_M = {T[imax[k]]:.0f} K"
     )
     return save(fig, base, dpi)
 
