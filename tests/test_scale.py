@@ -228,9 +228,9 @@ def test_gather_names_a_missing_shard(cube, capsys):
 def test_lazy_open_and_streamed_cube_reductions(cube):
     from neqent.pipeline.plotting import scan_figure, stream_T_reductions
 
-    path = cube.work / "steady_C_rates_compact.nc"
-    if not path.exists():
-        pytest.skip("needs test_streamed_rates_and_steady_equal_the_in_memory_stages_bitwise")
+    path = cube.work / "steady_lazy.nc"
+    compact = streaming.compact_rates(cube.kernels, cube.rates["T_M"].values, cube.cfg["T_W"])
+    streaming.stream_steady(compact, path, cube.cfg, 5000, "C", progress=False)
     lazy = open_lazy(path)
     assert lazy["C"].chunks is not None  # dask-backed, nothing read yet
     ref = cube.ref["C"].values
