@@ -28,6 +28,7 @@ validate_config(config)
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/scale.smk"
 include: "workflow/rules/kernels.smk"
 include: "workflow/rules/rates.smk"
 include: "workflow/rules/steady.smk"

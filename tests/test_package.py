@@ -61,5 +61,6 @@ def test_package_works_outside_the_checkout(tmp_path):
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=work, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.startswith("sic 6 ") and str(site) in proc.stdout
+    nscans = len(load_config(REPO / "config" / "config.yaml")["scans"])
+    assert proc.stdout.startswith(f"sic {nscans} ") and str(site) in proc.stdout
     assert load_config()["scans"].keys() == load_config(REPO / "config" / "config.yaml")["scans"].keys()

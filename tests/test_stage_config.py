@@ -33,7 +33,11 @@ def test_kernels_depend_on_geometry_not_temperature(cfg):
 @pytest.mark.parametrize("stage", ["rates", "steady"])
 def test_rates_and_steady_add_the_temperatures(cfg, stage):
     sub = stage_config(cfg, stage, "map")
-    assert sub["T_W"] == cfg["T_W"] and sub["scans"]["map"] == cfg["scans"]["map"]
+    # plus the resolved storage: the paper map keeps its rates on the grid and the full rho
+    assert sub["T_W"] == cfg["T_W"] and sub["scans"]["map"] == {
+        **cfg["scans"]["map"],
+        "store": {"rates": "grid", "steady": "rho"},
+    }
     assert set(sub) == {"material", "geometry", "scans", "T_W"}
 
 

@@ -227,7 +227,7 @@ def _assert_one_line_error(code, out, err, prog, fragments):
 
 # (argv with {placeholders} for stage_files, fragments the error line must contain)
 BAD_SWEEP = [
-    ("kernels --config {cfg} --scan nope", ["--scan 'nope'", "allowed: alpha, map, orientation, thickness"]),
+    ("kernels --config {cfg} --scan nope", ["--scan 'nope'", "allowed: alpha, cube, map, orientation, thickness"]),
     ("rates --config {cfg} --scan nope --input {kernels_map}", ["--scan 'nope'", "allowed:"]),
     ("rates --config {root}/missing.yaml --input {kernels_map}", ["--config", "missing.yaml", "not found"]),
     ("rates --config {bad_cfg} --input {kernels_map}", ["--config", "bad.yaml", "'material'", "kryptonite"]),

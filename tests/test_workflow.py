@@ -90,6 +90,7 @@ FIGURES = [
     "optimize",
     "stacks",
     "chain",
+    "scan_cube",
 ]
 
 
@@ -231,7 +232,7 @@ def _set(path, value):
     return change
 
 
-# case -> (changes, expected {rule: number of jobs}); the test DAG has 20 jobs besides 'all'
+# case -> (changes, expected {rule: number of jobs}); see the test DAG with `snakemake -n --configfile config/test.yaml`
 RERUN_CASES = {
     "figure options rerun only figures": ([_set("figures.dpi", 61)], _jobs(*FIGURES)),
     "map T_M grid: its rates, steady, analytic, dynamics and figures, no kernels": (
@@ -252,9 +253,10 @@ RERUN_CASES = {
         # (the chain extra has its own geometry: height and spacings)
         _jobs(
             *(f for f in FIGURES if f != "chain"),
-            kernels=4,
-            rates=3,
-            steady=3,
+            kernels=5,
+            rates=4,
+            steady=4,
+            steady_shard=2,
             analytic=1,
             dynamics=1,
             optimize=1,
@@ -266,9 +268,10 @@ RERUN_CASES = {
         # (the stacks extra names its own bodies' materials, so it does not depend on 'material')
         _jobs(
             *(f for f in FIGURES if f != "stacks"),
-            kernels=4,
-            rates=3,
-            steady=3,
+            kernels=5,
+            rates=4,
+            steady=4,
+            steady_shard=2,
             analytic=1,
             dynamics=1,
             optimize=1,
@@ -279,8 +282,9 @@ RERUN_CASES = {
         [_set("T_W", 40.0)],
         _jobs(
             *(f for f in FIGURES if f != "kernels_alpha"),
-            rates=3,
-            steady=3,
+            rates=4,
+            steady=4,
+            steady_shard=2,
             analytic=1,
             dynamics=1,
             optimize=1,
@@ -370,7 +374,7 @@ def test_every_default_figure_has_its_own_caption():
     names += [("scan_" if "T_M" in cfg["scans"][s] else "kernels_") + s for s in cfg["extras"] if s in cfg["scans"]]
     missing = [n for n in names if not (REPO / "workflow" / "report" / "figures" / f"{n}.rst").is_file()]
     assert not missing
-    assert len(names) == 13
+    assert len(names) == 14
 
 
 def test_captions_are_plain_rst_without_warnings():
@@ -409,7 +413,7 @@ def _cf_failures(paths):
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the checker's own (ioos_sos) deprecations
 def test_every_dataset_passes_the_cf_checker(run):
     files = sorted(run.rglob("*.nc"))
-    assert len(files) == 15  # 4 kernels, 3 rates, 3 steady, analytic, dynamics, optimize, stacks, chain
+    assert len(files) == 18  # 5 kernels, 4 rates, 4 steady, analytic, dynamics, optimize, stacks, chain
     assert _cf_failures(files) == {}
     with xr.open_dataset(files[0]) as ds:
         assert "arXiv:1304.2864" in ds.attrs["references"] and ds.attrs["history"] and ds.attrs["source"]

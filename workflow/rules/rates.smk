@@ -1,5 +1,8 @@
 # Stage (b): rates Gamma(+w), Gamma(-w) over (axes..., T_M) by broadcasting the
 # kernels against n(omega, T) -- alpha is never recomputed per temperature.
+# Streamed in blocks under scale.memory_budget; a scan with store.rates = compact
+# (default above scale.large_scan_points) keeps only what the rates are broadcast
+# from, and the steady stage rebuilds them block by block (same bits).
 
 
 rule rates:

@@ -826,6 +826,7 @@ def scan(
     except ValueError as exc:
         raise InputError("geometry", str(exc)) from None
     npts_hint = int(np.prod([len(v) for v in axes.values()])) if axes else 1
+    _refuse_beyond_memory_budget(npts_hint * len(np.atleast_1d(config["scans"][SCAN_NAME]["T_M"])))
     config["mpi"]["chunk"] = max(1, int(chunk)) if chunk else max(1, -(-npts_hint // 50))
     # Coinciding qubits somewhere on the grid (r12 = 0 and z2 = z1).
     r12s = np.atleast_1d(axes.get("r12", fixed.get("r12")))
@@ -852,6 +853,20 @@ def scan(
 
         write_dataset(ds, path, config)
     return ds
+
+
+def _refuse_beyond_memory_budget(npoints):
+    """InputError (before any computation) when the in-memory result exceeds the memory budget.
+
+    The budget is ``NEQENT_MEMORY_BUDGET`` (default 2 GB); larger grids belong
+    to the pipeline, which streams them in blocks (issue 10).
+    """
+    from neqent.pipeline.budget import BudgetError, check_in_memory
+
+    try:
+        check_in_memory(npoints, what="scan")
+    except BudgetError as exc:
+        raise InputError("geometry", str(exc)) from None  # the whole grid: no single option to blame
 
 
 def _degenerate_as_input(func, *args):

@@ -66,6 +66,21 @@ class _StoreValue(argparse.Action):
         setattr(namespace, self.dest, values)
 
 
+class _AppendValue(_StoreValue):
+    """Like argparse's "append" (a repeatable option, values in a list), recorded as :class:`_StoreValue`."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, [*(getattr(namespace, self.dest, None) or []), values])
+
+
+class _Explicit(_StoreValue):
+    """Store the value and remember that the option was given (--material/--delta vs a stack)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        namespace.explicit = {*getattr(namespace, "explicit", set()), option_string}
+
+
 class _Parser(argparse.ArgumentParser):
     """ArgumentParser that raises instead of printing usage and exiting.
 
@@ -76,7 +91,14 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args, value_options=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.value_options = set() if value_options is None else value_options
-        self.register("action", None, functools.partial(_StoreValue, value_options=self.value_options))
+        # every value-taking action records its options (the default "store", "append", "explicit")
+        for name, cls in (
+            (None, _StoreValue),
+            ("store", _StoreValue),
+            ("append", _AppendValue),
+            ("explicit", _Explicit),
+        ):
+            self.register("action", name, functools.partial(cls, value_options=self.value_options))
 
     def add_subparsers(self, **kwargs):
         parser_class = kwargs.pop("parser_class", type(self))
@@ -99,11 +121,11 @@ def _add_common(p, scan=False):
     g.add_argument(
         "--material",
         default="sic",
-        action=_Explicit,
+        action="explicit",
         help="sic, gold, vacuum, eps=<complex> or csv:<path> (default: sic)",
     )
     g.add_argument(
-        "--delta", default="10nm", action=_Explicit, help="slab thickness, e.g. 10nm; 'inf' = half-space" + many
+        "--delta", default="10nm", action="explicit", help="slab thickness, e.g. 10nm; 'inf' = half-space" + many
     )
     if not scan:
         _add_stack(g)
@@ -127,14 +149,6 @@ def _add_common(p, scan=False):
         from neqent.interface import cli_many  # N qubits (docs/theory.md §10)
 
         cli_many.add_options(g)
-
-
-class _Explicit(argparse.Action):
-    """Store the value and remember that the option was given (--material/--delta vs a stack)."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        setattr(namespace, self.dest, values)
-        namespace.explicit = {*getattr(namespace, "explicit", set()), option_string}
 
 
 def _add_stack(g):

@@ -218,6 +218,7 @@ def _semantic_checks(config):
         _check_range(f"analytic.{key}", config["analytic"][key])
     for name in config["scans"]:
         _check_scan_geometry(config, material, name)
+    _check_scale(config)
     for extra in config["extras"]:
         if extra not in config["scans"] and extra not in EXTRA_PRODUCTS:
             raise ConfigError(
@@ -255,6 +256,16 @@ def _check_stacks_extra(config):
     try:
         check_stacks(section, float(g["z1"]), float(g["r12"]), float(g["z2"]))
     except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _check_scale(config):
+    """Memory budget and storage choices (neqent.pipeline.budget) as a ConfigError."""
+    from neqent.pipeline.budget import BudgetError, check_scale_config
+
+    try:
+        check_scale_config(config)
+    except BudgetError as exc:
         raise ConfigError(str(exc)) from None
 
 
@@ -505,7 +516,9 @@ def stage_config(config, stage, scan="map"):
 
     * ``kernels``: ``material``, ``geometry`` and ``scans[scan].axes`` -- no
       temperature (the kernels do not depend on it, docs/theory.md §4);
-    * ``rates``, ``steady``: plus ``T_W`` and ``scans[scan].T_M``;
+    * ``rates``, ``steady``: plus ``T_W``, ``scans[scan].T_M`` and the resolved
+      ``scans[scan].store`` (what the file keeps); ``steady`` also ``T_M_slices``
+      (the cube figure reads them from the file);
     * ``analytic``, ``dynamics`` (scan ``map``): plus ``analytic`` or ``dynamics``.
 
     Scan descriptions, ``results``, ``extras``, ``mpi`` (results do not depend
@@ -523,6 +536,13 @@ def stage_config(config, stage, scan="map"):
     if stage != "kernels" and "T_M" in spec:
         out["T_W"] = config["T_W"]
         out["scans"][scan]["T_M"] = copy.deepcopy(spec["T_M"])
+    if stage in ("rates", "steady") and "T_M" in spec:
+        from neqent.pipeline.budget import scan_storage
+
+        # resolved, so scale.large_scan_points (which picks the default) need not travel
+        out["scans"][scan]["store"] = scan_storage(config, scan)
+        if stage == "steady" and "T_M_slices" in spec:  # recorded for the cube figure
+            out["scans"][scan]["T_M_slices"] = copy.deepcopy(spec["T_M_slices"])
     if stage in ("analytic", "dynamics"):
         out[stage] = copy.deepcopy(config[stage])
     return out

@@ -36,6 +36,8 @@ __all__ = [
     "alpha_figure",
     "scan_figure",
     "optimize_figure",
+    "cube_figure",
+    "stream_T_reductions",
     "save",
     "FIGURES",
     "FIGURE_INPUTS",
@@ -257,11 +259,107 @@ _AXIS_LABEL = {
 }
 
 
-def scan_figure(steady, base, dpi=150):
-    """Extra one-axis scan: steady C map over (axis, T_M) and max over T_M versus the axis."""
+def stream_T_reductions(ds, name="C", T_indices=(), block_points=None):
+    """Max and argmax over T_M (the last dimension) of ``ds[name]``, and slices at ``T_indices``, in one pass.
+
+    Reads the variable block by block (:func:`neqent.pipeline.blocks.plan_blocks`,
+    whole T_M rows), so a lazily opened cube is never loaded; memory is
+    bounded by ``block_points`` (default: the ``reduce`` share of the default
+    budget). Returns ``(max, argmax, slices)`` over the other dimensions;
+    ``slices`` has the ``T_indices`` as its last axis.
+    """
+    from neqent.pipeline.blockio import get_block
+    from neqent.pipeline.blocks import plan_blocks
+    from neqent.pipeline.budget import DEFAULT_BUDGET
+    from neqent.pipeline.budget import block_points as budget_points
+
+    var = ds[name]
+    if var.dims[-1] != "T_M":
+        raise ValueError(f"{name} must have T_M as its last dimension, got {var.dims}")
+    shape = var.shape
+    nT = shape[-1]
+    points = max(int(block_points or budget_points("reduce", DEFAULT_BUDGET)), nT)
+    cmax = np.empty(shape[:-1])
+    imax = np.empty(shape[:-1], int)
+    cut = np.empty(shape[:-1] + (len(T_indices),))
+    for b in plan_blocks(shape, points):
+        values = get_block(ds, name, b.slices)
+        out = b.slices[:-1]
+        cmax[out] = values.max(axis=-1)
+        imax[out] = values.argmax(axis=-1)
+        cut[out] = values[..., list(T_indices)]
+    return cmax, imax, cut
+
+
+def cube_figure(steady, base, dpi=150):
+    """(z2, omega, T_M) cube: max over T_M as a map, the argmax T_M beside it, and maps at chosen T_M.
+
+    Streaming (:func:`stream_T_reductions`): the cube is read once, block by
+    block, never loaded. The two largest non-T_M axes are the map axes (other
+    axes at their first value). The slice temperatures are the scan's
+    ``T_M_slices`` (config recorded in the file; default: a quarter, half and
+    the top of the T_M range), drawn at the nearest grid T_M.
+    """
+    import json
+
     plt = _plt()
     C = steady["C"]
     axes = [d for d in C.dims if d != "T_M"]
+    ya, xa = sorted(sorted(axes, key=lambda d: -C.sizes[d])[:2], key=axes.index)
+    sub = steady.isel({d: 0 for d in axes if d not in (xa, ya)})
+    T = steady["T_M"].values
+    scan = steady.attrs.get("scan", "?")
+    try:
+        wanted = json.loads(steady.attrs["config"])["scans"][scan]["T_M_slices"]
+    except (KeyError, ValueError, TypeError):
+        wanted = [T[len(T) // 4], T[len(T) // 2], T[-1]]
+    tidx = sorted({int(np.argmin(np.abs(T - t))) for t in wanted})[:4]
+    sub = sub.transpose(ya, xa, "T_M", ...)
+    cmax, imax, cut = stream_T_reductions(sub, "C", tidx)
+
+    def coord(axis):
+        if axis == "omega" and "omega_ratio" in steady.coords:
+            return steady["omega_ratio"].values, r"$\omega/\omega_r$ (dimensionless)"
+        label, scale, _ = _AXIS_LABEL[axis]
+        return steady[axis].values / (scale or 1.0), label
+
+    x, xlabel = coord(xa)
+    y, ylabel = coord(ya)
+    ncol = max(2, len(tidx))
+    fig, grid = plt.subplots(2, ncol, figsize=(4.2 * ncol, 7.6), layout="constrained", squeeze=False)
+    panels = [
+        (grid[0, 0], cmax, "viridis", r"max over $T_M$ of $C(\infty)$", 0.0),
+        (grid[0, 1], T[imax], "magma", r"argmax $T_M$ (K)", None),
+    ]
+    panels += [
+        (grid[1, k], cut[..., k], "viridis", rf"$C(\infty)$ at $T_M={T[t]:.0f}$ K", 0.0) for k, t in enumerate(tidx)
+    ]
+    for ax, data, cmap, label, vmin in panels:
+        mesh = ax.pcolormesh(_edges(x), _edges(y), data, cmap=cmap, vmin=vmin, shading="flat")
+        fig.colorbar(mesh, ax=ax, label=label)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+    for ax in list(grid[0, 2:]) + list(grid[1, len(tidx) :]):
+        ax.set_axis_off()
+    k = np.unravel_index(int(np.argmax(cmax)), cmax.shape)
+    grid[0, 0].plot(x[k[1]], y[k[0]], "r*", ms=12)
+    short = {"omega": "omega/omega_r" if "omega_ratio" in steady.coords else "omega (rad/s)"}
+    short.update({a: f"{a} (um)" for a in ("z2", "r12", "delta")}, theta="theta (deg)")
+    fig.suptitle(
+        f"steady concurrence over ({ya}, {xa}, T_M) (scan '{scan}'): max C = {cmax[k]:.3g} at "
+        f"{short[ya]} = {y[k[0]]:.3g}, {short[xa]} = {x[k[1]]:.3g}, T_M = {T[imax[k]]:.0f} K"
+    )
+    return save(fig, base, dpi)
+
+
+def scan_figure(steady, base, dpi=150):
+    """Extra scan: one axis -> steady C map over (axis, T_M) and max over T_M versus the axis;
+    two or more axes -> :func:`cube_figure` (streamed, the cube is never loaded)."""
+    plt = _plt()
+    C = steady["C"]
+    axes = [d for d in C.dims if d != "T_M"]
+    if sum(C.sizes[d] > 1 for d in axes) >= 2:
+        return cube_figure(steady, base, dpi)
     axis = max(axes, key=lambda d: C.sizes[d]) if axes else None
     C = _squeeze(C, (axis, "T_M")).transpose("T_M", axis)
     label, scale, log = _AXIS_LABEL[axis]
@@ -380,7 +478,7 @@ def main(argv=None):
     the value; no figure file is written.
     """
     from neqent.pipeline.logs import configure_logging
-    from neqent.pipeline.stages import StageParser, first_line, read_stage_input
+    from neqent.pipeline.stages import StageParser, first_line, open_stage_input, read_stage_input
 
     configure_logging()
     p = StageParser(prog="python -m neqent.pipeline.plotting", description=__doc__.splitlines()[0])
@@ -392,8 +490,11 @@ def main(argv=None):
     func, nin = FIGURES[args.figure]
     if nin is not None and len(args.input) != nin:
         p.error(f"--input: figure {args.figure} needs {nin} input file(s), got {len(args.input)}")
-    kinds = FIGURE_INPUTS[args.figure] * (len(args.input) if nin is None else 1)
-    inputs = [read_stage_input(p, f, stages) for f, stages in zip(args.input, kinds)]
+    if args.figure == "scan":  # may be a cube larger than memory: opened lazily, reduced by streaming
+        inputs = [open_stage_input(p, args.input[0], FIGURE_INPUTS["scan"][0])]
+    else:
+        kinds = FIGURE_INPUTS[args.figure] * (len(args.input) if nin is None else 1)
+        inputs = [read_stage_input(p, f, stages) for f, stages in zip(args.input, kinds)]
     start = time.perf_counter()
     try:
         paths = func(*inputs, args.output, dpi=args.dpi)

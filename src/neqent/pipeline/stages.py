@@ -23,7 +23,12 @@ Stages (all quantities in the units stated on the dataset variables):
     kernels against n(omega, T_M) -- alpha is never recomputed per temperature.
 ``steady_grid(rates)``
     steady states (one batched ``master.steady_state`` call over the whole
-    grid) and their concurrence.
+    grid) and their concurrence (closed form of the X state).
+
+The command-line rates and steady stages do not hold the grid in memory:
+they stream it in blocks under the memory budget, across MPI ranks or
+Snakemake shards (:mod:`neqent.pipeline.streaming`), with the same
+arithmetic as the in-memory functions (bit-identical results).
 ``analytic_data(config, kernels, rates, steady)``
     fig3a/fig3b data: the symmetric-case analytic C over (n_S, n_A) at the
     z2 = z1 ratio Gamma_A/Gamma_S, the (n_S, n_A, T_A, T_S) trajectory along
@@ -43,13 +48,18 @@ the z2 grid so that the symmetric line z2 = z1 exists exactly.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
+import time
 
 import numpy as np
 import xarray as xr
 
 from neqent.pipeline.config import load_config, resolve_range, stage_config
+from neqent.pipeline.logs import configure_logging
+
+log = logging.getLogger("neqent.pipeline.stages")
 
 __all__ = [
     "AXIS_ORDER",
@@ -359,15 +369,12 @@ def rate_grid(kernels, T_M, T_W):
     Returns ``gamma_plus``, ``gamma_minus`` (complex, units of Gamma0),
     ``lambda12`` (complex, units of Gamma0), ``n_W``, ``n_M``.
     """
-    from neqent.dynamics.rates import occupation, rates
+    from neqent.dynamics.rates import rates
+    from neqent.pipeline.streaming import occupations
 
     T_M = resolve_range(T_M.tolist() if isinstance(T_M, np.ndarray) else T_M)
     dims = _kernel_dims(kernels)
-    omega = kernels["omega"]
-    Tda = xr.DataArray(T_M, dims="T_M")
-    om_b, T_b = xr.broadcast(omega, Tda)
-    n_M = xr.DataArray(occupation(om_b.values, T_b.values), dims=om_b.dims)
-    n_W = xr.DataArray(occupation(omega.values, float(T_W)), dims=omega.dims)
+    n_W, n_M = occupations(kernels["omega"], T_M, T_W)
     # Broadcast to the full grid in a fixed dim order: (*axes, T_M).
     full = dims + ("T_M",)
     template = xr.DataArray(np.zeros(tuple(kernels.sizes[d] for d in dims) + (T_M.size,)), dims=full)
@@ -410,17 +417,20 @@ def steady_grid(rates_ds):
 
     One batched :func:`neqent.dynamics.master.steady_state` call (no per-point loop);
     Lambda^{12} is broadcast over T_M. Returns ``rho`` (complex, dims
-    ``(*axes, T_M, i, j)``, decoupled basis) and ``C`` (concurrence).
+    ``(*axes, T_M, i, j)``, decoupled basis) and ``C`` (concurrence, closed
+    form of the X state, :mod:`neqent.dynamics.xstate`). ``rates_ds`` may
+    hold grid or compact rates. The arithmetic is that of the streamed stage
+    (:func:`neqent.pipeline.streaming.stream_steady`) on a single block, so
+    both give the same bits.
     """
-    from neqent.dynamics.entanglement import concurrence
-    from neqent.dynamics.master import steady_state
+    from neqent.pipeline.blocks import plan_blocks
+    from neqent.pipeline.streaming import RateSource, steady_block
 
     dims = _kernel_dims(rates_ds) + ("T_M",)
-    gp = rates_ds["gamma_plus"].transpose(*dims, "q", "qp").values
-    gm = rates_ds["gamma_minus"].transpose(*dims, "q", "qp").values
-    lam = np.broadcast_to(rates_ds["lambda12"].values[..., None], gp.shape[:-2])
-    rho = np.asarray(steady_state(gp, gm, np.ascontiguousarray(lam)))
-    C = np.asarray(concurrence(rho), float)
+    source = RateSource(rates_ds)
+    (block,) = plan_blocks(source.shape, max(1, int(np.prod(source.shape))))
+    out = steady_block(source, block, "rho")
+    rho, C = out["rho"], out["C"]
     coords = {k: v for k, v in rates_ds.coords.items() if k not in ("q", "qp")}
     coords["i"] = ("i", BASIS, COORD_ATTRS["i"])
     coords["j"] = ("j", BASIS, COORD_ATTRS["j"])
@@ -727,6 +737,52 @@ def _positive_int(text):
     return value
 
 
+def open_stage_input(parser, path, stages, scan=None, option="--input"):
+    """Like :func:`read_stage_input` but opened lazily (nothing but the header is read).
+
+    For inputs larger than memory (the streamed rates/steady stages); the
+    caller closes the dataset.
+    """
+    if not os.path.isfile(path):
+        parser.error(f"{option} {path!r}: no such file")
+    try:
+        ds = xr.open_dataset(path)
+    except (OSError, ValueError, RuntimeError) as exc:
+        detail = first_line(exc).split(". ")[0]
+        parser.error(f"{option} {path!r}: not a readable NetCDF file ({detail})")
+    stage = ds.attrs.get("stage")
+    if stage not in stages:
+        ds.close()
+        parser.error(
+            f"{option} {path!r}: expected the output of stage {' or '.join(stages)}, got a dataset of stage {stage!r}"
+        )
+    if scan is not None and ds.attrs.get("scan") != scan:
+        ds.close()
+        parser.error(f"{option} {path!r}: dataset of scan {ds.attrs.get('scan')!r}, expected scan {scan!r}")
+    return ds
+
+
+#: environment variables in which MPI launchers (mpiexec/hydra, Open MPI, srun) give the rank count
+_LAUNCHER_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS", "SLURM_STEP_NUM_TASKS")
+
+
+def _launched_ranks():
+    """Rank count an MPI launcher announced in the environment (1 if none).
+
+    The rates and steady stages initialise MPI only when started with several
+    ranks: a plain job step (e.g. each Snakemake job under the SLURM executor
+    runs in an `srun` step with PMI variables but no PMI server) would fail in
+    MPI_Init.
+    """
+    sizes = []
+    for var in _LAUNCHER_SIZE_VARS:
+        try:
+            sizes.append(int(os.environ[var]))
+        except (KeyError, ValueError):
+            continue
+    return max(sizes, default=1)
+
+
 def _mpi_comm():
     """COMM_WORLD if mpi4py is importable, else None (serial)."""
     try:
@@ -750,9 +806,14 @@ def main(argv=None):
     and ``scan`` attributes the stage expects. Bad input exits with status 2
     and one line on stderr naming the option and the value; no output file
     is written.
+
+    ``rates`` and ``steady`` stream in blocks under ``--memory-budget``
+    (default ``scale.memory_budget``), in parallel when started with several
+    MPI ranks; ``steady --shard i/n`` computes one shard into a shard file
+    and ``steady --input <shard files>`` gathers them. Both log the estimated
+    output size and refuse one the output disk cannot hold.
     """
     from neqent.pipeline.io import write_dataset
-    from neqent.pipeline.logs import configure_logging
 
     configure_logging()
     p = StageParser(prog="python -m neqent.pipeline.stages", description=__doc__.splitlines()[0])
@@ -767,10 +828,19 @@ def main(argv=None):
     p.add_argument(
         "--chunk", type=_positive_int, default=None, help="kernel grid points per work unit (default: config mpi.chunk)"
     )
+    p.add_argument(
+        "--memory-budget", default=None, help="peak memory of this job, e.g. 2GB (default: scale.memory_budget)"
+    )
+    p.add_argument("--shard", default=None, help="steady only: compute shard i/n of the blocks into a shard file")
     args = p.parse_args(argv)
+    configure_logging()
     config = load_config_or_exit(p, args.config)
     if args.chunk is not None:  # results do not depend on it, so the workflow keeps it out of --config
         config["mpi"]["chunk"] = args.chunk
+    if args.stage in ("rates", "steady"):
+        return _streamed_stage(p, args, config)
+    if args.shard is not None:
+        p.error(f"--shard {args.shard!r}: only the steady stage is sharded")
 
     expected = STAGE_INPUTS[args.stage]
     if len(args.input) != len(expected):
@@ -787,13 +857,12 @@ def main(argv=None):
         p.error(f"--scan {scan!r}: scan has no T_M grid (kernel-only), so no rates stage")
     inputs = [read_stage_input(p, f, (stage,), scan) for f, stage in zip(args.input, expected)]
 
+    t0 = time.perf_counter()
+    log.info("stage %s, scan %s", args.stage, scan)
     try:
         if args.stage == "kernels":
+            _check_kernel_memory(p, config, scan, args.memory_budget)
             ds = kernel_grid(config, scan, comm=_mpi_comm(), progress=not args.no_progress)
-        elif args.stage == "rates":
-            ds = rate_grid(inputs[0], resolve_range(config["scans"][scan]["T_M"]), config["T_W"])
-        elif args.stage == "steady":
-            ds = steady_grid(inputs[0])
         elif args.stage == "analytic":
             ds = analytic_data(config, *inputs)
         else:
@@ -808,6 +877,201 @@ def main(argv=None):
         write_dataset(ds, args.output, stage_config(config, args.stage, scan))
     except OSError as exc:
         p.error(f"--output {args.output!r}: {first_line(exc)}")
+    log.info("stage %s, scan %s: done in %.2f s -> %s", args.stage, scan, time.perf_counter() - t0, args.output)
+    return 0
+
+
+def _check_kernel_memory(parser, config, scan, budget):
+    """The kernel stage holds its grid in memory: refuse one larger than the budget."""
+    from neqent.pipeline.budget import BudgetError, format_bytes, scale_settings
+
+    try:
+        nbytes = scale_settings(config, scan, budget)["budget"]
+    except BudgetError as exc:
+        parser.error(str(exc))
+    axes, _ = scan_axes(config, scan)
+    npoints = int(np.prod([len(v) for k, v in axes.items() if k != "theta"]))
+    need = npoints * KERNEL_BYTES_PER_POINT
+    if need > nbytes:
+        parser.error(
+            f"--scan {scan!r}: {npoints} kernel points need about {format_bytes(need)}, more than the memory budget "
+            f"{format_bytes(nbytes)}; use fewer geometry/frequency points (temperatures cost nothing here)"
+        )
+    log.info(
+        "kernels: %d geometry points, ~%s in memory (budget %s)", npoints, format_bytes(need), format_bytes(nbytes)
+    )
+
+
+#: memory of one kernel geometry point (tensors W, M, G12, the contractions, the gather)
+KERNEL_BYTES_PER_POINT = 4096
+
+
+def _stage_settings(parser, args, config, scan):
+    from neqent.pipeline.budget import BudgetError, parse_shard, scale_settings, scan_storage
+
+    try:
+        settings = scale_settings(config, scan, args.memory_budget)
+        settings["shard"] = parse_shard(args.shard) if args.shard is not None else None
+    except BudgetError as exc:
+        parser.error(str(exc))
+    settings.update(scan_storage(config, scan))
+    return settings
+
+
+def _check_output_size(parser, config, scan, stage, path, settings):
+    """Log the estimated output size; refuse (exit 2) when the output disk cannot hold it."""
+    from neqent.pipeline.budget import BudgetError, check_disk, estimate_bytes, format_bytes
+
+    nbytes = estimate_bytes(config, scan, stage)
+    if settings.get("shard"):
+        nbytes = nbytes // settings["shard"][1] + 65536
+    try:
+        free = check_disk(path, nbytes, f"--output {path!r}")
+    except BudgetError as exc:
+        parser.error(str(exc))
+    log.info(
+        "%s: scan %s, storage %s, estimated output %s (uncompressed; %s free)",
+        stage,
+        scan,
+        settings[stage],
+        format_bytes(nbytes),
+        format_bytes(free),
+    )
+
+
+def _run_or_exit(parser, args, scan, comm, func, *a):
+    """Run a streamed stage; a bad input or unusable config ends in one line, exit 2.
+
+    Under MPI a failing rank aborts the whole job (the others would wait for it forever).
+    """
+    try:
+        return func(*a)
+    except (KeyError, ValueError) as exc:
+        if isinstance(exc, KeyError):
+            message = f"--input {' '.join(map(repr, args.input))}: missing {first_line(exc)}"
+        else:  # e.g. a non-unique steady state somewhere on the grid
+            message = f"stage {args.stage}, --scan {scan!r}: {first_line(exc)}"
+        if comm is not None:
+            sys.stderr.write(f"{parser.prog}: error: {message}\n")
+            sys.stderr.flush()
+            comm.Abort(2)
+        parser.error(message)
+
+
+def _streamed_stage(p, args, config):
+    """The rates and steady stages: streamed in blocks, MPI-parallel, steady also sharded/gathered."""
+    from neqent.pipeline import streaming
+    from neqent.pipeline.budget import block_points, format_bytes
+
+    scan = args.scan if args.scan is not None else "map"
+    if scan not in config["scans"]:
+        p.error(f"--scan {scan!r}: not a scan of the config; allowed: {', '.join(sorted(config['scans']))}")
+    if "T_M" not in config["scans"][scan]:
+        p.error(f"--scan {scan!r}: scan has no T_M grid (kernel-only), so no {args.stage} stage")
+    if args.stage == "rates" and args.shard is not None:
+        p.error(f"--shard {args.shard!r}: only the steady stage is sharded")
+    settings = _stage_settings(p, args, config, scan)
+    recorded = stage_config(config, args.stage, scan)  # what the output depends on (its `config` attribute)
+    comm = _mpi_comm() if _launched_ranks() > 1 else None
+    size = comm.Get_size() if comm is not None else 1
+    if size == 1:
+        comm = None
+    t0 = time.perf_counter()
+
+    def started():  # logged once the inputs passed their checks (a refusal stays one line)
+        log.info(
+            "stage %s, scan %s, memory budget %s, %d MPI rank(s)%s",
+            args.stage,
+            scan,
+            format_bytes(settings["budget"]),
+            size,
+            f", shard {settings['shard'][0]}/{settings['shard'][1]}" if settings["shard"] else "",
+        )
+
+    progress = not args.no_progress
+    if args.stage == "rates":
+        if len(args.input) != 1:
+            p.error(f"--input: stage rates needs 1 file(s) (kernels), got {len(args.input)}")
+        kernels = read_stage_input(p, args.input[0], ("kernels",), scan)
+        T_M = resolve_range(config["scans"][scan]["T_M"])
+        _check_output_size(p, config, scan, "rates", args.output, settings)
+        started()
+        if settings["rates"] == "compact":
+            if comm is None or comm.Get_rank() == 0:
+                from neqent.pipeline.io import write_dataset
+
+                write_dataset(streaming.compact_rates(kernels, T_M, config["T_W"]), args.output, recorded)
+        else:
+            _run_or_exit(
+                p,
+                args,
+                scan,
+                comm,
+                streaming.stream_rates,
+                kernels,
+                T_M,
+                config["T_W"],
+                args.output,
+                recorded,
+                block_points("rates", settings["budget"]),
+                comm,
+                settings["complevel"],
+                progress,
+            )
+        log.info("stage rates, scan %s: done in %.2f s -> %s", scan, time.perf_counter() - t0, args.output)
+        return 0
+    if not args.input:
+        p.error("--input: stage steady needs 1 file (rates) or the steady shard files, got 0")
+    first = open_stage_input(p, args.input[0], ("rates", "steady_shard"), scan)
+    if first.attrs.get("stage") == "steady_shard":
+        first.close()
+        for f in args.input[1:]:
+            open_stage_input(p, f, ("steady_shard",), scan).close()
+        if args.shard is not None:
+            p.error(f"--shard {args.shard!r}: the inputs are shard files already (this run gathers them)")
+        try:
+            streaming.check_shards(args.input)
+        except (ValueError, KeyError) as exc:
+            p.error(f"--input: {first_line(exc)}")
+        _check_output_size(p, config, scan, "steady", args.output, settings)
+        started()
+        if comm is not None and comm.Get_rank() != 0:
+            return 0  # gathering is serial: rank 0 writes the file
+        try:
+            streaming.gather_shards(args.input, args.output, recorded, settings["complevel"])
+        except (ValueError, KeyError) as exc:
+            p.error(f"--input: {first_line(exc)}")
+        log.info("stage steady (gather), scan %s: done in %.2f s", scan, time.perf_counter() - t0)
+        return 0
+    if len(args.input) != 1:
+        p.error(f"--input: stage steady needs 1 file (rates) or the steady shard files, got {len(args.input)}")
+    compact = first.attrs.get("rates_storage") == "compact"
+    needed = ("alpha_W", "alpha_M", "n_W", "n_M") if compact else ("gamma_plus", "gamma_minus")
+    for name in needed + ("lambda12",):
+        if name not in first.variables and f"{name}_re" not in first.variables:
+            p.error(f"--input {args.input[0]!r}: missing {name!r} (a rates file from another version?)")
+    _check_output_size(p, config, scan, "steady", args.output, settings)
+    started()
+    try:
+        _run_or_exit(
+            p,
+            args,
+            scan,
+            comm,
+            streaming.stream_steady,
+            first,
+            args.output,
+            recorded,
+            block_points("steady", settings["budget"]),
+            settings["steady"],
+            comm,
+            settings["shard"],
+            settings["complevel"],
+            progress,
+        )
+    finally:
+        first.close()
+    log.info("stage steady, scan %s: done in %.2f s -> %s", scan, time.perf_counter() - t0, args.output)
     return 0
 
 

@@ -1,0 +1,243 @@
+"""Memory budget, shard counts, what a scan stores, and output-size estimates.
+
+* :func:`parse_budget` -- ``"2GB"``, ``"512MiB"``, ``2e9`` -> bytes, with one
+  clear error line for anything else.
+* :func:`scan_storage` -- what a scan keeps on disk (config ``scans.<name>.store``):
+  ``rates`` = ``grid`` (Gamma(+-w) on every grid point) or ``compact`` (the
+  kernels and occupations they are broadcast from; the steady stage rebuilds
+  the rates block by block, with the same arithmetic, so the results do not
+  depend on this choice); ``steady`` = ``rho`` (full density matrix), ``x``
+  (the X-state elements: populations, rho_23, rho_14) or ``C`` (concurrence
+  only). The paper scan ``map`` keeps ``grid``/``rho``; other scans do the
+  same up to ``scale.large_scan_points`` grid points and default to
+  ``compact``/``C`` above.
+* :func:`estimate_bytes` / :func:`check_disk` -- uncompressed size of a
+  stage's output and a refusal, naming the estimate and the free space, when
+  the output disk cannot hold it.
+* :func:`check_in_memory` -- the in-memory APIs (``neqent scan``,
+  ``neqent.scan``) refuse a grid whose result would exceed the budget.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "DEFAULT_BUDGET",
+    "MIN_BUDGET",
+    "BudgetError",
+    "parse_budget",
+    "format_bytes",
+    "parse_shard",
+    "scan_storage",
+    "scan_shape",
+    "estimate_bytes",
+    "check_disk",
+    "check_in_memory",
+    "block_points",
+    "STAGE_BYTES_PER_POINT",
+    "IN_MEMORY_BYTES_PER_POINT",
+    "scale_settings",
+    "check_scale_config",
+]
+
+#: default memory budget of a pipeline job and of the in-memory API (bytes)
+DEFAULT_BUDGET = 2_000_000_000
+#: smallest budget accepted: the interpreter, numba and the libraries alone take ~250 MB
+MIN_BUDGET = 256_000_000
+#: working memory per grid point inside a block (bytes, measured peak with margin):
+#: rates: Gamma(+-w) and their temporaries; steady: coefficients, Hermitian
+#: checks, rho, rcond and the concurrence temporaries (~1.5 kB measured)
+STAGE_BYTES_PER_POINT = {"rates": 768, "steady": 2048, "reduce": 64}
+#: memory per grid point of a whole in-memory scan (``neqent.scan``): kernels,
+#: rates, rho, C and the steady solver's working set, all at once
+IN_MEMORY_BYTES_PER_POINT = 2048
+#: share of the budget that the blocks' working set may take (the rest: the
+#: interpreter and libraries, the NetCDF chunk cache, one block in flight to rank 0)
+BLOCK_SHARE = 0.25
+#: stored bytes per grid point (uncompressed) of each storage choice
+STORED_BYTES_PER_POINT = {
+    ("rates", "grid"): 2 * 4 * 16,  # gamma_plus, gamma_minus: 2x2 complex each
+    ("rates", "compact"): 0,
+    ("steady", "rho"): 16 * 16 + 8,  # rho 4x4 complex + C
+    ("steady", "x"): 4 * 8 + 2 * 16 + 8,  # populations, rho_23, rho_14, C
+    ("steady", "C"): 8,
+}
+RATE_STORES = ("grid", "compact")
+STEADY_STORES = ("rho", "x", "C")
+
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "tb": 1000**4,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+    "tib": 1024**4,
+}
+_BUDGET_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([A-Za-z]*)\s*$")
+
+
+class BudgetError(ValueError):
+    """A budget, shard count or size that cannot be used; the message is one line naming the value."""
+
+
+def format_bytes(n) -> str:
+    """Human-readable size (decimal units): ``1.23 GB``."""
+    n = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(n) < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.3g} {unit}"
+        n /= 1000
+    return f"{n:.3g} TB"  # pragma: no cover
+
+
+def parse_budget(value, name="memory budget") -> int:
+    """Bytes from a budget: a number of bytes or a string with a unit (B, kB, MB, GB, TB, KiB ... TiB).
+
+    Raises :class:`BudgetError` (one line naming ``name`` and the value) for
+    anything else or a budget below :data:`MIN_BUDGET`.
+    """
+    if isinstance(value, bool):
+        raise BudgetError(f"{name} {value!r}: expected bytes or a size like '2GB'")
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        number, unit = float(value), ""
+    else:
+        m = _BUDGET_RE.match(str(value))
+        if not m or m.group(2).lower() not in _UNITS:
+            raise BudgetError(f"{name} {value!r}: expected bytes or a size like '2GB', '512MB', '4GiB'")
+        number, unit = float(m.group(1)), m.group(2).lower()
+    nbytes = number * _UNITS[unit]
+    if not np.isfinite(nbytes) or nbytes < MIN_BUDGET:
+        raise BudgetError(
+            f"{name} {value!r}: must be at least {format_bytes(MIN_BUDGET)} "
+            "(the interpreter and libraries alone take ~250 MB)"
+        )
+    return int(nbytes)
+
+
+def parse_shard(text):
+    """``"i/n"`` (shard i of n, 0 <= i < n) -> (i, n); BudgetError naming the value otherwise."""
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(text))
+    if not m:
+        raise BudgetError(f"--shard {text!r}: expected i/n with 0 <= i < n (e.g. 0/4)")
+    i, n = int(m.group(1)), int(m.group(2))
+    if n < 1 or i >= n:
+        raise BudgetError(f"--shard {text!r}: need n >= 1 and 0 <= i < n, got i = {i}, n = {n}")
+    return i, n
+
+
+def block_points(stage, budget) -> int:
+    """Points per block of ``stage`` under ``budget`` bytes."""
+    return max(1, int(BLOCK_SHARE * budget // STAGE_BYTES_PER_POINT[stage]))
+
+
+def scan_shape(config, scan):
+    """Grid shape ``(*axes, T_M)`` of a scan (kernel axes in AXIS_ORDER; no T_M for kernel-only scans)."""
+    from neqent.pipeline.config import resolve_range
+    from neqent.pipeline.stages import scan_axes
+
+    axes, _ = scan_axes(config, scan)
+    shape = tuple(len(v) for v in axes.values())
+    if "T_M" in config["scans"][scan]:
+        shape += (int(resolve_range(config["scans"][scan]["T_M"]).size),)
+    return shape
+
+
+def scan_storage(config, scan):
+    """What scan ``scan`` stores: ``{"rates": "grid"|"compact", "steady": "rho"|"x"|"C"}`` (see module doc)."""
+    store = dict(config["scans"][scan].get("store", {}))
+    if scan == "map":
+        default = ("grid", "rho")
+    else:
+        npoints = int(np.prod(scan_shape(config, scan)))
+        large = npoints > int(config.get("scale", {}).get("large_scan_points", 2_000_000))
+        default = ("compact", "C") if large else ("grid", "rho")
+    return {"rates": store.get("rates", default[0]), "steady": store.get("steady", default[1])}
+
+
+def estimate_bytes(config, scan, stage):
+    """Uncompressed size (bytes) of the ``stage`` ("rates" or "steady") output of ``scan``.
+
+    The grid-point part from :data:`STORED_BYTES_PER_POINT`; the per-kernel-point
+    part (compact rates: alpha_W, alpha_M, Lambda) and coordinates are added.
+    """
+    shape = scan_shape(config, scan)
+    npoints = int(np.prod(shape))
+    nkernel = int(np.prod(shape[:-1])) if shape else 1
+    per_point = STORED_BYTES_PER_POINT[(stage, scan_storage(config, scan)[stage])]
+    per_kernel = 2 * 4 * 16 + 16 if stage == "rates" else 0
+    return npoints * per_point + nkernel * per_kernel + 8 * sum(shape) + 65536
+
+
+def _existing_dir(path):
+    p = Path(path).resolve().parent
+    while not p.exists():
+        p = p.parent
+    return p
+
+
+def check_disk(path, nbytes, what):
+    """Raise BudgetError if the file system of ``path`` has less than ``nbytes`` free."""
+    where = _existing_dir(path)
+    free = shutil.disk_usage(where).free
+    if nbytes > free:
+        raise BudgetError(
+            f"{what} needs about {format_bytes(nbytes)} (estimate, uncompressed) but only "
+            f"{format_bytes(free)} are free on {where}; choose a more compact scans.<name>.store "
+            "or another results directory"
+        )
+    return free
+
+
+def check_in_memory(npoints, budget=None, what="scan"):
+    """Refuse (BudgetError) an in-memory result of ``npoints`` grid points above the budget.
+
+    ``budget``: bytes (default: env ``NEQENT_MEMORY_BUDGET`` or :data:`DEFAULT_BUDGET`).
+    """
+    if budget is None:
+        budget = parse_budget(os.environ.get("NEQENT_MEMORY_BUDGET", DEFAULT_BUDGET), "NEQENT_MEMORY_BUDGET")
+    need = int(npoints) * IN_MEMORY_BYTES_PER_POINT
+    if need > budget:
+        raise BudgetError(
+            f"{what} of {int(npoints):,} grid points needs about {format_bytes(need)} in memory, more than the "
+            f"memory budget of {format_bytes(budget)}; run it through the pipeline (snakemake, config scans.<name>), "
+            "which streams in blocks, or raise NEQENT_MEMORY_BUDGET"
+        )
+    return need
+
+
+def scale_settings(config, scan=None, budget=None):
+    """Resolved ``scale`` settings: ``budget`` (bytes), ``shards`` (of ``scan``), ``complevel``.
+
+    ``budget``: an override (e.g. ``--memory-budget``) of ``scale.memory_budget``.
+    """
+    scale = config.get("scale", {})
+    if budget is None:
+        nbytes = parse_budget(scale.get("memory_budget", DEFAULT_BUDGET), "config key 'scale.memory_budget'")
+    else:
+        nbytes = parse_budget(budget, "--memory-budget")
+    shards = int(config["scans"][scan].get("shards", scale.get("shards", 1))) if scan else int(scale.get("shards", 1))
+    return {"budget": nbytes, "shards": shards, "complevel": int(scale.get("complevel", 1))}
+
+
+def check_scale_config(config):
+    """Semantic checks of the scale settings (the schema checks types); BudgetError naming the key."""
+    scale_settings(config)
+    for name, scan in config["scans"].items():
+        store = scan.get("store", {})
+        if name == "map" and store.get("rates", "grid") != "grid":
+            raise BudgetError(
+                "config key 'scans.map.store.rates': the paper map keeps its rates on the grid "
+                "(fig4b's dynamics reads them); allowed: grid"
+            )
+        if "T_M" not in scan and (store or "shards" in scan):
+            raise BudgetError(f"config key 'scans.{name}': store/shards need a T_M grid (this scan is kernel-only)")

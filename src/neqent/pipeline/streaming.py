@@ -1,0 +1,502 @@
+"""Rates and steady stages streamed in blocks, across MPI ranks or Snakemake shards.
+
+The grid of a scan is ``(*kernel axes, T_M)``. Both stages walk it in the
+blocks of :func:`neqent.pipeline.blocks.plan_blocks` (a plan fixed by the grid
+shape, the memory budget and the NetCDF chunks, never by the rank or shard
+count), so every point goes through the same arithmetic whoever computes it:
+the files are bit-identical for any number of ranks or shards.
+
+* rates: Gamma(+-w) = broadcast of the kernels against n(omega, T)
+  (:func:`neqent.dynamics.rates.rates`). ``grid`` storage writes them on every
+  point; ``compact`` storage writes only what they are broadcast from
+  (alpha_W, alpha_M, Lambda, n_W, n_M) and the steady stage rebuilds each
+  block with the same call -- same bits.
+* steady: :func:`neqent.dynamics.master.steady_state` per block, then the
+  concurrence (closed form for X states, :mod:`neqent.dynamics.xstate`);
+  stores ``rho``, the X elements (``x``) or ``C`` only.
+
+Parallel runs: under MPI (``comm``) rank r computes blocks r, r + size, ...
+and sends them to rank 0, which writes in block order. Snakemake shards
+(``shard`` i of n) compute a contiguous run of blocks each into a shard file
+(flat ``point`` dimension); :func:`gather_shards` assembles them into the
+one result file of the scan.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+import numpy as np
+import xarray as xr
+
+from neqent.pipeline.blockio import CHUNK_ELEMENTS, BlockWriter, choose_chunks, get_block
+from neqent.pipeline.blocks import plan_blocks, rank_blocks, shard_blocks
+
+__all__ = [
+    "RateSource",
+    "RateInputs",
+    "occupations",
+    "steady_variables",
+    "steady_outputs",
+    "grid_plan",
+    "run_blocks",
+    "stream_rates",
+    "compact_rates",
+    "stream_steady",
+    "gather_shards",
+    "check_shards",
+    "STEADY_VARIABLES",
+]
+
+log = logging.getLogger("neqent.pipeline.streaming")
+
+
+def _attrs(units, long_name):
+    return {"units": units, "long_name": long_name}
+
+
+#: steady storage -> variables: name -> (trailing dims, dtype, attrs)
+STEADY_VARIABLES = {
+    "rho": {
+        "rho": (("i", "j"), complex, _attrs("1", "steady-state density matrix (decoupled basis)")),
+        "C": ((), float, _attrs("1", "steady-state concurrence")),
+    },
+    "x": {
+        "rho_diag": (("i",), float, _attrs("1", "steady-state populations rho_ii (decoupled basis)")),
+        "rho_23": ((), complex, _attrs("1", "steady-state coherence rho_23 = <eg|rho|ge> (X element)")),
+        "rho_14": ((), complex, _attrs("1", "steady-state coherence rho_14 = <gg|rho|ee> (X element)")),
+        "C": ((), float, _attrs("1", "steady-state concurrence")),
+    },
+    "C": {"C": ((), float, _attrs("1", "steady-state concurrence"))},
+}
+_TRAILING_SIZE = {"i": 4, "j": 4, "q": 2, "qp": 2}
+
+
+def grid_view(da, grid_dims, grid_shape, trailing=()):
+    """Zero-copy view of DataArray ``da`` broadcast onto the grid (``trailing`` dims kept last)."""
+    lead = [d for d in grid_dims if d in da.dims]
+    arr = da.transpose(*lead, *trailing).values
+    shape = [n if d in da.dims else 1 for d, n in zip(grid_dims, grid_shape)] + list(arr.shape[len(lead) :])
+    return np.broadcast_to(arr.reshape(shape), tuple(grid_shape) + arr.shape[len(lead) :])
+
+
+def occupations(omega, T_M, T_W):
+    """Bose occupations ``(n_W, n_M)``: n(omega, T_W) over omega's dims, n(omega, T_M) over (omega, T_M)."""
+    from neqent.dynamics.rates import occupation
+
+    om_b, T_b = xr.broadcast(omega, xr.DataArray(T_M, dims="T_M"))
+    n_M = xr.DataArray(occupation(om_b.values, T_b.values), dims=om_b.dims)
+    n_W = xr.DataArray(occupation(omega.values, float(T_W)), dims=omega.dims)
+    return n_W, n_M
+
+
+def _kernel_dims(ds):
+    from neqent.pipeline.stages import AXIS_ORDER
+
+    return tuple(d for d in AXIS_ORDER if d in ds.dims)
+
+
+class RateInputs:
+    """Kernels, occupations and the rate grid ``(*axes, T_M)`` of the rates stage (kernels in memory)."""
+
+    def __init__(self, kernels, T_M, T_W):
+        self.kernels = kernels
+        self.T_M = np.asarray(T_M, float)
+        self.T_W = float(T_W)
+        kdims = _kernel_dims(kernels)
+        self.grid_dims = kdims + ("T_M",)
+        self.shape = tuple(kernels.sizes[d] for d in kdims) + (self.T_M.size,)
+        self.n_W, self.n_M = occupations(kernels["omega"], self.T_M, self.T_W)
+        g = (self.grid_dims, self.shape)
+        self._aW = grid_view(kernels["alpha_W"], *g, ("q", "qp"))
+        self._aM = grid_view(kernels["alpha_M"], *g, ("q", "qp"))
+        self._nW = grid_view(self.n_W, *g)
+        self._nM = grid_view(self.n_M, *g)
+
+    def block(self, block):
+        """Gamma(+w), Gamma(-w) on one block, (*block.shape, 2, 2) complex (units of Gamma0)."""
+        from neqent.dynamics.rates import rates
+
+        s = block.slices
+        return rates(self._aW[s], self._aM[s], self._nW[s], self._nM[s])
+
+
+class RateSource:
+    """Rates of a rates-stage dataset (grid or compact storage; in memory or opened lazily), block by block."""
+
+    def __init__(self, rates_ds):
+        self.ds = rates_ds
+        self.compact = rates_ds.attrs.get("rates_storage") == "compact"
+        kdims = _kernel_dims(rates_ds)
+        self.grid_dims = kdims + ("T_M",)
+        self.shape = tuple(rates_ds.sizes[d] for d in self.grid_dims)
+        lam = _complex_da(rates_ds, "lambda12")
+        self._lam = grid_view(lam, self.grid_dims, self.shape)
+        if self.compact:
+            g = (self.grid_dims, self.shape)
+            self._aW = grid_view(_complex_da(rates_ds, "alpha_W"), *g, ("q", "qp"))
+            self._aM = grid_view(_complex_da(rates_ds, "alpha_M"), *g, ("q", "qp"))
+            self._nW = grid_view(rates_ds["n_W"].load(), *g)
+            self._nM = grid_view(rates_ds["n_M"].load(), *g)
+
+    def block(self, block):
+        """(gamma_plus, gamma_minus, lambda12) on one block (complex; lambda12 contiguous)."""
+        s = block.slices
+        if self.compact:
+            from neqent.dynamics.rates import rates
+
+            gp, gm = rates(self._aW[s], self._aM[s], self._nW[s], self._nM[s])
+        else:
+            idx = s + (slice(None), slice(None))
+            gp, gm = get_block(self.ds, "gamma_plus", idx), get_block(self.ds, "gamma_minus", idx)
+        return gp, gm, np.ascontiguousarray(self._lam[s])
+
+
+def _complex_da(ds, name):
+    """A (small) complex variable as an in-memory DataArray, from ``name`` or its ``_re``/``_im`` pair."""
+    if name in ds.variables:
+        return ds[name].load()
+    re, im = ds[f"{name}_re"].load(), ds[f"{name}_im"].load()
+    return xr.DataArray(re.values + 1j * im.values, dims=re.dims)
+
+
+def steady_outputs(rho, store):
+    """Stored steady variables of ``store`` from the steady states ``rho`` (..., 4, 4)."""
+    from neqent.dynamics.xstate import steady_concurrence
+
+    C = np.asarray(steady_concurrence(rho), float)
+    if store == "rho":
+        return {"rho": rho, "C": C}
+    if store == "x":
+        diag = np.ascontiguousarray(np.real(np.diagonal(rho, axis1=-2, axis2=-1)))
+        return {"rho_diag": diag, "rho_23": rho[..., 1, 2], "rho_14": rho[..., 0, 3], "C": C}
+    return {"C": C}
+
+
+def steady_block(source, block, store):
+    """Steady states of one block of a :class:`RateSource` -> stored variables."""
+    from neqent.dynamics.master import steady_state
+
+    gp, gm, lam = source.block(block)
+    return steady_outputs(np.asarray(steady_state(gp, gm, lam)), store)
+
+
+def steady_variables(store):
+    """Variables (name -> (trailing dims, dtype, attrs)) of a steady storage choice."""
+    if store not in STEADY_VARIABLES:
+        raise ValueError(f"steady storage {store!r}: allowed {', '.join(STEADY_VARIABLES)}")
+    return STEADY_VARIABLES[store]
+
+
+def grid_plan(shape, block_points, trailing_max=1):
+    """(grid chunk shape, blocks) of a grid: chunks sized so that a variable with
+    ``trailing_max`` trailing elements per point still has ~1 MiB chunks; blocks aligned to them."""
+    chunks = choose_chunks(shape, max(1, CHUNK_ELEMENTS // max(1, trailing_max)))
+    return chunks, plan_blocks(shape, block_points, chunks)
+
+
+def _trailing(dims):
+    return int(np.prod([_TRAILING_SIZE[d] for d in dims])) if dims else 1
+
+
+def run_blocks(blocks, compute, sink, comm=None, desc=None, progress=True):
+    """Compute every block and pass the results to ``sink(block, outputs)`` in block order.
+
+    Serial, or under MPI: rank r computes blocks r, r + size, ... (round
+    robin) and sends them to rank 0, which calls ``sink``; returns the
+    seconds spent in ``compute`` on this rank and in ``sink`` (rank 0).
+    """
+    rank = comm.Get_rank() if comm is not None else 0
+    size = comm.Get_size() if comm is not None else 1
+    t_compute = t_sink = 0.0
+    if rank != 0:
+        pending = None
+        for b in rank_blocks(blocks, rank, size):
+            t0 = time.perf_counter()
+            out = compute(b)
+            t_compute += time.perf_counter() - t0
+            if pending is not None:
+                pending.wait()
+            pending = comm.isend(out, dest=0, tag=b.index)
+        if pending is not None:
+            pending.wait()
+        return t_compute, t_sink
+    iterator = blocks
+    if progress and desc:
+        from tqdm import tqdm
+
+        iterator = tqdm(blocks, desc=desc, unit="block", file=sys.stderr, mininterval=1.0)
+    for pos, b in enumerate(iterator):
+        t0 = time.perf_counter()
+        if pos % size == 0:
+            out = compute(b)
+            t_compute += time.perf_counter() - t0
+        else:
+            out = comm.recv(source=pos % size, tag=b.index)
+        t1 = time.perf_counter()
+        sink(b, out)
+        t_sink += time.perf_counter() - t1
+    return t_compute, t_sink
+
+
+def _log_done(stage, npoints, t0, t_compute, t_sink, comm, c0=0.0):
+    wall = time.perf_counter() - t0
+    size = comm.Get_size() if comm is not None else 1
+    # CPU seconds of every rank inside the stage (after start-up, since c0): shows the
+    # balance of the split and the parallel speed-up whatever else loads the machine
+    cpu = time.process_time() - c0
+    cpu = comm.gather(cpu, root=0) if comm is not None else [cpu]
+    if comm is not None and comm.Get_rank() != 0:
+        return
+    log.info(
+        "%s: %d points in %.2f s (%.3g points/s; rank-0 compute %.2f s, write %.2f s; %d rank(s), CPU s per rank %s)",
+        stage,
+        npoints,
+        wall,
+        npoints / wall if wall > 0 else float("inf"),
+        t_compute,
+        t_sink,
+        size,
+        "/".join(f"{c:.1f}" for c in cpu),
+    )
+
+
+def _rates_coords(kernels, T_M, T_W):
+    from neqent.pipeline.stages import COORD_ATTRS
+
+    coords = {k: v for k, v in kernels.coords.items() if k not in ("ci", "cj")}
+    coords["T_M"] = ("T_M", np.asarray(T_M, float), COORD_ATTRS["T_M"])
+    coords["T_W"] = ((), float(T_W), COORD_ATTRS["T_W"])
+    return coords
+
+
+def _rates_attrs(kernels, storage):
+    return {
+        **{k: v for k, v in kernels.attrs.items() if k in ("scan", "material")},
+        "title": f"neqent rates, scan {kernels.attrs.get('scan', '?')}",
+        "stage": "rates",
+        "rates_storage": storage,
+    }
+
+
+def _rates_small_vars(inputs):
+    kdims = inputs.grid_dims[:-1]
+    return {
+        "lambda12": (
+            kdims,
+            inputs.kernels["lambda12"].transpose(*kdims).values,
+            _attrs("1", "coherent coupling Lambda^{12} (units of Gamma0)"),
+        ),
+        "n_W": (inputs.n_W.dims, inputs.n_W.values, _attrs("1", "Bose occupation n(omega, T_W)")),
+        "n_M": (inputs.n_M.dims, inputs.n_M.values, _attrs("1", "Bose occupation n(omega, T_M)")),
+    }
+
+
+def compact_rates(kernels, T_M, T_W):
+    """Compact rates dataset: what Gamma(+-w) are broadcast from (alpha_W, alpha_M, Lambda, n_W, n_M)."""
+    inputs = RateInputs(kernels, T_M, T_W)
+    kdims = inputs.grid_dims[:-1]
+    data = _rates_small_vars(inputs)
+    for name in ("alpha_W", "alpha_M"):
+        da = kernels[name].transpose(*kdims, "q", "qp")
+        data[name] = (da.dims, da.values, dict(kernels[name].attrs))
+    return xr.Dataset(
+        data, coords=_rates_coords(kernels, inputs.T_M, T_W), attrs=_rates_attrs(kernels, "compact")
+    ).assign_attrs(
+        comment="compact rates: Gamma(+w) = (1 + n_W) alpha_W + (1 + n_M) alpha_M, "
+        "Gamma(-w) = n_W conj(alpha_W) + n_M conj(alpha_M) on the (axes, T_M) grid (docs/theory.md §5)"
+    )
+
+
+def stream_rates(kernels, T_M, T_W, path, config, block_points, comm=None, complevel=1, progress=True):
+    """Rates stage on the grid, streamed: Gamma(+-w) over ``(*axes, T_M, q, qp)`` written block by block."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    inputs = RateInputs(kernels, T_M, T_W)
+    chunks, blocks = grid_plan(inputs.shape, block_points, trailing_max=4)
+    rank = comm.Get_rank() if comm is not None else 0
+    log.info("rates: grid %s %s, %d blocks of <= %d points", inputs.grid_dims, inputs.shape, len(blocks), block_points)
+    writer = None
+    if rank == 0:
+        small = _rates_small_vars(inputs)
+        skeleton = xr.Dataset(small, coords=_rates_coords(kernels, inputs.T_M, T_W))
+        skeleton["q"].attrs, skeleton["qp"].attrs = kernels["q"].attrs, kernels["qp"].attrs
+        skeleton = skeleton.assign_attrs(_rates_attrs(kernels, "grid"))
+        skeleton.attrs["block_points"] = int(block_points)
+        dims = inputs.grid_dims + ("q", "qp")
+        variables = {
+            "gamma_plus": (dims, complex, _attrs("1", "downward rates Gamma^{qq'}(+omega) (units of Gamma0)")),
+            "gamma_minus": (dims, complex, _attrs("1", "upward rates Gamma^{qq'}(-omega) (units of Gamma0)")),
+        }
+        writer = BlockWriter(
+            path, skeleton, variables, config, complevel, chunks={k: chunks + (2, 2) for k in variables}
+        )
+
+    def sink(b, out):
+        idx = b.slices + (slice(None), slice(None))
+        writer.write("gamma_plus", idx, out[0])
+        writer.write("gamma_minus", idx, out[1])
+
+    try:
+        tc, ts = run_blocks(blocks, inputs.block, sink, comm, f"rates[{kernels.attrs.get('scan')}]", progress)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    if writer is not None:
+        writer.close()
+    _log_done("rates", int(np.prod(inputs.shape)), t0, tc, ts, comm, c0)
+
+
+def _steady_skeleton(source, store, extra_attrs=None):
+    from neqent.pipeline.stages import BASIS, COORD_ATTRS
+
+    ds = source.ds
+    coords = {k: ds[k].variable for k in ds.coords if k not in ("q", "qp")}
+    sk = xr.Dataset(coords=coords)
+    for k in sk.coords:
+        sk[k].attrs = dict(ds[k].attrs)
+    if store in ("rho", "x"):
+        sk = sk.assign_coords(i=("i", BASIS, COORD_ATTRS["i"]))
+    if store == "rho":
+        sk = sk.assign_coords(j=("j", BASIS, COORD_ATTRS["j"]))
+    sk.attrs = {
+        **{k: v for k, v in ds.attrs.items() if k in ("scan", "material")},
+        "title": f"neqent steady states, scan {ds.attrs.get('scan', '?')}",
+        "stage": "steady",
+        "steady_storage": store,
+        **(extra_attrs or {}),
+    }
+    return sk
+
+
+def stream_steady(rates_ds, path, config, block_points, store="rho", comm=None, shard=None, complevel=1, progress=True):
+    """Steady stage streamed: ``rates_ds`` (grid or compact, lazy or in memory) -> NetCDF ``path``.
+
+    ``store``: ``rho``, ``x`` or ``C`` (:data:`STEADY_VARIABLES`). ``shard``:
+    ``(i, n)`` to compute only shard i of n into a shard file (gathered by
+    :func:`gather_shards`); ``comm``: MPI communicator (rank 0 writes).
+    """
+    t0, c0 = time.perf_counter(), time.process_time()
+    source = RateSource(rates_ds)
+    variables = steady_variables(store)
+    tmax = max(_trailing(v[0]) for v in variables.values())
+    chunks, blocks = grid_plan(source.shape, block_points, tmax)
+    rank = comm.Get_rank() if comm is not None else 0
+    scan = rates_ds.attrs.get("scan", "?")
+    plan_attrs = {
+        "block_points": int(block_points),
+        "grid_shape": list(source.shape),
+        "grid_chunks": list(chunks),
+    }
+    if shard is None:
+        mine, base, dims = blocks, None, None
+        var_dims = {k: (source.grid_dims + v[0], v[1], v[2]) for k, v in variables.items()}
+        var_chunks = {k: chunks + tuple(_TRAILING_SIZE[d] for d in v[0]) for k, v in variables.items()}
+        desc = f"steady[{scan}]"
+    else:
+        i, n = shard
+        mine = shard_blocks(blocks, i, n)
+        base = mine[0].start if mine else 0
+        npts = (mine[-1].stop - base) if mine else 0
+        plan_attrs.update(shard=i, shards=n, flat_start=base, flat_stop=base + npts, stage="steady_shard")
+        dims = {"point": npts}
+        var_dims = {k: (("point",) + v[0], v[1], v[2]) for k, v in variables.items()}
+        var_chunks = {
+            k: (max(1, min(npts, CHUNK_ELEMENTS // _trailing(v[0]))),) + tuple(_TRAILING_SIZE[d] for d in v[0])
+            for k, v in variables.items()
+        }
+        desc = f"steady[{scan}] shard {i}/{n}"
+    log.info(
+        "steady: scan %s, grid %s %s, storage %s, %d of %d blocks (<= %d points each)",
+        scan,
+        source.grid_dims,
+        source.shape,
+        store,
+        len(mine),
+        len(blocks),
+        block_points,
+    )
+    writer = None
+    if rank == 0:
+        skeleton = _steady_skeleton(source, store, plan_attrs)
+        writer = BlockWriter(path, skeleton, var_dims, config, complevel, chunks=var_chunks, dims=dims)
+
+    def sink(b, out):
+        for name, values in out.items():
+            if base is None:
+                idx = b.slices + (slice(None),) * (values.ndim - len(b.slices))
+            else:
+                values = values.reshape((b.size,) + values.shape[len(b.shape) :])
+                idx = (slice(b.start - base, b.stop - base),) + (slice(None),) * (values.ndim - 1)
+            writer.write(name, idx, values)
+
+    try:
+        tc, ts = run_blocks(mine, lambda b: steady_block(source, b, store), sink, comm, desc, progress)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    if writer is not None:
+        writer.close()
+    _log_done("steady", sum(b.size for b in mine), t0, tc, ts, comm, c0)
+
+
+def check_shards(paths):
+    """ValueError naming the problem unless ``paths`` are all shards of one plan, each exactly once."""
+    attrs = []
+    for p in paths:
+        with xr.open_dataset(p) as s:
+            attrs.append(dict(s.attrs))
+    first = attrs[0]
+    n = int(first["shards"])
+    for p, a in zip(paths, attrs):
+        for k in ("scan", "steady_storage", "block_points", "grid_shape", "shards"):
+            if not np.array_equal(np.atleast_1d(a[k]), np.atleast_1d(first[k])):
+                raise ValueError(f"shard {p!r}: {k} = {a[k]!r} differs from {first[k]!r} of {paths[0]!r}")
+    have = sorted(int(a["shard"]) for a in attrs)
+    if have != list(range(n)):
+        missing = sorted(set(range(n)) - set(have))
+        raise ValueError(f"need shards 0..{n - 1} exactly once; missing {missing}, got {have}")
+
+
+def gather_shards(paths, path, config, complevel=1):
+    """Assemble steady shard files (any order) into the scan's one result file ``path``.
+
+    Every shard of the same plan (grid shape, block size, shard count) must be
+    present exactly once; a ValueError names what is missing or inconsistent.
+    """
+    t0 = time.perf_counter()
+    check_shards(paths)
+    shards = [xr.open_dataset(p) for p in paths]
+    try:
+        first = shards[0].attrs
+        n = int(first["shards"])
+        shape = tuple(int(v) for v in np.atleast_1d(first["grid_shape"]))
+        store = first["steady_storage"]
+        variables = steady_variables(store)
+        tmax = max(_trailing(v[0]) for v in variables.values())
+        chunks, blocks = grid_plan(shape, int(first["block_points"]), tmax)
+        kdims = _kernel_dims(shards[0]) + ("T_M",)
+        skeleton = shards[0].drop_vars([v for v in shards[0].data_vars])
+        skeleton.encoding = {}  # an empty shard's zero-length 'point' dimension reads back as unlimited
+        drop = ("shard", "shards", "flat_start", "flat_stop")
+        skeleton.attrs = {k: v for k, v in first.items() if k not in drop}
+        skeleton.attrs["stage"] = "steady"
+        skeleton.attrs["gathered_shards"] = n  # provenance attributes are rewritten by BlockWriter
+        var_dims = {k: (kdims + v[0], v[1], v[2]) for k, v in variables.items()}
+        var_chunks = {k: chunks + tuple(_TRAILING_SIZE[d] for d in v[0]) for k, v in variables.items()}
+        with BlockWriter(path, skeleton, var_dims, config, complevel, chunks=var_chunks) as writer:
+            for s in sorted(shards, key=lambda d: int(d.attrs["shard"])):
+                base = int(s.attrs["flat_start"])
+                for b in shard_blocks(blocks, int(s.attrs["shard"]), n):
+                    for name, (trail, _, _) in variables.items():
+                        flat = (slice(b.start - base, b.stop - base),) + (slice(None),) * len(trail)
+                        values = get_block(s, name, flat)
+                        values = values.reshape(b.shape + values.shape[1:])
+                        writer.write(name, b.slices + (slice(None),) * len(trail), values)
+    finally:
+        for s in shards:
+            s.close()
+    log.info("gather: %d shards -> %s in %.2f s", n, path, time.perf_counter() - t0)
