@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 
-__all__ = ["configure_logging", "LOG_FORMAT"]
+__all__ = ["configure_logging", "log_figure", "LOG_FORMAT"]
 
 #: One line per message: local time, level, logger, text.
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -39,3 +40,22 @@ def configure_logging(level: int = logging.INFO, stream=None) -> logging.Logger:
     for name in ("__main__", "neqent"):
         logging.getLogger(name).setLevel(level)
     return logging.getLogger("neqent")
+
+
+def log_figure(module, figure, inputs, dpi, paths, start):
+    """Log one line for a figure a command wrote (call it once the figure exists).
+
+    Logged only at the end, so that bad input still ends in exactly one line
+    on stderr. ``module`` names the logger (``__name__`` would be
+    ``"__main__"`` under ``python -m``); ``inputs`` are the input files,
+    ``dpi`` the PNG resolution [1/inch], ``paths`` the written files,
+    ``start`` the :func:`time.perf_counter` reading when the command began [s].
+    """
+    logging.getLogger(module).info(
+        "figure %s from %s (dpi %d): wrote %s in %.2f s",
+        figure,
+        ", ".join(map(str, [inputs] if isinstance(inputs, str) else inputs)),
+        dpi,
+        ", ".join(map(str, paths)),
+        time.perf_counter() - start,
+    )
