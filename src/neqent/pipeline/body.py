@@ -20,6 +20,7 @@ __all__ = [
     "has_stack",
     "config_stack",
     "top_material",
+    "stack_label",
     "thickness_index",
     "thickness_axes",
     "axis_key",
@@ -50,6 +51,14 @@ def config_stack(config):
 def top_material(stack):
     """The medium that sets ``omega_ratio``: the top layer's material (the substrate without layers)."""
     return stack.layers[0][0] if stack.layers else stack.substrate
+
+
+def stack_label(stack):
+    """The materials of a stack, top first (thicknesses are coordinates): ``sic / eps=2.25 / sio2 substrate``."""
+    parts = [m.name for m, _ in stack.layers]
+    if stack.substrate is not None:
+        parts.append(f"{stack.substrate.name} substrate")
+    return "stack: " + " / ".join(parts)
 
 
 def thickness_index(name):

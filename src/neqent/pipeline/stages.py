@@ -56,7 +56,7 @@ import time
 import numpy as np
 import xarray as xr
 
-from neqent.pipeline.body import has_stack
+from neqent.pipeline.body import has_stack, stack_label
 from neqent.pipeline.config import load_config, resolve_range, stage_config
 from neqent.pipeline.logs import configure_logging
 
@@ -388,7 +388,7 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
         attrs={
             "title": f"neqent kernels, scan {scan}",
             "scan": scan,
-            "material": config["material"] if stack is None else stack.name,
+            "material": config["material"] if stack is None else stack_label(stack),
             "stage": "kernels",
             "mpi_ranks": size,
         },
@@ -433,7 +433,7 @@ def _stack_permittivities(stack, axes, fixed):
         "eps_substrate_t": (dims[1:], below(st), _attrs("1", "in-plane relative permittivity below the stack")),
         "eps_substrate_z": (dims[1:], below(sz), _attrs("1", "axial relative permittivity below the stack")),
         "layer": ("layer", np.arange(len(stack.layers)), _attrs("1", "stack layer index (0 = top layer)")),
-        "layer_material": ("layer", [m.name for m, _ in stack.layers], {"long_name": "material of each layer"}),
+        "layer_material": ("layer", [m.name for m, _ in stack.layers], _attrs("1", "material of each stack layer")),
     }
     return out
 
