@@ -767,7 +767,7 @@ def _stack_scan_config(layers, substrate, material, delta, z1, z2, r12, omega, o
         grids.append(_grid(item[1], "layers", lambda v, h=hint: parse_length(v, "layers", hint=h)))
     # materials, substrate, thickness > 0 and the exclusivity with material/delta, on the first thicknesses
     first = [(item[0], values[0] if swept else values) for item, (values, swept) in zip(layers or (), grids)]
-    stack = _stack(first, substrate, material, delta)
+    _stack(first, substrate, material, delta)
     geometry, axes = {"z1": parse_length(z1, "z1", hint=_Z_HINT)}, {}
     geometry["stack"] = [{"material": str(m), "thickness": float(t)} for m, t in first]
     if substrate is not None:
@@ -778,7 +778,10 @@ def _stack_scan_config(layers, substrate, material, delta, z1, z2, r12, omega, o
     if omega is not None:
         fkey, fval = "omega", _grid(omega, "omega", lambda v: parse_number(v, "omega", minimum=0.0, unit="rad/s"))
     else:
-        fkey, fval = "omega_ratio", _grid(omega_ratio, "omega_ratio", lambda v: parse_number(v, "omega_ratio", minimum=0.0))
+        fkey, fval = (
+            "omega_ratio",
+            _grid(omega_ratio, "omega_ratio", lambda v: parse_number(v, "omega_ratio", minimum=0.0)),
+        )
     specs = [
         (fkey, fval),
         ("z2", _grid(z2, "z2", lambda v: parse_length(v, "z2", hint=_Z_HINT))),

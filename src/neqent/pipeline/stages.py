@@ -408,7 +408,9 @@ def _stack_points(config, points):
     stack = config_stack(config)
     points["eps_t"], points["eps_z"], points["sub_eps_t"], points["sub_eps_z"] = stack_optics(stack, points["omega"])
     names = thickness_axes(len(stack.layers))
-    points["thickness"] = np.stack([points[n] for n in names], axis=-1) if names else np.zeros((points["omega"].size, 0))
+    points["thickness"] = (
+        np.stack([points[n] for n in names], axis=-1) if names else np.zeros((points["omega"].size, 0))
+    )
     return stack
 
 
