@@ -100,10 +100,11 @@ def figure_labels(name):
     # the body is a planar stack (neqent.pipeline.body), not material/delta
     if "stack" in geo:
         del labels["delta"]
-        labels["material"] = " / ".join(
-            [f"{layer['material']} {layer['thickness']:g} m" for layer in geo["stack"]]
-            + [f"{geo['substrate']} substrate"] * ("substrate" in geo)
-        )
+        layers = [
+            f"{layer['material']} {layer['thickness']:g} m" for layer in geo["stack"]
+        ]
+        below = [f"{geo['substrate']} substrate"] if "substrate" in geo else []
+        labels["material"] = " / ".join(layers + below)
     return labels
 
 
