@@ -167,3 +167,17 @@ def test_api_scan_names_the_argument():
     with pytest.raises(neqent.errors.InputError) as exc:
         neqent.scan(layers=[("sic", [1e-8, 0.0])])
     assert exc.value.param == "layers"
+
+
+def test_a_frequency_axis_records_each_layers_permittivity():
+    from neqent.electrodynamics.materials import get_material
+
+    cfg = _config(
+        {"stack": BILAYER, "substrate": "eps=4+0.1j"}, {"map": MAP, "w": {"axes": {"omega_ratio": [0.3, 0.9]}}}
+    )
+    k = stages.kernel_grid(cfg, "w", progress=False)
+    assert k["eps_t"].dims == ("layer", "omega") and k["eps_substrate_t"].dims == ("omega",)
+    np.testing.assert_array_equal(k["eps_t"].values[0], get_material("sic").eps(k["omega"].values))
+    np.testing.assert_array_equal(k["eps_substrate_z"].values, 4 + 0.1j)
+    np.testing.assert_allclose(k["omega_ratio"].values, [0.3, 0.9], rtol=1e-15)  # the top layer's resonance
+    assert k.attrs["material"] == "stack: sic / eps=2.25+0.01j / eps=4+0.1j substrate"

@@ -56,7 +56,7 @@ import time
 import numpy as np
 import xarray as xr
 
-from neqent.pipeline.body import has_stack, stack_label
+from neqent.pipeline.body import has_stack, stack_label, thickness_index
 from neqent.pipeline.config import load_config, resolve_range, stage_config
 from neqent.pipeline.logs import configure_logging
 
@@ -186,8 +186,8 @@ def scan_axes(config, scan):
     for name in names:
         if name in axes:
             continue
-        if name.startswith("thickness_"):
-            fixed[name] = float(layers[int(name[len("thickness_") :])]["thickness"])
+        if thickness_index(name) is not None:
+            fixed[name] = float(layers[thickness_index(name)]["thickness"])
         elif name == "omega":
             fixed["omega"] = (
                 float(geo["omega"])
@@ -418,26 +418,21 @@ def _stack_permittivities(stack, axes, fixed):
     """Variables eps_t, eps_z (layer[, omega]) and the substrate's of a stack's kernel dataset."""
     from neqent.pipeline.body import stack_optics
 
-    w = axes["omega"] if "omega" in axes else np.array([fixed["omega"]])
-    et, ez, st, sz = stack_optics(stack, w)
-    dims = ("layer",) + (("omega",) if "omega" in axes else ())
-    shape = (len(stack.layers),) + (() if "omega" in axes else ())
-
-    def layers(e):
-        return e.T if "omega" in axes else e[0].reshape(shape)
-
-    def below(e):
-        return e if "omega" in axes else e[0]
-
-    out = {
-        "eps_t": (dims, layers(et), _attrs("1", "in-plane relative permittivity of each stack layer")),
-        "eps_z": (dims, layers(ez), _attrs("1", "axial (z) relative permittivity of each stack layer")),
-        "eps_substrate_t": (dims[1:], below(st), _attrs("1", "in-plane relative permittivity below the stack")),
-        "eps_substrate_z": (dims[1:], below(sz), _attrs("1", "axial relative permittivity below the stack")),
+    if "omega" in axes:
+        dims = ("layer", "omega")
+        et, ez, st, sz = stack_optics(stack, axes["omega"])
+        et, ez = et.T, ez.T
+    else:
+        dims = ("layer",)
+        et, ez, st, sz = (a[0] for a in stack_optics(stack, [fixed["omega"]]))
+    return {
+        "eps_t": (dims, et, _attrs("1", "in-plane relative permittivity of each stack layer")),
+        "eps_z": (dims, ez, _attrs("1", "axial (z) relative permittivity of each stack layer")),
+        "eps_substrate_t": (dims[1:], st, _attrs("1", "in-plane relative permittivity below the stack")),
+        "eps_substrate_z": (dims[1:], sz, _attrs("1", "axial relative permittivity below the stack")),
         "layer": ("layer", np.arange(len(stack.layers)), _attrs("1", "stack layer index (0 = top layer)")),
         "layer_material": ("layer", [m.name for m, _ in stack.layers], _attrs("1", "material of each stack layer")),
     }
-    return out
 
 
 # --------------------------------------------------------------------------
