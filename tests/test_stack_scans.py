@@ -120,6 +120,11 @@ BAD = {
     "thickness axis of a slab": ({}, {"thickness_0": [1e-8, 2e-8]}, "scans.th.axes.thickness_0"),
     "substrate alone": ({"substrate": "sio2"}, None, "geometry.substrate"),
     "no layer, no substrate": ({"stack": []}, None, "geometry.stack"),
+    "top layer without resonance": (
+        {"stack": [{"material": "eps=4+0.1j", "thickness": 1e-8}]},
+        None,
+        "geometry.omega_ratio",
+    ),
     "top layer outside its model": ({"stack": [{"material": "hbn", "thickness": 1e-8}]}, None, "geometry.omega_ratio"),
 }
 

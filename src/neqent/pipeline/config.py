@@ -189,22 +189,24 @@ def _semantic_checks(config):
     except InputError as exc:
         raise ConfigError(f"config key 'material': {exc.detail}") from None
     stack = _check_stack_body(config)
+    label = repr(config["material"])
     if stack is not None:
         from neqent.pipeline.body import top_material
 
         material = top_material(stack)
+        label = f"{material.name!r} (top of geometry.stack)"
     if material.resonance is None:
         # omega_ratio = omega / material resonance needs a resonance
         if "omega" not in config["geometry"]:
             raise ConfigError(
-                f"config key 'geometry.omega_ratio': material {config['material']!r} "
+                f"config key 'geometry.omega_ratio': material {label} "
                 "has no resonance frequency; give geometry.omega in rad/s instead"
             )
         for name, scan in config["scans"].items():
             if "omega_ratio" in scan["axes"]:
                 raise ConfigError(
                     f"config key 'scans.{name}.axes.omega_ratio': material "
-                    f"{config['material']!r} has no resonance frequency; sweep omega (rad/s)"
+                    f"{label} has no resonance frequency; sweep omega (rad/s)"
                 )
     for name, scan in config["scans"].items():
         for axis, spec in scan["axes"].items():
