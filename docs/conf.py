@@ -23,7 +23,11 @@ SRC = DOCS.parent / "src"
 # the notebook kernels, which inherit the environment.
 sys.path.insert(0, str(SRC))
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))
-os.environ.setdefault("MPLBACKEND", "Agg")
+# No MPLBACKEND for the kernels: with it set (e.g. Agg, common on headless CI)
+# plt.show() in a tutorial draws nothing and the pages have no figures; unset,
+# ipykernel uses the inline backend. This process needs none (the plotting
+# module selects Agg itself).
+os.environ.pop("MPLBACKEND", None)
 
 import neqent  # noqa: E402
 
