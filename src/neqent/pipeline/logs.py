@@ -20,14 +20,26 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def configure_logging(level: int = logging.INFO, stream=None) -> logging.Logger:
-    """Print the package's log records at ``level`` and above on ``stream`` (default stderr).
+    """Print the package's log records at ``level`` and above on ``stream``.
 
     The handler sits on the root logger (so other libraries' warnings show
     too); the ``neqent`` loggers and ``__main__`` (a module run with
     ``python -m`` logs under that name) are set to ``level``. Idempotent: a
     second call replaces the handler instead of adding one (no duplicated
     lines when a command's ``main`` runs twice in one process, as in the
-    tests). Returns the ``neqent`` logger.
+    tests).
+
+    Parameters
+    ----------
+    level : int
+        Logging level, e.g. ``logging.INFO``.
+    stream : file-like, optional
+        Where records go (default stderr).
+
+    Returns
+    -------
+    logging.Logger
+        The ``neqent`` logger.
     """
     root = logging.getLogger()
     for handler in [h for h in root.handlers if getattr(h, "neqent_cli", False)]:
