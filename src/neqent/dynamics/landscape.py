@@ -20,9 +20,9 @@ where C > 0 maximising K maximises C. :func:`optimise` maximises K with
 :func:`neqent.dynamics.search.maximise` and reports C.
 
 Varied names (:data:`PARAMETERS`): ``z1``, ``z2``, ``r12`` (lateral
-separation along +x), ``delta`` (m), ``omega`` (rad/s) or ``omega_ratio``
-(omega / material resonance), ``TM``, ``TW`` (K), ``theta1``, ``theta2``
-(rad, dipole of qubit q in the x-z plane, measured from z towards +x:
+separation along +x), ``delta`` [m], ``omega`` [rad/s] or ``omega_ratio``
+[1] (omega / material resonance), ``TM``, ``TW`` [K], ``theta1``, ``theta2``
+[rad] (dipole of qubit q in the x-z plane, measured from z towards +x:
 d = (sin theta, 0, cos theta)).
 
 Extension point: layer thicknesses of a stack become varied names by adding

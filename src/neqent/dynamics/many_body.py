@@ -1,8 +1,8 @@
 """N-qubit master equation: Liouvillian blocks, steady state, time evolution (docs/theory.md §6, §10).
 
 Units: rates ``gamma_plus``, ``gamma_minus`` (Gamma^{qq'}(+-w)) and ``Lambda``
-(Lambda^{qq'}) are (N, N) complex matrices in units of Gamma0; time in units
-of 1/Gamma0. Density matrices are (2^N, 2^N) complex in the basis of §10:
+(Lambda^{qq'}) are (N, N) complex matrices [Gamma0]; time
+[1/Gamma0]. Density matrices are (2^N, 2^N) complex in the basis of §10:
 index b = sum_k e_k 2^(k-1), qubit 1 the least significant bit (for N = 2
 |gg>, |eg>, |ge>, |ee>, the basis of :mod:`neqent.dynamics.master`).
 

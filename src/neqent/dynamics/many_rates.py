@@ -14,7 +14,7 @@ this is the two-qubit path bit for bit.
 
 Array conventions: qubit index q = 0..N-1 (docs/theory.md's 1..N); pair
 matrices have trailing shape (N, N) indexed ``[q, q']``; positions are
-(N, 3) arrays (x, y, z) in m with z > 0 above the body surface.
+(N, 3) arrays (x, y, z) [m] with z > 0 above the body surface.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Slab Fresnel coefficients (docs/theory.md §3).
 
 A slab of relative permittivity ``eps`` and thickness ``delta`` in vacuum.
-Everything here is dimensionless: the caller passes the vacuum normal
-wavenumber ``wz`` (in units of K = omega/c) and ``k_delta = K * delta``.
+Everything here is dimensionless [1]: the caller passes the vacuum normal
+wavenumber ``wz`` [K = omega/c] and ``k_delta = K * delta``.
 
 Cancellation-free form used throughout (A = wz for TE, A = eps*wz for TM,
 B = w_m, e = exp(2 i k_delta w_m), em1 = e - 1 computed with expm1)::

@@ -1,7 +1,7 @@
 """Permittivity models of the slab material.
 
-Every model maps an angular frequency ``omega`` (rad/s, > 0) to the complex
-relative permittivity ``eps(omega)`` (dimensionless) with the time convention
+Every model maps an angular frequency ``omega`` [rad/s] (> 0) to the complex
+relative permittivity ``eps(omega)`` [1] with the time convention
 ``exp(-i omega t)``, so that ``Im eps > 0`` means absorption (docs/theory.md §2).
 
 Materials are referred to by name in configs and on the command line:

@@ -3,7 +3,7 @@
 The body is a list of layers j = 1..L, top to bottom (top surface at z = 0),
 above vacuum or a semi-infinite substrate. Each medium has an in-plane
 permittivity ``eps_t`` and one along the optic axis z, ``eps_z`` (isotropic:
-equal). Everything below is dimensionless: wavenumbers in units of K = omega/c,
+equal). Everything below is dimensionless: wavenumbers [K = omega/c],
 thicknesses as ``k_d = K d``; the vacuum normal wavenumber ``wz`` comes from the
 quadrature's substitution variable (docs/theory.md §4e), never from sqrt(1 - u^2).
 

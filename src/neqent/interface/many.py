@@ -5,13 +5,13 @@
 (also ``neqent.point_n`` / ``neqent.evolve_n``). Arguments are SI, or
 strings with units as in :mod:`neqent.interface.units`:
 
-* ``qubits``: a sequence of N positions (x, y, z) in m, z > 0 above the
+* ``qubits``: a sequence of N positions (x, y, z) [m], z > 0 above the
   body surface, each a 3-sequence (``(0, 0, 1e-6)``, ``("0", "250nm",
   "1um")``) or a string ``"0,250nm,1um"``;
 * ``dipoles``: one dipole for all qubits or one per qubit (``"0,0,1"``,
   ``(1, 1j, 0)``; only directions matter).
 
-Rates and couplings are in units of Gamma0, times in units of 1/Gamma0. The
+Rates and couplings are in units of Gamma0 [Gamma0], times [1/Gamma0]. The
 state is a (2^N, 2^N) density matrix in the basis of §10 (qubit 1 the least
 significant bit). Bad arguments raise :class:`~neqent.errors.InputError`
 with ``param`` ``"qubit"``, ``"dipole"`` or the argument's name.

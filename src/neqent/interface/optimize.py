@@ -1,9 +1,9 @@
 """``neqent.optimize``: where is the steady entanglement largest?
 
 A global search over any subset of the continuous inputs of
-:func:`neqent.interface.api.point` -- ``z1``, ``z2``, ``r12``, ``delta`` (m),
-``omega`` (rad/s) or ``omega_ratio``, ``TM``, ``TW`` (K) and the dipole
-angles ``theta1``, ``theta2`` (rad, from z towards +x) -- with everything
+:func:`neqent.interface.api.point` -- ``z1``, ``z2``, ``r12``, ``delta`` [m],
+``omega`` [rad/s] or ``omega_ratio`` [1], ``TM``, ``TW`` [K] and the dipole
+angles ``theta1``, ``theta2`` [rad] (from z towards +x) -- with everything
 else fixed exactly as in ``point`` (same arguments, units, defaults and
 checks). The search itself is :func:`neqent.dynamics.landscape.optimise`
 (differential evolution on the X-state witness, which is informative where
