@@ -37,7 +37,7 @@ def k_of_element(i, j):
     Parameters
     ----------
     i, j : int
-        0-based row and column in the basis |gg>, |eg>, |ge>, |ee>.
+        0-based row and column in the basis ``|gg>, |eg>, |ge>, |ee>``.
 
     Returns
     -------

@@ -190,7 +190,7 @@ def point_n(
         ((N, N) complex [Gamma0]), ``n_W``, ``n_M`` [1], ``rho`` ((2^N, 2^N)
         complex steady state [1]), ``populations`` (its diagonal [1]),
         ``concurrence_pairs`` ({"1-2": C, ...} [1]), ``log_negativity``
-        ({"1|rest": E_N, ..., "1-2|3-4": E_N} [1], base 2) and, for N = 2,
+        (``{"1|rest": E_N, ..., "1-2|3-4": E_N}`` [1], base 2) and, for N = 2,
         ``concurrence`` [1].
 
     Raises
