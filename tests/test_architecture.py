@@ -310,7 +310,7 @@ NUMPYDOC_FUNCTIONS = {
         "check_shards",
         "gather_shards",
     ),
-    "pipeline/logs.py": ("configure_logging",),
+    "pipeline/logs.py": ("configure_logging", "log_figure"),
     "pipeline/chain.py": ("chain_config", "chain_dataset", "main"),
     "pipeline/plot_chain.py": ("best_temperature", "chain_figure", "main"),
     "pipeline/optimize.py": ("search_subset", "check_search", "search_landscape", "search_dataset", "main"),

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 
-__all__ = ["configure_logging", "LOG_FORMAT"]
+__all__ = ["configure_logging", "log_figure", "LOG_FORMAT"]
 
 #: One line per message: local time, level, logger, text.
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -51,3 +52,34 @@ def configure_logging(level: int = logging.INFO, stream=None) -> logging.Logger:
     for name in ("__main__", "neqent"):
         logging.getLogger(name).setLevel(level)
     return logging.getLogger("neqent")
+
+
+def log_figure(module, figure, inputs, dpi, paths, start):
+    """Log one line for a figure a command wrote (call it once the figure exists).
+
+    Logged only at the end, so that bad input still ends in exactly one line
+    on stderr.
+
+    Parameters
+    ----------
+    module : str
+        Logger name (``__name__`` would be ``"__main__"`` under ``python -m``).
+    figure : str
+        Name of the figure.
+    inputs : str or sequence of str
+        The input files.
+    dpi : int
+        PNG resolution [1/inch].
+    paths : sequence of pathlib.Path
+        The written files.
+    start : float
+        :func:`time.perf_counter` reading when the command began [s].
+    """
+    logging.getLogger(module).info(
+        "figure %s from %s (dpi %d): wrote %s in %.2f s",
+        figure,
+        ", ".join(map(str, [inputs] if isinstance(inputs, str) else inputs)),
+        dpi,
+        ", ".join(map(str, paths)),
+        time.perf_counter() - start,
+    )

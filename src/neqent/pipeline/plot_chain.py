@@ -10,7 +10,6 @@ spacing. PNG and PDF, written atomically (:func:`neqent.pipeline.plotting.save`)
 
 from __future__ import annotations
 
-import logging
 import sys
 import time
 
@@ -97,7 +96,7 @@ def main(argv=None):
     int
         Exit status 0 (bad input exits with status 2 and one line on stderr).
     """
-    from neqent.pipeline.logs import configure_logging
+    from neqent.pipeline.logs import configure_logging, log_figure
     from neqent.pipeline.plotting import _dpi
     from neqent.pipeline.stages import StageParser, first_line, read_stage_input
 
@@ -113,15 +112,7 @@ def main(argv=None):
         paths = chain_figure(ds, args.output, dpi=args.dpi)
     except OSError as exc:
         p.error(f"--output {args.output!r}: {first_line(exc)}")
-    # logged once done, so that bad input still ends in exactly one line on stderr;
-    # not __name__, which is "__main__" under python -m
-    logging.getLogger("neqent.pipeline.plot_chain").info(
-        "figure chain from %s (dpi %d): wrote %s in %.2f s",
-        args.input,
-        args.dpi,
-        ", ".join(map(str, paths)),
-        time.perf_counter() - start,
-    )
+    log_figure("neqent.pipeline.plot_chain", "chain", args.input, args.dpi, paths, start)
     return 0
 
 

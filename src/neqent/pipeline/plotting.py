@@ -19,7 +19,6 @@ Command line: ``python -m neqent.pipeline.plotting <figure> --input F [F ...] --
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import time
@@ -655,7 +654,7 @@ def main(argv=None):
     int
         Exit status 0.
     """
-    from neqent.pipeline.logs import configure_logging
+    from neqent.pipeline.logs import configure_logging, log_figure
     from neqent.pipeline.stages import StageParser, first_line, open_stage_input, read_stage_input
 
     configure_logging()
@@ -682,15 +681,7 @@ def main(argv=None):
         p.error(f"--input {' '.join(map(repr, args.input))}: cannot draw {args.figure}, missing {first_line(exc)}")
     except ValueError as exc:
         p.error(f"--input {' '.join(map(repr, args.input))}: cannot draw {args.figure}: {first_line(exc)}")
-    # logged once done, so that bad input still ends in exactly one line on stderr
-    logging.getLogger("neqent.pipeline.plotting").info(  # not __name__: "__main__" under python -m
-        "figure %s from %s (dpi %d): wrote %s in %.2f s",
-        args.figure,
-        ", ".join(args.input),
-        args.dpi,
-        ", ".join(map(str, paths)),
-        time.perf_counter() - start,
-    )
+    log_figure("neqent.pipeline.plotting", args.figure, args.input, args.dpi, paths, start)
     return 0
 
 

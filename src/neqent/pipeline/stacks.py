@@ -313,7 +313,7 @@ def main(argv=None):
         Exit status 0 (bad input exits with status 2 and one line on stderr).
     """
     from neqent.pipeline.io import write_dataset
-    from neqent.pipeline.logs import configure_logging
+    from neqent.pipeline.logs import configure_logging, log_figure
     from neqent.pipeline.stages import StageParser, first_line, read_stage_input
 
     p = StageParser(prog="python -m neqent.pipeline.stacks", description=__doc__.splitlines()[0])
@@ -349,13 +349,7 @@ def main(argv=None):
         paths = stacks_figure(ds, args.output, dpi=args.dpi)
     except OSError as exc:
         p.error(f"--output {args.output!r}: {first_line(exc)}")
-    log.info(
-        "figure stacks from %s (dpi %d): wrote %s in %.2f s",
-        args.input,
-        args.dpi,
-        ", ".join(map(str, paths)),
-        time.perf_counter() - start,
-    )
+    log_figure("neqent.pipeline.stacks", "stacks", args.input, args.dpi, paths, start)
     return 0
 
 

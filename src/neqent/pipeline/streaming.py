@@ -24,6 +24,7 @@ one result file of the scan.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import time
@@ -393,6 +394,12 @@ def run_blocks(blocks, compute, sink, comm=None, desc=None, progress=True):
     return t_compute, t_sink
 
 
+def _writing(writer):
+    """The writer as a context (closed on success, aborted on any exception), or a no-op
+    on MPI ranks that do not write (``writer`` None)."""
+    return writer if writer is not None else contextlib.nullcontext()
+
+
 def _log_done(stage, npoints, t0, t_compute, t_sink, comm, c0=0.0):
     wall = time.perf_counter() - t0
     size = comm.Get_size() if comm is not None else 1
@@ -527,14 +534,8 @@ def stream_rates(kernels, T_M, T_W, path, config, block_points, comm=None, compl
         writer.write("gamma_plus", idx, out[0])
         writer.write("gamma_minus", idx, out[1])
 
-    try:
+    with _writing(writer):
         tc, ts = run_blocks(blocks, inputs.block, sink, comm, f"rates[{kernels.attrs.get('scan')}]", progress)
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
-    if writer is not None:
-        writer.close()
     _log_done("rates", int(np.prod(inputs.shape)), t0, tc, ts, comm, c0)
 
 
@@ -639,14 +640,8 @@ def stream_steady(rates_ds, path, config, block_points, store="rho", comm=None, 
                 idx = (slice(b.start - base, b.stop - base),) + (slice(None),) * (values.ndim - 1)
             writer.write(name, idx, values)
 
-    try:
+    with _writing(writer):
         tc, ts = run_blocks(mine, lambda b: steady_block(source, b, store), sink, comm, desc, progress)
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
-    if writer is not None:
-        writer.close()
     _log_done("steady", sum(b.size for b in mine), t0, tc, ts, comm, c0)
 
 
