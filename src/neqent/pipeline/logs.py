@@ -73,7 +73,7 @@ def log_figure(module, figure, inputs, dpi, paths, start):
     paths : sequence of pathlib.Path
         The written files.
     start : float
-        :func:`time.perf_counter` reading when the command began [s].
+        ``time.perf_counter()`` reading when the command began [s].
     """
     logging.getLogger(module).info(
         "figure %s from %s (dpi %d): wrote %s in %.2f s",
