@@ -23,7 +23,11 @@ SRC = DOCS.parent / "src"
 # the notebook kernels, which inherit the environment.
 sys.path.insert(0, str(SRC))
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))
-os.environ.setdefault("MPLBACKEND", "Agg")
+# No MPLBACKEND for the kernels: with it set (e.g. Agg, common on headless CI)
+# plt.show() in a tutorial draws nothing and the pages have no figures; unset,
+# ipykernel uses the inline backend. This process needs none (the plotting
+# module selects Agg itself).
+os.environ.pop("MPLBACKEND", None)
 
 import neqent  # noqa: E402
 
@@ -52,7 +56,7 @@ nitpicky = True
 # Third-party and builtin types that appear in signatures; there is no
 # intersphinx (CI has no network), so they cannot be resolved.
 nitpick_ignore_regex = [
-    (r"py:.*", r"(np|numpy|xr|xarray|scipy|numba|mpi4py|argparse|pathlib|os|dataclasses|logging)(\..*)?"),
+    (r"py:.*", r"(np|numpy|xr|xarray|scipy|numba|mpi4py|argparse|pathlib|os|dataclasses|logging|time|contextlib)(\..*)?"),
     (r"py:class", r"(Path|ArgumentParser|Dataset|DataArray|ndarray|optional|callable|array_like|array-like)"),
     (r"py:class", r"(complex|float|int|str|string|bool|dict|tuple|list|object|None|type|Exception|ValueError)"),
     # private helpers named in docstrings (not part of the documented API)

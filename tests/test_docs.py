@@ -94,6 +94,8 @@ def test_site_builds_strictly_with_tutorials_executed(tmp_path):
         assert f"tutorials/{name}.md: Executed notebook" in log, f"tutorial {name} was not executed"
         page = (out / "tutorials" / f"{name}.html").read_text()
         assert "cell_output" in page, f"tutorial {name} has no outputs"
+        if "plt.show()" in (DOCS / "tutorials" / f"{name}.md").read_text():
+            assert "<img" in page, f"tutorial {name} shows figures but its page has none (matplotlib backend?)"
     assert len(TUTORIALS) >= 3
     api = (out / "generated" / "neqent.dynamics.rates.html").read_text()
     assert 'href="../theory.html#theory-s5"' in api, "docstring citations do not link to the theory page"

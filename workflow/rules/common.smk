@@ -88,7 +88,7 @@ def figure_labels(name):
         if "omega" in geo
         else f"{geo['omega_ratio']:g} x resonance"
     )
-    return {
+    labels = {
         "figure": name,
         "material": config["material"],
         "T_W": f"{config['T_W']:g} K",
@@ -97,6 +97,15 @@ def figure_labels(name):
         "delta": f"{geo['delta']:g} m",
         "omega": omega,
     }
+    # the body is a planar stack (neqent.pipeline.body), not material/delta
+    if "stack" in geo:
+        del labels["delta"]
+        layers = [
+            f"{layer['material']} {layer['thickness']:g} m" for layer in geo["stack"]
+        ]
+        below = [f"{geo['substrate']} substrate"] if "substrate" in geo else []
+        labels["material"] = " / ".join(layers + below)
+    return labels
 
 
 def figure_files(name):

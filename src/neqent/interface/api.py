@@ -22,6 +22,7 @@ Functions: :func:`point`, :func:`evolve`, :func:`scan`.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import os
@@ -673,12 +674,14 @@ def scan_config(
     TW=30.0,
     TM=600.0,
     chunk=16,
+    layers=None,
+    substrate=None,
 ) -> dict:
     """Validate :func:`scan` arguments into a pipeline config (SI floats).
 
     Parameters
     ----------
-    material, delta, z1, z2, r12, omega, omega_ratio, theta, TW, TM
+    material, delta, z1, z2, r12, omega, omega_ratio, theta, TW, TM, layers, substrate
         As in :func:`scan` [SI].
     chunk : int
         Grid points per kernel batch.
@@ -696,6 +699,8 @@ def scan_config(
     InputError
         Naming the argument.
     """
+    if layers is not None or substrate is not None:
+        return _stack_scan_config(layers, substrate, material, delta, z1, z2, r12, omega, omega_ratio, theta, TW, TM)
     if not isinstance(material, str):
         raise InputError(
             "material",
@@ -743,6 +748,81 @@ def scan_config(
     }
 
 
+def _stack_scan_config(layers, substrate, material, delta, z1, z2, r12, omega, omega_ratio, theta, TW, TM):
+    """:func:`scan_config` for a planar stack: ``geometry.stack`` and thickness axes ``thickness_<i>``.
+
+    A layer's thickness may be swept like ``delta`` (a sequence or a range mapping).
+    The grid checks are the pipeline config's (:func:`neqent.pipeline.config.validate_config`;
+    its ConfigError becomes an InputError naming the argument).
+    """
+    from neqent.pipeline.config import ConfigError, validate_config
+
+    if isinstance(layers, (str, bytes)):
+        raise InputError("layers", f"layers must be a sequence of (material, thickness) pairs, got {layers!r}")
+    grids = []
+    for i, item in enumerate(layers or ()):
+        if isinstance(item, str) or not hasattr(item, "__len__") or len(item) != 2:
+            raise InputError("layers", f"layer {i} must be a (material, thickness) pair, got {item!r}")
+        hint = f" (thickness of layer {i})"
+        grids.append(_grid(item[1], "layers", lambda v, h=hint: parse_length(v, "layers", hint=h)))
+    # materials, substrate, thickness > 0 and the exclusivity with material/delta, on the first thicknesses
+    first = [(item[0], values[0] if swept else values) for item, (values, swept) in zip(layers or (), grids)]
+    _stack(first, substrate, material, delta)
+    geometry, axes = {"z1": parse_length(z1, "z1", hint=_Z_HINT)}, {}
+    geometry["stack"] = [{"material": str(m), "thickness": float(t)} for m, t in first]
+    if substrate is not None:
+        geometry["substrate"] = str(substrate)
+    for i, (values, swept) in enumerate(grids):
+        if swept:
+            axes[f"thickness_{i}"] = values
+    if omega is not None:
+        fkey, fval = "omega", _grid(omega, "omega", lambda v: parse_number(v, "omega", minimum=0.0, unit="rad/s"))
+    else:
+        fkey, fval = (
+            "omega_ratio",
+            _grid(omega_ratio, "omega_ratio", lambda v: parse_number(v, "omega_ratio", minimum=0.0)),
+        )
+    specs = [
+        (fkey, fval),
+        ("z2", _grid(z2, "z2", lambda v: parse_length(v, "z2", hint=_Z_HINT))),
+        ("r12", _grid(r12, "r12", lambda v: parse_length(v, "r12", allow_zero=True))),
+        ("theta", _grid(theta, "theta", lambda v: parse_number(v, "theta", unit="rad"))),
+    ]
+    for key, (values, swept) in specs:
+        (axes if swept else geometry)[key] = values
+    T_M, _ = _grid(TM, "TM", lambda v: parse_temperature(v, "TM"))
+    if not axes:  # the pipeline's scans sweep at least one geometry axis
+        axes[fkey] = [geometry.pop(fkey)]
+    config = {
+        "T_W": parse_temperature(TW, "TW"),
+        "geometry": geometry,
+        "scans": {SCAN_NAME: {"axes": axes, "T_M": T_M if isinstance(T_M, list) else [T_M]}},
+        "extras": [],
+        "mpi": {"chunk": 16},
+    }
+    try:
+        validate_config(copy.deepcopy(config), partial=True)
+    except ConfigError as exc:
+        text = str(exc)
+        param = next((p for k, p in _STACK_KEYS if k in text.split(":", 1)[0]), "geometry")
+        raise InputError(param, text) from None
+    return config
+
+
+#: config key fragment -> scan argument of a stack scan's ConfigError (first match wins)
+_STACK_KEYS = (
+    ("substrate", "substrate"),
+    ("stack", "layers"),
+    ("thickness", "layers"),
+    ("omega_ratio", "omega_ratio"),
+    ("omega", "omega"),
+    ("z2", "z2"),
+    ("z1", "z1"),
+    ("r12", "r12"),
+    ("theta", "theta"),
+)
+
+
 def scan(
     output=None,
     *,
@@ -758,6 +838,8 @@ def scan(
     TM=600.0,
     progress=False,
     chunk=None,
+    layers=None,
+    substrate=None,
 ):
     """Kernels, rates and steady states over a small grid, without Snakemake.
 
@@ -776,6 +858,12 @@ def scan(
         symmetric line z2 = z1 exists).
     material, z1, TW
         Fixed: as in :func:`point` [SI].
+    layers, substrate
+        A planar stack instead of ``material``/``delta`` (docs/theory.md §9),
+        as in :func:`point`: ``layers`` (material, thickness) pairs top first,
+        ``substrate`` a material or None (vacuum below). A layer's thickness
+        [m] is sweepable like ``delta`` (axis ``thickness_<i>``, i = 0 for the
+        top layer); ``omega_ratio`` is relative to the top layer's resonance.
     progress : bool
         A tqdm bar on stderr.
     chunk : int, optional
@@ -820,6 +908,8 @@ def scan(
         theta=theta,
         TW=TW,
         TM=TM,
+        layers=layers,
+        substrate=substrate,
     )
     try:
         axes, fixed = sweep.scan_axes(config, SCAN_NAME)
@@ -846,7 +936,7 @@ def scan(
         title="neqent scan: kernels, rates and steady states (neqent scan)",
         scan=SCAN_NAME,
         stage="scan",
-        material=config["material"],
+        material=kernels.attrs["material"],
     )
     if path is not None:
         from neqent.pipeline.io import write_dataset

@@ -127,8 +127,7 @@ def _add_common(p, scan=False):
     g.add_argument(
         "--delta", default="10nm", action="explicit", help="slab thickness, e.g. 10nm; 'inf' = half-space" + many
     )
-    if not scan:
-        _add_stack(g)
+    _add_stack(g)
     g.add_argument("--z1", default="1um", help="height of qubit 1 above the slab (> 0)")
     g.add_argument("--z2", default="1um", help="height of qubit 2 above the slab (> 0)" + many)
     g.add_argument("--r12", default="250nm", help="lateral separation (>= 0)" + many)
@@ -159,7 +158,8 @@ def _add_stack(g):
         default=None,
         metavar="MATERIAL:THICKNESS",
         help="a stack layer, repeatable, top first, e.g. --layer sic:10nm --layer eps=2.25+0.01j:200nm "
-        "(materials also hbn, sio2, silver, si:n=1e20cm-3, eps=<t>,<z>); replaces --material/--delta",
+        "(materials also hbn, sio2, silver, si:n=1e20cm-3, eps=<t>,<z>); replaces --material/--delta; "
+        "scan: a thickness list sweeps it (sic:5nm,10nm,20nm)",
     )
     g.add_argument("--substrate", default=None, help="material of a semi-infinite substrate below the stack")
 
@@ -643,7 +643,13 @@ def _cmd_scan(args) -> int:
         name: _scan_values(getattr(args, name), name)
         for name in ("delta", "z2", "r12", "omega", "omega_ratio", "TM", "theta")
     }
-    ds = api.scan(args.output, material=args.material, z1=args.z1, TW=args.TW, progress=not args.no_progress, **kw)
+    material = args.material
+    stack = _stack_kwargs(args)
+    if stack:  # layers, substrate, delta at its default; a thickness may be a list a,b,c (swept) like --delta
+        material = stack.pop("material")
+        stack["layers"] = [(m, _scan_values(t, "layers")) for m, t in stack["layers"]]
+        kw.update(stack)
+    ds = api.scan(args.output, material=material, z1=args.z1, TW=args.TW, progress=not args.no_progress, **kw)
     c = ds["C"]
     dims = " x ".join(f"{d} {n}" for d, n in c.sizes.items())
     _emit(f"wrote {args.output}  (steady concurrence C over {dims}; max C = {float(c.max()):.6g})")

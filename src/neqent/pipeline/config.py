@@ -188,18 +188,25 @@ def _semantic_checks(config):
         material = resolve_material(config["material"])
     except InputError as exc:
         raise ConfigError(f"config key 'material': {exc.detail}") from None
+    stack = _check_stack_body(config)
+    label = repr(config["material"])
+    if stack is not None:
+        from neqent.pipeline.body import top_material
+
+        material = top_material(stack)
+        label = f"{material.name!r} (top of geometry.stack)"
     if material.resonance is None:
         # omega_ratio = omega / material resonance needs a resonance
         if "omega" not in config["geometry"]:
             raise ConfigError(
-                f"config key 'geometry.omega_ratio': material {config['material']!r} "
+                f"config key 'geometry.omega_ratio': material {label} "
                 "has no resonance frequency; give geometry.omega in rad/s instead"
             )
         for name, scan in config["scans"].items():
             if "omega_ratio" in scan["axes"]:
                 raise ConfigError(
                     f"config key 'scans.{name}.axes.omega_ratio': material "
-                    f"{config['material']!r} has no resonance frequency; sweep omega (rad/s)"
+                    f"{label} has no resonance frequency; sweep omega (rad/s)"
                 )
     for name, scan in config["scans"].items():
         for axis, spec in scan["axes"].items():
@@ -217,7 +224,10 @@ def _semantic_checks(config):
     for key in ("ratio", "n_A", "n_S"):
         _check_range(f"analytic.{key}", config["analytic"][key])
     for name in config["scans"]:
-        _check_scan_geometry(config, material, name)
+        if stack is None:
+            _check_scan_geometry(config, material, name)
+        else:
+            _check_stack_scan(config, stack, name)
     _check_scale(config)
     for extra in config["extras"]:
         if extra not in config["scans"] and extra not in EXTRA_PRODUCTS:
@@ -230,6 +240,141 @@ def _semantic_checks(config):
     _check_searches(config, material)
     if "stacks" in config["extras"]:
         _check_stacks_extra(config)
+
+
+# --------------------------------------------------------------------------
+# a planar stack as the body of every scan (geometry.stack, neqent.pipeline.body)
+
+#: extras that compute a slab body (material, geometry.delta) of their own, not geometry.stack
+SLAB_ONLY_EXTRAS = ("optimize", "chain")
+
+
+def _check_stack_body(config):
+    """The :class:`~neqent.electrodynamics.stack.Stack` of ``geometry.stack`` (None without one).
+
+    ConfigError naming the key: a substrate without ``geometry.stack``, a
+    non-default ``material``/``geometry.delta`` or a ``delta`` axis beside the
+    stack (both would describe the body), a bad layer or material, a
+    ``thickness_<i>`` axis without a stack or beyond its layers, and the
+    extras that only compute a slab.
+    """
+    from neqent.electrodynamics.materials import get_layer_material
+    from neqent.electrodynamics.stack import Stack
+    from neqent.pipeline.body import has_stack, thickness_index
+
+    geo, schema = config["geometry"], json.loads(schema_path().read_text())
+    if not has_stack(config):
+        if "substrate" in geo:
+            raise ConfigError(
+                "config key 'geometry.substrate': needs geometry.stack (give stack: [] for a bare substrate)"
+            )
+        for name, scan in config["scans"].items():
+            for axis in scan["axes"]:
+                if thickness_index(axis) is not None:
+                    raise ConfigError(
+                        f"config key 'scans.{name}.axes.{axis}': a layer thickness axis needs geometry.stack "
+                        "(the slab's thickness is the axis 'delta')"
+                    )
+        return None
+    defaults = {"material": schema["properties"]["material"]["default"]}
+    defaults["geometry.delta"] = schema["properties"]["geometry"]["properties"]["delta"]["default"]
+    given = {"material": config["material"], "geometry.delta": geo["delta"]}
+    for key, value in given.items():
+        if value != defaults[key]:
+            raise ConfigError(
+                f"config key '{key}': geometry.stack and {key} = {value!r} both describe the body; "
+                f"give one of them (with a stack leave {key} out)"
+            )
+    layers = []
+    for i, layer in enumerate(geo["stack"]):
+        try:
+            layers.append((get_layer_material(layer["material"]), layer["thickness"]))
+        except ValueError as exc:
+            raise ConfigError(f"config key 'geometry.stack[{i}].material': {exc}") from None
+    substrate = None
+    if "substrate" in geo:
+        try:
+            substrate = get_layer_material(geo["substrate"])
+        except ValueError as exc:
+            raise ConfigError(f"config key 'geometry.substrate': {exc}") from None
+    try:
+        stack = Stack(layers, substrate)
+    except ValueError as exc:
+        raise ConfigError(f"config key 'geometry.stack': {exc}") from None
+    for name, scan in config["scans"].items():
+        for axis in scan["axes"]:
+            i = thickness_index(axis)
+            if axis == "delta":
+                raise ConfigError(
+                    f"config key 'scans.{name}.axes.delta': the body is geometry.stack; "
+                    "sweep a layer's thickness as thickness_<i> (i = 0 for the top layer)"
+                )
+            if i is not None and i >= len(stack.layers):
+                raise ConfigError(
+                    f"config key 'scans.{name}.axes.{axis}': geometry.stack has {len(stack.layers)} layer(s), "
+                    f"so the thickness axes are thickness_0 .. thickness_{len(stack.layers) - 1}"
+                    if stack.layers
+                    else f"config key 'scans.{name}.axes.{axis}': geometry.stack has no layer"
+                )
+    for extra in SLAB_ONLY_EXTRAS:
+        if extra in config["extras"]:
+            raise ConfigError(
+                f"config key 'extras': {extra!r} computes a slab (material, geometry.delta), not geometry.stack; "
+                "remove it from extras or the stack"
+            )
+    return stack
+
+
+def _check_stack_scan(config, stack, name):
+    """:func:`_check_scan_geometry` for a stack: coinciding qubits, z1 on the map's z2 range, every
+    material valid at the scan's frequencies and the quadrature's size limits (each layer at its
+    largest thickness, their sum, the qubits' distances)."""
+    import numpy as np
+
+    from neqent.pipeline.body import stack_optics, thickness_axes
+    from neqent.pipeline.stages import scan_axes
+    from neqent.validation import MAX_ELECTRICAL_SIZE, electrical_size, size_culprit
+
+    spec = config["scans"][name]["axes"]
+    axes, fixed = scan_axes(config, name)
+    values = {**{k: np.atleast_1d(v) for k, v in fixed.items()}, **axes}
+    key = {q: (f"scans.{name}.axes.{q}" if q in spec else f"geometry.{q}") for q in ("z2", "r12")}
+    wkey = next((f"scans.{name}.axes.{k}" for k in ("omega", "omega_ratio") if k in spec), None)
+    wkey = wkey or ("geometry.omega" if "omega" in config["geometry"] else "geometry.omega_ratio")
+    z1, z2, r12, w = float(config["geometry"]["z1"]), values["z2"], values["r12"], values["omega"]
+    if name == "map" and not (z2.min() <= z1 <= z2.max()):
+        raise ConfigError(
+            f"config key '{key['z2']}': the z2 range [{z2.min():g}, {z2.max():g}] m must "
+            f"contain geometry.z1 = {z1:g} m (fig3 and the analytic stage use z2 = z1)"
+        )
+    if np.any(r12 == 0) and np.any(z2 == z1):
+        raise ConfigError(
+            f"config key '{key['r12']}': the qubits coincide (r12 = 0 and z2 = z1 = {z1:g} m "
+            f"on {key['z2']}); give r12 > 0 or move z1 off the z2 grid"
+        )
+    try:
+        et, ez, _, _ = stack_optics(stack, w)
+    except ValueError as exc:
+        raise ConfigError(f"config key '{wkey}': {exc}") from None
+    names = ("omega", "geometry.z1", key["z2"], key["r12"], "thickness")
+    try:
+        electrical_size(w, z1, z2.max(), r12.max(), np.inf, 1.0, names)
+    except ValueError as exc:
+        culprit = size_culprit(w, z1, z2, r12, (wkey, "geometry.z1", key["z2"], key["r12"]))
+        raise ConfigError(f"config key '{culprit}': {exc}") from None
+    total = 0.0
+    for i, axis in enumerate(thickness_axes(len(stack.layers))):
+        big = np.where(np.abs(et[:, i]) >= np.abs(ez[:, i]), et[:, i], ez[:, i])
+        where = f"scans.{name}.axes.{axis}" if axis in spec else f"geometry.stack[{i}].thickness"
+        try:
+            total += float(np.max(electrical_size(w, 0.0, 0.0, 0.0, values[axis].max(), big, names)[1]))
+        except ValueError as exc:
+            raise ConfigError(f"config key '{where}': {exc}") from None
+    if total > MAX_ELECTRICAL_SIZE:
+        raise ConfigError(
+            f"config key 'geometry.stack': the stack's total optical thickness omega sum(d_j n_j) / c must be "
+            f"<= {MAX_ELECTRICAL_SIZE:g}, got {total:.3g}; use fewer or thinner layers, or a substrate"
+        )
 
 
 def _check_searches(config, material):

@@ -363,6 +363,16 @@ _AXIS_LABEL = {
 }
 
 
+def axis_label(axis):
+    """(label, scale to the plotted unit, log axis) of a scan axis; a stack layer's thickness like delta's."""
+    from neqent.pipeline.body import thickness_index
+
+    i = thickness_index(axis)
+    if i is not None:
+        return (rf"thickness of stack layer {i} ($\mu$m)", UM, True)
+    return _AXIS_LABEL[axis]
+
+
 def stream_T_reductions(ds, name="C", T_indices=(), block_points=None):
     """Max and argmax over T_M (the last dimension) of ``ds[name]``, and slices at ``T_indices``, in one pass.
 
@@ -456,7 +466,7 @@ def cube_figure(steady, base, dpi=150):
     def coord(axis):
         if axis == "omega" and "omega_ratio" in steady.coords:
             return steady["omega_ratio"].values, r"$\omega/\omega_r$ (dimensionless)"
-        label, scale, _ = _AXIS_LABEL[axis]
+        label, scale, _ = axis_label(axis)
         return steady[axis].values / (scale or 1.0), label
 
     x, xlabel = coord(xa)
@@ -480,7 +490,8 @@ def cube_figure(steady, base, dpi=150):
     k = np.unravel_index(int(np.argmax(cmax)), cmax.shape)
     grid[0, 0].plot(x[k[1]], y[k[0]], "r*", ms=12)
     short = {"omega": "omega/omega_r" if "omega_ratio" in steady.coords else "omega (rad/s)"}
-    short.update({a: f"{a} (um)" for a in ("z2", "r12", "delta")}, theta="theta (deg)")
+    short.update({a: f"{a} (um)" for a in (ya, xa) if a in ("z2", "r12", "delta") or a.startswith("thickness_")})
+    short.update(theta="theta (deg)")
     fig.suptitle(
         f"steady concurrence over ({ya}, {xa}, T_M) (scan '{scan}'): max C = {cmax[k]:.3g} at "
         f"{short[ya]} = {y[k[0]]:.3g}, {short[xa]} = {x[k[1]]:.3g}, T_M = {T[imax[k]]:.0f} K"
@@ -515,7 +526,7 @@ def scan_figure(steady, base, dpi=150):
         return cube_figure(steady, base, dpi)
     axis = max(axes, key=lambda d: C.sizes[d]) if axes else None
     C = _squeeze(C, (axis, "T_M")).transpose("T_M", axis)
-    label, scale, log = _AXIS_LABEL[axis]
+    label, scale, log = axis_label(axis)
     if axis == "omega":
         x = steady["omega_ratio"].values if "omega_ratio" in steady.coords else C["omega"].values
     else:

@@ -56,6 +56,7 @@ import time
 import numpy as np
 import xarray as xr
 
+from neqent.pipeline.body import has_stack, stack_label, thickness_index
 from neqent.pipeline.config import load_config, resolve_range, stage_config
 from neqent.pipeline.logs import configure_logging
 
@@ -63,6 +64,8 @@ log = logging.getLogger("neqent.pipeline.stages")
 
 __all__ = [
     "AXIS_ORDER",
+    "axis_names",
+    "coord_attrs",
     "scan_axes",
     "kernel_grid",
     "rate_grid",
@@ -109,9 +112,33 @@ def _attrs(units, long_name, **extra):
 
 
 def _material(config):
+    """The body's material; for a stack the top layer's (it sets omega_ratio, neqent.pipeline.body)."""
     from neqent.electrodynamics.resolve import resolve_material
+    from neqent.pipeline.body import config_stack, has_stack, top_material
 
+    if has_stack(config):
+        return top_material(config_stack(config))
     return resolve_material(config["material"])
+
+
+def axis_names(config):
+    """Kernel dimension names of the config's body, slowest first: :data:`AXIS_ORDER`, with a
+    stack's layer thicknesses ``thickness_<i>`` (top first) in place of ``delta``."""
+    from neqent.pipeline.body import config_stack, has_stack, thickness_axes
+
+    if not has_stack(config):
+        return AXIS_ORDER
+    return thickness_axes(len(config_stack(config).layers)) + AXIS_ORDER[1:]
+
+
+def coord_attrs(name):
+    """CF attributes of a coordinate (:data:`COORD_ATTRS`, or a stack layer's thickness)."""
+    from neqent.pipeline.body import thickness_index
+
+    i = thickness_index(name)
+    if i is not None:
+        return {"units": "m", "long_name": f"thickness of stack layer {i} (0 = top layer)"}
+    return COORD_ATTRS[name]
 
 
 def _omega_values(spec_key, values, material):
@@ -145,8 +172,10 @@ def scan_axes(config, scan):
     material = _material(config)
     geo = config["geometry"]
     spec = config["scans"][scan]["axes"]
+    names = axis_names(config)
+    layers = geo.get("stack", [])
     axes = {}
-    for name in AXIS_ORDER:
+    for name in names:
         if name == "omega":
             key = "omega" if "omega" in spec else ("omega_ratio" if "omega_ratio" in spec else None)
             if key is not None:
@@ -154,10 +183,12 @@ def scan_axes(config, scan):
         elif name in spec:
             axes[name] = resolve_range(spec[name])
     fixed = {"z1": float(geo["z1"])}
-    for name in AXIS_ORDER:
+    for name in names:
         if name in axes:
             continue
-        if name == "omega":
+        if thickness_index(name) is not None:
+            fixed[name] = float(layers[thickness_index(name)]["thickness"])
+        elif name == "omega":
             fixed["omega"] = (
                 float(geo["omega"])
                 if "omega" in geo
@@ -174,9 +205,9 @@ def _coords(axes, fixed, material):
     """xarray coordinates (with CF attributes) for the kernel axes and fixed values."""
     coords = {}
     for name, values in axes.items():
-        coords[name] = (name, values, COORD_ATTRS[name])
+        coords[name] = (name, values, coord_attrs(name))
     for name, value in fixed.items():
-        coords[name] = ((), value, COORD_ATTRS[name])
+        coords[name] = ((), value, coord_attrs(name))
     if material.resonance is not None:
         w = axes.get("omega", fixed.get("omega"))
         dims = ("omega",) if "omega" in axes else ()
@@ -206,9 +237,23 @@ def _chunks(npoints, chunk):
 
 def _compute_chunk(points, start, stop):
     """Kernel tensors of flat geometry points [start, stop) (one batched call)."""
-    from neqent.dynamics.rates import kernel_tensors_batch
+    from neqent.dynamics.rates import kernel_tensors_batch, stack_kernel_tensors_batch
 
     sl = slice(start, stop)
+    if "eps_t" in points:  # a planar stack: the layers of every point, docs/theory.md §9
+        W, M, G12 = stack_kernel_tensors_batch(
+            points["omega"][sl],
+            points["eps_t"][sl],
+            points["eps_z"][sl],
+            points["thickness"][sl],
+            points["sub_eps_t"][sl],
+            points["sub_eps_z"][sl],
+            points["z1"][sl],
+            points["z2"][sl],
+            points["r12"][sl],
+            np.zeros(stop - start),
+        )
+        return {"W": W, "M": M, "G12": G12}
     W, M, G12 = kernel_tensors_batch(
         points["omega"][sl],
         points["eps"][sl],
@@ -254,7 +299,9 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
     points = {name: m.ravel() for name, m in zip(geo_axes, mesh)}
     for name, value in fixed.items():
         points[name] = np.full(npoints, value)
-    points["eps"] = np.asarray(material.eps(points["omega"]), complex)
+    stack = _stack_points(config, points) if has_stack(config) else None
+    if stack is None:
+        points["eps"] = np.asarray(material.eps(points["omega"]), complex)
 
     chunks = _chunks(npoints, int(config["mpi"]["chunk"]))
     mine = list(range(rank, len(chunks), size))
@@ -300,7 +347,8 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
     geo_dims = tuple(geo_axes)
     coords = _coords(axes, fixed, material)
     eps_dims = ("omega",) if "omega" in axes else ()
-    eps = material.eps(axes["omega"]) if "omega" in axes else material.eps(fixed["omega"])
+    if stack is None:
+        eps = material.eps(axes["omega"]) if "omega" in axes else material.eps(fixed["omega"])
     ds = xr.Dataset(
         {
             "alpha_W": (
@@ -335,18 +383,56 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
                     "w^3/(6 pi eps0 c^3) (Lambda^{12} = -1/2 d1* Re G d2)",
                 ),
             ),
-            "eps": (eps_dims, np.asarray(eps, complex), _attrs("1", "relative permittivity of the slab")),
         },
         coords=coords,
         attrs={
             "title": f"neqent kernels, scan {scan}",
             "scan": scan,
-            "material": config["material"],
+            "material": config["material"] if stack is None else stack_label(stack),
             "stage": "kernels",
             "mpi_ranks": size,
         },
     )
+    if stack is None:
+        ds["eps"] = (eps_dims, np.asarray(eps, complex), _attrs("1", "relative permittivity of the slab"))
+    else:
+        ds = ds.assign(_stack_permittivities(stack, axes, fixed))
     return ds
+
+
+def _stack_points(config, points):
+    """Add a stack's per-point layers to ``points`` (eps_t, eps_z, thickness (N, L) m, sub_eps_t/z (N,));
+    returns the :class:`~neqent.electrodynamics.stack.Stack`."""
+    from neqent.pipeline.body import config_stack, stack_optics, thickness_axes
+
+    stack = config_stack(config)
+    points["eps_t"], points["eps_z"], points["sub_eps_t"], points["sub_eps_z"] = stack_optics(stack, points["omega"])
+    names = thickness_axes(len(stack.layers))
+    points["thickness"] = (
+        np.stack([points[n] for n in names], axis=-1) if names else np.zeros((points["omega"].size, 0))
+    )
+    return stack
+
+
+def _stack_permittivities(stack, axes, fixed):
+    """Variables eps_t, eps_z (layer[, omega]) and the substrate's of a stack's kernel dataset."""
+    from neqent.pipeline.body import stack_optics
+
+    if "omega" in axes:
+        dims = ("layer", "omega")
+        et, ez, st, sz = stack_optics(stack, axes["omega"])
+        et, ez = et.T, ez.T
+    else:
+        dims = ("layer",)
+        et, ez, st, sz = (a[0] for a in stack_optics(stack, [fixed["omega"]]))
+    return {
+        "eps_t": (dims, et, _attrs("1", "in-plane relative permittivity of each stack layer")),
+        "eps_z": (dims, ez, _attrs("1", "axial (z) relative permittivity of each stack layer")),
+        "eps_substrate_t": (dims[1:], st, _attrs("1", "in-plane relative permittivity below the stack")),
+        "eps_substrate_z": (dims[1:], sz, _attrs("1", "axial relative permittivity below the stack")),
+        "layer": ("layer", np.arange(len(stack.layers)), _attrs("1", "stack layer index (0 = top layer)")),
+        "layer_material": ("layer", [m.name for m, _ in stack.layers], _attrs("1", "material of each stack layer")),
+    }
 
 
 # --------------------------------------------------------------------------
@@ -355,7 +441,9 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
 
 
 def _kernel_dims(ds):
-    return tuple(d for d in AXIS_ORDER if d in ds.dims)
+    from neqent.pipeline.body import kernel_dims
+
+    return kernel_dims(ds.dims)
 
 
 def rate_grid(kernels, T_M, T_W):

@@ -128,9 +128,9 @@ def occupations(omega, T_M, T_W):
 
 
 def _kernel_dims(ds):
-    from neqent.pipeline.stages import AXIS_ORDER
+    from neqent.pipeline.body import kernel_dims
 
-    return tuple(d for d in AXIS_ORDER if d in ds.dims)
+    return kernel_dims(ds.dims)
 
 
 class RateInputs:
