@@ -275,6 +275,7 @@ NUMPYDOC_FUNCTIONS = {
         "fig4b",
         "effective_temperatures",
         "alpha_figure",
+        "axis_label",
         "stream_T_reductions",
         "cube_figure",
         "scan_figure",

@@ -364,7 +364,23 @@ _AXIS_LABEL = {
 
 
 def axis_label(axis):
-    """(label, scale to the plotted unit, log axis) of a scan axis; a stack layer's thickness like delta's."""
+    """Axis label, scale and scale type of a scan axis; a stack layer's thickness like delta's.
+
+    Parameters
+    ----------
+    axis : str
+        Scan axis (``delta``, ``r12``, ``theta``, ``z2``, ``omega`` or ``thickness_<i>``).
+
+    Returns
+    -------
+    label : str
+        Axis label with its unit.
+    scale : float or None
+        SI value of one plotted unit (e.g. 1e-6 for [um] from [m], pi/180 for [deg]
+        from [rad]); None for omega (plotted as omega_ratio [1]).
+    log : bool
+        True for a logarithmic axis.
+    """
     from neqent.pipeline.body import thickness_index
 
     i = thickness_index(axis)
