@@ -210,6 +210,124 @@ NUMPYDOC_FUNCTIONS = {
         "format_dipole",
     ),
     "interface/cli.py": ("point_json", "evolve_json", "point_table", "evolve_table", "main"),
+    # second round of the conversion (issue 15)
+    "electrodynamics/materials.py": ("get_material", "masetti_mobility", "doped_silicon", "get_layer_material"),
+    "electrodynamics/fresnel.py": (
+        "sqrt_im_pos",
+        "cexpm1",
+        "medium_wz",
+        "slab_coefficients_scalar",
+        "slab_coefficients",
+    ),
+    "electrodynamics/kernels.py": (
+        "bessel_j012",
+        "pair_tensors",
+        "pair_tensors_batch",
+        "pair_block",
+        "pair_block_batch",
+        "stack_block_batch",
+        "stack_pair_tensors",
+        "guided_mode_poles",
+    ),
+    "electrodynamics/stack.py": (
+        "medium_table",
+        "stack_coefficients_table",
+        "stack_coefficients_scalar",
+        "stack_coefficients",
+        "stack_singularities",
+    ),
+    "dynamics/many_rates.py": ("pair_indices", "compute_many_kernels", "many_rates"),
+    "dynamics/many_body.py": (
+        "block_indices",
+        "liouvillian_block",
+        "liouvillian_full",
+        "steady_state_n",
+        "thermal_product_state",
+        "validate_state_n",
+        "initial_state_n",
+        "slowest_relaxation_rate_n",
+        "evolve_n",
+    ),
+    "dynamics/many_entanglement.py": (
+        "n_qubits_of",
+        "reduced_pair",
+        "pair_concurrences",
+        "bipartite_log_negativity",
+        "log_negativities",
+    ),
+    "dynamics/search.py": ("auto_log", "population_size", "maximise", "at_bounds", "settle", "cut_grid", "sharpness"),
+    "dynamics/landscape.py": ("check_bounds", "dipole_xz", "optimise"),
+    "dynamics/xstate.py": ("k_of_element", "non_x_magnitude", "is_x_state", "steady_concurrence"),
+    "pipeline/io.py": (
+        "provenance",
+        "complex_to_pair",
+        "pair_to_complex",
+        "check_attributes",
+        "write_dataset",
+        "read_dataset",
+        "config_of",
+    ),
+    "pipeline/plotting.py": (
+        "save",
+        "fig3a",
+        "fig3b",
+        "fig4a",
+        "fig4b",
+        "effective_temperatures",
+        "alpha_figure",
+        "axis_label",
+        "stream_T_reductions",
+        "cube_figure",
+        "scan_figure",
+        "optimize_figure",
+        "main",
+    ),
+    "pipeline/blocks.py": ("plan_blocks", "shard_blocks", "rank_blocks", "block_of_flat"),
+    "pipeline/budget.py": (
+        "format_bytes",
+        "parse_budget",
+        "parse_shard",
+        "block_points",
+        "scan_shape",
+        "scan_storage",
+        "estimate_bytes",
+        "check_disk",
+        "check_in_memory",
+        "scale_settings",
+        "check_scale_config",
+    ),
+    "pipeline/blockio.py": ("choose_chunks", "remove_stale_temporaries", "get_block", "open_lazy"),
+    "pipeline/streaming.py": (
+        "grid_view",
+        "occupations",
+        "steady_outputs",
+        "steady_block",
+        "steady_variables",
+        "grid_plan",
+        "run_blocks",
+        "compact_rates",
+        "stream_rates",
+        "stream_steady",
+        "check_shards",
+        "gather_shards",
+    ),
+    "pipeline/logs.py": ("configure_logging", "log_figure"),
+    "pipeline/chain.py": ("chain_config", "chain_dataset", "main"),
+    "pipeline/plot_chain.py": ("best_temperature", "chain_figure", "main"),
+    "pipeline/optimize.py": ("search_subset", "check_search", "search_landscape", "search_dataset", "main"),
+    "pipeline/stacks.py": ("stack_params", "body_stack", "check_stacks", "stack_maps", "stacks_figure", "main"),
+    "interface/optimize.py": ("parse_vary", "optimize", "point_command", "optimize_json", "optimize_table"),
+    "interface/many.py": ("point_n", "evolve_n"),
+    "interface/cli_many.py": (
+        "add_options",
+        "check_exclusive",
+        "point_n_json",
+        "evolve_n_json",
+        "point_n_table",
+        "evolve_n_table",
+        "run_point",
+        "run_evolve",
+    ),
 }
 
 
@@ -219,6 +337,55 @@ def test_public_functions_have_numpydoc_parameters(name):
     docs = {node.name: ast.get_docstring(node) or "" for node in tree.body if isinstance(node, ast.FunctionDef)}
     missing = [f for f in NUMPYDOC_FUNCTIONS[name] if "Parameters\n----------" not in docs.get(f, "")]
     assert not missing, f"{name}: functions without a numpydoc Parameters section: {missing}"
+
+
+#: Public classes and methods (``Class.method``) documented in numpydoc style, per module.
+NUMPYDOC_MEMBERS = {
+    "electrodynamics/materials.py": (
+        "Material.eps",
+        "Material.eps_tz",
+        "DrudeLorentz",
+        "Drude",
+        "ConstantPermittivity",
+        "TabulatedMaterial",
+        "TabulatedMaterial.from_csv",
+        "RangeLimited",
+        "Lorentz",
+        "Uniaxial",
+        "Uniaxial.eps",
+        "Uniaxial.eps_tz",
+        "UniaxialTable",
+        "UniaxialTable.eps",
+        "UniaxialTable.eps_tz",
+    ),
+    "electrodynamics/stack.py": ("Stack", "Stack.with_thickness", "Stack.optics"),
+    "dynamics/many_rates.py": ("ManyGeometry", "ManyKernels"),
+    "dynamics/many_body.py": ("DegenerateManySteadyStateError",),
+    "dynamics/search.py": ("ChunkedMap", "SearchResult"),
+    "dynamics/landscape.py": (
+        "Landscape",
+        "Landscape.columns",
+        "Landscape.states",
+        "Landscape.witness",
+        "Landscape.concurrence",
+    ),
+    "pipeline/blocks.py": ("Block",),
+    "pipeline/blockio.py": ("BlockWriter", "BlockWriter.write"),
+    "pipeline/streaming.py": ("RateInputs", "RateInputs.block", "RateSource", "RateSource.block"),
+}
+
+
+@pytest.mark.parametrize("name", list(NUMPYDOC_MEMBERS))
+def test_public_classes_and_methods_have_numpydoc_parameters(name):
+    tree = ast.parse((SRC / name).read_text(encoding="utf-8"))
+    docs = {}
+    for cls in (node for node in tree.body if isinstance(node, ast.ClassDef)):
+        docs[cls.name] = ast.get_docstring(cls) or ""
+        for node in cls.body:
+            if isinstance(node, ast.FunctionDef):
+                docs[f"{cls.name}.{node.name}"] = ast.get_docstring(node) or ""
+    missing = [f for f in NUMPYDOC_MEMBERS[name] if "Parameters\n----------" not in docs.get(f, "")]
+    assert not missing, f"{name}: classes or methods without a numpydoc Parameters section: {missing}"
 
 
 #: Text patterns of private access the ast check cannot see (names built in strings).

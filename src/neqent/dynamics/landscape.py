@@ -20,9 +20,9 @@ where C > 0 maximising K maximises C. :func:`optimise` maximises K with
 :func:`neqent.dynamics.search.maximise` and reports C.
 
 Varied names (:data:`PARAMETERS`): ``z1``, ``z2``, ``r12`` (lateral
-separation along +x), ``delta`` (m), ``omega`` (rad/s) or ``omega_ratio``
-(omega / material resonance), ``TM``, ``TW`` (K), ``theta1``, ``theta2``
-(rad, dipole of qubit q in the x-z plane, measured from z towards +x:
+separation along +x), ``delta`` [m], ``omega`` [rad/s] or ``omega_ratio``
+[1] (omega / material resonance), ``TM``, ``TW`` [K], ``theta1``, ``theta2``
+[rad] (dipole of qubit q in the x-z plane, measured from z towards +x:
 d = (sin theta, 0, cos theta)).
 
 Extension point: layer thicknesses of a stack become varied names by adding
@@ -65,9 +65,20 @@ LEVELS = (0.01, 0.1)
 def check_bounds(name, lo, hi):
     """Check one search range; ValueError starting with the parameter name.
 
-    ``lo < hi``, both finite, and inside the physical range of
-    :data:`PARAMETERS` (heights > 0: a qubit at z <= 0 sits in the slab;
-    thickness, frequencies > 0; temperatures, r12 >= 0).
+    Parameters
+    ----------
+    name : str
+        Parameter of :data:`PARAMETERS`.
+    lo, hi : float
+        Lower and upper bound in the parameter's unit ([m], [rad/s], [1], [K] or
+        [rad]): ``lo < hi``, both finite, inside the physical range (heights > 0:
+        a qubit at z <= 0 sits in the slab; thickness, frequencies > 0;
+        temperatures, r12 >= 0).
+
+    Returns
+    -------
+    lo, hi : float
+        The bounds as floats (same units).
     """
     if name not in PARAMETERS:
         raise ValueError(f"{name}: unknown parameter; allowed: {', '.join(PARAMETERS)}")
@@ -84,7 +95,18 @@ def check_bounds(name, lo, hi):
 
 
 def dipole_xz(theta):
-    """Unit dipoles (..., 3) in the x-z plane, angle ``theta`` (rad) from z towards +x."""
+    """Unit dipoles in the x-z plane.
+
+    Parameters
+    ----------
+    theta : float or array_like, shape (...)
+        Angle from z towards +x [rad].
+
+    Returns
+    -------
+    ndarray, shape (..., 3), complex
+        d = (sin theta, 0, cos theta) [1].
+    """
     th = np.asarray(theta, float)
     return np.stack([np.sin(th), np.zeros_like(th), np.cos(th)], axis=-1).astype(complex)
 
@@ -93,12 +115,18 @@ def dipole_xz(theta):
 class Landscape:
     """Steady witness and concurrence over the ``names`` parameters, the rest fixed.
 
-    ``material``: a :class:`~neqent.electrodynamics.materials.Material`;
-    ``fixed``: SI values of ``delta``, ``z1``, ``z2``, ``dx``, ``dy`` (m; qubit
-    2 sits at (dx, dy) from qubit 1), ``omega`` (rad/s) or ``omega_ratio``,
-    ``TM``, ``TW`` (K) and the dipoles ``d1``, ``d2`` (unit complex
-    3-vectors). ``names``: varied parameters (:data:`PARAMETERS`), the
-    columns of every batch. Picklable (process pools).
+    Picklable (process pools).
+
+    Parameters
+    ----------
+    material : Material
+        The slab's :class:`~neqent.electrodynamics.materials.Material`.
+    fixed : dict
+        SI values of ``delta``, ``z1``, ``z2``, ``dx``, ``dy`` [m] (qubit 2 sits
+        at (dx, dy) from qubit 1), ``omega`` [rad/s] or ``omega_ratio`` [1],
+        ``TM``, ``TW`` [K] and the dipoles ``d1``, ``d2`` (unit complex 3-vectors) [1].
+    names : tuple of str
+        Varied parameters (:data:`PARAMETERS`), the columns of every batch.
     """
 
     material: object
@@ -106,7 +134,19 @@ class Landscape:
     names: tuple
 
     def columns(self, X):
-        """Every input as an (N,) array (SI): varied columns of X, fixed values broadcast."""
+        """Every input of a batch, varied columns of X and fixed values broadcast.
+
+        Parameters
+        ----------
+        X : array_like, shape (N, d)
+            Values of ``names`` (units of :data:`PARAMETERS`).
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``delta``, ``z1``, ``z2``, ``dx``, ``dy`` [m], ``omega`` [rad/s], ``TM``,
+            ``TW`` [K], each (N,); ``d1``, ``d2`` (N, 3) unit dipoles [1].
+        """
         X = np.atleast_2d(np.asarray(X, float))
         n = X.shape[0]
         f = self.fixed
@@ -139,10 +179,20 @@ class Landscape:
         return W[inverse], M[inverse], G12[inverse]
 
     def states(self, X):
-        """Steady states (N, 4, 4) (decoupled basis) of the batch; NaN where invalid.
+        """Steady states of the batch (decoupled basis); NaN where invalid.
 
         Invalid: coinciding qubits (r12 = 0 and z1 = z2) or a non-unique
         steady state (docs/theory.md §6).
+
+        Parameters
+        ----------
+        X : array_like, shape (N, d)
+            Values of ``names`` (units of :data:`PARAMETERS`).
+
+        Returns
+        -------
+        ndarray, shape (N, 4, 4), complex
+            Density matrices [1].
         """
         from neqent.dynamics.master import solve_steady_state
         from neqent.dynamics.rates import contract_kernels, occupation, rates
@@ -161,13 +211,35 @@ class Landscape:
         return rho
 
     def witness(self, X):
-        """X-state witness K (N,) (C = 2 max(0, K)); NaN where invalid."""
+        """X-state witness K of the batch (C = 2 max(0, K)); NaN where invalid.
+
+        Parameters
+        ----------
+        X : array_like, shape (N, d)
+            Values of ``names`` (units of :data:`PARAMETERS`).
+
+        Returns
+        -------
+        ndarray, shape (N,)
+            K [1].
+        """
         from neqent.dynamics.entanglement import x_witness
 
         return x_witness(self.states(X))
 
     def concurrence(self, X):
-        """Steady concurrence C (N,) (X-state formula); NaN where invalid."""
+        """Steady concurrence C of the batch (X-state formula); NaN where invalid.
+
+        Parameters
+        ----------
+        X : array_like, shape (N, d)
+            Values of ``names`` (units of :data:`PARAMETERS`).
+
+        Returns
+        -------
+        ndarray, shape (N,)
+            C [1], in [0, 1].
+        """
         from neqent.dynamics.entanglement import concurrence_x
 
         return concurrence_x(self.states(X))
@@ -182,21 +254,44 @@ def _evaluate(landscape, X):
 
 
 def optimise(landscape, lower, upper, *, budget, seed, workers=1, chunk=16, progress=None, levels=LEVELS, cut_num=41):
-    """Maximise the steady concurrence of ``landscape`` inside [lower, upper] (SI, per name).
+    """Maximise the steady concurrence of ``landscape`` inside [lower, upper].
 
-    The search maximises the witness K (:func:`neqent.dynamics.search.maximise`,
-    ``budget`` evaluations at most, integer ``seed``), evaluated in chunks of
-    ``chunk`` points on ``workers`` processes (results identical for any
+    The search maximises the witness K (:func:`neqent.dynamics.search.maximise`),
+    evaluated in chunks on worker processes (results identical for any
     ``workers``). Then, if C > 0 at the optimum, the 1-D sharpness cuts of C
     (:func:`neqent.dynamics.search.sharpness`, not counted in ``budget``).
 
-    Returns a dict: ``x`` (d,) best point, ``witness``, ``concurrence`` (C
-    there), ``evaluations``, ``at_bounds`` (names), ``history``
-    (``evaluations``, ``best`` witness), ``cuts`` (name -> (values, C)),
-    ``ranges`` (name -> {level: (lo, hi)} or None), ``sharpness_evaluations``,
-    ``generations``, ``polished``, ``message``, ``moved_by_cuts`` (how often
-    a cut found a better point, which then became the optimum:
-    :func:`neqent.dynamics.search.settle`).
+    Parameters
+    ----------
+    landscape : Landscape
+        The function to optimise.
+    lower, upper : array_like, shape (d,)
+        Bounds per name (SI units of :data:`PARAMETERS`).
+    budget : int
+        Maximum number of search evaluations [1].
+    seed : int
+        Random seed.
+    workers : int
+        Worker processes [1].
+    chunk : int
+        Points per evaluation call [1].
+    progress : callable, optional
+        Called with the number of new evaluations.
+    levels : tuple of float
+        Relative drops of C whose ranges are reported [1].
+    cut_num : int
+        Grid points per sharpness cut [1].
+
+    Returns
+    -------
+    dict
+        ``x`` (d,) best point (SI), ``witness`` [1], ``concurrence`` (C there)
+        [1], ``evaluations`` [1], ``at_bounds`` (names), ``history``
+        (``evaluations``, ``best`` witness), ``cuts`` (name -> (values, C)),
+        ``ranges`` (name -> {level: (lo, hi)} or None), ``sharpness_evaluations``,
+        ``generations``, ``polished``, ``message``, ``moved_by_cuts`` (how often
+        a cut found a better point, which then became the optimum:
+        :func:`neqent.dynamics.search.settle`).
     """
     from neqent.dynamics.search import ChunkedMap, at_bounds, maximise, settle
 

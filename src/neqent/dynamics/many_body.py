@@ -1,8 +1,8 @@
 """N-qubit master equation: Liouvillian blocks, steady state, time evolution (docs/theory.md §6, §10).
 
 Units: rates ``gamma_plus``, ``gamma_minus`` (Gamma^{qq'}(+-w)) and ``Lambda``
-(Lambda^{qq'}) are (N, N) complex matrices in units of Gamma0; time in units
-of 1/Gamma0. Density matrices are (2^N, 2^N) complex in the basis of §10:
+(Lambda^{qq'}) are (N, N) complex matrices [Gamma0]; time
+[1/Gamma0]. Density matrices are (2^N, 2^N) complex in the basis of §10:
 index b = sum_k e_k 2^(k-1), qubit 1 the least significant bit (for N = 2
 |gg>, |eg>, |ge>, |ee>, the basis of :mod:`neqent.dynamics.master`).
 
@@ -73,6 +73,15 @@ class DegenerateManySteadyStateError(DegenerateSteadyStateError):
 
     Same attributes as :class:`~neqent.dynamics.master.DegenerateSteadyStateError`
     (``mask``, ``count``, ``rcond``) for a single point.
+
+    Parameters
+    ----------
+    rcond : float
+        Reciprocal condition number of the k = 0 block [1].
+    tol : float
+        The threshold it fell below [1].
+    n : int
+        Number of qubits [1].
     """
 
     def __init__(self, rcond, tol, n):
@@ -165,8 +174,19 @@ def _sector_lowering(n):
 def block_indices(n, k=0):
     """Basis pairs (i, j) of the k block (m_i - m_j = k), in the order of :func:`liouvillian_block`.
 
-    Returns (i, j) int arrays; entry p of the block vector is rho[i[p], j[p]].
     Sectors m_i = max(k, 0)..min(n, n + k) in turn, each in row-major order.
+
+    Parameters
+    ----------
+    n : int
+        Number of qubits [1].
+    k : int
+        Block index, -n <= k <= n.
+
+    Returns
+    -------
+    i, j : ndarray, shape (D_k,), int
+        Entry p of the block vector is rho[i[p], j[p]].
     """
     states, _, _ = _sectors(n)
     ii, jj = [], []
@@ -260,9 +280,21 @@ def _rates_in(gamma_plus, gamma_minus, Lambda):
 
 
 def liouvillian_block(gamma_plus, gamma_minus, Lambda, k=0):
-    """Block k (m_i - m_j = k) of the N-qubit Liouvillian, dense, units of Gamma0 (N <= 6).
+    """Block k (m_i - m_j = k) of the N-qubit Liouvillian, dense (N <= 6).
 
     d x/dt = L_k x with x[p] = rho[i[p], j[p]], (i, j) from :func:`block_indices`.
+
+    Parameters
+    ----------
+    gamma_plus, gamma_minus, Lambda : array_like, shape (N, N), complex
+        Gamma^{qq'}(+w), Gamma^{qq'}(-w) and Lambda^{qq'} [Gamma0].
+    k : int
+        Block index, -N <= k <= N.
+
+    Returns
+    -------
+    ndarray, shape (D_k, D_k), complex
+        L_k [Gamma0].
     """
     n, gp, gm, lam = _rates_in(gamma_plus, gamma_minus, Lambda)
     if not -n <= k <= n:
@@ -273,9 +305,17 @@ def liouvillian_block(gamma_plus, gamma_minus, Lambda, k=0):
 
 
 def liouvillian_full(gamma_plus, gamma_minus, Lambda):
-    """The whole (4^N, 4^N) Liouvillian (scipy CSR, row-major vec: vec(rho)[2^N i + j] = rho[i, j]).
+    """The whole N-qubit Liouvillian; reference for tests (N <= 6), the solvers use the blocks.
 
-    Reference for tests (N <= 6); the solvers use the blocks.
+    Parameters
+    ----------
+    gamma_plus, gamma_minus, Lambda : array_like, shape (N, N), complex
+        Gamma^{qq'}(+w), Gamma^{qq'}(-w) and Lambda^{qq'} [Gamma0].
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix, shape (4^N, 4^N), complex
+        L [Gamma0] on the row-major vec: vec(rho)[2^N i + j] = rho[i, j].
     """
     n, gp, gm, lam = _rates_in(gamma_plus, gamma_minus, Lambda)
     Am = _sector_A(gp, gm, lam)
@@ -480,27 +520,29 @@ def _steady_dense(n, gp, gm, lam):
 
 
 def steady_state_n(gamma_plus, gamma_minus, Lambda, *, rcond_tol=RCOND_TOL, return_rcond=False):
-    """Stationary (2^N, 2^N) density matrix of the N-qubit master equation (docs/theory.md §10).
+    """Stationary density matrix of the N-qubit master equation (docs/theory.md §10).
 
     Parameters
     ----------
-    gamma_plus, gamma_minus, Lambda : (N, N) complex, units of Gamma0
-        Gamma^{qq'}(+w), Gamma^{qq'}(-w) and Lambda^{qq'} (Hermitian; the
-        diagonal of Lambda is ignored). 2 <= N <= ``MAX_QUBITS`` (10).
+    gamma_plus, gamma_minus, Lambda : array_like, shape (N, N), complex
+        Gamma^{qq'}(+w), Gamma^{qq'}(-w) and Lambda^{qq'} [Gamma0] (Hermitian;
+        the diagonal of Lambda is ignored). 2 <= N <= ``MAX_QUBITS`` (10).
     rcond_tol : float
         The steady state is declared non-unique (raises
         :class:`DegenerateManySteadyStateError`) when the reciprocal 1-norm
-        condition number of the k = 0 block, with the ground-state
+        condition number [1] of the k = 0 block, with the ground-state
         population equation replaced by the trace condition scaled by
-        max|L|, is below ``rcond_tol`` (default 1e-13, as for two qubits).
+        max``|L|``, is below ``rcond_tol`` (default 1e-13, as for two qubits).
     return_rcond : bool
         Also return that reciprocal condition number.
 
     Returns
     -------
-    rho : (2^N, 2^N) complex, Hermitian, trace 1 (basis of §10); zero
-        outside the k = 0 block (module docstring). With ``return_rcond``,
-        ``(rho, rcond)``.
+    rho : ndarray, shape (2^N, 2^N), complex
+        Hermitian, trace 1 (basis of §10) [1]; zero outside the k = 0 block
+        (module docstring).
+    rcond : float
+        The reciprocal condition number [1] (only with ``return_rcond``).
     """
     n, gp, gm, lam = _rates_in(gamma_plus, gamma_minus, Lambda)
     # the sector matrices are small (<= 252 x 252): one BLAS thread each; a threaded
@@ -530,9 +572,21 @@ def steady_state_n(gamma_plus, gamma_minus, Lambda, *, rcond_tol=RCOND_TOL, retu
 
 
 def thermal_product_state(n, occ):
-    """Product of N single-qubit thermal states with mean occupation ``occ`` (>= 0), (2^N, 2^N).
+    """Product of N single-qubit thermal states.
 
     Qubit populations (1 + occ, occ) / (1 + 2 occ) for (g, e).
+
+    Parameters
+    ----------
+    n : int
+        Number of qubits [1].
+    occ : float
+        Mean occupation [1], >= 0.
+
+    Returns
+    -------
+    ndarray, shape (2^n, 2^n), complex
+        The diagonal density matrix [1].
     """
     occ = float(occ)
     if not (np.isfinite(occ) and occ >= 0):
@@ -544,7 +598,24 @@ def thermal_product_state(n, occ):
 
 
 def validate_state_n(rho, n, name="initial state", atol=STATE_ATOL):
-    """``rho`` as complex (2^n, 2^n) after checking it is a density matrix (Hermitian, trace 1, >= 0)."""
+    """Check that ``rho`` is an n-qubit density matrix (Hermitian, trace 1, >= 0).
+
+    Parameters
+    ----------
+    rho : array_like, shape (2^n, 2^n)
+        The matrix [1].
+    n : int
+        Number of qubits [1].
+    name : str
+        What ``rho`` is, for the error message.
+    atol : float
+        Tolerance of the checks [1].
+
+    Returns
+    -------
+    ndarray, shape (2^n, 2^n), complex
+        ``rho`` as complex; ValueError naming ``name`` otherwise.
+    """
     r = np.asarray(rho)
     dim = 2**n
     if not np.issubdtype(r.dtype, np.number) or r.shape != (dim, dim):
@@ -565,13 +636,25 @@ def validate_state_n(rho, n, name="initial state", atol=STATE_ATOL):
 
 
 def initial_state_n(spec, n, occ=None):
-    """Initial (2^n, 2^n) density matrix.
+    """Initial n-qubit density matrix.
 
-    ``spec``: ``"G"`` (all ground), ``"E"`` (all excited), ``"S"`` (the
-    symmetric one-excitation W state sum_q |e_q> / sqrt(N)), ``"A"``
-    ((|e_1> - |e_2>) / sqrt(2), qubits 3..N in g; for N = 2 the |A> of §6),
-    ``"thermal"`` (product thermal state with occupation ``occ``), a string
-    of N letters g/e (qubit 1 first, e.g. ``"egg"``), or a matrix (validated).
+    Parameters
+    ----------
+    spec : str or array_like
+        ``"G"`` (all ground), ``"E"`` (all excited), ``"S"`` (the symmetric
+        one-excitation W state sum_q ``|e_q>`` / sqrt(N)), ``"A"``
+        ((``|e_1> - |e_2>``) / sqrt(2), qubits 3..N in g; for N = 2 the ``|A>`` of §6),
+        ``"thermal"`` (product thermal state with occupation ``occ``), a string
+        of N letters g/e (qubit 1 first, e.g. ``"egg"``), or a matrix (validated).
+    n : int
+        Number of qubits [1].
+    occ : float, optional
+        Mean occupation [1] of the thermal state (only with ``"thermal"``).
+
+    Returns
+    -------
+    ndarray, shape (2^n, 2^n), complex
+        The density matrix [1].
     """
     dim = 2**n
     if isinstance(spec, str):
@@ -608,17 +691,24 @@ def initial_state_n(spec, n, occ=None):
 
 
 def slowest_relaxation_rate_n(gamma_plus, gamma_minus):
-    """Smallest eigenvalue of the Hermitian part of Gamma(+w) + Gamma(-w) (units of Gamma0), (N, N) inputs."""
+    """Smallest eigenvalue of the Hermitian part of Gamma(+w) + Gamma(-w).
+
+    Parameters
+    ----------
+    gamma_plus, gamma_minus : array_like, shape (N, N), complex
+        Gamma^{qq'}(+w) and Gamma^{qq'}(-w) [Gamma0].
+
+    Returns
+    -------
+    float
+        The slowest single-excitation decay rate [Gamma0].
+    """
     decay = np.asarray(gamma_plus) + np.asarray(gamma_minus)
     return float(np.min(np.linalg.eigvalsh(0.5 * (decay + decay.conj().T))))
 
 
 def evolve_n(gamma_plus, gamma_minus, Lambda, rho0, times, *, cond_max=1e6):
-    """rho(t) (nt, 2^N, 2^N) under the N-qubit master equation (docs/theory.md §10).
-
-    Rates as :func:`steady_state_n`; ``rho0`` a (2^N, 2^N) density matrix
-    (its Hermitian part is evolved); ``times`` 1-D, >= 0, units of 1/Gamma0;
-    N <= ``MAX_EVOLVE_QUBITS`` (6).
+    """Density matrix in time under the N-qubit master equation (docs/theory.md §10).
 
     Method: each block k <= 0 holding part of rho0 is propagated on its own
     by the eigen-expansion of :mod:`neqent.dynamics.master` (stationary mode
@@ -626,8 +716,24 @@ def evolve_n(gamma_plus, gamma_minus, Lambda, rho0, times, *, cond_max=1e6):
     round-off growth with t, expm fallback near exceptional points); the
     k > 0 blocks are the conjugate transposes, and rho(t) is made exactly Hermitian.
     Cost: one dense eigendecomposition per block (N = 6: k = 0 block 924 x 924,
-    ~4 s for 60 times from |A>), plus ``scipy.linalg.expm`` per time where the
+    ~4 s for 60 times from ``|A>``), plus ``scipy.linalg.expm`` per time where the
     eigenvectors are ill-conditioned (cond > ``cond_max``).
+
+    Parameters
+    ----------
+    gamma_plus, gamma_minus, Lambda : array_like, shape (N, N), complex
+        Rates as in :func:`steady_state_n` [Gamma0]; N <= ``MAX_EVOLVE_QUBITS`` (6).
+    rho0 : array_like, shape (2^N, 2^N), complex
+        Initial density matrix [1] (its Hermitian part is evolved).
+    times : array_like, shape (nt,)
+        Times [1/Gamma0], >= 0.
+    cond_max : float
+        Eigenvector condition number [1] above which expm is used.
+
+    Returns
+    -------
+    ndarray, shape (nt, 2^N, 2^N), complex
+        rho(t) [1].
     """
 
     n, gp, gm, lam = _rates_in(gamma_plus, gamma_minus, Lambda)

@@ -16,7 +16,18 @@ __all__ = ["n_qubits_of", "reduced_pair", "pair_concurrences", "bipartite_log_ne
 
 
 def n_qubits_of(rho):
-    """N of a (2^N, 2^N) matrix; ValueError otherwise."""
+    """Number of qubits of a (2^N, 2^N) matrix.
+
+    Parameters
+    ----------
+    rho : array_like, shape (2^N, 2^N)
+        Density matrix [1].
+
+    Returns
+    -------
+    int
+        N [1]; ValueError for any other shape.
+    """
     r = np.asarray(rho)
     n = int(round(np.log2(r.shape[-1]))) if r.ndim == 2 and r.shape[0] == r.shape[1] and r.shape[0] > 1 else -1
     if n < 1 or 2**n != r.shape[0]:
@@ -30,7 +41,20 @@ def _tensor(rho, n):
 
 
 def reduced_pair(rho, a, b):
-    """Reduced (4, 4) state of qubits ``a`` != ``b`` (0-based), basis index e_a + 2 e_b (two-qubit basis of §6)."""
+    """Reduced state of two qubits (two-qubit basis of §6, index e_a + 2 e_b).
+
+    Parameters
+    ----------
+    rho : array_like, shape (2^N, 2^N), complex
+        N-qubit density matrix [1].
+    a, b : int
+        0-based indices of the two qubits, a != b.
+
+    Returns
+    -------
+    ndarray, shape (4, 4), complex
+        The reduced density matrix [1].
+    """
     n = n_qubits_of(rho)
     if not (0 <= a < n and 0 <= b < n and a != b):
         raise ValueError(f"qubits must be two different indices in 0..{n - 1}, got {a}, {b}")
@@ -46,7 +70,18 @@ def reduced_pair(rho, a, b):
 
 
 def pair_concurrences(rho):
-    """``{"1-2": C, ...}``: Wootters concurrence of every pair's reduced state (dimensionless)."""
+    """Wootters concurrence of every pair's reduced state.
+
+    Parameters
+    ----------
+    rho : array_like, shape (2^N, 2^N), complex
+        N-qubit density matrix [1].
+
+    Returns
+    -------
+    dict of str to float
+        ``{"1-2": C, ...}`` (1-based labels), concurrences [1] in [0, 1].
+    """
     n = n_qubits_of(rho)
     pairs = [(a, b) for a in range(n) for b in range(a + 1, n)]
     states = np.array([reduced_pair(rho, a, b) for a, b in pairs])
@@ -55,7 +90,20 @@ def pair_concurrences(rho):
 
 
 def bipartite_log_negativity(rho, part):
-    """E_N = log2 || rho^{T_B} ||_1 for the cut ``part`` (0-based qubits of B) versus the rest."""
+    """Log negativity E_N = log2 ``|| rho^{T_B} ||_1`` of a cut.
+
+    Parameters
+    ----------
+    rho : array_like, shape (2^N, 2^N), complex
+        N-qubit density matrix [1].
+    part : iterable of int
+        0-based qubits of part B (1 to N - 1 of them) versus the rest.
+
+    Returns
+    -------
+    float
+        E_N [1] (base 2), >= 0 for a physical state.
+    """
     n = n_qubits_of(rho)
     part = sorted(set(int(q) for q in part))
     if not part or len(part) >= n or part[0] < 0 or part[-1] >= n:
@@ -70,7 +118,18 @@ def bipartite_log_negativity(rho, part):
 
 
 def log_negativities(rho):
-    """``{"1|rest": E_N, ..., "1-2|3-4": E_N}``: every one-qubit cut and the half/half cut (base 2)."""
+    """Log negativity of every one-qubit cut and of the half/half cut.
+
+    Parameters
+    ----------
+    rho : array_like, shape (2^N, 2^N), complex
+        N-qubit density matrix [1].
+
+    Returns
+    -------
+    dict of str to float
+        ``{"1|rest": E_N, ..., "1-2|3-4": E_N}`` [1] (base 2).
+    """
     n = n_qubits_of(rho)
     out = {f"{q + 1}|rest": bipartite_log_negativity(rho, [q]) for q in range(n)}
     half = list(range(n // 2))

@@ -14,7 +14,7 @@ this is the two-qubit path bit for bit.
 
 Array conventions: qubit index q = 0..N-1 (docs/theory.md's 1..N); pair
 matrices have trailing shape (N, N) indexed ``[q, q']``; positions are
-(N, 3) arrays (x, y, z) in m with z > 0 above the body surface.
+(N, 3) arrays (x, y, z) [m] with z > 0 above the body surface.
 """
 
 from __future__ import annotations
@@ -35,7 +35,18 @@ MAX_QUBITS = 10
 
 
 def pair_indices(n):
-    """Pairs (q, q') with q < q' of ``n`` qubits, as two int arrays (row-major order)."""
+    """Pairs (q, q') with q < q' of ``n`` qubits (row-major order).
+
+    Parameters
+    ----------
+    n : int
+        Number of qubits [1].
+
+    Returns
+    -------
+    q, qp : ndarray, shape (n (n - 1) / 2,), int
+        0-based indices of the first and second qubit of each pair.
+    """
     q, qp = np.triu_indices(n, k=1)
     return q, qp
 
@@ -44,9 +55,22 @@ def pair_indices(n):
 class ManyGeometry:
     """N >= 2 qubits above a slab occupying ``-delta <= z <= 0`` (docs/theory.md §1, §10).
 
-    ``positions``: (N, 3) in m, z > 0, no two equal. ``dipoles``: (N, 3) or
-    one (3,) for all (real or complex; only directions matter). ``delta`` in
-    m (``inf``: half-space). Raises ValueError naming the offending qubit.
+    Parameters
+    ----------
+    positions : array_like, shape (N, 3)
+        Qubit positions (x, y, z) [m], z > 0, no two equal, N <= ``MAX_QUBITS``.
+    dipoles : array_like, shape (N, 3) or (3,)
+        Dipole of each qubit, or one for all (real or complex; only directions
+        matter) [1].
+    material : Material or str
+        Slab material (:func:`neqent.electrodynamics.materials.get_material`).
+    delta : float
+        Slab thickness [m] (``inf``: half-space).
+
+    Raises
+    ------
+    ValueError
+        Naming the offending qubit.
     """
 
     positions: np.ndarray
@@ -86,16 +110,22 @@ class ManyGeometry:
 
     @property
     def n(self) -> int:
-        """Number of qubits."""
+        """Number of qubits N [1]."""
         return self.positions.shape[0]
 
 
 @dataclass
 class ManyKernels:
-    """Contracted kernels of N qubits (units of Gamma0).
+    """Contracted kernels of N qubits (docs/theory.md §4, §10).
 
-    ``alpha_W``, ``alpha_M``: (N, N) complex, Hermitian; ``Lambda``: (N, N)
-    complex coherent couplings Lambda^{qq'} (Hermitian, zero diagonal).
+    Parameters
+    ----------
+    omega : float
+        Qubit transition angular frequency [rad/s].
+    alpha_W, alpha_M : ndarray, shape (N, N), complex
+        Wall and body kernels, Hermitian [Gamma0].
+    Lambda : ndarray, shape (N, N), complex
+        Coherent couplings Lambda^{qq'}, Hermitian, zero diagonal [Gamma0].
     """
 
     omega: float
@@ -112,10 +142,22 @@ def _nearest_partner(pos):
 
 
 def compute_many_kernels(geometry: ManyGeometry, omega) -> ManyKernels:
-    """Kernels of every pair of an N-qubit geometry at ``omega`` (rad/s), docs/theory.md §4, §10.
+    """Kernels of every pair of an N-qubit geometry (docs/theory.md §4, §10).
 
     One batched quadrature over the N(N-1)/2 pairs (each a two-qubit block on
     common nodes), contracted with the pair's dipoles.
+
+    Parameters
+    ----------
+    geometry : ManyGeometry
+        The qubits and the body.
+    omega : float
+        Angular frequency [rad/s], > 0.
+
+    Returns
+    -------
+    ManyKernels
+        alpha_W, alpha_M and Lambda, each (N, N) [Gamma0].
     """
     w = float(positive("omega", omega, "rad/s"))
     g = geometry
@@ -146,9 +188,19 @@ def compute_many_kernels(geometry: ManyGeometry, omega) -> ManyKernels:
 
 
 def many_rates(kernels: ManyKernels, n_W, n_M):
-    """Rates Gamma^{qq'}(+w), Gamma^{qq'}(-w) (N, N) in units of Gamma0 (docs/theory.md §5).
+    """Rates Gamma^{qq'}(+w), Gamma^{qq'}(-w) of N qubits (docs/theory.md §5).
 
-    ``n_W``, ``n_M``: wall and body occupations (dimensionless scalars).
+    Parameters
+    ----------
+    kernels : ManyKernels
+        From :func:`compute_many_kernels` [Gamma0].
+    n_W, n_M : float
+        Wall and body occupations [1].
+
+    Returns
+    -------
+    gamma_plus, gamma_minus : ndarray, shape (N, N), complex
+        Gamma^{qq'}(+w) and Gamma^{qq'}(-w) [Gamma0].
     """
     from neqent.dynamics.rates import rates
 

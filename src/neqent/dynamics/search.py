@@ -59,14 +59,38 @@ POPSIZE = 15
 
 
 def auto_log(lower, upper):
-    """Search scale per coordinate: True (logarithmic) where 0 < lower and upper >= 10 lower."""
+    """Search scale per coordinate: logarithmic where 0 < lower and upper >= 10 lower.
+
+    Parameters
+    ----------
+    lower, upper : array_like, shape (d,)
+        Bounds of the box (in the objective's own units).
+
+    Returns
+    -------
+    ndarray, shape (d,), bool
+        True where the coordinate is searched on a log scale.
+    """
     lo = np.asarray(lower, float)
     hi = np.asarray(upper, float)
     return (lo > 0) & (hi >= 10 * lo)
 
 
 def population_size(d, popsize=POPSIZE):
-    """Members of the differential-evolution population for ``d`` coordinates (scipy: popsize * d)."""
+    """Members of the differential-evolution population (scipy: popsize * d).
+
+    Parameters
+    ----------
+    d : int
+        Number of coordinates [1].
+    popsize : int
+        Members per coordinate [1].
+
+    Returns
+    -------
+    int
+        Population size [1].
+    """
     return int(popsize) * max(1, int(d))
 
 
@@ -94,10 +118,19 @@ class _Box:
 class ChunkedMap:
     """Evaluate ``func`` on the rows of a batch in fixed chunks, serially or on a process pool.
 
-    ``func`` must be picklable (a module-level function or an instance with
-    ``__call__``) when ``workers > 1``. Chunks have ``chunk`` rows whatever
-    the worker count, and are concatenated in order, so results are
-    bit-identical for any ``workers``. Use as a context manager (closes the pool).
+    Chunks have ``chunk`` rows whatever the worker count, and are concatenated in
+    order, so results are bit-identical for any ``workers``. Use as a context
+    manager (closes the pool). Calling it with X of shape (N, d) returns (N,) floats.
+
+    Parameters
+    ----------
+    func : callable
+        (n, d) -> (n,) values; picklable (a module-level function or an instance
+        with ``__call__``) when ``workers > 1``.
+    workers : int
+        Worker processes [1]; 1 evaluates in this process.
+    chunk : int
+        Rows per call of ``func`` [1].
     """
 
     def __init__(self, func, workers=1, chunk=64):
@@ -113,6 +146,7 @@ class ChunkedMap:
         self.close()
 
     def close(self):
+        """Shut the process pool down (if one was started)."""
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
@@ -132,7 +166,27 @@ class ChunkedMap:
 
 @dataclass
 class SearchResult:
-    """Outcome of :func:`maximise` (coordinates in the objective's own units)."""
+    """Outcome of :func:`maximise` (coordinates in the objective's own units).
+
+    Parameters
+    ----------
+    x : ndarray, shape (d,)
+        Best point.
+    value : float
+        Objective at ``x``.
+    evaluations : int
+        Objective values computed (all of them, polish included) [1].
+    at_bounds : list of int
+        Indices of coordinates within ``AT_BOUND_TOL`` of a bound.
+    history : dict
+        ``"evaluations"`` and ``"best"`` arrays: the running best after each call.
+    generations : int
+        Differential-evolution generations run [1].
+    polished : bool
+        True if the local polish improved the population's best.
+    message : str
+        scipy's termination message.
+    """
 
     x: np.ndarray  # (d,) best point
     value: float  # objective at x
@@ -172,19 +226,38 @@ class _Counted:
 def maximise(func, lower, upper, *, budget, seed, log=None, popsize=POPSIZE, progress=None):
     """Maximise the batched ``func`` over the box [lower, upper].
 
-    ``func(X)``: X (N, d) -> (N,) values to maximise (non-finite = failure).
-    ``lower``, ``upper``: (d,) finite bounds with lower < upper. ``budget``:
-    maximum number of objective values (>= :func:`population_size`).
-    ``seed``: integer seed (runs are reproducible). ``log``: (d,) bools, search
-    on a log scale (default :func:`auto_log`). ``progress``: called with the
-    number of new evaluations after each batch.
-
     Differential evolution (scipy, ``vectorized=True``, deferred updating,
     Latin-hypercube start) runs ``(budget - polish) // population - 1``
     generations at most (it stops earlier when the population has converged);
     the polish (bounded Nelder-Mead on the best member, up to
     ``min(POLISH_MAX, POLISH_SHARE * budget)`` evaluations) gets the rest.
-    Raises ValueError for bad bounds or a budget below the population size.
+
+    Parameters
+    ----------
+    func : callable
+        X (N, d) -> (N,) values to maximise (non-finite = failure).
+    lower, upper : array_like, shape (d,)
+        Finite bounds with lower < upper (in the objective's own units).
+    budget : int
+        Maximum number of objective values [1], >= :func:`population_size`.
+    seed : int
+        Random seed (runs are reproducible).
+    log : array_like, shape (d,), bool, optional
+        Search on a log scale (default :func:`auto_log`).
+    popsize : int
+        Population members per coordinate [1].
+    progress : callable, optional
+        Called with the number of new evaluations after each batch.
+
+    Returns
+    -------
+    SearchResult
+        Best point, value, evaluation count and convergence history.
+
+    Raises
+    ------
+    ValueError
+        For bad bounds or a budget below the population size.
     """
     from scipy.optimize import differential_evolution, minimize
 
@@ -248,7 +321,20 @@ def maximise(func, lower, upper, *, budget, seed, log=None, popsize=POPSIZE, pro
 
 
 def at_bounds(x, lower, upper, log=None):
-    """Indices of the coordinates of ``x`` within :data:`AT_BOUND_TOL` of a bound (search scale)."""
+    """Indices of the coordinates of ``x`` within :data:`AT_BOUND_TOL` of a bound (search scale).
+
+    Parameters
+    ----------
+    x, lower, upper : array_like, shape (d,)
+        Point and bounds (in the objective's own units).
+    log : array_like, shape (d,), bool, optional
+        Search scale (default :func:`auto_log`).
+
+    Returns
+    -------
+    list of int
+        The indices.
+    """
     lower = np.asarray(lower, float)
     upper = np.asarray(upper, float)
     u = _Box(lower, upper, auto_log(lower, upper) if log is None else log).to_unit(x)
@@ -261,7 +347,27 @@ def settle(func, x, lower, upper, *, max_moves=5, **kwargs):
     The cuts are a last, cheap global check: if one of them finds a larger
     value than ``func(x)`` (a search stopped early, e.g. on a small budget),
     that point becomes the optimum, so the reported best is never beaten by a
-    value shown next to it. Returns ``(x, cuts, ranges, best, moves)``.
+    value shown next to it.
+
+    Parameters
+    ----------
+    func : callable
+        X (N, d) -> (N,) values.
+    x, lower, upper : array_like, shape (d,)
+        Starting point and bounds (in the objective's own units).
+    max_moves : int
+        Largest number of moves [1].
+    **kwargs
+        Passed to :func:`sharpness`.
+
+    Returns
+    -------
+    x : ndarray, shape (d,)
+        The settled optimum.
+    cuts, ranges, best
+        As returned by :func:`sharpness` at that point.
+    moves : int
+        Moves made [1].
     """
     x = np.asarray(x, float).copy()
     for moves in range(max_moves + 1):
@@ -284,7 +390,24 @@ def _simplex(u0, step=0.02):
 
 
 def cut_grid(lower, upper, x, num, log=False):
-    """``num`` values from lower to upper (log-spaced if ``log``) with ``x`` inserted, sorted."""
+    """Grid of a 1-D cut with the optimum inserted.
+
+    Parameters
+    ----------
+    lower, upper : float
+        Ends of the cut (in the coordinate's units).
+    x : float
+        Value inserted into the grid.
+    num : int
+        Grid points [1] before the insertion.
+    log : bool
+        Log-spaced (else linear).
+
+    Returns
+    -------
+    ndarray
+        The sorted unique values.
+    """
     g = np.geomspace(lower, upper, num) if log else np.linspace(lower, upper, num)
     return np.unique(np.append(g, x))
 
@@ -292,18 +415,39 @@ def cut_grid(lower, upper, x, num, log=False):
 def sharpness(func, x, lower, upper, *, levels=(0.01, 0.1), num=41, bisections=20, log=None):
     """1-D sensitivity of a maximum: for each coordinate, the cut and the ranges within ``levels``.
 
-    ``func(X)``: (N, d) -> (N,) values (e.g. the concurrence); ``x``: (d,)
-    location of the maximum; a level L defines the interval around ``x[i]``
-    (other coordinates fixed) where ``func >= (1 - L) func(x)``. Each cut is
-    evaluated on :func:`cut_grid` (``num`` points, log-spaced where ``log``),
-    then both ends of every interval are refined by ``bisections`` batched
-    bisection steps between the last grid point inside and the first
-    outside (an end at a bound stays there). Assumes the values inside are
-    contiguous around ``x`` (the first crossing on each side is taken).
+    A level L defines the interval around ``x[i]`` (other coordinates fixed)
+    where ``func >= (1 - L) func(x)``. Each cut is evaluated on :func:`cut_grid`
+    (``num`` points, log-spaced where ``log``), then both ends of every interval
+    are refined by ``bisections`` batched bisection steps between the last grid
+    point inside and the first outside (an end at a bound stays there). Assumes
+    the values inside are contiguous around ``x`` (the first crossing on each
+    side is taken).
 
-    Returns ``(cuts, ranges, best)``: ``cuts[i] = (values, f)``,
-    ``ranges[i][L] = (lo, hi)`` and ``best = func(x)``. With ``best <= 0``
-    ranges are None (no relative level exists).
+    Parameters
+    ----------
+    func : callable
+        X (N, d) -> (N,) values (e.g. the concurrence).
+    x : array_like, shape (d,)
+        Location of the maximum (in the objective's own units).
+    lower, upper : array_like, shape (d,)
+        Bounds of the cuts.
+    levels : tuple of float
+        Relative drops [1].
+    num : int
+        Grid points per cut [1].
+    bisections : int
+        Bisection steps per interval end [1].
+    log : array_like, shape (d,), bool, optional
+        Log-spaced cuts (default :func:`auto_log`).
+
+    Returns
+    -------
+    cuts : list of (ndarray, ndarray)
+        ``cuts[i] = (values, f)``.
+    ranges : list of dict or list of None
+        ``ranges[i][L] = (lo, hi)``; None when ``best <= 0`` (no relative level exists).
+    best : float
+        ``func(x)``.
     """
     x = np.asarray(x, float)
     lower = np.asarray(lower, float)

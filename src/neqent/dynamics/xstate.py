@@ -32,7 +32,18 @@ __all__ = ["NON_X", "X_ATOL", "non_x_magnitude", "is_x_state", "steady_concurren
 
 
 def k_of_element(i, j):
-    """k = N_i - N_j of the density-matrix element (i, j) (decoupled basis, 0-based)."""
+    """Excitation difference k = N_i - N_j of a density-matrix element (decoupled basis).
+
+    Parameters
+    ----------
+    i, j : int
+        0-based row and column in the basis ``|gg>, |eg>, |ge>, |ee>``.
+
+    Returns
+    -------
+    int
+        k [1], in -2..2.
+    """
     n = (0, 1, 1, 2)
     return n[i] - n[j]
 
@@ -44,23 +55,59 @@ X_ATOL = 1e-12
 
 
 def non_x_magnitude(rho):
-    """Largest |rho_ij| over the non-X elements of each state, (..., 4, 4) -> (...)."""
+    """Largest ``|rho_ij|`` over the non-X elements of each state.
+
+    Parameters
+    ----------
+    rho : array_like, shape (..., 4, 4), complex
+        Two-qubit density matrices [1].
+
+    Returns
+    -------
+    ndarray, shape (...)
+        The largest magnitude [1].
+    """
     r = np.asarray(rho)
     return np.max(np.abs(r[..., NON_X]), axis=-1)
 
 
 def is_x_state(rho, atol=X_ATOL):
-    """True where every non-X element of ``rho`` is at most ``atol`` in magnitude."""
+    """Whether states are X states within a tolerance.
+
+    Parameters
+    ----------
+    rho : array_like, shape (..., 4, 4), complex
+        Two-qubit density matrices [1].
+    atol : float
+        Largest magnitude allowed for a non-X element [1].
+
+    Returns
+    -------
+    bool or ndarray of bool, shape (...)
+        True where every non-X element is at most ``atol`` in magnitude.
+    """
     return non_x_magnitude(rho) <= atol
 
 
 def steady_concurrence(rho, atol=X_ATOL):
-    """Concurrence of two-qubit states (..., 4, 4) -> (...), dimensionless in [0, 1].
+    """Concurrence of two-qubit states, in closed form where they are X.
 
     Closed form (:func:`~neqent.dynamics.entanglement.concurrence_x`) where the
     state is X within ``atol``, general Wootters
     (:func:`~neqent.dynamics.entanglement.concurrence`) elsewhere. NaN states
     give NaN.
+
+    Parameters
+    ----------
+    rho : array_like, shape (..., 4, 4), complex
+        Two-qubit density matrices [1].
+    atol : float
+        Tolerance of :func:`is_x_state` [1].
+
+    Returns
+    -------
+    float or ndarray, shape (...)
+        Concurrence [1] in [0, 1].
     """
     r = np.asarray(rho)
     c = np.asarray(concurrence_x(r), float)

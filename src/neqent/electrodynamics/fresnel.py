@@ -1,8 +1,8 @@
 """Slab Fresnel coefficients (docs/theory.md §3).
 
 A slab of relative permittivity ``eps`` and thickness ``delta`` in vacuum.
-Everything here is dimensionless: the caller passes the vacuum normal
-wavenumber ``wz`` (in units of K = omega/c) and ``k_delta = K * delta``.
+Everything here is dimensionless [1]: the caller passes the vacuum normal
+wavenumber ``wz`` [K = omega/c] and ``k_delta = K * delta``.
 
 Cancellation-free form used throughout (A = wz for TE, A = eps*wz for TM,
 B = w_m, e = exp(2 i k_delta w_m), em1 = e - 1 computed with expm1)::
@@ -39,7 +39,18 @@ __all__ = ["slab_coefficients", "slab_coefficients_scalar", "medium_wz"]
 
 @njit
 def sqrt_im_pos(z):
-    """Square root of complex ``z`` on the branch Im >= 0 (dimensionless)."""
+    """Square root of a complex number on the branch Im >= 0.
+
+    Parameters
+    ----------
+    z : complex
+        Argument [1].
+
+    Returns
+    -------
+    complex
+        sqrt(z) with Im >= 0 (Re >= 0 on the real axis) [1].
+    """
     s = cmath.sqrt(z)
     if s.imag < 0.0 or (s.imag == 0.0 and s.real < 0.0):
         s = -s
@@ -48,7 +59,18 @@ def sqrt_im_pos(z):
 
 @njit
 def cexpm1(z):
-    """exp(z) - 1 for complex z without cancellation when |z| is small."""
+    """exp(z) - 1 for complex z without cancellation when ``|z|`` is small.
+
+    Parameters
+    ----------
+    z : complex
+        Exponent [1].
+
+    Returns
+    -------
+    complex
+        exp(z) - 1 [1].
+    """
     x = z.real
     y = z.imag
     em = math.expm1(x)
@@ -60,7 +82,20 @@ def cexpm1(z):
 
 @njit
 def medium_wz(eps, wz):
-    """w_m = sqrt((eps - 1) + wz^2), Im w_m >= 0 (docs/theory.md §3, §4e)."""
+    """Normal wavenumber in the medium, w_m = sqrt((eps - 1) + wz^2), Im w_m >= 0 (docs/theory.md §3, §4e).
+
+    Parameters
+    ----------
+    eps : complex
+        Relative permittivity [1].
+    wz : complex
+        Vacuum normal wavenumber w_z [K = omega/c], Im >= 0.
+
+    Returns
+    -------
+    complex
+        w_m [K].
+    """
     return sqrt_im_pos((eps - 1.0) + wz * wz)
 
 
@@ -80,11 +115,22 @@ def _one_polarisation(a, b, a2mb2, em1, tphase, half_space):
 
 @njit
 def slab_coefficients_scalar(eps, wz, k_delta):
-    """Slab coefficients (rho_te, rho_tm, tau_te, tau_tm) at one point (§3).
+    """Slab coefficients (rho_te, rho_tm, tau_te, tau_tm) at one point (docs/theory.md §3).
 
-    eps: complex relative permittivity; wz: vacuum w_z (complex, Im >= 0,
-    from the substitution variable: cos(theta) or i*sinh(t)); k_delta:
-    K*delta (float, > 0, may be inf for a half-space). All dimensionless.
+    Parameters
+    ----------
+    eps : complex
+        Relative permittivity of the slab [1].
+    wz : complex
+        Vacuum normal wavenumber w_z [K = omega/c], Im >= 0, from the
+        substitution variable (cos(theta) or i*sinh(t)).
+    k_delta : float
+        K * delta [1], > 0; inf for a half-space.
+
+    Returns
+    -------
+    rho_te, rho_tm, tau_te, tau_tm : complex
+        Reflection and transmission coefficients [1].
     """
     if eps == 1.0:
         # no body at all: rho = 0, tau = 1 for every thickness (the delta -> inf
@@ -119,15 +165,24 @@ def _slab_loop(eps, wz, kd, out):
 def slab_coefficients(eps, wz, k_delta):
     """Vectorised slab Fresnel coefficients of docs/theory.md §3.
 
-    Parameters (broadcast against each other, all dimensionless):
-      eps     complex relative permittivity of the slab;
-      wz      vacuum normal wavenumber w_z / K, complex with Im >= 0: real in
-              [0, 1] for propagative waves, i*sqrt(u^2 - 1) for evanescent
-              ones. Pass it from the substitution variable, not sqrt(1-u^2);
-      k_delta K * delta (float >= 0; ``np.inf`` for a half-space).
+    Parameters
+    ----------
+    eps : complex or array_like
+        Relative permittivity of the slab [1].
+    wz : complex or array_like
+        Vacuum normal wavenumber w_z [K = omega/c], Im >= 0: real in [0, 1] for
+        propagative waves, i*sqrt(u^2 - 1) for evanescent ones. Pass it from the
+        substitution variable, not sqrt(1-u^2).
+    k_delta : float or array_like
+        K * delta [1], >= 0 (``np.inf`` for a half-space).
 
-    Returns (rho_te, rho_tm, tau_te, tau_tm), complex arrays of the broadcast
-    shape (Python complex for all-scalar input).
+    All three broadcast against each other.
+
+    Returns
+    -------
+    rho_te, rho_tm, tau_te, tau_tm : ndarray or complex
+        Reflection and transmission coefficients [1], complex arrays of the
+        broadcast shape (Python complex for all-scalar input).
     """
     e, w, k = np.broadcast_arrays(
         np.asarray(eps, dtype=complex), np.asarray(wz, dtype=complex), np.asarray(k_delta, dtype=float)

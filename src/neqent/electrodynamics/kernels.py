@@ -92,7 +92,18 @@ _last_nodes = np.zeros(1, dtype=np.int64)
 
 @njit
 def bessel_j012(x):
-    """J0(x), J1(x), J2(x) for real x >= 0 (J2 from its series for x < 1)."""
+    """Bessel functions J0(x), J1(x), J2(x) for real x >= 0 (J2 from its series for x < 1).
+
+    Parameters
+    ----------
+    x : float
+        Argument [1], >= 0.
+
+    Returns
+    -------
+    j0, j1, j2 : float
+        J0(x), J1(x), J2(x) [1].
+    """
     j0 = _j0(x, 0)
     j1 = _j1(x, 0)
     if x < 1.0:
@@ -852,21 +863,38 @@ def _stack_sing_cached(et, ez, kd, sub_et, sub_ez):
 def pair_tensors(omega, eps, delta, z_q, z_qp, dx, dy, order=DEFAULT_ORDER, locate_poles=True):
     """Tensors alpha_W, alpha_M and GR of one pair (q, q') (docs/theory.md §4a-4c).
 
-    omega: angular frequency (rad/s, > 0); eps: complex slab permittivity at
-    omega (dimensionless, Im >= 0); delta: slab thickness (m, > 0, ``inf`` for
-    a half-space); z_q, z_qp: heights of the two qubits above the slab
-    (m, > 0); dx, dy: in-plane separation r_q - r_q' (m, any direction, 0 for
-    q = q'); order: Gauss-Legendre nodes per panel (accuracy knob);
-    locate_poles=False drops the pole breakpoints (only to demonstrate that a
-    plain rule is wrong near guided modes, docs/theory.md §4e; never in production).
+    Parameters
+    ----------
+    omega : float
+        Angular frequency [rad/s], > 0.
+    eps : complex
+        Slab permittivity at ``omega`` [1], Im >= 0.
+    delta : float
+        Slab thickness [m], > 0 (``inf`` for a half-space).
+    z_q, z_qp : float
+        Heights of the two qubits above the slab [m], > 0.
+    dx, dy : float
+        In-plane separation r_q - r_q' [m] (any direction, 0 for q = q').
+    order : int
+        Gauss-Legendre nodes per panel [1] (accuracy knob).
+    locate_poles : bool
+        False drops the pole breakpoints (only to demonstrate that a plain rule
+        is wrong near guided modes, docs/theory.md §4e; never in production).
 
-    Returns (W, M, GR), each a (3, 3) complex128 array in lab axes: W and M in
-    units of the vacuum decay value (alpha, dimensionless), GR in units of
-    w^3/(6 pi eps0 c^3) (normalised Green tensor, Im G_vac(r, r) = I).
-    Component-wise, W + M = Im(G0 + GR) (equilibrium identity §4d).
-    Raises ValueError for bad arguments, including an electrical size
-    omega (z_q + z_qp + s) / c or slab optical thickness omega delta |sqrt(eps)| / c
-    above 2e4 (:func:`neqent.validation.electrical_size`).
+    Returns
+    -------
+    W, M, GR : ndarray, shape (3, 3), complex128
+        In lab axes: W and M in units of the vacuum decay value [Gamma0] (alpha,
+        normalised so that the vacuum diagonal is 1), GR in units of
+        omega^3/(6 pi eps0 c^3) (normalised Green tensor, Im G_vac(r, r) = I).
+        Component-wise, W + M = Im(G0 + GR) (equilibrium identity §4d).
+
+    Raises
+    ------
+    ValueError
+        For bad arguments, including an electrical size
+        omega (z_q + z_qp + s) / c or slab optical thickness omega delta ``|sqrt(eps)|`` / c
+        above 2e4 (:func:`neqent.validation.electrical_size`).
     """
     out = _run(False, omega, eps, delta, z_q, z_qp, dx, dy, order, ("z_q", "z_qp"), locate_poles)
     if np.ndim(out[0]) != 2:
@@ -877,7 +905,17 @@ def pair_tensors(omega, eps, delta, z_q, z_qp, dx, dy, order=DEFAULT_ORDER, loca
 def pair_tensors_batch(omega, eps, delta, z_q, z_qp, dx, dy, order=DEFAULT_ORDER):
     """Vectorised :func:`pair_tensors`: 1-D array arguments (broadcast), one numba loop.
 
-    Units as in :func:`pair_tensors`. Returns (W, M, GR), each (N, 3, 3) complex128.
+    Parameters
+    ----------
+    omega, eps, delta, z_q, z_qp, dx, dy : float or array_like, shape (N,)
+        As in :func:`pair_tensors` ([rad/s], [1], [m], [m], [m], [m], [m]).
+    order : int
+        Gauss-Legendre nodes per panel [1].
+
+    Returns
+    -------
+    W, M, GR : ndarray, shape (N, 3, 3), complex128
+        As in :func:`pair_tensors` ([Gamma0], [Gamma0], normalised Green tensor).
     """
     shape = np.broadcast_shapes(*(np.shape(a) for a in (omega, eps, delta, z_q, z_qp, dx, dy)))
     if len(shape) > 1:
@@ -889,13 +927,31 @@ def pair_tensors_batch(omega, eps, delta, z_q, z_qp, dx, dy, order=DEFAULT_ORDER
 def pair_block(omega, eps, delta, z1, z2, dx, dy, order=DEFAULT_ORDER):
     """All pair tensors of a two-qubit geometry on one common set of nodes.
 
-    Arguments as :func:`pair_tensors` with z1, z2 the heights of qubits 1, 2
-    (m, > 0) and (dx, dy) = r_1 - r_2 (m). Returns (W, M, GR), each
-    (2, 2, 3, 3) complex128 indexed [q, q', i, j] (q = 0, 1 for the
-    qubits 1, 2). Because every pair uses the same nodes, a difference such as
+    Because every pair uses the same nodes, a difference such as
     W[0, 0] - W[0, 1] (Gamma_A) equals the quadrature of the difference
     integrand: its error is that of the (1 - J0)-type integrand, not the sum
     of two independent errors (docs/theory.md §4e).
+
+    Parameters
+    ----------
+    omega : float
+        Angular frequency [rad/s], > 0.
+    eps : complex
+        Slab permittivity at ``omega`` [1], Im >= 0.
+    delta : float
+        Slab thickness [m], > 0 (``inf`` for a half-space).
+    z1, z2 : float
+        Heights of qubits 1 and 2 above the slab [m], > 0.
+    dx, dy : float
+        In-plane separation r_1 - r_2 [m].
+    order : int
+        Gauss-Legendre nodes per panel [1].
+
+    Returns
+    -------
+    W, M, GR : ndarray, shape (2, 2, 3, 3), complex128
+        Indexed [q, q', i, j] (q = 0, 1 for the qubits 1, 2); units as in
+        :func:`pair_tensors` ([Gamma0], [Gamma0], normalised Green tensor).
     """
     out = _run(True, omega, eps, delta, z1, z2, dx, dy, order, ("z1", "z2"))
     if np.ndim(out[0]) != 4:
@@ -904,7 +960,20 @@ def pair_block(omega, eps, delta, z1, z2, dx, dy, order=DEFAULT_ORDER):
 
 
 def pair_block_batch(omega, eps, delta, z1, z2, dx, dy, order=DEFAULT_ORDER):
-    """Vectorised :func:`pair_block` over broadcast 1-D arrays: (N, 2, 2, 3, 3) each."""
+    """Vectorised :func:`pair_block` over broadcast 1-D arrays.
+
+    Parameters
+    ----------
+    omega, eps, delta, z1, z2, dx, dy : float or array_like, shape (N,)
+        As in :func:`pair_block` ([rad/s], [1], [m], [m], [m], [m], [m]).
+    order : int
+        Gauss-Legendre nodes per panel [1].
+
+    Returns
+    -------
+    W, M, GR : ndarray, shape (N, 2, 2, 3, 3), complex128
+        As in :func:`pair_block`.
+    """
     shape = np.broadcast_shapes(*(np.shape(a) for a in (omega, eps, delta, z1, z2, dx, dy)))
     if len(shape) > 1:
         raise ValueError(f"pair_block_batch takes scalars or 1-D arrays, got shape {shape}")
@@ -995,16 +1064,34 @@ def stack_block_batch(
 ):
     """:func:`pair_block_batch` for a planar stack (docs/theory.md §9).
 
-    omega: rad/s (N,) or scalar; eps_t, eps_z: complex in-plane and axial
-    permittivities of the layers, top first, shape (L,) (one stack) or (N, L)
-    (per point, e.g. a thickness scan); thickness: layer thicknesses in m,
-    same shape (>= 0; 0 is allowed and changes nothing); sub_eps_t, sub_eps_z:
-    the medium below the stack (1, 1 for vacuum), scalar or (N,); z1, z2
-    heights above the stack top z = 0 (m); dx, dy = r_1 - r_2 (m).
-    Returns (W, M, GR), each (N, 2, 2, 3, 3) complex128 (units of §4).
     A single isotropic layer in vacuum (or a bare isotropic substrate) takes the
-    slab path of :func:`pair_block_batch` (identical results); ``force_stack``
-    sends it through the general stack quadrature instead (for tests).
+    slab path of :func:`pair_block_batch` (identical results).
+
+    Parameters
+    ----------
+    omega : float or array_like, shape (N,)
+        Angular frequency [rad/s], > 0.
+    eps_t, eps_z : array_like, shape (L,) or (N, L), complex
+        In-plane and axial permittivities of the layers, top first [1]: one
+        stack, or one per point (e.g. a thickness scan).
+    thickness : array_like, shape (L,) or (N, L)
+        Layer thicknesses [m], >= 0 (0 is allowed and changes nothing).
+    sub_eps_t, sub_eps_z : complex or array_like, shape (N,)
+        Permittivities of the medium below the stack [1] (1, 1 for vacuum).
+    z1, z2 : float or array_like, shape (N,)
+        Heights above the stack top z = 0 [m], > 0.
+    dx, dy : float or array_like, shape (N,)
+        In-plane separation r_1 - r_2 [m].
+    order : int
+        Gauss-Legendre nodes per panel [1].
+    force_stack : bool
+        Send a single isotropic layer through the general stack quadrature
+        instead of the slab path (for tests).
+
+    Returns
+    -------
+    W, M, GR : ndarray, shape (N, 2, 2, 3, 3), complex128
+        As in :func:`pair_block` ([Gamma0], [Gamma0], normalised Green tensor).
     """
     return _run_stack(
         True, omega, eps_t, eps_z, thickness, sub_eps_t, sub_eps_z, z1, z2, dx, dy, order, ("z1", "z2"), force_stack
@@ -1014,9 +1101,25 @@ def stack_block_batch(
 def stack_pair_tensors(
     omega, eps_t, eps_z, thickness, sub_eps_t, sub_eps_z, z_q, z_qp, dx, dy, order=DEFAULT_ORDER, force_stack=False
 ):
-    """:func:`pair_tensors` for a planar stack of L layers (arguments as :func:`stack_block_batch`, scalars).
+    """:func:`pair_tensors` for a planar stack of L layers.
 
-    Returns (W, M, GR), each (3, 3) complex128.
+    Parameters
+    ----------
+    omega, eps_t, eps_z, thickness, sub_eps_t, sub_eps_z : scalar or array_like
+        As in :func:`stack_block_batch` ([rad/s], [1], [1], [m], [1], [1]), one stack.
+    z_q, z_qp : float
+        Heights of the two qubits above the stack top [m], > 0.
+    dx, dy : float
+        In-plane separation r_q - r_q' [m].
+    order : int
+        Gauss-Legendre nodes per panel [1].
+    force_stack : bool
+        As in :func:`stack_block_batch`.
+
+    Returns
+    -------
+    W, M, GR : ndarray, shape (3, 3), complex128
+        As in :func:`pair_tensors`.
     """
     out = _run_stack(
         False,
@@ -1038,7 +1141,13 @@ def stack_pair_tensors(
 
 
 def nodes_used():
-    """Integrand evaluations (quadrature nodes) per point of the last call (int or array)."""
+    """Integrand evaluations (quadrature nodes) per point of the last call.
+
+    Returns
+    -------
+    int or ndarray of int
+        Node count [1]: an int after a scalar call, an array (one per point) after a batch.
+    """
     n = _last_nodes
     return int(n) if np.ndim(n) == 0 else n.copy()
 
@@ -1046,15 +1155,30 @@ def nodes_used():
 def guided_mode_poles(omega, eps, delta, return_wz=False):
     """Poles of rho_TE/rho_TM near the real axis, as complex u = k c/omega.
 
-    omega: rad/s (> 0); eps: complex permittivity (Im >= 0); delta: slab
-    thickness in m (> 0, ``inf`` for a half-space). Guided modes of a
-    dielectric slab (1 < u < sqrt(Re eps)), surface-polariton branches of a
-    film with Re eps < 1, and for a half-space the r_TM pole
-    (eps w_z + w_m = 0). Also improper (below cut-off) modes, zeros with
-    w_z in the lower half plane (v = -i w_z < 0): they share u^2 = 1 + v^2
-    with a proper mode and shape rho near u = 1. Sorted by real part.
-    u - 1 is exact only to ~1e-16 * u / (u - 1); the quadrature uses w_z.
-    return_wz=True returns (u, w_z) with w_z the vacuum normal wavenumber.
+    Guided modes of a dielectric slab (1 < u < sqrt(Re eps)), surface-polariton
+    branches of a film with Re eps < 1, and for a half-space the r_TM pole
+    (eps w_z + w_m = 0). Also improper (below cut-off) modes, zeros with w_z in
+    the lower half plane (v = -i w_z < 0): they share u^2 = 1 + v^2 with a
+    proper mode and shape rho near u = 1. u - 1 is exact only to
+    ~1e-16 * u / (u - 1); the quadrature uses w_z.
+
+    Parameters
+    ----------
+    omega : float
+        Angular frequency [rad/s], > 0.
+    eps : complex
+        Slab permittivity [1], Im >= 0.
+    delta : float
+        Slab thickness [m], > 0 (``inf`` for a half-space).
+    return_wz : bool
+        Also return the vacuum normal wavenumbers.
+
+    Returns
+    -------
+    u : ndarray, shape (P,), complex
+        Pole positions [K = omega/c], sorted by real part.
+    w_z : ndarray, shape (P,), complex
+        Vacuum normal wavenumbers of the poles [K] (only with ``return_wz=True``).
     """
     omega = float(positive("omega", omega, "rad/s"))
     eps = complex(_check_eps(eps))

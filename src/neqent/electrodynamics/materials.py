@@ -1,7 +1,7 @@
 """Permittivity models of the slab material.
 
-Every model maps an angular frequency ``omega`` (rad/s, > 0) to the complex
-relative permittivity ``eps(omega)`` (dimensionless) with the time convention
+Every model maps an angular frequency ``omega`` [rad/s] (> 0) to the complex
+relative permittivity ``eps(omega)`` [1] with the time convention
 ``exp(-i omega t)``, so that ``Im eps > 0`` means absorption (docs/theory.md §2).
 
 Materials are referred to by name in configs and on the command line:
@@ -50,18 +50,36 @@ class Material:
     """Base class: a named permittivity model.
 
     Subclasses implement :meth:`_eps` on a validated float array of angular
-    frequencies in rad/s. ``resonance`` is the material's characteristic
-    angular frequency in rad/s (the TO phonon for a polar crystal, the plasma
-    frequency for a metal) used to express frequencies as ratios.
+    frequencies [rad/s].
+
+    Attributes
+    ----------
+    name : str
+        Name of the model (as used in configs and on the command line).
+    resonance : float or None
+        Characteristic angular frequency [rad/s] (the TO phonon for a polar
+        crystal, the plasma frequency for a metal) used to express frequencies as
+        ratios; None when the model has none.
+    uniaxial : bool
+        True for a uniaxial medium (eps_t != eps_z), which has no scalar eps.
     """
 
     name: str = "material"
     resonance: float | None = None
 
     def eps(self, omega):
-        """Complex relative permittivity (dimensionless) at ``omega`` (rad/s).
+        """Complex relative permittivity at ``omega``.
 
-        Scalars give a Python complex, arrays a complex array of the same shape.
+        Parameters
+        ----------
+        omega : float or array_like
+            Angular frequency [rad/s], > 0.
+
+        Returns
+        -------
+        complex or ndarray
+            eps(omega) [1]: a Python complex for a scalar ``omega``, else a complex
+            array of the shape of ``omega``.
         """
         w = positive("omega", omega, "rad/s")
         value = np.asarray(self._eps(w), dtype=complex)
@@ -77,7 +95,19 @@ class Material:
     uniaxial: bool = False
 
     def eps_tz(self, omega):
-        """(eps_t, eps_z) at ``omega`` (rad/s): in-plane and axial permittivities (docs/theory.md §9)."""
+        """In-plane and axial permittivities at ``omega`` (docs/theory.md §9).
+
+        Parameters
+        ----------
+        omega : float or array_like
+            Angular frequency [rad/s], > 0.
+
+        Returns
+        -------
+        eps_t, eps_z : complex or ndarray
+            In-plane and axial relative permittivities [1]; both equal ``eps(omega)``
+            for an isotropic medium.
+        """
         e = self.eps(omega)
         return e, e
 
@@ -88,9 +118,18 @@ class DrudeLorentz(Material):
 
     ``eps(w) = eps_inf (w_L^2 - w^2 - i Gam w) / (w_T^2 - w^2 - i Gam w)``
 
-    Parameters: ``eps_inf`` (dimensionless), ``omega_T`` transverse (resonance)
-    and ``omega_L`` longitudinal angular frequencies and damping ``gamma``, all
-    in rad/s.
+    Parameters
+    ----------
+    eps_inf : float
+        High-frequency permittivity [1], > 0.
+    omega_T : float
+        Transverse (resonance) angular frequency [rad/s], > 0.
+    omega_L : float
+        Longitudinal angular frequency [rad/s], > 0.
+    gamma : float
+        Damping [rad/s], >= 0.
+    name : str
+        Name of the model.
     """
 
     eps_inf: float
@@ -111,12 +150,12 @@ class DrudeLorentz(Material):
 
     @property
     def resonance(self) -> float:
-        """Resonance angular frequency w_T in rad/s."""
+        """Resonance angular frequency w_T [rad/s]."""
         return self.omega_T
 
     @property
     def surface_polariton(self) -> float:
-        """Angular frequency (rad/s) where Re eps = -1 in the lossless limit."""
+        """Angular frequency where Re eps = -1 in the lossless limit [rad/s]."""
         e = self.eps_inf
         return math.sqrt((e * self.omega_L**2 + self.omega_T**2) / (e + 1.0))
 
@@ -130,7 +169,16 @@ class DrudeLorentz(Material):
 class Drude(Material):
     """Drude metal: ``eps(w) = eps_inf - w_p^2 / (w^2 + i gamma w)``.
 
-    ``omega_p`` plasma and ``gamma`` damping angular frequencies in rad/s.
+    Parameters
+    ----------
+    omega_p : float
+        Plasma angular frequency [rad/s], > 0.
+    gamma : float
+        Damping [rad/s], >= 0.
+    eps_inf : float
+        High-frequency permittivity [1].
+    name : str
+        Name of the model.
     """
 
     omega_p: float
@@ -146,7 +194,7 @@ class Drude(Material):
 
     @property
     def resonance(self) -> float:
-        """Plasma angular frequency w_p in rad/s."""
+        """Plasma angular frequency w_p [rad/s]."""
         return self.omega_p
 
     def _eps(self, w):
@@ -155,7 +203,17 @@ class Drude(Material):
 
 @dataclass(frozen=True)
 class ConstantPermittivity(Material):
-    """Frequency-independent permittivity ``eps`` (dimensionless, Im eps >= 0)."""
+    """Frequency-independent permittivity.
+
+    Parameters
+    ----------
+    value : complex
+        Relative permittivity [1], finite, Im >= 0 (passive medium).
+    name : str
+        Name of the model.
+    resonance : float or None
+        Characteristic angular frequency [rad/s], if any.
+    """
 
     value: complex
     name: str = "constant"
@@ -175,9 +233,21 @@ class ConstantPermittivity(Material):
 class TabulatedMaterial(Material):
     """Permittivity interpolated linearly from tabulated (omega, Re eps, Im eps).
 
-    ``omega`` in rad/s, strictly increasing after sorting. Outside the
-    tabulated range :meth:`eps` raises ``ValueError`` naming the range; no
-    extrapolation is done.
+    Outside the tabulated range :meth:`eps` raises ``ValueError`` naming the
+    range; no extrapolation is done.
+
+    Parameters
+    ----------
+    omega : array_like, shape (n,)
+        Angular frequencies [rad/s], > 0, distinct (sorted here), n >= 2.
+    eps : array_like, shape (n,), complex
+        Relative permittivity at ``omega`` [1].
+    name : str
+        Name of the model.
+    resonance : float or None
+        Characteristic angular frequency [rad/s], if any.
+    source : str or None
+        File the table was read from, named in error messages.
     """
 
     def __init__(self, omega, eps, name="tabulated", resonance=None, source=None):
@@ -203,10 +273,21 @@ class TabulatedMaterial(Material):
     def from_csv(cls, path, column="auto", name=None):
         """Read a CSV of ``x, Re eps, Im eps`` (comma separated, ``#`` comments).
 
-        ``x`` is the angular frequency in rad/s (``column="omega"``) or the
-        vacuum wavelength in metres (``column="wavelength"``). With ``"auto"``
-        a header line containing ``wavelength`` or ``lambda`` selects
-        wavelength, otherwise omega.
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The CSV file.
+        column : {"auto", "omega", "wavelength"}
+            Meaning of ``x``: angular frequency [rad/s] or vacuum wavelength [m].
+            With ``"auto"`` a header line containing ``wavelength`` or ``lambda``
+            selects wavelength, otherwise omega.
+        name : str, optional
+            Name of the model (default ``csv:<path>``).
+
+        Returns
+        -------
+        TabulatedMaterial
+            The tabulated model; ValueError for a missing or malformed file.
         """
         path = os.fspath(path)
         if not os.path.isfile(path):
@@ -271,9 +352,17 @@ BUILTIN_MATERIALS = {"sic": SIC, "gold": GOLD, "vacuum": VACUUM}
 def get_material(spec) -> Material:
     """Resolve a material from a name, a spec string, or a Material instance.
 
-    Accepted: a :class:`Material`; ``"sic"``, ``"gold"``, ``"vacuum"``;
-    ``"eps=<complex>"`` for a constant; ``"csv:<path>"`` for tabulated data.
-    Raises ``ValueError`` naming the value and the allowed forms otherwise.
+    Parameters
+    ----------
+    spec : str or Material
+        A :class:`Material` (returned as is); ``"sic"``, ``"gold"``,
+        ``"vacuum"``; ``"eps=<complex>"`` for a constant [1]; ``"csv:<path>"``
+        for tabulated data.
+
+    Returns
+    -------
+    Material
+        The model; ``ValueError`` naming the value and the allowed forms otherwise.
     """
     if isinstance(spec, Material):
         return spec
@@ -315,7 +404,17 @@ def _range_check(name, w, valid):
 
 
 class RangeLimited(Material):
-    """A material model restricted to a validity range ``valid = (omega_min, omega_max)`` in rad/s."""
+    """A material model restricted to a validity range.
+
+    Parameters
+    ----------
+    model : Material
+        The model to restrict.
+    valid : tuple of float
+        ``(omega_min, omega_max)`` [rad/s]; outside it :meth:`eps` raises ValueError.
+    name : str, optional
+        Name of the model (default: the model's).
+    """
 
     def __init__(self, model: Material, valid, name=None):
         self.model = model
@@ -332,8 +431,20 @@ class RangeLimited(Material):
 class Lorentz(Material):
     """Multi-oscillator Lorentz permittivity.
 
-    ``eps(w) = eps_inf + sum_k S_k / (1 - (w/w_k)^2 - i G_k w/w_k)`` with strengths
-    ``S_k`` and relative dampings ``G_k`` (dimensionless) and resonances ``w_k`` (rad/s).
+    ``eps(w) = eps_inf + sum_k S_k / (1 - (w/w_k)^2 - i G_k w/w_k)``
+
+    Parameters
+    ----------
+    eps_inf : float
+        High-frequency permittivity [1].
+    omega_k : tuple of float
+        Resonances w_k [rad/s], > 0.
+    strength : tuple of float
+        Oscillator strengths S_k [1].
+    damping : tuple of float
+        Relative dampings G_k [1].
+    name : str
+        Name of the model.
     """
 
     eps_inf: float
@@ -350,7 +461,7 @@ class Lorentz(Material):
 
     @property
     def resonance(self) -> float:
-        """Strongest oscillator's resonance (rad/s)."""
+        """Strongest oscillator's resonance [rad/s]."""
         return self.omega_k[int(np.argmax(self.strength))]
 
     def _eps(self, w):
@@ -362,9 +473,18 @@ class Lorentz(Material):
 
 
 class Uniaxial(Material):
-    """Uniaxial medium, optic axis along z: in-plane model ``t`` and axial model ``z`` (§9).
+    """Uniaxial medium, optic axis along z (docs/theory.md §9).
 
     It has no scalar permittivity: :meth:`eps` raises; use :meth:`eps_tz`.
+
+    Parameters
+    ----------
+    t, z : Material
+        In-plane and axial permittivity models.
+    name : str
+        Name of the medium.
+    resonance : float, optional
+        Characteristic angular frequency [rad/s] (default: that of ``t``).
     """
 
     uniaxial = True
@@ -376,12 +496,31 @@ class Uniaxial(Material):
         self.resonance = resonance if resonance is not None else t.resonance
 
     def eps(self, omega):
+        """Raise ValueError: a uniaxial medium has no single permittivity.
+
+        Parameters
+        ----------
+        omega : float or array_like
+            Angular frequency [rad/s] (unused).
+        """
         raise ValueError(
             f"material {self.name!r} is uniaxial (eps_t != eps_z) and has no single permittivity; "
             "use it as a stack layer (--layer / layers=[...] / geometry.stack)"
         )
 
     def eps_tz(self, omega):
+        """In-plane and axial permittivities at ``omega``.
+
+        Parameters
+        ----------
+        omega : float or array_like
+            Angular frequency [rad/s], > 0.
+
+        Returns
+        -------
+        eps_t, eps_z : complex or ndarray
+            Relative permittivities of the models ``t`` and ``z`` [1].
+        """
         return self.t.eps(omega), self.z.eps(omega)
 
 
@@ -437,7 +576,18 @@ SI_VALID = (_cm1(50.0), _cm1(5000.0))
 
 
 def masetti_mobility(n_cm3):
-    """Electron mobility (cm^2/Vs) of P-doped Si at 300 K versus donor density (cm^-3), Masetti et al. 1983."""
+    """Electron mobility of P-doped Si at 300 K versus donor density (Masetti et al. 1983).
+
+    Parameters
+    ----------
+    n_cm3 : float or array_like
+        Donor density [cm^-3].
+
+    Returns
+    -------
+    float or ndarray
+        Mobility [cm^2/(V s)].
+    """
     mu_min1, mu_min2, mu1, mu_max, c_r, c_s, alpha, beta = MASETTI_P
     return mu_min1 + (mu_max - mu_min2) / (1.0 + (n_cm3 / c_r) ** alpha) - mu1 / (1.0 + (c_s / n_cm3) ** beta)
 
@@ -445,7 +595,15 @@ def masetti_mobility(n_cm3):
 def doped_silicon(n_cm3):
     """n-doped Si: Drude eps = 11.7 - w_p^2/(w^2 + i g w), w_p^2 = N e^2/(eps0 m*), g = e/(m* mu(N)).
 
-    ``n_cm3``: carrier density in cm^-3 (1e15-1e21); mobility from :func:`masetti_mobility`.
+    Parameters
+    ----------
+    n_cm3 : float
+        Carrier density N [cm^-3], in [1e15, 1e21]; mobility from :func:`masetti_mobility`.
+
+    Returns
+    -------
+    RangeLimited
+        The Drude model, valid 50-5000 cm^-1 (docs/materials.md).
     """
     n = float(n_cm3)
     lo, hi = SI_DENSITY_RANGE
@@ -460,7 +618,15 @@ def doped_silicon(n_cm3):
 
 
 class UniaxialTable(Material):
-    """Tabulated uniaxial permittivity: linear interpolation of eps_t and eps_z (no extrapolation)."""
+    """Tabulated uniaxial permittivity: linear interpolation of eps_t and eps_z (no extrapolation).
+
+    Parameters
+    ----------
+    table_t, table_z : TabulatedMaterial
+        In-plane and axial tables.
+    name : str
+        Name of the medium.
+    """
 
     uniaxial = True
 
@@ -471,9 +637,28 @@ class UniaxialTable(Material):
         self.resonance = None
 
     def eps(self, omega):
+        """Raise ValueError: a uniaxial medium has no single permittivity.
+
+        Parameters
+        ----------
+        omega : float or array_like
+            Angular frequency [rad/s] (unused).
+        """
         return Uniaxial.eps(self, omega)
 
     def eps_tz(self, omega):
+        """In-plane and axial permittivities at ``omega``.
+
+        Parameters
+        ----------
+        omega : float or array_like
+            Angular frequency [rad/s], inside the tabulated range.
+
+        Returns
+        -------
+        eps_t, eps_z : complex or ndarray
+            Interpolated relative permittivities [1].
+        """
         return self.table_t.eps(omega), self.table_z.eps(omega)
 
 
@@ -524,9 +709,17 @@ def _read_uniaxial_csv(path):
 def get_layer_material(spec) -> Material:
     """Resolve any material of the library (isotropic or uniaxial) for a stack layer.
 
-    Accepts everything :func:`get_material` does plus ``hbn``, ``sio2``, ``silver``,
-    ``si:n=<N>cm-3``, uniaxial ``eps=<t>,<z>`` and 5-column ``csv:`` tables.
-    Raises ValueError naming the value and the allowed forms.
+    Parameters
+    ----------
+    spec : str or Material
+        Everything :func:`get_material` accepts, plus ``hbn``, ``sio2``,
+        ``silver``, ``si:n=<N>cm-3``, uniaxial ``eps=<t>,<z>`` [1] and 5-column
+        ``csv:`` tables (x, Re eps_t, Im eps_t, Re eps_z, Im eps_z).
+
+    Returns
+    -------
+    Material
+        The model; ValueError naming the value and the allowed forms otherwise.
     """
     if isinstance(spec, Material):
         return spec

@@ -3,7 +3,7 @@
 The body is a list of layers j = 1..L, top to bottom (top surface at z = 0),
 above vacuum or a semi-infinite substrate. Each medium has an in-plane
 permittivity ``eps_t`` and one along the optic axis z, ``eps_z`` (isotropic:
-equal). Everything below is dimensionless: wavenumbers in units of K = omega/c,
+equal). Everything below is dimensionless: wavenumbers [K = omega/c],
 thicknesses as ``k_d = K d``; the vacuum normal wavenumber ``wz`` comes from the
 quadrature's substitution variable (docs/theory.md §4e), never from sqrt(1 - u^2).
 
@@ -81,11 +81,23 @@ def _fill_medium(med, i, et, ez):
 
 @njit(error_model="numpy")
 def medium_table(et, ez, sub_et, sub_ez):
-    """(L + 2, 6) complex table of the media: row 0 the vacuum on top, 1..L the layers, L + 1 below.
+    """Table of the media: row 0 the vacuum on top, 1..L the layers, L + 1 below.
 
     Columns: eps_t, eps_z, 1/eps_t, 1/(eps_t eps_z), (eps_z - 1)/(eps_t eps_z), eps_t/eps_z.
     With them Y_TM^2 = (w_z^2 + eps_z - 1)/(eps_t eps_z) and the differences of §9's
     admittance squares are products and sums only.
+
+    Parameters
+    ----------
+    et, ez : ndarray, shape (L,), complex
+        In-plane and axial permittivities of the layers, top first [1].
+    sub_et, sub_ez : complex
+        Permittivities of the medium below [1] (1, 1 for vacuum).
+
+    Returns
+    -------
+    ndarray, shape (L + 2, 6), complex128
+        The table [1].
     """
     n = et.shape[0]
     med = np.empty((n + 2, 6), dtype=np.complex128)
@@ -120,12 +132,29 @@ def _dy2_rows(med, a, b, wz2):
 
 @njit(error_model="numpy")
 def stack_coefficients_table(med, kd, wz, need_tau):
-    """(rho_te, rho_tm, |T_te|, |T_tm|) of a stack given its :func:`medium_table` and K d (L,).
+    """Reflection and transmission of a stack given its :func:`medium_table`.
 
     The recursion of the module docstring for both polarisations at once; an isotropic
-    layer shares k (and its exponential) between TE and TM. Only |T| is formed
-    (|P| = exp(-K d Im k)): its phase never enters the kernels (§9); need_tau=False
-    skips it (0 returned).
+    layer shares k (and its exponential) between TE and TM. Only ``|T|`` is formed
+    (``|P| = exp(-K d Im k)``): its phase never enters the kernels (§9).
+
+    Parameters
+    ----------
+    med : ndarray, shape (L + 2, 6), complex128
+        The media, from :func:`medium_table` [1].
+    kd : ndarray, shape (L,)
+        K d_j of the layers [1], >= 0.
+    wz : complex
+        Vacuum normal wavenumber [K = omega/c], Im >= 0.
+    need_tau : bool
+        False skips the transmission (0 returned).
+
+    Returns
+    -------
+    rho_te, rho_tm : complex
+        Reflection coefficients [1].
+    abs_t_te, abs_t_tm : float
+        ``|T_te|``, ``|T_tm|`` [1].
     """
     num1, den1, num2, den2, t1, t2 = _recursion(med, kd, wz, need_tau)
     return _div(num1, den1), _div(num2, den2), t1 + 0j, t2 + 0j
@@ -204,12 +233,25 @@ def _recursion(med, kd, wz, need_tau):
 def stack_coefficients_scalar(et, ez, kd, sub_et, sub_ez, wz):
     """Stack coefficients (rho_te, rho_tm, tau_te, tau_tm) at one point (docs/theory.md §9).
 
-    et, ez: complex arrays (L,) of the layers' eps_t, eps_z, top first; kd: float
-    array (L,) of K d_j (>= 0); sub_et, sub_ez: the medium below (1, 1 for vacuum);
-    wz: vacuum normal wavenumber (complex, Im >= 0). All dimensionless.
     tau_p = 0 with a substrate (§9: the walls do not reach the qubits through it);
-    with vacuum below tau_p = |T_p| (real): only |tau_p|^2 enters the kernels, and
+    with vacuum below tau_p = ``|T_p|`` (real): only ``|tau_p|^2`` enters the kernels, and
     only for propagating waves, so it is formed only there (0 for evanescent wz).
+
+    Parameters
+    ----------
+    et, ez : ndarray, shape (L,), complex
+        In-plane and axial permittivities of the layers, top first [1].
+    kd : ndarray, shape (L,)
+        K d_j of the layers [1], >= 0.
+    sub_et, sub_ez : complex
+        Permittivities of the medium below [1] (1, 1 for vacuum).
+    wz : complex
+        Vacuum normal wavenumber [K = omega/c], Im >= 0.
+
+    Returns
+    -------
+    rho_te, rho_tm, tau_te, tau_tm : complex
+        Reflection and transmission coefficients [1].
     """
     vac_below = sub_et == 1.0 and sub_ez == 1.0
     med = medium_table(et, ez, sub_et, sub_ez)
@@ -219,12 +261,22 @@ def stack_coefficients_scalar(et, ez, kd, sub_et, sub_ez, wz):
 def stack_coefficients(eps_t, eps_z, k_d, sub_eps_t, sub_eps_z, wz):
     """Vectorised :func:`stack_coefficients_scalar` over ``wz`` (docs/theory.md §9).
 
-    eps_t, eps_z: complex sequences (L,) of the layers' permittivities, top
-    first; k_d: K d_j (L,) (float >= 0); sub_eps_t, sub_eps_z: the medium below
-    (1, 1 for vacuum); wz: vacuum normal wavenumber(s), complex with Im >= 0.
-    Returns (rho_te, rho_tm, tau_te, tau_tm) with the shape of ``wz``. All dimensionless;
-    tau_p is |T_p| for propagating wz with vacuum below, else 0 (see
-    :func:`stack_coefficients_scalar`).
+    Parameters
+    ----------
+    eps_t, eps_z : sequence of complex, length L
+        Permittivities of the layers, top first [1].
+    k_d : sequence of float, length L
+        K d_j of the layers [1], >= 0.
+    sub_eps_t, sub_eps_z : complex
+        Permittivities of the medium below [1] (1, 1 for vacuum).
+    wz : complex or array_like
+        Vacuum normal wavenumber(s) [K = omega/c], Im >= 0.
+
+    Returns
+    -------
+    rho_te, rho_tm, tau_te, tau_tm : ndarray or complex
+        Coefficients [1] with the shape of ``wz``; tau_p is ``|T_p|`` for
+        propagating wz with vacuum below, else 0 (see :func:`stack_coefficients_scalar`).
     """
     et, ez, kd = _layer_arrays(eps_t, eps_z, k_d)
     w = np.asarray(wz, dtype=complex)
@@ -467,10 +519,18 @@ def _stack_singularities(et, ez, kd, sub_et, sub_ez, sing):
 
 
 def stack_singularities(eps_t, eps_z, k_d, sub_eps_t=1.0, sub_eps_z=1.0):
-    """Poles of the stack's rho_TE/rho_TM near the real axis, as complex w_z (dimensionless).
+    """Poles of the stack's rho_TE/rho_TM near the real axis, as complex w_z.
 
-    Arguments as :func:`stack_coefficients`. Returns ``(poles, branch_points)``,
-    complex arrays of the vacuum normal wavenumber w_z (u = sqrt(1 - w_z^2)).
+    Parameters
+    ----------
+    eps_t, eps_z, k_d, sub_eps_t, sub_eps_z
+        As in :func:`stack_coefficients` ([1]).
+
+    Returns
+    -------
+    poles, branch_points : ndarray, complex
+        Vacuum normal wavenumbers w_z [K = omega/c] of the poles and branch
+        points (u = sqrt(1 - w_z^2)).
     """
     et, ez, kd = _layer_arrays(eps_t, eps_z, k_d)
     sing = np.zeros(MAX_STACK_SING, dtype=np.complex128)
@@ -483,13 +543,24 @@ def stack_singularities(eps_t, eps_z, k_d, sub_eps_t=1.0, sub_eps_z=1.0):
 
 
 class Stack:
-    """A planar body: ``layers`` top to bottom as (material, thickness in m), then ``substrate``.
+    """A planar body: layers top to bottom, then a substrate (docs/theory.md §9).
 
-    ``substrate`` None means vacuum below the stack. Materials are names or specs of
-    :func:`neqent.electrodynamics.materials.get_layer_material` (isotropic or uniaxial) or
-    Material instances. Raises ValueError for a thickness that is not finite and > 0
-    (layer ``i`` named), an unknown material, or a stack with no layer and no substrate.
-    The top surface is z = 0; every layer and the substrate are at T_M (docs/theory.md §9).
+    The top surface is z = 0; every layer and the substrate are at T_M.
+
+    Parameters
+    ----------
+    layers : sequence of (material, float)
+        Layers top to bottom as (material, thickness [m]); materials are names or
+        specs of :func:`neqent.electrodynamics.materials.get_layer_material`
+        (isotropic or uniaxial) or Material instances.
+    substrate : str or Material, optional
+        Semi-infinite medium below the stack; None means vacuum.
+
+    Raises
+    ------
+    ValueError
+        For a thickness that is not finite and > 0 (layer ``i`` named), an
+        unknown material, or a stack with no layer and no substrate.
     """
 
     def __init__(self, layers=(), substrate=None):
@@ -519,15 +590,41 @@ class Stack:
         return " / ".join(parts)
 
     def with_thickness(self, index, thickness):
-        """A copy with layer ``index``'s thickness (m) replaced (thickness scans)."""
+        """A copy with one layer's thickness replaced (thickness scans).
+
+        Parameters
+        ----------
+        index : int
+            Layer index, 0 = top.
+        thickness : float
+            New thickness [m], finite and > 0.
+
+        Returns
+        -------
+        Stack
+            The new stack.
+        """
         layers = list(self.layers)
         layers[index] = (layers[index][0], thickness)
         return Stack(layers, self.substrate)
 
     def optics(self, omega):
-        """(eps_t (L,), eps_z (L,), thickness (L,) m, sub_eps_t, sub_eps_z) at ``omega`` (rad/s).
+        """The stack's permittivities and thicknesses at one frequency.
 
-        Raises ValueError (from the material) when omega is outside a model's validity range.
+        Parameters
+        ----------
+        omega : float
+            Angular frequency [rad/s], > 0; ValueError (from the material) outside a
+            model's validity range.
+
+        Returns
+        -------
+        eps_t, eps_z : ndarray, shape (L,), complex
+            Layer permittivities [1].
+        thickness : ndarray, shape (L,)
+            Layer thicknesses [m].
+        sub_eps_t, sub_eps_z : complex
+            Permittivities below the stack [1] (1 for vacuum).
         """
         et = np.empty(len(self.layers), complex)
         ez = np.empty(len(self.layers), complex)

@@ -21,7 +21,13 @@ TWO_QUBIT_OPTIONS = ("--z1", "--z2", "--r12", "--dipole1", "--dipole2")
 
 
 def add_options(group):
-    """--qubit (repeatable) and --dipole (once or once per qubit)."""
+    """Add --qubit (repeatable; x,y,z [m] or with units) and --dipole (once or once per qubit).
+
+    Parameters
+    ----------
+    group : argparse.ArgumentParser or argument group
+        Where the options are added.
+    """
     group.add_argument(
         "--qubit",
         action="append",
@@ -42,7 +48,20 @@ def add_options(group):
 
 
 def check_exclusive(args, given):
-    """True if the N-qubit path applies; InputError for a mixed command line."""
+    """Whether the N-qubit path applies; InputError for a mixed command line.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed command line.
+    given : set of str
+        Options given explicitly on the command line.
+
+    Returns
+    -------
+    bool
+        True if ``--qubit`` was given (and no two-qubit option).
+    """
     if args.qubit is None:
         if args.dipole is not None:
             raise InputError("dipole", "needs --qubit (for two qubits use --dipole1/--dipole2)")
@@ -89,7 +108,18 @@ _UNITS = {
 
 
 def point_n_json(r):
-    """JSON-ready form of :func:`neqent.interface.many.point_n`'s result."""
+    """JSON-ready form of :func:`neqent.interface.many.point_n`'s result.
+
+    Parameters
+    ----------
+    r : dict
+        Result of :func:`neqent.interface.many.point_n`.
+
+    Returns
+    -------
+    dict
+        JSON-serialisable values (SI units; rates [Gamma0], times [1/Gamma0]; complex as [re, im]).
+    """
     out = {"omega": r["omega"], "n_qubits": r["n_qubits"]}
     for key in ("alpha_W", "alpha_M", "Lambda", "Gamma_plus", "Gamma_minus"):
         out[key] = _matrix(r[key])
@@ -109,7 +139,18 @@ def point_n_json(r):
 
 
 def evolve_n_json(r):
-    """JSON-ready form of :func:`neqent.interface.many.evolve_n`'s result."""
+    """JSON-ready form of :func:`neqent.interface.many.evolve_n`'s result.
+
+    Parameters
+    ----------
+    r : dict
+        Result of :func:`neqent.interface.many.evolve_n`.
+
+    Returns
+    -------
+    dict
+        JSON-serialisable values (SI units; rates [Gamma0], times [1/Gamma0]; complex as [re, im]).
+    """
     return {
         "omega": r["omega"],
         "n_qubits": r["n_qubits"],
@@ -135,7 +176,18 @@ def _describe(inp):
 
 
 def point_n_table(r):
-    """Readable text of :func:`neqent.interface.many.point_n`'s result."""
+    """Readable text of :func:`neqent.interface.many.point_n`'s result.
+
+    Parameters
+    ----------
+    r : dict
+        Result of :func:`neqent.interface.many.point_n`.
+
+    Returns
+    -------
+    str
+        The text, with units (rates [Gamma0], times [1/Gamma0]).
+    """
     n = r["n_qubits"]
     lines = _describe(r["input"])
     lines += ["", f"rates (units of Gamma0), n_W = {r['n_W']:.6g}, n_M = {r['n_M']:.6g}"]
@@ -154,7 +206,18 @@ def point_n_table(r):
 
 
 def evolve_n_table(r):
-    """Readable text of :func:`neqent.interface.many.evolve_n`'s result."""
+    """Readable text of :func:`neqent.interface.many.evolve_n`'s result.
+
+    Parameters
+    ----------
+    r : dict
+        Result of :func:`neqent.interface.many.evolve_n`.
+
+    Returns
+    -------
+    str
+        The text, with units (rates [Gamma0], times [1/Gamma0]).
+    """
     lines = _describe(r["input"]) + [f"  initial state  {r['initial']}", ""]
     pairs = list(r["concurrence_pairs"])
     lines.append(f"  {'Gamma0 t':>12}  " + "  ".join(f"{'C ' + p:>9}" for p in pairs))
@@ -169,7 +232,22 @@ def evolve_n_table(r):
 
 
 def run_point(args, emit, dumps):
-    """``neqent point --qubit ...``."""
+    """Run ``neqent point --qubit ...``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed command line (lengths [m], temperatures [K], omega [rad/s]).
+    emit : callable
+        Prints the output text.
+    dumps : callable
+        JSON serialiser.
+
+    Returns
+    -------
+    int
+        Exit status 0.
+    """
     from neqent.interface.many import point_n
 
     r = point_n(**_common(args))
@@ -178,7 +256,20 @@ def run_point(args, emit, dumps):
 
 
 def run_evolve(args, emit):
-    """``neqent evolve --qubit ...``."""
+    """Run ``neqent evolve --qubit ...``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed command line (lengths [m], temperatures [K], times [1/Gamma0]).
+    emit : callable
+        Prints the output text.
+
+    Returns
+    -------
+    int
+        Exit status 0.
+    """
     from neqent.interface.many import evolve_n
 
     r = evolve_n(

@@ -5,13 +5,13 @@
 (also ``neqent.point_n`` / ``neqent.evolve_n``). Arguments are SI, or
 strings with units as in :mod:`neqent.interface.units`:
 
-* ``qubits``: a sequence of N positions (x, y, z) in m, z > 0 above the
+* ``qubits``: a sequence of N positions (x, y, z) [m], z > 0 above the
   body surface, each a 3-sequence (``(0, 0, 1e-6)``, ``("0", "250nm",
   "1um")``) or a string ``"0,250nm,1um"``;
 * ``dipoles``: one dipole for all qubits or one per qubit (``"0,0,1"``,
   ``(1, 1j, 0)``; only directions matter).
 
-Rates and couplings are in units of Gamma0, times in units of 1/Gamma0. The
+Rates and couplings are in units of Gamma0 [Gamma0], times [1/Gamma0]. The
 state is a (2^N, 2^N) density matrix in the basis of §10 (qubit 1 the least
 significant bit). Bad arguments raise :class:`~neqent.errors.InputError`
 with ``param`` ``"qubit"``, ``"dipole"`` or the argument's name.
@@ -164,17 +164,39 @@ def point_n(
 ) -> dict:
     """Kernels, rates, steady state and entanglement of N qubits (docs/theory.md §10).
 
-    ``qubits``: N (2..MAX_QUBITS = 10) positions (x, y, z) in m, z > 0;
-    ``dipoles``: one for all or one per qubit; other arguments as
-    :func:`neqent.interface.api.point`.
+    Parameters
+    ----------
+    qubits : array_like, shape (N, 3)
+        Positions (x, y, z) [m], z > 0, 2 <= N <= MAX_QUBITS = 10.
+    dipoles : array_like, shape (3,) or (N, 3)
+        One dipole for all or one per qubit [1] (real or complex; only the direction matters).
+    material : str or Material
+        Slab material, as in :func:`neqent.interface.api.point`.
+    delta : float or str
+        Slab thickness [m] (``inf``: half-space; strings with units accepted).
+    omega : float, optional
+        Transition angular frequency [rad/s]; None: ``omega_ratio`` times the
+        material resonance.
+    omega_ratio : float
+        omega / resonance [1], > 0.
+    TW, TM : float
+        Wall and body temperatures [K], >= 0.
 
-    Returns a dict: ``input`` (validated arguments, SI), ``omega`` (rad/s),
-    ``n_qubits``, ``alpha_W``, ``alpha_M``, ``Lambda``, ``Gamma_plus``,
-    ``Gamma_minus`` ((N, N) complex, units of Gamma0), ``n_W``, ``n_M``,
-    ``rho`` ((2^N, 2^N) complex steady state), ``populations`` (its
-    diagonal), ``concurrence_pairs`` ({"1-2": C, ...}), ``log_negativity``
-    ({"1|rest": E_N, ..., "1-2|3-4": E_N}, base 2) and, for N = 2,
-    ``concurrence``.
+    Returns
+    -------
+    dict
+        ``input`` (validated arguments, SI), ``omega`` [rad/s], ``n_qubits``,
+        ``alpha_W``, ``alpha_M``, ``Lambda``, ``Gamma_plus``, ``Gamma_minus``
+        ((N, N) complex [Gamma0]), ``n_W``, ``n_M`` [1], ``rho`` ((2^N, 2^N)
+        complex steady state [1]), ``populations`` (its diagonal [1]),
+        ``concurrence_pairs`` ({"1-2": C, ...} [1]), ``log_negativity``
+        (``{"1|rest": E_N, ..., "1-2|3-4": E_N}`` [1], base 2) and, for N = 2,
+        ``concurrence`` [1].
+
+    Raises
+    ------
+    InputError
+        :class:`~neqent.errors.InputError` for bad arguments.
     """
     from neqent.dynamics.many_entanglement import log_negativities, pair_concurrences
 
@@ -253,18 +275,55 @@ def evolve_n(
     num=81,
     spacing="log",
 ) -> dict:
-    """Time evolution of N qubits (N <= MAX_EVOLVE_QUBITS = 6) from an initial state (docs/theory.md §10).
+    """Time evolution of N qubits from an initial state (docs/theory.md §10).
 
-    ``initial``: ``"G"``, ``"E"``, ``"S"`` (W state), ``"A"`` ((|e_1> - |e_2>)/sqrt2,
-    the others in g), ``"thermal"`` (at ``T_initial`` K, default ``TW``), N letters
-    g/e (qubit 1 first), a .npy/.txt file or a (2^N, 2^N) matrix. Times as
-    :func:`neqent.interface.api.evolve` (automatic t_max = RELAX_FACTOR / slowest
-    relaxation rate).
+    Parameters
+    ----------
+    qubits : array_like, shape (N, 3)
+        Positions (x, y, z) [m], z > 0, 2 <= N <= MAX_EVOLVE_QUBITS = 6.
+    initial : str or array_like
+        ``"G"``, ``"E"``, ``"S"`` (W state), ``"A"`` ((``|e_1> - |e_2>``)/sqrt2,
+        the others in g), ``"thermal"`` (at ``T_initial``), N letters g/e (qubit
+        1 first), a .npy/.txt file or a (2^N, 2^N) density matrix [1].
+    dipoles : array_like, shape (3,) or (N, 3)
+        One dipole for all or one per qubit [1] (real or complex; only the direction matters).
+    material : str or Material
+        Slab material, as in :func:`neqent.interface.api.point`.
+    delta : float or str
+        Slab thickness [m] (``inf``: half-space; strings with units accepted).
+    omega : float, optional
+        Transition angular frequency [rad/s]; None: ``omega_ratio`` times the
+        material resonance.
+    omega_ratio : float
+        omega / resonance [1], > 0.
+    TW, TM : float
+        Wall and body temperatures [K], >= 0.
+    T_initial : float, optional
+        Temperature of the thermal initial state [K] (default ``TW``).
+    times : array_like, optional
+        Explicit times [1/Gamma0], >= 0.
+    tmin, tmax : float
+        First and last time [1/Gamma0] when ``times`` is None; ``tmax=None``
+        means RELAX_FACTOR / slowest relaxation rate (as
+        :func:`neqent.interface.api.evolve`).
+    num : int
+        Number of times [1].
+    spacing : {"log", "linear"}
+        Spacing of the times (log needs tmin > 0).
 
-    Returns a dict: ``input``, ``initial``, ``omega``, ``n_qubits``, ``t``
-    (nt,), ``rho`` (nt, 2^N, 2^N), ``populations`` (nt, 2^N),
-    ``concurrence_pairs`` ({"1-2": (nt,) array, ...}), ``log_negativity``
-    ({cut: (nt,) array}), ``steady_rho``, ``steady_concurrence_pairs``.
+    Returns
+    -------
+    dict
+        ``input``, ``initial``, ``omega`` [rad/s], ``n_qubits``, ``t`` (nt,)
+        [1/Gamma0], ``rho`` (nt, 2^N, 2^N) [1], ``populations`` (nt, 2^N) [1],
+        ``concurrence_pairs`` ({"1-2": (nt,) array, ...} [1]), ``log_negativity``
+        ({cut: (nt,) array} [1], base 2), ``steady_rho`` [1],
+        ``steady_concurrence_pairs`` [1].
+
+    Raises
+    ------
+    InputError
+        :class:`~neqent.errors.InputError` for bad arguments.
     """
     from neqent.dynamics.many_body import evolve_n as body_evolve
     from neqent.dynamics.many_body import slowest_relaxation_rate_n

@@ -1,9 +1,9 @@
 """``neqent.optimize``: where is the steady entanglement largest?
 
 A global search over any subset of the continuous inputs of
-:func:`neqent.interface.api.point` -- ``z1``, ``z2``, ``r12``, ``delta`` (m),
-``omega`` (rad/s) or ``omega_ratio``, ``TM``, ``TW`` (K) and the dipole
-angles ``theta1``, ``theta2`` (rad, from z towards +x) -- with everything
+:func:`neqent.interface.api.point` -- ``z1``, ``z2``, ``r12``, ``delta`` [m],
+``omega`` [rad/s] or ``omega_ratio`` [1], ``TM``, ``TW`` [K] and the dipole
+angles ``theta1``, ``theta2`` [rad] (from z towards +x) -- with everything
 else fixed exactly as in ``point`` (same arguments, units, defaults and
 checks). The search itself is :func:`neqent.dynamics.landscape.optimise`
 (differential evolution on the X-state witness, which is informative where
@@ -72,13 +72,26 @@ def _parse_end(name, value):
 
 
 def parse_vary(vary) -> dict:
-    """Search ranges: ``{name: (lo, hi)}`` (SI floats) from a mapping or ``NAME=LO:HI`` strings.
+    """Search ranges from a mapping or ``NAME=LO:HI`` strings.
 
-    ``vary``: a mapping name -> ``(lo, hi)`` or ``"LO:HI"``, or a sequence of
-    ``"NAME=LO:HI"`` texts (the CLI form). Ends take the units of ``point``
-    (``0.05um:3um``, ``31:2500``). Raises InputError (param ``vary``) for an
-    unknown name, a repeated name, an unparsable range, LO >= HI or a range
-    outside the physical one.
+    Parameters
+    ----------
+    vary : dict or sequence of str
+        A mapping name -> ``(lo, hi)`` or ``"LO:HI"``, or a sequence of
+        ``"NAME=LO:HI"`` texts (the CLI form). Ends take the units of ``point``
+        (``0.05um:3um``, ``31:2500``); bare numbers are SI ([m], [rad/s], [1],
+        [K], [rad]).
+
+    Returns
+    -------
+    dict of str to (float, float)
+        ``{name: (lo, hi)}`` in SI units.
+
+    Raises
+    ------
+    InputError
+        (param ``vary``) for an unknown name, a repeated name, an unparsable
+        range, LO >= HI or a range outside the physical one.
     """
     from neqent.dynamics.landscape import check_bounds
 
@@ -211,32 +224,51 @@ def optimize(
 ) -> dict:
     """Largest steady concurrence over the ``vary`` ranges, everything else fixed.
 
-    ``vary``: ``{name: (lo, hi)}`` or ``{name: "LO:HI"}`` or a list of
-    ``"NAME=LO:HI"`` (names ``z1``, ``z2``, ``r12``, ``delta`` in m,
-    ``omega`` in rad/s or ``omega_ratio`` (also ``omega-ratio``), ``TM``,
-    ``TW`` in K, ``theta1``, ``theta2`` in rad (dipole of qubit q in the x-z
-    plane, from z towards +x); ends may carry units as in :func:`neqent.interface.api.point`).
-    Fixed arguments as in :func:`neqent.interface.api.point` (None: point's
-    default); a name may not be both varied and fixed (``theta1`` replaces
-    ``dipole1``, ``omega``/``omega_ratio`` replace each other).
-    ``seed``: integer (None: drawn and reported); ``budget``: maximum
-    objective evaluations of the search (>= the population, 15 per varied
-    name); ``workers``: processes (default 2 from :data:`PARALLEL_FROM`
-    evaluations, else 1; the result does not depend on it); ``progress``: tqdm
-    bar on stderr.
+    Parameters
+    ----------
+    vary : dict or sequence of str
+        ``{name: (lo, hi)}`` or ``{name: "LO:HI"}`` or a list of
+        ``"NAME=LO:HI"``: names ``z1``, ``z2``, ``r12``, ``delta`` [m],
+        ``omega`` [rad/s] or ``omega_ratio`` [1] (also ``omega-ratio``), ``TM``,
+        ``TW`` [K], ``theta1``, ``theta2`` [rad] (dipole of qubit q in the x-z
+        plane, from z towards +x); ends may carry units as in
+        :func:`neqent.interface.api.point`.
+    material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2
+        Fixed arguments as in :func:`neqent.interface.api.point` (SI: [m],
+        [rad/s], [1], [K]; None: point's default); a name may not be both varied
+        and fixed (``theta1`` replaces ``dipole1``, ``omega``/``omega_ratio``
+        replace each other).
+    seed : int, optional
+        Random seed (None: drawn and reported).
+    budget : int
+        Maximum objective evaluations of the search [1] (>= the population, 15
+        per varied name).
+    workers : int, optional
+        Processes [1] (default 2 from :data:`PARALLEL_FROM` evaluations, else 1;
+        the result does not depend on it).
+    progress : bool
+        tqdm bar on stderr.
 
-    Returns a dict: ``concurrence`` (best steady C), ``witness`` (X-state
-    witness there, C = 2 max(0, witness)), ``point`` (name -> value, SI;
-    omega_ratio dimensionless), ``input`` (the full arguments of
-    :func:`neqent.point` that reproduce the optimum, SI), ``evaluations``,
-    ``at_bounds`` (names whose optimum lies on a bound: active constraints),
-    ``seed``, ``budget``, ``bounds``, ``sharpness`` (name -> {"1%": (lo, hi),
-    "10%": (lo, hi)}: 1-D range around the optimum, others fixed, where C
-    stays within 1 % / 10 % of the best; None if C = 0), ``cuts`` (name ->
-    (values, C) along the 1-D cut), ``history`` (``evaluations``, ``best``
-    witness), ``sharpness_evaluations``, ``generations``, ``polished``,
-    ``moved_by_cuts`` (times a sharpness cut found a better point, which then
-    became the optimum), ``workers``, ``seconds``. Raises :class:`~neqent.errors.InputError`.
+    Returns
+    -------
+    dict
+        ``concurrence`` (best steady C) [1], ``witness`` (X-state witness there,
+        C = 2 max(0, witness)) [1], ``point`` (name -> value, SI; omega_ratio
+        [1]), ``input`` (the full arguments of :func:`neqent.point` that
+        reproduce the optimum, SI), ``evaluations`` [1], ``at_bounds`` (names
+        whose optimum lies on a bound: active constraints), ``seed``, ``budget``,
+        ``bounds`` (SI), ``sharpness`` (name -> {"1%": (lo, hi), "10%": (lo,
+        hi)}: 1-D range around the optimum, others fixed, where C stays within
+        1 % / 10 % of the best, SI; None if C = 0), ``cuts`` (name -> (values,
+        C) along the 1-D cut), ``history`` (``evaluations``, ``best`` witness),
+        ``sharpness_evaluations``, ``generations``, ``polished``,
+        ``moved_by_cuts`` (times a sharpness cut found a better point, which
+        then became the optimum), ``workers``, ``seconds`` [s].
+
+    Raises
+    ------
+    InputError
+        :class:`~neqent.errors.InputError` for bad arguments.
     """
     from neqent.dynamics.landscape import LEVELS, optimise
     from neqent.dynamics.search import population_size
@@ -350,11 +382,21 @@ def _point_input(land, point, material):
 
 
 def point_command(inp):
-    """``neqent point`` command line (str) reproducing :func:`optimize`'s ``input``, or None.
+    """``neqent point`` command line reproducing :func:`optimize`'s ``input``.
 
     Values are written with ``repr`` (shortest exact float), so the command
-    recomputes the optimum bit for bit; None when the input has no command
-    form (a Material object or an in-plane r12 vector from the Python API).
+    recomputes the optimum bit for bit.
+
+    Parameters
+    ----------
+    inp : dict
+        The ``input`` of an :func:`optimize` result (SI units).
+
+    Returns
+    -------
+    str or None
+        The command (values in SI units); None when the input has no command
+        form (a Material object or an in-plane r12 vector from the Python API).
     """
     import shlex
 
@@ -383,7 +425,18 @@ def _unit(name):
 
 
 def optimize_json(r: dict) -> dict:
-    """JSON-ready form of :func:`optimize`'s result (no cuts or history; complex -> [re, im])."""
+    """JSON-ready form of :func:`optimize`'s result (no cuts or history; complex -> [re, im]).
+
+    Parameters
+    ----------
+    r : dict
+        Result of :func:`optimize`.
+
+    Returns
+    -------
+    dict
+        JSON-serialisable dict, values in SI units ([m], [rad/s], [K], [rad]; C and witness [1]).
+    """
 
     def num(x):
         return float(x) if x is not None and math.isfinite(float(x)) else None
@@ -430,7 +483,18 @@ def _show(name, value):
 
 
 def optimize_table(r: dict) -> str:
-    """Readable text of :func:`optimize`'s result."""
+    """Readable text of :func:`optimize`'s result.
+
+    Parameters
+    ----------
+    r : dict
+        Result of :func:`optimize`.
+
+    Returns
+    -------
+    str
+        The table, values with their units.
+    """
     c = r["concurrence"]
     lines = [f"best steady concurrence  C = {c:.6g}   (witness {r['witness']:+.6g})"]
     if not c > 0:

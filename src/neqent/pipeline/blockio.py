@@ -35,7 +35,20 @@ CHUNK_ELEMENTS = 2**17
 
 
 def choose_chunks(shape, target=CHUNK_ELEMENTS):
-    """Chunk shape: trailing dimensions whole while the product stays <= ``target``, then part of one, then 1s."""
+    """Chunk shape: trailing dimensions whole while the product stays <= ``target``, then part of one, then 1s.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Variable shape.
+    target : int
+        Largest chunk [elements].
+
+    Returns
+    -------
+    tuple of int
+        The chunk shape.
+    """
     shape = tuple(int(n) for n in shape)
     chunks = [1] * len(shape)
     size = 1
@@ -61,7 +74,13 @@ def _pid_alive(pid):
 
 
 def remove_stale_temporaries(path):
-    """Delete ``.<name>.pid<PID>.tmp`` files of ``path`` whose writing process no longer exists."""
+    """Delete ``.<name>.pid<PID>.tmp`` files of ``path`` whose writing process no longer exists.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The published file whose temporaries are cleaned.
+    """
     path = Path(path)
     for tmp in glob.glob(str(path.parent / f".{glob.escape(path.name)}.pid*.tmp")):
         try:
@@ -86,14 +105,26 @@ def _labelled(attrs, label, name):
 class BlockWriter:
     """Write a dataset hyperslab by hyperslab into an atomically published NetCDF4 file.
 
-    ``skeleton``: :class:`xarray.Dataset` with the coordinates (CF ``units``
-    and ``long_name`` on each) and global attributes; ``variables``: name ->
-    ``(dims, dtype, attrs)`` of the data variables to fill (complex dtypes
-    become ``<name>_re``/``<name>_im``); ``config``: recorded as provenance;
-    ``complevel``: zlib level (shuffle on); ``chunks``: optional name ->
-    chunk shape (default :func:`choose_chunks`); ``dims``: extra dimensions
-    without coordinates, name -> length. Use as a context manager
-    or call :meth:`close` (publish) / :meth:`abort` (discard).
+    Use as a context manager or call :meth:`close` (publish) / :meth:`abort` (discard).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to publish.
+    skeleton : xarray.Dataset
+        Coordinates (CF ``units`` and ``long_name`` on each) and global attributes.
+    variables : dict
+        Name -> ``(dims, dtype, attrs)`` of the data variables to fill (``attrs``
+        with ``units`` and ``long_name``; complex dtypes become
+        ``<name>_re``/``<name>_im``).
+    config : dict, optional
+        Recorded as provenance.
+    complevel : int
+        zlib level (shuffle on).
+    chunks : dict, optional
+        Name -> chunk shape (default :func:`choose_chunks`).
+    dims : dict, optional
+        Extra dimensions without coordinates, name -> length.
     """
 
     def __init__(self, path, skeleton, variables, config=None, complevel=1, chunks=None, dims=None):
@@ -158,7 +189,17 @@ class BlockWriter:
             raise
 
     def write(self, name, index, values):
-        """Write ``values`` at ``index`` (a tuple of slices) of variable ``name`` (complex: both parts)."""
+        """Write one hyperslab of a variable (complex: both parts).
+
+        Parameters
+        ----------
+        name : str
+            Data variable.
+        index : tuple of slice
+            The hyperslab.
+        values : array_like
+            Values of the hyperslab's shape (units of the variable's ``units``).
+        """
         if name in self._complex:
             self._nc.variables[f"{name}_re"][index] = np.real(values)
             self._nc.variables[f"{name}_im"][index] = np.imag(values)
@@ -166,7 +207,13 @@ class BlockWriter:
             self._nc.variables[name][index] = values
 
     def close(self):
-        """Finish the file and move it into place (``os.replace``)."""
+        """Finish the file and move it into place (``os.replace``).
+
+        Returns
+        -------
+        pathlib.Path
+            The published path.
+        """
         self._nc.close()
         self._nc = None
         os.chmod(self.tmp, 0o644)
@@ -198,9 +245,22 @@ class BlockWriter:
 
 
 def get_block(ds, name, index):
-    """Values of variable ``name`` at ``index`` from a dataset that may be lazy (reads only that hyperslab).
+    """Values of a variable at a hyperslab from a dataset that may be lazy (reads only that hyperslab).
 
-    Complex variables are found either as ``name`` or as the pair ``name_re``/``name_im``.
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The dataset; complex variables are found either as ``name`` or as the
+        pair ``name_re``/``name_im``.
+    name : str
+        The variable.
+    index : tuple of slice
+        The hyperslab.
+
+    Returns
+    -------
+    ndarray
+        The values (units of the variable's ``units``).
     """
     if name in ds.variables:
         return np.asarray(ds[name].variable[index].values)
@@ -215,9 +275,20 @@ def get_block(ds, name, index):
 def open_lazy(path, chunks=None):
     """Open a pipeline result lazily as one dataset (dask arrays; complex pairs joined lazily).
 
-    ``chunks``: dask chunks (default ``{}``: the file's NetCDF chunks). Nothing
-    is read until ``.compute()``/``.values``; reductions such as
+    Nothing is read until ``.compute()``/``.values``; reductions such as
     ``ds["C"].max("T_M")`` stream through the chunks.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        NetCDF file.
+    chunks : dict, optional
+        dask chunks (default ``{}``: the file's NetCDF chunks).
+
+    Returns
+    -------
+    xarray.Dataset
+        The lazy dataset, units in each variable's ``units`` attribute.
     """
     ds = xr.open_dataset(path, chunks={} if chunks is None else chunks)
     for name in [n for n in ds.data_vars if n.endswith("_re")]:

@@ -29,7 +29,21 @@ __all__ = ["Block", "plan_blocks", "shard_blocks", "rank_blocks", "block_of_flat
 
 @dataclass(frozen=True)
 class Block:
-    """One block of a grid: its position in the plan, flat range and hyperslab."""
+    """One block of a grid: its position in the plan, flat range and hyperslab.
+
+    Parameters
+    ----------
+    index : int
+        Position in the plan.
+    start : int
+        First flat (C-order) grid index.
+    stop : int
+        One past the last flat index.
+    slices : tuple of slice
+        One slice per grid dimension.
+    shape : tuple of int
+        Shape of the hyperslab.
+    """
 
     index: int
     start: int  # first flat (C-order) grid index
@@ -39,6 +53,7 @@ class Block:
 
     @property
     def size(self) -> int:
+        """Number of grid points in the block [1]."""
         return self.stop - self.start
 
 
@@ -53,13 +68,23 @@ def _split_dim(shape, max_points):
 
 
 def plan_blocks(shape, max_points, align=None):
-    """Blocks covering a grid of ``shape`` with at most ``max(max_points, prod(shape[k+1:]))`` points each.
+    """Blocks covering a grid, each of at most ``max(max_points, prod(shape[k+1:]))`` points.
 
-    ``max_points``: target block size (points, >= 1); ``align``: optional
-    tuple (one entry per dimension) of chunk lengths; the range along the
-    split dimension is then rounded down to a multiple of that length when it
-    holds at least one (so blocks write whole NetCDF chunks). Returns a list of :class:`Block` in flat order; an empty
-    grid gives an empty list.
+    Parameters
+    ----------
+    shape : tuple of int
+        Grid shape (C order).
+    max_points : int
+        Target block size [points], >= 1.
+    align : tuple of int, optional
+        Chunk length per dimension; the range along the split dimension is then
+        rounded down to a multiple of that length when it holds at least one (so
+        blocks write whole NetCDF chunks).
+
+    Returns
+    -------
+    list of Block
+        In flat order; an empty grid gives an empty list.
     """
     shape = tuple(int(n) for n in shape)
     if any(n == 0 for n in shape):
@@ -86,16 +111,59 @@ def plan_blocks(shape, max_points, align=None):
 
 
 def shard_blocks(blocks, shard, shards):
-    """The contiguous run of ``blocks`` that shard ``shard`` (0-based) of ``shards`` computes."""
+    """The contiguous run of ``blocks`` that one shard computes.
+
+    Parameters
+    ----------
+    blocks : list of Block
+        The plan.
+    shard : int
+        0-based shard index, < ``shards``.
+    shards : int
+        Number of shards, >= 1.
+
+    Returns
+    -------
+    list of Block
+        The shard's blocks.
+    """
     n = len(blocks)
     return blocks[shard * n // shards : (shard + 1) * n // shards]
 
 
 def rank_blocks(blocks, rank, size):
-    """Blocks of MPI rank ``rank`` of ``size``: round-robin, so the ranks finish together."""
+    """Blocks of one MPI rank: round-robin, so the ranks finish together.
+
+    Parameters
+    ----------
+    blocks : list of Block
+        The plan.
+    rank : int
+        0-based rank, < ``size``.
+    size : int
+        Number of ranks.
+
+    Returns
+    -------
+    list of Block
+        The rank's blocks.
+    """
     return blocks[rank::size]
 
 
 def block_of_flat(blocks, start, stop):
-    """The blocks whose flat ranges lie inside ``[start, stop)`` (a shard's range)."""
+    """The blocks whose flat ranges lie inside ``[start, stop)`` (a shard's range).
+
+    Parameters
+    ----------
+    blocks : list of Block
+        The plan.
+    start, stop : int
+        Flat (C-order) grid index range.
+
+    Returns
+    -------
+    list of Block
+        The blocks inside it.
+    """
     return [b for b in blocks if b.start >= start and b.stop <= stop]

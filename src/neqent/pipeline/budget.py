@@ -91,7 +91,18 @@ class BudgetError(ValueError):
 
 
 def format_bytes(n) -> str:
-    """Human-readable size (decimal units): ``1.23 GB``."""
+    """Human-readable size in decimal units, e.g. ``1.23 GB``.
+
+    Parameters
+    ----------
+    n : float
+        Size [B].
+
+    Returns
+    -------
+    str
+        The size with a unit.
+    """
     n = float(n)
     for unit in ("B", "kB", "MB", "GB", "TB"):
         if abs(n) < 1000 or unit == "TB":
@@ -103,8 +114,23 @@ def format_bytes(n) -> str:
 def parse_budget(value, name="memory budget") -> int:
     """Bytes from a budget: a number of bytes or a string with a unit (B, kB, MB, GB, TB, KiB ... TiB).
 
-    Raises :class:`BudgetError` (one line naming ``name`` and the value) for
-    anything else or a budget below :data:`MIN_BUDGET`.
+    Parameters
+    ----------
+    value : int, float or str
+        The budget [B], or a size with its unit.
+    name : str
+        What the value is, for the error message.
+
+    Returns
+    -------
+    int
+        The budget [B].
+
+    Raises
+    ------
+    BudgetError
+        One line naming ``name`` and the value, for anything else or a budget
+        below :data:`MIN_BUDGET`.
     """
     if isinstance(value, bool):
         raise BudgetError(f"{name} {value!r}: expected bytes or a size like '2GB'")
@@ -125,7 +151,18 @@ def parse_budget(value, name="memory budget") -> int:
 
 
 def parse_shard(text):
-    """``"i/n"`` (shard i of n, 0 <= i < n) -> (i, n); BudgetError naming the value otherwise."""
+    """Shard index and count from ``"i/n"`` (shard i of n, 0 <= i < n).
+
+    Parameters
+    ----------
+    text : str
+        The shard, e.g. ``"0/4"``.
+
+    Returns
+    -------
+    i, n : int
+        Index and count; BudgetError naming the value otherwise.
+    """
     m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(text))
     if not m:
         raise BudgetError(f"--shard {text!r}: expected i/n with 0 <= i < n (e.g. 0/4)")
@@ -136,12 +173,38 @@ def parse_shard(text):
 
 
 def block_points(stage, budget) -> int:
-    """Points per block of ``stage`` under ``budget`` bytes."""
+    """Points per block of a stage under a memory budget.
+
+    Parameters
+    ----------
+    stage : str
+        Key of :data:`STAGE_BYTES_PER_POINT`.
+    budget : int
+        Memory budget [B].
+
+    Returns
+    -------
+    int
+        Block size [points], >= 1.
+    """
     return max(1, int(BLOCK_SHARE * budget // STAGE_BYTES_PER_POINT[stage]))
 
 
 def scan_shape(config, scan):
-    """Grid shape ``(*axes, T_M)`` of a scan (kernel axes in AXIS_ORDER; no T_M for kernel-only scans)."""
+    """Grid shape ``(*axes, T_M)`` of a scan (kernel axes in AXIS_ORDER; no T_M for kernel-only scans).
+
+    Parameters
+    ----------
+    config : dict
+        Resolved configuration (:mod:`neqent.pipeline.config`).
+    scan : str
+        Name of a scan under ``scans``.
+
+    Returns
+    -------
+    tuple of int
+        The shape.
+    """
     from neqent.pipeline.config import resolve_range
     from neqent.pipeline.stages import scan_axes
 
@@ -153,7 +216,20 @@ def scan_shape(config, scan):
 
 
 def scan_storage(config, scan):
-    """What scan ``scan`` stores: ``{"rates": "grid"|"compact", "steady": "rho"|"x"|"C"}`` (see module doc)."""
+    """What a scan stores (see module doc).
+
+    Parameters
+    ----------
+    config : dict
+        Resolved configuration (:mod:`neqent.pipeline.config`).
+    scan : str
+        Name of a scan under ``scans``.
+
+    Returns
+    -------
+    dict of str to str
+        ``{"rates": "grid"|"compact", "steady": "rho"|"x"|"C"}``.
+    """
     store = dict(config["scans"][scan].get("store", {}))
     if scan == "map":
         default = ("grid", "rho")
@@ -165,10 +241,24 @@ def scan_storage(config, scan):
 
 
 def estimate_bytes(config, scan, stage):
-    """Uncompressed size (bytes) of the ``stage`` ("rates" or "steady") output of ``scan``.
+    """Uncompressed size of the ``stage`` output of ``scan``.
 
     The grid-point part from :data:`STORED_BYTES_PER_POINT`; the per-kernel-point
     part (compact rates: alpha_W, alpha_M, Lambda) and coordinates are added.
+
+    Parameters
+    ----------
+    config : dict
+        Resolved configuration (:mod:`neqent.pipeline.config`).
+    scan : str
+        Name of a scan under ``scans``.
+    stage : {"rates", "steady"}
+        The stage.
+
+    Returns
+    -------
+    int
+        Estimated size [B].
     """
     shape = scan_shape(config, scan)
     npoints = int(np.prod(shape))
@@ -186,7 +276,22 @@ def _existing_dir(path):
 
 
 def check_disk(path, nbytes, what):
-    """Raise BudgetError if the file system of ``path`` has less than ``nbytes`` free."""
+    """Raise BudgetError if the file system of ``path`` has less than ``nbytes`` free.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        File to be written (its nearest existing directory is checked).
+    nbytes : int
+        Space needed [B].
+    what : str
+        What is written, for the error message.
+
+    Returns
+    -------
+    int
+        Free space [B].
+    """
     where = _existing_dir(path)
     free = shutil.disk_usage(where).free
     if nbytes > free:
@@ -199,9 +304,16 @@ def check_disk(path, nbytes, what):
 
 
 def check_in_memory(npoints, budget=None, what="scan"):
-    """Refuse (BudgetError) an in-memory result of ``npoints`` grid points above the budget.
+    """Refuse (BudgetError) an in-memory result above the budget.
 
-    ``budget``: bytes (default: env ``NEQENT_MEMORY_BUDGET`` or :data:`DEFAULT_BUDGET`).
+    Parameters
+    ----------
+    npoints : int
+        Grid points [1].
+    budget : int, optional
+        Memory budget [B] (default: env ``NEQENT_MEMORY_BUDGET`` or :data:`DEFAULT_BUDGET`).
+    what : str
+        What is computed, for the error message.
     """
     if budget is None:
         budget = parse_budget(os.environ.get("NEQENT_MEMORY_BUDGET", DEFAULT_BUDGET), "NEQENT_MEMORY_BUDGET")
@@ -216,9 +328,21 @@ def check_in_memory(npoints, budget=None, what="scan"):
 
 
 def scale_settings(config, scan=None, budget=None):
-    """Resolved ``scale`` settings: ``budget`` (bytes), ``shards`` (of ``scan``), ``complevel``.
+    """Resolved ``scale`` settings of a configuration.
 
-    ``budget``: an override (e.g. ``--memory-budget``) of ``scale.memory_budget``.
+    Parameters
+    ----------
+    config : dict
+        Resolved configuration (:mod:`neqent.pipeline.config`).
+    scan : str, optional
+        Scan whose shard count is wanted (default: the global one).
+    budget : int or str, optional
+        An override (e.g. ``--memory-budget``) of ``scale.memory_budget`` [B or size with unit].
+
+    Returns
+    -------
+    dict
+        ``budget`` [B], ``shards`` [1], ``complevel`` (zlib level).
     """
     scale = config.get("scale", {})
     if budget is None:
@@ -230,7 +354,13 @@ def scale_settings(config, scan=None, budget=None):
 
 
 def check_scale_config(config):
-    """Semantic checks of the scale settings (the schema checks types); BudgetError naming the key."""
+    """Semantic checks of the scale settings (the schema checks types); BudgetError naming the key.
+
+    Parameters
+    ----------
+    config : dict
+        Resolved configuration (:mod:`neqent.pipeline.config`).
+    """
     scale_settings(config)
     for name, scan in config["scans"].items():
         store = scan.get("store", {})

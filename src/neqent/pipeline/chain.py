@@ -37,7 +37,19 @@ CHAIN_DEFAULTS = {
 
 
 def chain_config(config: dict) -> dict:
-    """The part of a (validated) pipeline config the chain stage reads, defaults filled in."""
+    """The part of a (validated) pipeline config the chain stage reads, defaults filled in.
+
+    Parameters
+    ----------
+    config : dict
+        Validated pipeline configuration (SI units).
+
+    Returns
+    -------
+    dict
+        ``material``, ``T_W`` [K], ``delta`` [m], ``omega`` [rad/s] or
+        ``omega_ratio`` [1], and the ``chain`` section (``spacing`` [m], ``T_M`` [K] grids).
+    """
     geometry = config.get("geometry", {})
     freq = {"omega": geometry["omega"]} if "omega" in geometry else {"omega_ratio": geometry.get("omega_ratio", 0.3)}
     return {
@@ -79,12 +91,23 @@ def _checked(sub: dict):
 
 
 def chain_dataset(sub: dict, progress=False):
-    """Kernels, rates and steady-state entanglement of the chain over (spacing, T_M), an xarray Dataset.
+    """Kernels, rates and steady-state entanglement of the chain over (spacing, T_M).
 
-    Variables: ``C`` (spacing, T_M, pair) pairwise concurrence (1),
-    ``log_negativity_half`` (spacing, T_M) of the half/half cut (1, base 2),
-    ``alpha_W``, ``alpha_M``, ``Lambda`` (spacing, q, qp) complex (Gamma0),
-    ``neighbour_order`` (pair) = |q - q'|.
+    Parameters
+    ----------
+    sub : dict
+        Chain subset of the configuration (:func:`chain_config`).
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``C`` (spacing, T_M, pair) pairwise concurrence [1],
+        ``log_negativity_half`` (spacing, T_M) of the half/half cut [1] (base 2),
+        ``alpha_W``, ``alpha_M``, ``Lambda`` (spacing, q, qp) complex [Gamma0],
+        ``neighbour_order`` (pair) = ``|q - q'|`` [1]; coordinates ``spacing``
+        [m] and ``T_M`` [K].
     """
     import xarray as xr
     from tqdm import tqdm
@@ -166,7 +189,18 @@ def chain_dataset(sub: dict, progress=False):
 
 
 def main(argv=None):
-    """``python -m neqent.pipeline.chain --config C --output F [--no-progress]``."""
+    """Command line ``python -m neqent.pipeline.chain --config C --output F [--no-progress]``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status 0 (bad input exits with status 2 and one line on stderr).
+    """
     from neqent.pipeline.config import load_config
     from neqent.pipeline.io import write_dataset
     from neqent.pipeline.stages import StageParser, first_line, shown

@@ -54,10 +54,15 @@ REFERENCES = (
 
 
 def package_version() -> str:
-    """Version of the installed neqent distribution ("unknown" if not installed).
+    """Version of the installed neqent distribution.
 
     Uses ``neqent.__version__`` when the package defines it, otherwise
     ``importlib.metadata``.
+
+    Returns
+    -------
+    str
+        The version, "unknown" if not installed.
     """
     try:
         import neqent
@@ -77,9 +82,13 @@ def package_version() -> str:
 
 
 def git_commit() -> str:
-    """Commit hash of the git checkout holding the neqent sources, "unknown" otherwise.
+    """Commit hash of the git checkout holding the neqent sources.
 
-    A ``-dirty`` suffix marks uncommitted changes to tracked files.
+    Returns
+    -------
+    str
+        The hash, with a ``-dirty`` suffix for uncommitted changes to tracked
+        files; "unknown" outside a git checkout.
     """
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=_SRC, capture_output=True, text=True, timeout=10)
@@ -101,12 +110,18 @@ def git_commit() -> str:
 def provenance(config=None) -> dict:
     """Global attributes recording how a dataset was made.
 
-    ``config``: the resolved configuration, or the part of it the dataset
-    depends on (dict, stored as a JSON string), or None. Returns a dict of
-    strings: ``config``, ``neqent_version``, ``git_commit``, ``created`` (ISO
-    8601 UTC), ``python_version``, ``numpy_version``, ``xarray_version`` and
-    the CF global attributes ``Conventions``, ``history``, ``source``,
-    ``references``.
+    Parameters
+    ----------
+    config : dict, optional
+        The resolved configuration, or the part of it the dataset depends on
+        (stored as a JSON string).
+
+    Returns
+    -------
+    dict of str to str
+        ``config``, ``neqent_version``, ``git_commit``, ``created`` (ISO 8601
+        UTC), ``python_version``, ``numpy_version``, ``xarray_version`` and the
+        CF global attributes ``Conventions``, ``history``, ``source``, ``references``.
     """
     created = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     version, commit = package_version(), git_commit()
@@ -141,8 +156,16 @@ def _json_default(obj):
 def complex_to_pair(ds: xr.Dataset) -> xr.Dataset:
     """Replace every complex data variable ``x`` by real ``x_re`` and ``x_im``.
 
-    Attributes are copied; ``long_name`` gets " (real part)" / " (imaginary
-    part)" appended. Complex coordinates are not supported (ValueError).
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Dataset; complex coordinates are not supported (ValueError).
+
+    Returns
+    -------
+    xarray.Dataset
+        A copy; attributes (``units`` included) are copied, ``long_name`` gets
+        " (real part)" / " (imaginary part)" appended.
     """
     for name, coord in ds.coords.items():
         if np.iscomplexobj(coord.values):
@@ -163,7 +186,18 @@ def complex_to_pair(ds: xr.Dataset) -> xr.Dataset:
 
 
 def pair_to_complex(ds: xr.Dataset) -> xr.Dataset:
-    """Inverse of :func:`complex_to_pair`: merge ``x_re``/``x_im`` pairs into complex ``x``."""
+    """Inverse of :func:`complex_to_pair`: merge ``x_re``/``x_im`` pairs into complex ``x``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Dataset with real pairs.
+
+    Returns
+    -------
+    xarray.Dataset
+        A copy with complex variables (units kept).
+    """
     out = ds.copy()
     for name in list(ds.data_vars):
         if not name.endswith("_re"):
@@ -181,7 +215,18 @@ def pair_to_complex(ds: xr.Dataset) -> xr.Dataset:
 
 
 def check_attributes(ds: xr.Dataset) -> None:
-    """Raise ValueError unless every variable and coordinate has ``units`` and ``long_name``."""
+    """Check that every variable and coordinate has ``units`` and ``long_name``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The dataset.
+
+    Raises
+    ------
+    ValueError
+        Naming the variables and the missing attributes.
+    """
     missing = [
         f"{name} ({key})"
         for name in list(ds.data_vars) + list(ds.coords)
@@ -195,13 +240,28 @@ def check_attributes(ds: xr.Dataset) -> None:
 def write_dataset(ds: xr.Dataset, path, config=None, attrs=None, complevel: int = 4) -> Path:
     """Write ``ds`` atomically to NetCDF4 ``path`` with compression and provenance.
 
-    ``config``: resolved configuration recorded in the global attribute
-    ``config`` (JSON). ``attrs``: extra global attributes (e.g. ``title``).
-    Complex variables are stored as ``_re``/``_im`` pairs. Raises ValueError
-    if a variable or coordinate lacks ``units`` or ``long_name``. The file is
-    first written to a temporary file in the same directory and moved into
-    place with ``os.replace``; on any error the temporary file is removed and
-    an existing ``path`` is left untouched. Returns the path.
+    Complex variables are stored as ``_re``/``_im`` pairs. The file is first
+    written to a temporary file in the same directory and moved into place with
+    ``os.replace``; on any error the temporary file is removed and an existing
+    ``path`` is left untouched.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Every variable and coordinate with ``units`` and ``long_name`` (else ValueError).
+    path : str or os.PathLike
+        Destination file.
+    config : dict, optional
+        Resolved configuration recorded in the global attribute ``config`` (JSON).
+    attrs : dict, optional
+        Extra global attributes (e.g. ``title``).
+    complevel : int
+        zlib compression level, 0-9.
+
+    Returns
+    -------
+    pathlib.Path
+        The written path.
     """
     path = Path(path)
     out = complex_to_pair(ds)
@@ -235,8 +295,18 @@ def write_dataset(ds: xr.Dataset, path, config=None, attrs=None, complevel: int 
 def read_dataset(path, complex_values: bool = True) -> xr.Dataset:
     """Load a dataset fully into memory (file closed afterwards).
 
-    With ``complex_values`` the ``_re``/``_im`` pairs are merged back into
-    complex variables (:func:`pair_to_complex`).
+    Parameters
+    ----------
+    path : str or os.PathLike
+        NetCDF file.
+    complex_values : bool
+        Merge the ``_re``/``_im`` pairs back into complex variables
+        (:func:`pair_to_complex`).
+
+    Returns
+    -------
+    xarray.Dataset
+        The dataset, units in each variable's ``units`` attribute.
     """
     with xr.open_dataset(path) as ds:
         ds = ds.load()
@@ -244,5 +314,16 @@ def read_dataset(path, complex_values: bool = True) -> xr.Dataset:
 
 
 def config_of(ds: xr.Dataset) -> dict:
-    """The resolved configuration recorded in a dataset's ``config`` attribute."""
+    """The resolved configuration recorded in a dataset's ``config`` attribute.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A dataset written by :func:`write_dataset`.
+
+    Returns
+    -------
+    dict
+        The configuration (SI units, as in the config file).
+    """
     return json.loads(ds.attrs["config"])

@@ -21,14 +21,26 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def configure_logging(level: int = logging.INFO, stream=None) -> logging.Logger:
-    """Print the package's log records at ``level`` and above on ``stream`` (default stderr).
+    """Print the package's log records at ``level`` and above on ``stream``.
 
     The handler sits on the root logger (so other libraries' warnings show
     too); the ``neqent`` loggers and ``__main__`` (a module run with
     ``python -m`` logs under that name) are set to ``level``. Idempotent: a
     second call replaces the handler instead of adding one (no duplicated
     lines when a command's ``main`` runs twice in one process, as in the
-    tests). Returns the ``neqent`` logger.
+    tests).
+
+    Parameters
+    ----------
+    level : int
+        Logging level, e.g. ``logging.INFO``.
+    stream : file-like, optional
+        Where records go (default stderr).
+
+    Returns
+    -------
+    logging.Logger
+        The ``neqent`` logger.
     """
     root = logging.getLogger()
     for handler in [h for h in root.handlers if getattr(h, "neqent_cli", False)]:
@@ -46,10 +58,22 @@ def log_figure(module, figure, inputs, dpi, paths, start):
     """Log one line for a figure a command wrote (call it once the figure exists).
 
     Logged only at the end, so that bad input still ends in exactly one line
-    on stderr. ``module`` names the logger (``__name__`` would be
-    ``"__main__"`` under ``python -m``); ``inputs`` are the input files,
-    ``dpi`` the PNG resolution [1/inch], ``paths`` the written files,
-    ``start`` the :func:`time.perf_counter` reading when the command began [s].
+    on stderr.
+
+    Parameters
+    ----------
+    module : str
+        Logger name (``__name__`` would be ``"__main__"`` under ``python -m``).
+    figure : str
+        Name of the figure.
+    inputs : str or sequence of str
+        The input files.
+    dpi : int
+        PNG resolution [1/inch].
+    paths : sequence of pathlib.Path
+        The written files.
+    start : float
+        ``time.perf_counter()`` reading when the command began [s].
     """
     logging.getLogger(module).info(
         "figure %s from %s (dpi %d): wrote %s in %.2f s",

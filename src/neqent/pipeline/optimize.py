@@ -70,7 +70,20 @@ def _values(config, name):
 
 
 def search_subset(config, name):
-    """The part of ``config`` one search depends on (what its rule passes and its record stores)."""
+    """The part of ``config`` one search depends on (what its rule passes and its record stores).
+
+    Parameters
+    ----------
+    config : dict
+        Validated pipeline configuration (SI units).
+    name : str
+        Search under ``optimize``.
+
+    Returns
+    -------
+    dict
+        ``material``, ``T_W`` [K], ``geometry`` (SI units) and ``optimize.<name>``.
+    """
     subset = {k: config[k] for k in ("material", "T_W", "geometry")}
     subset["optimize"] = {name: config["optimize"][name]}
     return subset
@@ -83,6 +96,15 @@ def check_search(config, material, name):
     no parameter both varied and fixed, omega or omega_ratio (not both), a
     resonance for omega_ratio, the budget at least the population, and the
     quadrature's size bound at the ranges' upper ends.
+
+    Parameters
+    ----------
+    config : dict
+        Validated pipeline configuration (SI units).
+    material : Material
+        The resolved material of the configuration.
+    name : str
+        Search under ``optimize``.
     """
     from neqent.dynamics.landscape import check_bounds
     from neqent.dynamics.search import population_size
@@ -122,7 +144,22 @@ def check_search(config, material, name):
 
 
 def search_landscape(config, name):
-    """(Landscape, lower, upper) of ``optimize.<name>``: SI arrays in the order of ``vary``."""
+    """The landscape and the bounds of ``optimize.<name>``.
+
+    Parameters
+    ----------
+    config : dict
+        Validated pipeline configuration (SI units).
+    name : str
+        Search under ``optimize``.
+
+    Returns
+    -------
+    landscape : Landscape
+        The objective (:class:`neqent.dynamics.landscape.Landscape`).
+    lower, upper : ndarray, shape (d,)
+        Bounds in SI units ([m], [rad/s], [1], [K], [rad]) in the order of ``vary``.
+    """
     from neqent.dynamics.landscape import Landscape, dipole_xz
     from neqent.electrodynamics.materials import get_material
 
@@ -148,15 +185,28 @@ def search_landscape(config, name):
 
 
 def search_dataset(config, name, progress=False):
-    """Run ``optimize.<name>``; its record as an :class:`xarray.Dataset`.
+    """Run ``optimize.<name>``; its record as a dataset.
 
-    Variables (units on each): ``C`` and ``witness`` at the optimum; per
-    varied parameter p (config name): ``p`` (optimum), ``p_bounds`` (bound),
-    ``p_range`` (level, bound: the 1-D range where C >= (1 - level) C_best),
-    ``p_cut`` (cut_p) and ``C_cut_p`` (cut_p) (the 1-D cut of C);
-    ``history_evaluations`` and ``history_witness`` (step) (running best).
-    Attributes: ``search``, ``seed``, ``budget``, ``evaluations``,
-    ``at_bounds`` (comma-separated config names), ``stage = "optimize"``.
+    Parameters
+    ----------
+    config : dict
+        Validated pipeline configuration (SI units).
+    name : str
+        Search under ``optimize``.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    xarray.Dataset
+        Variables (units on each): ``C`` [1] and ``witness`` [1] at the optimum;
+        per varied parameter p (config name, SI units): ``p`` (optimum),
+        ``p_bounds`` (bound), ``p_range`` (level, bound: the 1-D range where
+        C >= (1 - level) C_best), ``p_cut`` (cut_p) and ``C_cut_p`` (cut_p) (the
+        1-D cut of C [1]); ``history_evaluations`` [1] and ``history_witness``
+        [1] (step) (running best). Attributes: ``search``, ``seed``, ``budget``,
+        ``evaluations``, ``at_bounds`` (comma-separated config names),
+        ``stage = "optimize"``.
     """
     import xarray as xr
 
@@ -254,7 +304,18 @@ def _load(parser, source):
 
 
 def main(argv=None):
-    """``python -m neqent.pipeline.optimize --config C --search NAME --output F.nc [--no-progress]``."""
+    """Command line ``python -m neqent.pipeline.optimize --config C --search NAME --output F.nc [--no-progress]``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status 0 (bad input exits with status 2 and one line on stderr).
+    """
     from neqent.pipeline.io import write_dataset
     from neqent.pipeline.stages import StageParser, first_line
 

@@ -21,12 +21,38 @@ _ORDER_NAMES = {1: "nearest", 2: "next-nearest"}
 
 
 def best_temperature(ds):
-    """Index of the T_M with the highest pairwise concurrence anywhere on the spacing grid."""
+    """Index of the T_M with the highest pairwise concurrence anywhere on the spacing grid.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Output of the chain stage (``C`` [1] over spacing, T_M, pair).
+
+    Returns
+    -------
+    int
+        Index along ``T_M``.
+    """
     return int(np.argmax(ds["C"].max(dim=("spacing", "pair")).values))
 
 
 def chain_figure(ds, base, dpi=150):
-    """Draw the chain figure from the chain stage's dataset; returns the written paths."""
+    """Draw the chain figure from the chain stage's dataset.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Output of the chain stage (``C`` [1] over ``spacing`` [m], ``T_M`` [K], pair).
+    base : str or pathlib.Path
+        Output path without extension (``.png`` and ``.pdf`` are written).
+    dpi : int
+        PNG resolution [1/inch].
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
     from neqent.pipeline.plotting import UM, _plt, save
 
     plt = _plt()
@@ -58,7 +84,18 @@ def chain_figure(ds, base, dpi=150):
 
 
 def main(argv=None):
-    """``python -m neqent.pipeline.plot_chain --input F --output BASE [--dpi N]``; bad input exits 2."""
+    """Command line ``python -m neqent.pipeline.plot_chain --input F --output BASE [--dpi N]``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status 0 (bad input exits with status 2 and one line on stderr).
+    """
     from neqent.pipeline.logs import configure_logging, log_figure
     from neqent.pipeline.plotting import _dpi
     from neqent.pipeline.stages import StageParser, first_line, read_stage_input

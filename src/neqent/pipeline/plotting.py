@@ -56,10 +56,24 @@ def _plt():
 
 
 def save(fig, base, dpi=150):
-    """Write ``fig`` to ``<base>.png`` and ``<base>.pdf`` atomically; close it; return the paths.
+    """Write ``fig`` to ``<base>.png`` and ``<base>.pdf`` atomically and close it.
 
     Each file is saved to a temporary name in the target directory and moved
     into place, so an interrupted run never leaves a truncated figure.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    base : str or pathlib.Path
+        Output path without extension (``.png`` and ``.pdf`` are written).
+    dpi : int
+        PNG resolution [1/inch].
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNG and PDF paths.
     """
     plt = _plt()
     base = Path(base)
@@ -98,7 +112,22 @@ def _squeeze(da, keep):
 
 
 def fig3a(analytic, base, dpi=150):
-    """Analytic C(inf) map over (n_S, n_A) at the z2 = z1 Gamma_A/Gamma_S; trajectory and maximum."""
+    """Analytic C(inf) map over (n_S, n_A) at the z2 = z1 Gamma_A/Gamma_S; trajectory and maximum.
+
+    Parameters
+    ----------
+    analytic : xarray.Dataset
+        Output of the analytic stage (``C_map`` over ``n_S``, ``n_A`` [1]).
+    base : str or pathlib.Path
+        Output path without extension (``.png`` and ``.pdf`` are written).
+    dpi : int
+        PNG resolution [1/inch].
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNG and PDF files written (:func:`save`).
+    """
     plt = _plt()
     a = analytic
     fig, ax = plt.subplots(figsize=(6.0, 4.8), layout="constrained")
@@ -135,7 +164,22 @@ def fig3a(analytic, base, dpi=150):
 
 
 def fig3b(analytic, base, dpi=150):
-    """max over (n_A, n_S) of the analytic C(inf) versus Gamma_A/Gamma_S (log axis)."""
+    """Maximum over (n_A, n_S) of the analytic C(inf) versus Gamma_A/Gamma_S (log axis).
+
+    Parameters
+    ----------
+    analytic : xarray.Dataset
+        Output of the analytic stage (``C_max`` [1] versus ``ratio`` [1]).
+    base : str or pathlib.Path
+        Output path without extension (``.png`` and ``.pdf`` are written).
+    dpi : int
+        PNG resolution [1/inch].
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNG and PDF files written (:func:`save`).
+    """
     plt = _plt()
     a = analytic
     fig, ax = plt.subplots(figsize=(6.0, 4.2), layout="constrained")
@@ -154,7 +198,22 @@ def fig3b(analytic, base, dpi=150):
 
 
 def fig4a(steady, base, dpi=150):
-    """Steady C over (z2, T_M) from the master equation with the z2 = z1 line and the maximum."""
+    """Steady C over (z2, T_M) from the master equation with the z2 = z1 line and the maximum.
+
+    Parameters
+    ----------
+    steady : xarray.Dataset
+        Output of the steady stage (``C`` [1] over ``z2`` [m] and ``T_M`` [K]).
+    base : str or pathlib.Path
+        Output path without extension (``.png`` and ``.pdf`` are written).
+    dpi : int
+        PNG resolution [1/inch].
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNG and PDF files written (:func:`save`).
+    """
     plt = _plt()
     C = _squeeze(steady["C"], ("z2", "T_M")).transpose("T_M", "z2")
     z2 = C["z2"].values / UM
@@ -174,7 +233,22 @@ def fig4a(steady, base, dpi=150):
 
 
 def fig4b(dynamics, base, dpi=150):
-    """C(t) versus Gamma0 t (log axis) for each initial state, with the steady value."""
+    """C(t) versus Gamma0 t (log axis) for each initial state, with the steady value.
+
+    Parameters
+    ----------
+    dynamics : xarray.Dataset
+        Output of the dynamics stage (``C`` [1] over ``t`` [1/Gamma0] and ``state``).
+    base : str or pathlib.Path
+        Output path without extension (``.png`` and ``.pdf`` are written).
+    dpi : int
+        PNG resolution [1/inch].
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNG and PDF files written (:func:`save`).
+    """
     plt = _plt()
     d = dynamics
     fig, ax = plt.subplots(figsize=(6.0, 4.2), layout="constrained")
@@ -197,7 +271,22 @@ def fig4b(dynamics, base, dpi=150):
 
 
 def effective_temperatures(analytic, base, dpi=150):
-    """Effective channel temperatures T_A, T_S along z2 = z1 versus T_M (extra)."""
+    """Effective channel temperatures T_A, T_S along z2 = z1 versus T_M (extra).
+
+    Parameters
+    ----------
+    analytic : xarray.Dataset
+        Output of the analytic stage (``T_A_line``, ``T_S_line`` [K] over ``T_M`` [K]).
+    base : str or pathlib.Path
+        Output path without extension (``.png`` and ``.pdf`` are written).
+    dpi : int
+        PNG resolution [1/inch].
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNG and PDF files written (:func:`save`).
+    """
     plt = _plt()
     a = analytic
     T = a["T_M"].values
@@ -214,7 +303,23 @@ def effective_temperatures(analytic, base, dpi=150):
 
 
 def alpha_figure(kernels, base, dpi=150):
-    """alpha_W^{22}, alpha_M^{22} versus z2 and versus omega (extra; material resonance visible)."""
+    """alpha_W^{22}, alpha_M^{22} versus z2 and versus omega (extra; material resonance visible).
+
+    Parameters
+    ----------
+    kernels : xarray.Dataset
+        Output of the kernels stage (``alpha_W``, ``alpha_M`` [Gamma0] over ``z2`` [m]
+        and ``omega`` [rad/s]).
+    base : str or pathlib.Path
+        Output path without extension (``.png`` and ``.pdf`` are written).
+    dpi : int
+        PNG resolution [1/inch].
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNG and PDF files written (:func:`save`).
+    """
     plt = _plt()
     k = kernels
     aW = k["alpha_W"].sel(q=2, qp=2).real
@@ -259,7 +364,23 @@ _AXIS_LABEL = {
 
 
 def axis_label(axis):
-    """(label, scale to the plotted unit, log axis) of a scan axis; a stack layer's thickness like delta's."""
+    """Axis label, scale and scale type of a scan axis; a stack layer's thickness like delta's.
+
+    Parameters
+    ----------
+    axis : str
+        Scan axis (``delta``, ``r12``, ``theta``, ``z2``, ``omega`` or ``thickness_<i>``).
+
+    Returns
+    -------
+    label : str
+        Axis label with its unit.
+    scale : float or None
+        SI value of one plotted unit (e.g. 1e-6 for [um] from [m], pi/180 for [deg]
+        from [rad]); None for omega (plotted as omega_ratio [1]).
+    log : bool
+        True for a logarithmic axis.
+    """
     from neqent.pipeline.body import thickness_index
 
     i = thickness_index(axis)
@@ -272,10 +393,28 @@ def stream_T_reductions(ds, name="C", T_indices=(), block_points=None):
     """Max and argmax over T_M (the last dimension) of ``ds[name]``, and slices at ``T_indices``, in one pass.
 
     Reads the variable block by block (:func:`neqent.pipeline.blocks.plan_blocks`,
-    whole T_M rows), so a lazily opened cube is never loaded; memory is
-    bounded by ``block_points`` (default: the ``reduce`` share of the default
-    budget). Returns ``(max, argmax, slices)`` over the other dimensions;
-    ``slices`` has the ``T_indices`` as its last axis.
+    whole T_M rows), so a lazily opened cube is never loaded.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Dataset (possibly opened lazily) whose ``name`` has T_M as last dimension.
+    name : str
+        Variable to reduce.
+    T_indices : sequence of int
+        Indices along T_M of the slices to keep.
+    block_points : int, optional
+        Points per block read [1], bounding memory (default: the ``reduce`` share
+        of the default budget).
+
+    Returns
+    -------
+    max : ndarray, shape (...)
+        Maximum over T_M (units of the variable), over the other dimensions.
+    argmax : ndarray, shape (...), int
+        Index along T_M of the maximum.
+    slices : ndarray, shape (..., len(T_indices))
+        The variable at ``T_indices``.
     """
     from neqent.pipeline.blockio import get_block
     from neqent.pipeline.blocks import plan_blocks
@@ -308,6 +447,20 @@ def cube_figure(steady, base, dpi=150):
     axes at their first value). The slice temperatures are the scan's
     ``T_M_slices`` (config recorded in the file; default: a quarter, half and
     the top of the T_M range), drawn at the nearest grid T_M.
+
+    Parameters
+    ----------
+    steady : xarray.Dataset
+        Output of the steady stage (``C`` [1], T_M [K] last), possibly opened lazily.
+    base : str or pathlib.Path
+        Output path without extension (``.png`` and ``.pdf`` are written).
+    dpi : int
+        PNG resolution [1/inch].
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNG and PDF files written (:func:`save`).
     """
     import json
 
@@ -363,8 +516,25 @@ def cube_figure(steady, base, dpi=150):
 
 
 def scan_figure(steady, base, dpi=150):
-    """Extra scan: one axis -> steady C map over (axis, T_M) and max over T_M versus the axis;
-    two or more axes -> :func:`cube_figure` (streamed, the cube is never loaded)."""
+    """Figure of an extra scan of the steady concurrence.
+
+    One axis: steady C map over (axis, T_M) and max over T_M versus the axis;
+    two or more axes: :func:`cube_figure` (streamed, the cube is never loaded).
+
+    Parameters
+    ----------
+    steady : xarray.Dataset
+        Output of the steady stage (``C`` [1] over the scanned axes and ``T_M`` [K]).
+    base : str or pathlib.Path
+        Output path without extension (``.png`` and ``.pdf`` are written).
+    dpi : int
+        PNG resolution [1/inch].
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNG and PDF files written (:func:`save`).
+    """
     plt = _plt()
     C = steady["C"]
     axes = [d for d in C.dims if d != "T_M"]
@@ -399,11 +569,25 @@ _OPT_UNITS = {"m": (1e-6, "um"), "rad s-1": (1.0, "rad/s"), "K": (1.0, "K"), "ra
 
 
 def optimize_figure(*args, dpi=150):
-    """``optimize_figure(record, ..., base)``: one row per search record of :mod:`neqent.pipeline.optimize`.
+    """One row per search record of :mod:`neqent.pipeline.optimize`.
 
-    Left: convergence history (best C = 2 max(0, witness) versus
-    evaluations). Then one panel per varied parameter: C along the 1-D cut
-    through the optimum, the optimum marked, the 1 % and 10 % ranges shaded.
+    Called as ``optimize_figure(record, ..., base, dpi=150)``. Left: convergence
+    history (best C = 2 max(0, witness) versus evaluations). Then one panel per
+    varied parameter: C along the 1-D cut through the optimum, the optimum
+    marked, the 1 % and 10 % ranges shaded.
+
+    Parameters
+    ----------
+    *args : xarray.Dataset, ..., str or pathlib.Path
+        The search records (concurrences [1], parameters in SI units), then the
+        output path without extension.
+    dpi : int
+        PNG resolution [1/inch].
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNG and PDF files written (:func:`save`).
     """
     plt = _plt()
     *records, base = args
@@ -480,12 +664,22 @@ def _dpi(text):
 
 
 def main(argv=None):
-    """``python -m neqent.pipeline.plotting <figure> --input F --output BASE [--dpi N]``.
+    """Command line ``python -m neqent.pipeline.plotting <figure> --input F --output BASE [--dpi N]``.
 
     Each input must be the output of the stage the figure is drawn from
     (:data:`FIGURE_INPUTS`, checked on the file's ``stage`` attribute). Bad
     input exits with status 2 and one line on stderr naming the option and
     the value; no figure file is written.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status 0.
     """
     from neqent.pipeline.logs import configure_logging, log_figure
     from neqent.pipeline.stages import StageParser, first_line, open_stage_input, read_stage_input

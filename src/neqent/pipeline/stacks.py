@@ -29,7 +29,18 @@ UM = 1e-6
 
 
 def stack_params(config) -> dict:
-    """The config subset of the stacks extra (what its rule passes as params)."""
+    """The config subset of the stacks extra (what its rule passes as params).
+
+    Parameters
+    ----------
+    config : dict
+        Validated pipeline configuration (SI units).
+
+    Returns
+    -------
+    dict
+        ``stacks`` section, ``z1``, ``r12``, ``z2`` [m], ``theta`` [rad], ``T_W`` [K].
+    """
     g = config["geometry"]
     return {
         "stacks": config["stacks"],
@@ -42,15 +53,45 @@ def stack_params(config) -> dict:
 
 
 def body_stack(body):
-    """:class:`~neqent.electrodynamics.stack.Stack` of a config body ``{stack: [...], substrate}``."""
+    """The stack of a config body.
+
+    Parameters
+    ----------
+    body : dict
+        ``{stack: [{material, thickness [m]}, ...], substrate}``.
+
+    Returns
+    -------
+    Stack
+        :class:`~neqent.electrodynamics.stack.Stack`.
+    """
     from neqent.electrodynamics.stack import Stack
 
     return Stack([(layer["material"], layer["thickness"]) for layer in body["stack"]], body.get("substrate"))
 
 
 def check_stacks(section, z1, r12, z2):
-    """ValueError naming ``stacks.<key>`` if a body cannot be computed (unknown material,
-    thickness, omega outside a material's range, electrical size); returns the stacks."""
+    """Check that every body of the stacks section can be computed.
+
+    Parameters
+    ----------
+    section : dict
+        The ``stacks`` section (``omega`` [rad/s], ``z2`` [m] grid, ``bodies``,
+        optional ``thickness`` sweep).
+    z1, r12, z2 : float
+        Height of qubit 1, lateral separation and height of qubit 2 [m].
+
+    Returns
+    -------
+    dict of str to Stack
+        The stacks by body name.
+
+    Raises
+    ------
+    ValueError
+        Naming ``stacks.<key>`` (unknown material, thickness, omega outside a
+        material's range, electrical size).
+    """
     from neqent.pipeline.config import resolve_range
     from neqent.validation import electrical_size
 
@@ -118,10 +159,20 @@ def _attrs(units, long_name):
 def stack_maps(params, progress=True) -> xr.Dataset:
     """Steady concurrence maps C(body, z2, T_M) and, optionally, C(thickness, T_M).
 
-    ``params``: :func:`stack_params` of a validated config. Variables: ``C``
-    (body, z2, T_M), ``C_max``, ``z2_at_max`` (m), ``T_M_at_max`` (K) per body,
-    ``alpha_M`` (body, z2, q, qp; units of Gamma0); with a thickness sweep also
-    ``C_thickness`` (thickness, T_M). Lengths m, temperatures K, omega rad/s.
+    Parameters
+    ----------
+    params : dict
+        :func:`stack_params` of a validated config.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``C`` (body, z2, T_M) [1], ``C_max`` [1], ``z2_at_max`` [m],
+        ``T_M_at_max`` [K] per body, ``alpha_M`` (body, z2, q, qp) [Gamma0];
+        with a thickness sweep also ``C_thickness`` (thickness, T_M) [1].
+        Coordinates: lengths [m], temperatures [K].
     """
     from neqent.pipeline.config import resolve_range
 
@@ -191,7 +242,22 @@ def _no_ticks():
 
 
 def stacks_figure(ds, base, dpi=150):
-    """One C(z2, T_M) panel per body with its maximum marked (+ the thickness sweep if present)."""
+    """One C(z2, T_M) panel per body with its maximum marked (+ the thickness sweep if present).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Output of :func:`stack_maps` (``C`` [1] over ``z2`` [m], ``T_M`` [K]).
+    base : str or pathlib.Path
+        Output path without extension (``.png`` and ``.pdf`` are written).
+    dpi : int
+        PNG resolution [1/inch].
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
     from neqent.pipeline.plotting import _plt, save
 
     plt = _plt()
@@ -234,7 +300,18 @@ def _load_params(text):
 
 
 def main(argv=None):
-    """``python -m neqent.pipeline.stacks {data,figure}`` (see the module docstring)."""
+    """Command line ``python -m neqent.pipeline.stacks {data,figure}`` (see the module docstring).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status 0 (bad input exits with status 2 and one line on stderr).
+    """
     from neqent.pipeline.io import write_dataset
     from neqent.pipeline.logs import configure_logging, log_figure
     from neqent.pipeline.stages import StageParser, first_line, read_stage_input

@@ -76,7 +76,24 @@ _TRAILING_SIZE = {"i": 4, "j": 4, "q": 2, "qp": 2}
 
 
 def grid_view(da, grid_dims, grid_shape, trailing=()):
-    """Zero-copy view of DataArray ``da`` broadcast onto the grid (``trailing`` dims kept last)."""
+    """Zero-copy view of a DataArray broadcast onto the grid (``trailing`` dims kept last).
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        Variable over some of ``grid_dims`` (and the ``trailing`` dims).
+    grid_dims : tuple of str
+        Grid dimensions in order.
+    grid_shape : tuple of int
+        Grid shape.
+    trailing : tuple of str
+        Dimensions of ``da`` kept after the grid ones.
+
+    Returns
+    -------
+    ndarray, shape (``*grid_shape``, ``*trailing``)
+        Read-only broadcast view (units of ``da``).
+    """
     lead = [d for d in grid_dims if d in da.dims]
     arr = da.transpose(*lead, *trailing).values
     shape = [n if d in da.dims else 1 for d, n in zip(grid_dims, grid_shape)] + list(arr.shape[len(lead) :])
@@ -84,7 +101,24 @@ def grid_view(da, grid_dims, grid_shape, trailing=()):
 
 
 def occupations(omega, T_M, T_W):
-    """Bose occupations ``(n_W, n_M)``: n(omega, T_W) over omega's dims, n(omega, T_M) over (omega, T_M)."""
+    """Bose occupations of the wall and the body on the rates grid.
+
+    Parameters
+    ----------
+    omega : xarray.DataArray
+        Angular frequency [rad/s].
+    T_M : array_like, shape (nT,)
+        Body temperatures [K] (dimension ``T_M``).
+    T_W : float
+        Wall temperature [K].
+
+    Returns
+    -------
+    n_W : xarray.DataArray
+        n(omega, T_W) [1] over omega's dims.
+    n_M : xarray.DataArray
+        n(omega, T_M) [1] over (omega's dims, T_M).
+    """
     from neqent.dynamics.rates import occupation
 
     om_b, T_b = xr.broadcast(omega, xr.DataArray(T_M, dims="T_M"))
@@ -100,7 +134,17 @@ def _kernel_dims(ds):
 
 
 class RateInputs:
-    """Kernels, occupations and the rate grid ``(*axes, T_M)`` of the rates stage (kernels in memory)."""
+    """Kernels, occupations and the rate grid ``(*axes, T_M)`` of the rates stage (kernels in memory).
+
+    Parameters
+    ----------
+    kernels : xarray.Dataset
+        Output of the kernels stage (``alpha_W``, ``alpha_M`` [Gamma0], ``omega`` [rad/s]).
+    T_M : array_like, shape (nT,)
+        Body temperatures [K].
+    T_W : float
+        Wall temperature [K].
+    """
 
     def __init__(self, kernels, T_M, T_W):
         self.kernels = kernels
@@ -117,7 +161,18 @@ class RateInputs:
         self._nM = grid_view(self.n_M, *g)
 
     def block(self, block):
-        """Gamma(+w), Gamma(-w) on one block, (*block.shape, 2, 2) complex (units of Gamma0)."""
+        """Rates on one block.
+
+        Parameters
+        ----------
+        block : Block
+            A block of the grid ``(*axes, T_M)``.
+
+        Returns
+        -------
+        gamma_plus, gamma_minus : ndarray, shape (``*block.shape``, 2, 2), complex
+            Gamma(+w), Gamma(-w) [Gamma0].
+        """
         from neqent.dynamics.rates import rates
 
         s = block.slices
@@ -125,7 +180,13 @@ class RateInputs:
 
 
 class RateSource:
-    """Rates of a rates-stage dataset (grid or compact storage; in memory or opened lazily), block by block."""
+    """Rates of a rates-stage dataset (grid or compact storage; in memory or opened lazily), block by block.
+
+    Parameters
+    ----------
+    rates_ds : xarray.Dataset
+        Output of the rates stage (rates [Gamma0]).
+    """
 
     def __init__(self, rates_ds):
         self.ds = rates_ds
@@ -143,7 +204,20 @@ class RateSource:
             self._nM = grid_view(rates_ds["n_M"].load(), *g)
 
     def block(self, block):
-        """(gamma_plus, gamma_minus, lambda12) on one block (complex; lambda12 contiguous)."""
+        """Rates and coherent coupling on one block.
+
+        Parameters
+        ----------
+        block : Block
+            A block of the grid ``(*axes, T_M)``.
+
+        Returns
+        -------
+        gamma_plus, gamma_minus : ndarray, shape (``*block.shape``, 2, 2), complex
+            Gamma(+w), Gamma(-w) [Gamma0].
+        lambda12 : ndarray, shape (``*block.shape``), complex
+            Lambda^{12} [Gamma0] (contiguous).
+        """
         s = block.slices
         if self.compact:
             from neqent.dynamics.rates import rates
@@ -164,7 +238,21 @@ def _complex_da(ds, name):
 
 
 def steady_outputs(rho, store):
-    """Stored steady variables of ``store`` from the steady states ``rho`` (..., 4, 4)."""
+    """Stored steady variables of a storage choice from the steady states.
+
+    Parameters
+    ----------
+    rho : ndarray, shape (..., 4, 4), complex
+        Steady density matrices [1].
+    store : {"rho", "x", "C"}
+        Storage choice (:data:`STEADY_VARIABLES`).
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``C`` [1] always; ``rho`` [1] for ``"rho"``; ``rho_diag``, ``rho_23``,
+        ``rho_14`` [1] for ``"x"``.
+    """
     from neqent.dynamics.xstate import steady_concurrence
 
     C = np.asarray(steady_concurrence(rho), float)
@@ -177,7 +265,22 @@ def steady_outputs(rho, store):
 
 
 def steady_block(source, block, store):
-    """Steady states of one block of a :class:`RateSource` -> stored variables."""
+    """Steady states of one block of a :class:`RateSource`, as stored variables.
+
+    Parameters
+    ----------
+    source : RateSource
+        The rates.
+    block : Block
+        A block of the grid.
+    store : {"rho", "x", "C"}
+        Storage choice.
+
+    Returns
+    -------
+    dict of str to ndarray
+        As :func:`steady_outputs` ([1]).
+    """
     from neqent.dynamics.master import steady_state
 
     gp, gm, lam = source.block(block)
@@ -185,15 +288,45 @@ def steady_block(source, block, store):
 
 
 def steady_variables(store):
-    """Variables (name -> (trailing dims, dtype, attrs)) of a steady storage choice."""
+    """Variables of a steady storage choice.
+
+    Parameters
+    ----------
+    store : {"rho", "x", "C"}
+        Storage choice; ValueError otherwise.
+
+    Returns
+    -------
+    dict
+        Name -> (trailing dims, dtype, attrs with ``units``).
+    """
     if store not in STEADY_VARIABLES:
         raise ValueError(f"steady storage {store!r}: allowed {', '.join(STEADY_VARIABLES)}")
     return STEADY_VARIABLES[store]
 
 
 def grid_plan(shape, block_points, trailing_max=1):
-    """(grid chunk shape, blocks) of a grid: chunks sized so that a variable with
-    ``trailing_max`` trailing elements per point still has ~1 MiB chunks; blocks aligned to them."""
+    """Chunk shape and block plan of a grid.
+
+    Chunks are sized so that a variable with ``trailing_max`` trailing elements
+    per point still has ~1 MiB chunks; the blocks are aligned to them.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Grid shape.
+    block_points : int
+        Grid points per block [1].
+    trailing_max : int
+        Largest number of trailing elements per point [1].
+
+    Returns
+    -------
+    chunks : tuple of int
+        Grid chunk shape.
+    blocks : list of Block
+        The plan (:func:`neqent.pipeline.blocks.plan_blocks`).
+    """
     chunks = choose_chunks(shape, max(1, CHUNK_ELEMENTS // max(1, trailing_max)))
     return chunks, plan_blocks(shape, block_points, chunks)
 
@@ -206,8 +339,27 @@ def run_blocks(blocks, compute, sink, comm=None, desc=None, progress=True):
     """Compute every block and pass the results to ``sink(block, outputs)`` in block order.
 
     Serial, or under MPI: rank r computes blocks r, r + size, ... (round
-    robin) and sends them to rank 0, which calls ``sink``; returns the
-    seconds spent in ``compute`` on this rank and in ``sink`` (rank 0).
+    robin) and sends them to rank 0, which calls ``sink``.
+
+    Parameters
+    ----------
+    blocks : list of Block
+        The plan.
+    compute : callable
+        Block -> outputs.
+    sink : callable
+        Called as ``sink(block, outputs)`` on rank 0.
+    comm : mpi4py.MPI.Comm, optional
+        MPI communicator; None runs serially.
+    desc : str, optional
+        Progress bar label.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    t_compute, t_sink : float
+        Time spent in ``compute`` on this rank and in ``sink`` (rank 0) [s].
     """
     rank = comm.Get_rank() if comm is not None else 0
     size = comm.Get_size() if comm is not None else 1
@@ -302,7 +454,22 @@ def _rates_small_vars(inputs):
 
 
 def compact_rates(kernels, T_M, T_W):
-    """Compact rates dataset: what Gamma(+-w) are broadcast from (alpha_W, alpha_M, Lambda, n_W, n_M)."""
+    """Compact rates dataset: what Gamma(+-w) are broadcast from (alpha_W, alpha_M, Lambda, n_W, n_M).
+
+    Parameters
+    ----------
+    kernels : xarray.Dataset
+        Output of the kernels stage ([Gamma0]).
+    T_M : array_like, shape (nT,)
+        Body temperatures [K].
+    T_W : float
+        Wall temperature [K].
+
+    Returns
+    -------
+    xarray.Dataset
+        Kernels [Gamma0] and occupations [1] on the ``(*axes, T_M)`` grid, units in attributes.
+    """
     inputs = RateInputs(kernels, T_M, T_W)
     kdims = inputs.grid_dims[:-1]
     data = _rates_small_vars(inputs)
@@ -318,7 +485,29 @@ def compact_rates(kernels, T_M, T_W):
 
 
 def stream_rates(kernels, T_M, T_W, path, config, block_points, comm=None, complevel=1, progress=True):
-    """Rates stage on the grid, streamed: Gamma(+-w) over ``(*axes, T_M, q, qp)`` written block by block."""
+    """Rates stage on the grid, streamed: Gamma(+-w) over ``(*axes, T_M, q, qp)`` written block by block.
+
+    Parameters
+    ----------
+    kernels : xarray.Dataset
+        Output of the kernels stage ([Gamma0]).
+    T_M : array_like, shape (nT,)
+        Body temperatures [K].
+    T_W : float
+        Wall temperature [K].
+    path : str or os.PathLike
+        Output NetCDF file (rates [Gamma0]).
+    config : dict
+        Resolved configuration, recorded as provenance.
+    block_points : int
+        Grid points per block [1] (bounds memory).
+    comm : mpi4py.MPI.Comm, optional
+        MPI communicator (rank 0 writes); None runs serially.
+    complevel : int
+        zlib compression level.
+    progress : bool
+        Show a progress bar.
+    """
     t0, c0 = time.perf_counter(), time.process_time()
     inputs = RateInputs(kernels, T_M, T_W)
     chunks, blocks = grid_plan(inputs.shape, block_points, trailing_max=4)
@@ -375,9 +564,27 @@ def _steady_skeleton(source, store, extra_attrs=None):
 def stream_steady(rates_ds, path, config, block_points, store="rho", comm=None, shard=None, complevel=1, progress=True):
     """Steady stage streamed: ``rates_ds`` (grid or compact, lazy or in memory) -> NetCDF ``path``.
 
-    ``store``: ``rho``, ``x`` or ``C`` (:data:`STEADY_VARIABLES`). ``shard``:
-    ``(i, n)`` to compute only shard i of n into a shard file (gathered by
-    :func:`gather_shards`); ``comm``: MPI communicator (rank 0 writes).
+    Parameters
+    ----------
+    rates_ds : xarray.Dataset
+        Output of the rates stage ([Gamma0]).
+    path : str or os.PathLike
+        Output NetCDF file (states and C [1]).
+    config : dict
+        Resolved configuration, recorded as provenance.
+    block_points : int
+        Grid points per block [1] (bounds memory).
+    store : {"rho", "x", "C"}
+        What is stored (:data:`STEADY_VARIABLES`).
+    comm : mpi4py.MPI.Comm, optional
+        MPI communicator (rank 0 writes); None runs serially.
+    shard : tuple of int, optional
+        ``(i, n)`` to compute only shard i of n into a shard file (gathered by
+        :func:`gather_shards`).
+    complevel : int
+        zlib compression level.
+    progress : bool
+        Show a progress bar.
     """
     t0, c0 = time.perf_counter(), time.process_time()
     source = RateSource(rates_ds)
@@ -439,7 +646,18 @@ def stream_steady(rates_ds, path, config, block_points, store="rho", comm=None, 
 
 
 def check_shards(paths):
-    """ValueError naming the problem unless ``paths`` are all shards of one plan, each exactly once."""
+    """Check that ``paths`` are all shards of one plan, each exactly once.
+
+    Parameters
+    ----------
+    paths : list of str
+        Shard files.
+
+    Raises
+    ------
+    ValueError
+        Naming the problem.
+    """
     attrs = []
     for p in paths:
         with xr.open_dataset(p) as s:
@@ -459,8 +677,17 @@ def check_shards(paths):
 def gather_shards(paths, path, config, complevel=1):
     """Assemble steady shard files (any order) into the scan's one result file ``path``.
 
-    Every shard of the same plan (grid shape, block size, shard count) must be
-    present exactly once; a ValueError names what is missing or inconsistent.
+    Parameters
+    ----------
+    paths : list of str
+        Every shard of the same plan (grid shape, block size, shard count),
+        exactly once; a ValueError names what is missing or inconsistent.
+    path : str or os.PathLike
+        Output NetCDF file.
+    config : dict
+        Resolved configuration, recorded as provenance.
+    complevel : int
+        zlib compression level.
     """
     t0 = time.perf_counter()
     check_shards(paths)
