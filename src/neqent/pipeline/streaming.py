@@ -24,6 +24,7 @@ one result file of the scan.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import sys
@@ -335,6 +336,10 @@ def _trailing(dims):
     return int(np.prod([_TRAILING_SIZE[d] for d in dims])) if dims else 1
 
 
+#: Finished blocks a computing MPI rank may have on their way to rank 0 at once.
+SENDS_IN_FLIGHT = 3
+
+
 def run_blocks(blocks, compute, sink, comm=None, desc=None, progress=True):
     """Compute every block and pass the results to ``sink(block, outputs)`` in block order.
 
@@ -365,16 +370,18 @@ def run_blocks(blocks, compute, sink, comm=None, desc=None, progress=True):
     size = comm.Get_size() if comm is not None else 1
     t_compute = t_sink = 0.0
     if rank != 0:
-        pending = None
+        # up to SENDS_IN_FLIGHT finished blocks may wait for rank 0, so a rank is not
+        # held in lockstep with rank 0's compute/write of its own blocks (bounded memory)
+        pending = collections.deque()
         for b in rank_blocks(blocks, rank, size):
             t0 = time.perf_counter()
             out = compute(b)
             t_compute += time.perf_counter() - t0
-            if pending is not None:
-                pending.wait()
-            pending = comm.isend(out, dest=0, tag=b.index)
-        if pending is not None:
-            pending.wait()
+            if len(pending) == SENDS_IN_FLIGHT:
+                pending.popleft().wait()
+            pending.append(comm.isend(out, dest=0, tag=b.index))
+        for request in pending:
+            request.wait()
         return t_compute, t_sink
     iterator = blocks
     if progress and desc:
