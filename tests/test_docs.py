@@ -17,6 +17,10 @@ DOCS = ROOT / "docs"
 THEORY = DOCS / "theory.md"
 TUTORIALS = sorted(p.stem for p in (DOCS / "tutorials").glob("*.md") if p.stem != "index")
 FIGURES = [
+    "scan_cube",
+    "stacks",
+    "chain",
+    "optimize",
     "fig3a",
     "fig3b",
     "fig4a",
