@@ -342,16 +342,7 @@ def _check_stack_scan(config, stack, name):
     wkey = next((f"scans.{name}.axes.{k}" for k in ("omega", "omega_ratio") if k in spec), None)
     wkey = wkey or ("geometry.omega" if "omega" in config["geometry"] else "geometry.omega_ratio")
     z1, z2, r12, w = float(config["geometry"]["z1"]), values["z2"], values["r12"], values["omega"]
-    if name == "map" and not (z2.min() <= z1 <= z2.max()):
-        raise ConfigError(
-            f"config key '{key['z2']}': the z2 range [{z2.min():g}, {z2.max():g}] m must "
-            f"contain geometry.z1 = {z1:g} m (fig3 and the analytic stage use z2 = z1)"
-        )
-    if np.any(r12 == 0) and np.any(z2 == z1):
-        raise ConfigError(
-            f"config key '{key['r12']}': the qubits coincide (r12 = 0 and z2 = z1 = {z1:g} m "
-            f"on {key['z2']}); give r12 > 0 or move z1 off the z2 grid"
-        )
+    _check_qubit_grid(name, z1, z2, r12, key["z2"], key["r12"])
     try:
         et, ez, _, _ = stack_optics(stack, w)
     except ValueError as exc:
@@ -479,6 +470,24 @@ def _scan_values(config, material, name):
     return out
 
 
+def _check_qubit_grid(name, z1, z2, r12, z2_key, r12_key):
+    """The scan's qubit positions, for a slab or a stack alike: z1 [m] on the map's z2 range
+    (fig3 uses z2 = z1) and no grid point where the qubits coincide (r12 = 0 [m] and z2 = z1);
+    ConfigError naming ``z2_key`` or ``r12_key``."""
+    import numpy as np
+
+    if name == "map" and not (z2.min() <= z1 <= z2.max()):
+        raise ConfigError(
+            f"config key '{z2_key}': the z2 range [{z2.min():g}, {z2.max():g}] m must "
+            f"contain geometry.z1 = {z1:g} m (fig3 and the analytic stage use z2 = z1)"
+        )
+    if np.any(r12 == 0) and np.any(z2 == z1):
+        raise ConfigError(
+            f"config key '{r12_key}': the qubits coincide (r12 = 0 and z2 = z1 = {z1:g} m "
+            f"on {z2_key}); give r12 > 0 or move z1 off the z2 grid"
+        )
+
+
 def _check_scan_geometry(config, material, name):
     """Coinciding qubits, z1 on the map's z2 range, and the quadrature's size limit
     (:func:`neqent.validation.electrical_size`) at the scan's extreme values."""
@@ -490,16 +499,7 @@ def _check_scan_geometry(config, material, name):
     z1 = float(config["geometry"]["z1"])
     (z2_key, z2), (r12_key, r12) = v["z2"], v["r12"]
     (w_key, w), (d_key, delta) = v["omega"], v["delta"]
-    if name == "map" and not (z2.min() <= z1 <= z2.max()):
-        raise ConfigError(
-            f"config key '{z2_key}': the z2 range [{z2.min():g}, {z2.max():g}] m must "
-            f"contain geometry.z1 = {z1:g} m (fig3 and the analytic stage use z2 = z1)"
-        )
-    if np.any(r12 == 0) and np.any(z2 == z1):
-        raise ConfigError(
-            f"config key '{r12_key}': the qubits coincide (r12 = 0 and z2 = z1 = {z1:g} m "
-            f"on {z2_key}); give r12 > 0 or move z1 off the z2 grid"
-        )
+    _check_qubit_grid(name, z1, z2, r12, z2_key, r12_key)
     try:
         eps = material.eps(w)
     except ValueError as exc:
