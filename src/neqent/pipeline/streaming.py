@@ -134,6 +134,27 @@ def _kernel_dims(ds):
     return kernel_dims(ds.dims)
 
 
+class _BroadcastRates:
+    """Gamma(+-w) [Gamma0] of a block, broadcast from alpha_W, alpha_M (``(*axes, q, qp)``
+    [Gamma0]) and n_W, n_M (occupations [1]) over the grid ``grid_dims`` of shape ``shape``.
+
+    The one implementation behind the rates stage (:class:`RateInputs`) and compact rates
+    rebuilt by the steady stage (:class:`RateSource`), so both give the same bits.
+    """
+
+    def __init__(self, alpha_W, alpha_M, n_W, n_M, grid_dims, shape):
+        g = (grid_dims, shape)
+        self._aW = grid_view(alpha_W, *g, ("q", "qp"))
+        self._aM = grid_view(alpha_M, *g, ("q", "qp"))
+        self._nW = grid_view(n_W, *g)
+        self._nM = grid_view(n_M, *g)
+
+    def __call__(self, slices):
+        from neqent.dynamics.rates import rates
+
+        return rates(self._aW[slices], self._aM[slices], self._nW[slices], self._nM[slices])
+
+
 class RateInputs:
     """Kernels, occupations and the rate grid ``(*axes, T_M)`` of the rates stage (kernels in memory).
 
@@ -155,11 +176,9 @@ class RateInputs:
         self.grid_dims = kdims + ("T_M",)
         self.shape = tuple(kernels.sizes[d] for d in kdims) + (self.T_M.size,)
         self.n_W, self.n_M = occupations(kernels["omega"], self.T_M, self.T_W)
-        g = (self.grid_dims, self.shape)
-        self._aW = grid_view(kernels["alpha_W"], *g, ("q", "qp"))
-        self._aM = grid_view(kernels["alpha_M"], *g, ("q", "qp"))
-        self._nW = grid_view(self.n_W, *g)
-        self._nM = grid_view(self.n_M, *g)
+        self._rates = _BroadcastRates(
+            kernels["alpha_W"], kernels["alpha_M"], self.n_W, self.n_M, self.grid_dims, self.shape
+        )
 
     def block(self, block):
         """Rates on one block.
@@ -174,10 +193,7 @@ class RateInputs:
         gamma_plus, gamma_minus : ndarray, shape (``*block.shape``, 2, 2), complex
             Gamma(+w), Gamma(-w) [Gamma0].
         """
-        from neqent.dynamics.rates import rates
-
-        s = block.slices
-        return rates(self._aW[s], self._aM[s], self._nW[s], self._nM[s])
+        return self._rates(block.slices)
 
 
 class RateSource:
@@ -198,11 +214,14 @@ class RateSource:
         lam = _complex_da(rates_ds, "lambda12")
         self._lam = grid_view(lam, self.grid_dims, self.shape)
         if self.compact:
-            g = (self.grid_dims, self.shape)
-            self._aW = grid_view(_complex_da(rates_ds, "alpha_W"), *g, ("q", "qp"))
-            self._aM = grid_view(_complex_da(rates_ds, "alpha_M"), *g, ("q", "qp"))
-            self._nW = grid_view(rates_ds["n_W"].load(), *g)
-            self._nM = grid_view(rates_ds["n_M"].load(), *g)
+            self._rates = _BroadcastRates(
+                _complex_da(rates_ds, "alpha_W"),
+                _complex_da(rates_ds, "alpha_M"),
+                rates_ds["n_W"].load(),
+                rates_ds["n_M"].load(),
+                self.grid_dims,
+                self.shape,
+            )
 
     def block(self, block):
         """Rates and coherent coupling on one block.
@@ -221,9 +240,7 @@ class RateSource:
         """
         s = block.slices
         if self.compact:
-            from neqent.dynamics.rates import rates
-
-            gp, gm = rates(self._aW[s], self._aM[s], self._nW[s], self._nM[s])
+            gp, gm = self._rates(s)
         else:
             idx = s + (slice(None), slice(None))
             gp, gm = get_block(self.ds, "gamma_plus", idx), get_block(self.ds, "gamma_minus", idx)
