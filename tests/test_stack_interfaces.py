@@ -17,7 +17,7 @@ from neqent.electrodynamics.materials import (
     get_layer_material,
     masetti_mobility,
 )
-from neqent.electrodynamics.stack import Stack
+from neqent.electrodynamics.planar import Stack
 from neqent.interface import api
 from neqent.interface.cli import main
 from neqent.interface.units import InputError

@@ -204,13 +204,13 @@ def _check_size(omega_param, omega, eps, delta, z1, z2, r12):
 
 
 def _stack(layers, substrate, material, delta):
-    """Validated :class:`~neqent.electrodynamics.stack.Stack` (docs/theory.md §9), or None for the slab.
+    """Validated :class:`~neqent.electrodynamics.planar.Stack` (docs/theory.md §9), or None for the slab.
 
     ``layers``: sequence of (material, thickness) top first, thickness in m or with units;
     ``substrate``: a material or None (vacuum below). Exclusive with a non-default
     ``material``/``delta`` (InputError naming both).
     """
-    from neqent.electrodynamics.stack import Stack
+    from neqent.electrodynamics.planar import Stack
 
     if layers is None and substrate is None:
         return None

@@ -38,11 +38,11 @@ def has_stack(config) -> bool:
 
 
 def config_stack(config):
-    """:class:`~neqent.electrodynamics.stack.Stack` of ``geometry.stack``/``geometry.substrate``.
+    """:class:`~neqent.electrodynamics.planar.Stack` of ``geometry.stack``/``geometry.substrate``.
 
     Raises ValueError (from the stack) for a bad layer, material or an empty stack without substrate.
     """
-    from neqent.electrodynamics.stack import Stack
+    from neqent.electrodynamics.planar import Stack
 
     geo = config["geometry"]
     return Stack([(layer["material"], layer["thickness"]) for layer in geo["stack"]], geo.get("substrate"))

@@ -250,7 +250,7 @@ SLAB_ONLY_EXTRAS = ("optimize", "chain")
 
 
 def _check_stack_body(config):
-    """The :class:`~neqent.electrodynamics.stack.Stack` of ``geometry.stack`` (None without one).
+    """The :class:`~neqent.electrodynamics.planar.Stack` of ``geometry.stack`` (None without one).
 
     ConfigError naming the key: a substrate without ``geometry.stack``, a
     non-default ``material``/``geometry.delta`` or a ``delta`` axis beside the
@@ -259,7 +259,7 @@ def _check_stack_body(config):
     extras that only compute a slab.
     """
     from neqent.electrodynamics.materials import get_layer_material
-    from neqent.electrodynamics.stack import Stack
+    from neqent.electrodynamics.planar import Stack
     from neqent.pipeline.body import has_stack, thickness_index
 
     geo, schema = config["geometry"], json.loads(schema_path().read_text())

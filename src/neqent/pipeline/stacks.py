@@ -63,9 +63,9 @@ def body_stack(body):
     Returns
     -------
     Stack
-        :class:`~neqent.electrodynamics.stack.Stack`.
+        :class:`~neqent.electrodynamics.planar.Stack`.
     """
-    from neqent.electrodynamics.stack import Stack
+    from neqent.electrodynamics.planar import Stack
 
     return Stack([(layer["material"], layer["thickness"]) for layer in body["stack"]], body.get("substrate"))
 

@@ -402,7 +402,7 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
 
 def _stack_points(config, points):
     """Add a stack's per-point layers to ``points`` (eps_t, eps_z, thickness (N, L) m, sub_eps_t/z (N,));
-    returns the :class:`~neqent.electrodynamics.stack.Stack`."""
+    returns the :class:`~neqent.electrodynamics.planar.Stack`."""
     from neqent.pipeline.body import config_stack, stack_optics, thickness_axes
 
     stack = config_stack(config)
