@@ -294,7 +294,7 @@ class TabulatedMaterial(Material):
         """Read a CSV of ``x, Re eps, Im eps`` (comma separated, ``#`` comments).
 
         A comment line ``# source: <text>`` names where the numbers come from;
-        it is kept as :attr:`source` (and reaches the pipeline's kernel files).
+        it is kept as ``source`` (and reaches the pipeline's kernel files).
 
         Parameters
         ----------
