@@ -561,7 +561,7 @@ def _cm1(x):
 # Built-in models. Each number is the source's (docs/materials.md lists source, table, units
 # and validity range); tests/test_materials.py pins every one of them to the source's units.
 
-#: Silicon carbide (6H, E perpendicular to c), docs/theory.md §2: Spitzer, Kleinman & Walsh (1959) and Palik's
+#: Silicon carbide, docs/theory.md §2: Spitzer, Kleinman & Walsh (1959) and Palik's
 #: handbook give eps_inf 6.7, w_T 793, w_L 969, G 4.76 cm^-1; the paper (Bellomo & Antezza 2013) rounds them to
 #: the rad/s values below (all within 0.4 %). Not range-limited: the paper evaluates it at every frequency.
 SIC = DrudeLorentz(
@@ -575,7 +575,7 @@ SIC = DrudeLorentz(
 )
 
 _ORDAL = "Ordal et al., Appl. Opt. 24, 4493 (1985), Drude parameters"
-#: Infrared window of the Drude fits of Ordal et al. 1985: 50-5000 cm^-1 (wavelength 2-200 um).
+#: Validity window of the metals' Drude fits: the infrared, 50-5000 cm^-1 (wavelength 2-200 um; docs/materials.md).
 DRUDE_METAL_VALID = (_cm1(50.0), _cm1(5000.0))
 
 #: Gold, Drude fit of Ordal et al. 1985: w_p = 7.28e4 cm^-1, w_tau = 215 cm^-1 (stored rounded in rad/s).
