@@ -355,9 +355,6 @@ NUMPYDOC_MEMBERS = {
         "Uniaxial",
         "Uniaxial.eps",
         "Uniaxial.eps_tz",
-        "UniaxialTable",
-        "UniaxialTable.eps",
-        "UniaxialTable.eps_tz",
     ),
     "electrodynamics/planar.py": (
         "Slab",

@@ -56,6 +56,7 @@ import time
 import numpy as np
 import xarray as xr
 
+from neqent.electrodynamics.materials import material_sources
 from neqent.pipeline.body import has_stack, stack_label, thickness_index
 from neqent.pipeline.config import load_config, resolve_range, stage_config
 from neqent.pipeline.logs import configure_logging
@@ -389,6 +390,9 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
             "title": f"neqent kernels, scan {scan}",
             "scan": scan,
             "material": config["material"] if stack is None else stack_label(stack),
+            "material_source": material_sources(
+                [material] if stack is None else [m for m, _ in stack.layers] + [stack.substrate]
+            ),
             "stage": "kernels",
             "mpi_ranks": size,
         },
