@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
+
 import mpmath
 import numpy as np
 import pytest
 from scipy.constants import c
+from scipy.special import spherical_jn, spherical_yn
 
 from neqent.electrodynamics import kernels
 from neqent.electrodynamics.green import vacuum_green
-from neqent.electrodynamics.mie import mie_coefficients, mie_table
+from neqent.electrodynamics.mie import mie_coefficients, mie_table, pair_bases, pair_sums
 from neqent.electrodynamics.sphere import L_MAX_CAP, Sphere, l_max_for
 
 OMEGA = 1.70e14  # SiC, eps ~ -4.6 + 0.2j: between the sphere and surface resonances (§2, §13)
@@ -127,6 +130,113 @@ def test_convergence_in_l_max(name, radius, r1, r2):
         np.testing.assert_allclose(x, y, rtol=0, atol=1e-9 * np.abs(y).max())
 
 
+@pytest.mark.parametrize(
+    "r1, r2",
+    [
+        ((0.3e-6, 0.2e-6, 0.5e-6), (-0.4e-6, 0.1e-6, 0.2e-6)),
+        ((0.0, 0.0, 0.6e-6), (0.1e-6, 0.0, -0.7e-6)),
+        ((0.2e-6, -0.3e-6, 0.4e-6), (0.2e-6, -0.3e-6, 0.4e-6)),
+    ],
+)
+def test_closed_form_m_sums_rebuild_the_vacuum_green_tensor(r1, r2):
+    """Im G0(r1, r2) = 6 pi sum_l (regular waves) with the library's m-sum in closed form (Legendre
+    P_l, P_l', P_l'' and the seven tensors E_k, l >= 2 included) against the closed form of G0."""
+    lmax = 60
+    r1, r2 = np.asarray(r1), np.asarray(r2)
+    rads = []
+    for r in (r1, r2):
+        z = K * np.linalg.norm(r)
+        ls = np.arange(lmax + 1)
+        j = spherical_jn(ls, z)
+        rad = np.zeros((lmax + 1, 6), complex)
+        rad[1:, 0] = j[1:]
+        rad[1:, 1] = j[:-1] - ls[1:] * j[1:] / z
+        rad[1:, 2] = ls[1:] * (ls[1:] + 1) * j[1:] / z
+        rads.append(rad)
+    tab = np.zeros((lmax + 1, 7), complex)
+    tab[:, 1:3] = 1.0  # tau = 1 in both channels: the GR sum becomes the regular-wave sum
+    acc = [np.zeros(7, complex) for _ in range(3)]
+    u, e = pair_bases(r1 / np.linalg.norm(r1), r2 / np.linalg.norm(r2))
+    pair_sums(rads[0], rads[1], u, tab, lmax, 0, *acc)
+    im_g0 = 6 * math.pi * np.einsum("s,sab->ab", acc[0], e)
+    expected = np.eye(3) if np.array_equal(r1, r2) else vacuum_green(OMEGA, r1 - r2).imag
+    np.testing.assert_allclose(im_g0.real, expected, atol=1e-13)
+    assert np.abs(im_g0.imag).max() < 1e-13
+
+
+def plain_mie_block(sphere, omega, r1, r2):
+    """GR and alpha_M of the pair block from miepython's a_l, b_l and scipy's unscaled h_l, summed in a plain loop.
+
+    Independent of the scaled recurrences (only the closed-form m-sum, checked against G0 above, is shared);
+    overflows (inf/nan) in the near field, where the library's scaled sums are needed.
+    """
+    import miepython
+
+    k = omega / c
+    x = k * sphere.radius
+    lmax = int(sphere.l_max(omega, r1[None], r2[None])[0])
+    a, b = miepython.an_bn(complex(np.sqrt(sphere.optics(omega))), x, lmax)
+    pos = (r1 - sphere.centre, r2 - sphere.centre)
+    rad = []
+    for p in pos:
+        z = k * np.linalg.norm(p)
+        ls = np.arange(0, lmax + 1)
+        with np.errstate(all="ignore"):
+            h = spherical_jn(ls, z) + 1j * spherical_yn(ls, z)
+            rad.append((h[1:], (h[:-1] - ls[1:] * h[1:] / z), ls[1:] * (ls[1:] + 1) * h[1:] / z))
+    g_out = np.zeros((2, 2, 3, 3), complex)
+    m_out = np.zeros((2, 2, 3, 3), complex)
+    for q in range(2):
+        for qp in range(2):
+            u, e = pair_bases(pos[q] / np.linalg.norm(pos[q]), pos[qp] / np.linalg.norm(pos[qp]))
+            sg = np.zeros(7, complex)
+            sm = np.zeros(7, complex)
+            (h1, dh1, y1), (h2, dh2, y2) = rad[q], rad[qp]
+            p_prev, p, d_prev, d, dd_prev, dd = 1.0, u, 0.0, 1.0, 0.0, 0.0
+            with np.errstate(all="ignore"):
+                for n in range(1, lmax + 1):
+                    i = n - 1
+                    scale = (2 * n + 1) / (4 * math.pi) / (n * (n + 1))
+                    f, f1, f2 = scale * p, scale * d, scale * dd
+                    wa = a[i].real - abs(a[i]) ** 2
+                    wb = b[i].real - abs(b[i]) ** 2
+                    o = (dh1[i], y1[i], h1[i], dh2[i], y2[i], h2[i])
+                    prods = (o[0] * o[3], o[0] * o[3], o[2] * o[5], o[2] * o[5], o[0] * o[4], o[1] * o[3], o[1] * o[4])
+                    prods_c = (
+                        o[0] * np.conj(o[3]),
+                        o[0] * np.conj(o[3]),
+                        o[2] * np.conj(o[5]),
+                        o[2] * np.conj(o[5]),
+                        o[0] * np.conj(o[4]),
+                        o[1] * np.conj(o[3]),
+                        o[1] * np.conj(o[4]),
+                    )
+                    ang = (f2, f1, f2, f1, f1, f1, f)
+                    coef = (a[i], a[i], b[i], b[i], a[i], a[i], a[i])
+                    wts = (wa, wa, wb, wb, wa, wa, wa)
+                    for s in range(7):
+                        sg[s] += ang[s] * coef[s] * prods[s]
+                        sm[s] += ang[s] * wts[s] * prods_c[s]
+                    p_prev, p = p, ((2 * n + 1) * u * p - n * p_prev) / (n + 1)
+                    d_prev, d = d, d_prev + (2 * n + 1) * p_prev
+                    dd_prev, dd = dd, dd_prev + (2 * n + 1) * d_prev
+            g_out[q, qp] = -1j * 6 * math.pi * np.einsum("s,sab->ab", sg, e)
+            m_out[q, qp] = 6 * math.pi * np.einsum("s,sab->ab", sm, e)
+    return g_out, m_out
+
+
+@pytest.mark.parametrize("radius, height", [(100e-9, 100e-9), (20e-9, 20e-9), (1e-6, 1e-6)])
+def test_scaled_sums_equal_the_plain_unscaled_loop(radius, height):
+    """Where unscaled functions still fit in a double, GR and alpha_M equal the plain sums of
+    miepython's coefficients with scipy's h_l (off-diagonal pairs included)."""
+    sphere = Sphere("sic", radius)
+    r1, r2 = np.array([0.0, 0.0, height]), np.array([100e-9, 30e-9, 0.5 * height])
+    _, m, g = _block(sphere, r1, r2)
+    g_ref, m_ref = plain_mie_block(sphere, OMEGA, r1, r2)
+    np.testing.assert_allclose(g, g_ref, rtol=0, atol=1e-11 * np.abs(g).max())
+    np.testing.assert_allclose(m, m_ref, rtol=0, atol=1e-11 * np.abs(m).max())
+
+
 # ---------------------------------------------------------------------------
 # Limits
 
@@ -163,7 +273,7 @@ def _ruppin_nonradiative(eps, radius, r, omega=OMEGA, dps=30):
         xx, dxx = xi(n, x)
         a = (m * pm * dpx - px * dpm) / (m * pm * dxx - xx * dpm)
         b = (pm * dpx - m * px * dpm) / (pm * dxx - m * xx * dpm)
-        jr, (pr, dpr), (xr, dxr) = j(n, rho), psi(n, rho), xi(n, rho)
+        jr, (_, dpr), (xr, dxr) = j(n, rho), psi(n, rho), xi(n, rho)
         hr = xr / rho
         g_perp += n * (n + 1) * (2 * n + 1) * a * (hr / rho) ** 2
         g_par += (2 * n + 1) * (b * hr**2 + a * (dxr / rho) ** 2)

@@ -36,14 +36,15 @@ __all__ = [
     "radial_table",
     "w_orders",
     "pair_sums",
+    "pair_bases",
     "sphere_block_kernel",
     "N_TABLE",
     "N_RADIAL",
     "N_SUMS",
 ]
 
-#: Columns of :func:`mie_table`: q, tau_a, tau_b, w_a, w_b, |1/xi_l(x)|^2.
-N_TABLE = 6
+#: Columns of :func:`mie_table`: q, tau_a, tau_b, w_a, w_b, |1/xi_l(x)|^2, 1/q.
+N_TABLE = 7
 #: Columns of :func:`radial_table`: O_phi, O_psi, O_y, J_phi, J_psi, J_y.
 N_RADIAL = 6
 #: Angular sums per quantity (see :func:`pair_sums`).
@@ -114,6 +115,7 @@ def _mie_table_kernel(x, m, lmax, out):
         s = s / ql
         out[l, 0] = ql
         out[l, 5] = (s * s.conjugate()).real
+        out[l, 6] = 1.0 / ql  # divisions once per sphere, multiplications per position
         for col, a in ((1, dm[l] / m + l / x), (2, m * dm[l] + l / x)):
             # t = (A psi_l - psi_{l-1}) / (A xi_l - xi_{l-1}); times xi_l^2, with
             # xi_l psi_{l-1} = p_{l-1} q_l and xi_{l-1}/xi_l = 1/q_l:
@@ -139,9 +141,9 @@ def mie_table(x, m, lmax):
 
     Returns
     -------
-    ndarray, shape (lmax + 1, 6), complex
+    ndarray, shape (lmax + 1, 7), complex
         Columns q_l = xi_l(x)/xi_{l-1}(x), tau^a_l = a_l xi_l(x)^2, tau^b_l,
-        w^a_l = (Re a_l - |a_l|^2) |xi_l(x)|^2, w^b_l, |1/xi_l(x)|^2 (docs/theory.md §13).
+        w^a_l = (Re a_l - |a_l|^2) |xi_l(x)|^2, w^b_l, |1/xi_l(x)|^2, 1/q_l (docs/theory.md §13).
     """
     out = np.empty((int(lmax) + 1, N_TABLE), np.complex128)
     _mie_table_kernel(float(x), complex(m), int(lmax), out)
@@ -176,7 +178,7 @@ def mie_coefficients(x, m, lmax):
 
 
 @njit
-def _radial_kernel(z, x, q_x, lmax, lw, out):
+def _radial_kernel(z, x, inv_qx, lmax, lw, out):
     """Scaled radial functions of the outgoing (O) and regular (J) waves at z = K r.
 
     O_phi = h_l(z)/xi_l(x), O_psi = (xi_l'(z)/z)/xi_l(x), O_y = l(l+1) h_l(z)/(z xi_l(x))
@@ -190,21 +192,23 @@ def _radial_kernel(z, x, q_x, lmax, lw, out):
     eta_prev = complex(math.cos(z - x), math.sin(z - x))  # xi_0(z)/xi_0(x)
     c_prev = -1j * complex(math.cos(x), math.sin(x)) * math.sin(z)  # psi_0(z)/conj(xi_0(x))
     out[0, :] = 0.0
+    iz = 1.0 / z
+    iz2 = iz * iz
     for l in range(1, lmax + 1):
-        qx = q_x[l]
-        eta = eta_prev * qz[l] / qx
+        iq = inv_qx[l]
+        eta = eta_prev * qz[l] * iq
         big = l * (l + 1.0)
-        out[l, 0] = eta / z
+        out[l, 0] = eta * iz
         # xi_l' = xi_{l-1} - l xi_l / z, with xi_{l-1}(z)/xi_l(x) = eta_{l-1}/q_l(x): no division by xi_l(z)
-        out[l, 1] = (eta_prev / qx - l * eta / z) / z
-        out[l, 2] = big * eta / (z * z)
+        out[l, 1] = (eta_prev * iq - l * eta * iz) * iz
+        out[l, 2] = big * eta * iz2
         eta_prev = eta
         if l <= lw:
-            qxc = qx.conjugate()
-            c = c_prev * rz[l] / qxc
-            out[l, 3] = c / z
-            out[l, 4] = (c_prev / qxc - l * c / z) / z
-            out[l, 5] = big * c / (z * z)
+            iqc = iq.conjugate()
+            c = c_prev * rz[l] * iqc
+            out[l, 3] = c * iz
+            out[l, 4] = (c_prev * iqc - l * c * iz) * iz
+            out[l, 5] = big * c * iz2
             c_prev = c
         else:
             out[l, 3] = 0.0
@@ -237,7 +241,9 @@ def radial_table(z, x, q_x, lmax):
         O_phi, O_psi, O_y, J_phi, J_psi, J_y (docs/theory.md §13).
     """
     out = np.empty((int(lmax) + 1, N_RADIAL), np.complex128)
-    _radial_kernel(float(z), float(x), q_x, int(lmax), int(lmax), out)
+    inv = np.zeros(int(lmax) + 1, np.complex128)
+    inv[1:] = 1.0 / np.asarray(q_x)[1 : int(lmax) + 1]
+    _radial_kernel(float(z), float(x), inv, int(lmax), int(lmax), out)
     return out
 
 
@@ -255,7 +261,7 @@ def pair_sums(rad1, rad2, u, tab, lmax, lw, acc_g, acc_m, acc_w):
         :func:`radial_table` of the two positions (J columns needed up to ``lw``).
     u : float
         Cosine of the angle between the two positions seen from the centre [1].
-    tab : ndarray, shape (>= lmax + 1, 6), complex
+    tab : ndarray, shape (>= lmax + 1, 7), complex
         :func:`mie_table`.
     lmax : int
         Highest order of GR and alpha_M [1] (the near-field sums).
@@ -344,7 +350,7 @@ def _cross(n):
 
 
 @njit
-def _bases(n1, n2):
+def pair_bases(n1, n2):
     """The seven tensors E_k of the pair (docs/theory.md §13) for unit vectors n1, n2 from the centre."""
     u = min(1.0, max(-1.0, n1[0] * n2[0] + n1[1] * n2[1] + n1[2] * n2[2]))
     a = n2 - u * n1
@@ -374,7 +380,7 @@ def sphere_block_kernel(k, x, tab, pos1, pos2, centre, lmax, w_out, m_out, g_out
         K = omega / c [1/m].
     x : float
         Size parameter K R [1].
-    tab : ndarray, shape (>= max(lmax) + 1, 6), complex
+    tab : ndarray, shape (>= max(lmax) + 1, 7), complex
         :func:`mie_table` at this frequency.
     pos1, pos2 : ndarray, shape (N, 3)
         Positions [m], outside the sphere.
@@ -401,12 +407,12 @@ def sphere_block_kernel(k, x, tab, pos1, pos2, centre, lmax, w_out, m_out, g_out
         r2 = math.sqrt(rv2[0] ** 2 + rv2[1] ** 2 + rv2[2] ** 2)
         rad1 = np.empty((lm + 1, N_RADIAL), np.complex128)
         rad2 = np.empty((lm + 1, N_RADIAL), np.complex128)
-        _radial_kernel(k * r1, x, tab[:, 0], lm, lw, rad1)
-        _radial_kernel(k * r2, x, tab[:, 0], lm, lw, rad2)
+        _radial_kernel(k * r1, x, tab[:, 6], lm, lw, rad1)
+        _radial_kernel(k * r2, x, tab[:, 6], lm, lw, rad2)
         units = (rv1 / r1, rv2 / r2)
         rads = (rad1, rad2)
         for q, qp in ((0, 0), (0, 1), (1, 1)):
-            u, e = _bases(units[q], units[qp])
+            u, e = pair_bases(units[q], units[qp])
             pair_sums(rads[q], rads[qp], u, tab, lm, lw, acc_g, acc_m, acc_w)
             dv = pts[q] - pts[qp]
             same = dv[0] == 0.0 and dv[1] == 0.0 and dv[2] == 0.0

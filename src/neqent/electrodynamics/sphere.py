@@ -219,7 +219,7 @@ class Sphere(Body):
 
         Returns
         -------
-        ndarray, shape (>= lmax + 1, 6), complex
+        ndarray, shape (>= lmax + 1, 7), complex
         """
         key = float(omega)
         tab = self._tables.get(key)
