@@ -216,9 +216,20 @@ def _radial_kernel(z, x, inv_qx, lmax, lw, out):
             out[l, 5] = 0.0
 
 
-def w_orders(x, lmax):
-    """Orders that alpha_W - Im G0 needs [1]: a far-field Mie series (Wiscombe's rule with a wide margin)."""
-    return min(int(lmax), int(math.ceil(x + 8.0 * x ** (1.0 / 3.0) + 40.0)))
+def w_orders(x):
+    """Orders that alpha_W - Im G0 needs [1]: a far-field Mie series (Wiscombe's rule with a wide margin).
+
+    Parameters
+    ----------
+    x : float
+        Size parameter K R [1].
+
+    Returns
+    -------
+    int
+        The highest order [1].
+    """
+    return int(math.ceil(x + 8.0 * x ** (1.0 / 3.0) + 40.0))
 
 
 def radial_table(z, x, q_x, lmax):
@@ -282,6 +293,9 @@ def pair_sums(rad1, rad2, u, tab, lmax, lw, acc_g, acc_m, acc_w):
     d_prev, d = 0.0, 1.0  # P'_{l-1}, P'_l
     dd_prev, dd = 0.0, 0.0  # P''_{l-1}, P''_l
     inv4pi = 1.0 / (4.0 * math.pi)
+    # on one ray from the centre (u = 1: the same qubit, or one above the other) a = b = 0,
+    # so E_0, E_2, E_4, E_5 vanish and their sums are skipped
+    full = u != 1.0
     for l in range(1, lmax + 1):
         scale = (2.0 * l + 1.0) * inv4pi / (l * (l + 1.0))  # (2l+1)/(4 pi) from the m-sum, 1/L of the channel
         f, f1, f2 = scale * p, scale * d, scale * dd
@@ -292,20 +306,21 @@ def pair_sums(rad1, rad2, u, tab, lmax, lw, acc_g, acc_m, acc_w):
         ss, sy, ys, yy, pp = o1s * o2s, o1s * o2y, o1y * o2s, o1y * o2y, o1p * o2p
         o2sc, o2yc, o2pc = o2s.conjugate(), o2y.conjugate(), o2p.conjugate()
         ssc, syc, ysc, yyc, ppc = o1s * o2sc, o1s * o2yc, o1y * o2sc, o1y * o2yc, o1p * o2pc
-        acc_g[0] += f2 * ta * ss
         acc_g[1] += f1 * ta * ss
-        acc_g[2] += f2 * tb * pp
         acc_g[3] += f1 * tb * pp
-        acc_g[4] += f1 * ta * sy
-        acc_g[5] += f1 * ta * ys
         acc_g[6] += f * ta * yy
-        acc_m[0] += f2 * wa * ssc
         acc_m[1] += f1 * wa * ssc
-        acc_m[2] += f2 * wb * ppc
         acc_m[3] += f1 * wb * ppc
-        acc_m[4] += f1 * wa * syc
-        acc_m[5] += f1 * wa * ysc
         acc_m[6] += f * wa * yyc
+        if full:
+            acc_g[0] += f2 * ta * ss
+            acc_g[2] += f2 * tb * pp
+            acc_g[4] += f1 * ta * sy
+            acc_g[5] += f1 * ta * ys
+            acc_m[0] += f2 * wa * ssc
+            acc_m[2] += f2 * wb * ppc
+            acc_m[4] += f1 * wa * syc
+            acc_m[5] += f1 * wa * ysc
         if l <= lw:
             # alpha_W - Im G0 per channel: -J (t O')^* - t O J'^* + |t|^2 O O'^* (docs/theory.md §13)
             s2 = tab[l, 5].real
@@ -371,7 +386,7 @@ def pair_bases(n1, n2):
 
 
 @njit
-def sphere_block_kernel(k, x, tab, pos1, pos2, centre, lmax, w_out, m_out, g_out):
+def sphere_block_kernel(k, x, tab, pos1, pos2, centre, lmax, lw_all, w_out, m_out, g_out):
     """W, M, GR blocks (N, 2, 2, 3, 3) of a sphere for N pairs of positions (numba, pure).
 
     Parameters
@@ -388,6 +403,8 @@ def sphere_block_kernel(k, x, tab, pos1, pos2, centre, lmax, w_out, m_out, g_out
         Centre of the sphere [m].
     lmax : ndarray, shape (N,), int
         Highest order per point [1].
+    lw_all : int
+        Highest order of alpha_W - Im G0 [1], :func:`w_orders`.
     w_out, m_out, g_out : ndarray, shape (N, 2, 2, 3, 3), complex
         Receive alpha_W, alpha_M [Gamma0] and GR [1].
     """
@@ -396,7 +413,6 @@ def sphere_block_kernel(k, x, tab, pos1, pos2, centre, lmax, w_out, m_out, g_out
     acc_m = np.empty(N_SUMS, np.complex128)
     acc_w = np.empty(N_SUMS, np.complex128)
     g0 = np.empty((3, 3), np.complex128)
-    lw_all = int(math.ceil(x + 8.0 * x ** (1.0 / 3.0) + 40.0))  # as w_orders()
     for i in range(n_pts):
         lm = lmax[i]
         lw = min(lm, lw_all)

@@ -17,13 +17,14 @@ Legendre sums of :mod:`neqent.electrodynamics.mie`.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 from scipy.constants import c as C_LIGHT
 
 from neqent.electrodynamics.body import Body
-from neqent.electrodynamics.mie import mie_table, sphere_block_kernel
+from neqent.electrodynamics.mie import mie_table, sphere_block_kernel, w_orders
 
 __all__ = ["Sphere", "l_max_for", "L_MAX_CAP", "DEFAULT_TOL"]
 
@@ -37,6 +38,7 @@ DEFAULT_TOL = 1e-10
 _TABLE_CACHE_SIZE = 64
 
 
+@functools.lru_cache(maxsize=16)
 def _near_field_depth(tol):
     """s with s^3 e^{-s} = tol: the sums' tails fall like l^3 rho^l (docs/theory.md §13)."""
     s = math.log(1.0 / tol)
@@ -46,7 +48,7 @@ def _near_field_depth(tol):
 
 
 def l_max_for(omega, radius, distance, tol=DEFAULT_TOL):
-    """Highest multipole order for given distances from the centre (docs/theory.md §13).
+    """Highest multipole order for qubits at given distances from the centre (docs/theory.md §13).
 
     Far-field part: Wiscombe's x + 4.05 x^(1/3) + 2 (x = K R); near-field part
     (Allardice & Le Ru 2014 style): the terms fall like l^3 (R^2/r^2)^l, so
@@ -60,24 +62,26 @@ def l_max_for(omega, radius, distance, tol=DEFAULT_TOL):
     radius : float
         Sphere radius R [m], > 0.
     distance : float or array_like
-        Distances r of the qubits from the centre [m], > R; the smallest one counts.
+        Distance r of the closer qubit of a pair from the centre [m], > R (one per point).
     tol : float
         Relative truncation error [1], in (0, 0.1].
 
     Returns
     -------
-    int
-        l_max [1] (may exceed :data:`L_MAX_CAP`; the caller decides).
+    int or ndarray of int
+        l_max [1] per distance (may exceed :data:`L_MAX_CAP`; the caller decides).
     """
     if not (0 < tol <= 0.1):
         raise ValueError(f"tol must be in (0, 0.1], got {tol!r}")
     x = omega / C_LIGHT * radius
-    r = float(np.min(distance))
-    if not r > radius:
-        raise ValueError(f"distance from the centre must exceed the radius {radius:g} m, got {r:g} m")
+    r = np.asarray(distance, dtype=float)
+    if not np.all(r > radius):
+        bad = float(r[~(r > radius)].flat[0]) if r.ndim else float(r)
+        raise ValueError(f"distance from the centre must exceed the radius {radius:g} m, got {bad:g} m")
     far = x + 4.05 * x ** (1.0 / 3.0) + 2.0
-    near = _near_field_depth(tol) / (2.0 * math.log(r / radius))
-    return int(math.ceil(far + near)) + 1
+    near = _near_field_depth(tol) / (2.0 * np.log(r / radius))
+    out = np.ceil(far + near).astype(np.int64) + 1
+    return int(out) if out.ndim == 0 else out
 
 
 class Sphere(Body):
@@ -196,7 +200,7 @@ class Sphere(Body):
     def l_max(self, omega, r1, r2):
         """l_max per point [1] for positions r1, r2 (N, 3) [m]; ValueError beyond :data:`L_MAX_CAP`."""
         d = np.minimum(np.linalg.norm(r1 - self.centre, axis=-1), np.linalg.norm(r2 - self.centre, axis=-1))
-        out = np.array([l_max_for(omega, self.radius, di, self.tol) for di in np.atleast_1d(d)], dtype=np.int64)
+        out = np.atleast_1d(l_max_for(omega, self.radius, d, self.tol))
         if np.any(out > L_MAX_CAP):
             i = int(np.argmax(out))
             height = float(np.atleast_1d(d)[i]) - self.radius
@@ -268,7 +272,7 @@ class Sphere(Body):
             tab = self.coefficient_table(om, int(lmax.max()))
             k = om / C_LIGHT
             parts = [np.empty((sel.size, 2, 2, 3, 3), np.complex128) for _ in range(3)]
-            sphere_block_kernel(k, k * self.radius, tab, pa, pb, self.centre, lmax, *parts)
+            sphere_block_kernel(k, k * self.radius, tab, pa, pb, self.centre, lmax, w_orders(k * self.radius), *parts)
             for o, p in zip(out, parts):
                 o[sel] = p
             lmax_all[sel] = lmax
