@@ -366,6 +366,24 @@ def test_body_members():
     assert w.shape == m.shape == g.shape == (3, 2, 2, 3, 3)
 
 
+def test_cached_table_and_frequency_batches_change_nothing():
+    """A table grown for a closer qubit, and several frequencies in one call, give the same bits' worth."""
+    sphere = Sphere("sic", 1e-6)
+    far, near = ([0.0, 0.0, 300e-9], [50e-9, 0.0, 300e-9]), ([0.0, 0.0, 10e-9], [50e-9, 0.0, 10e-9])
+    sphere.pair_block(OMEGA, *far)  # table with few orders
+    grown = sphere.pair_block(OMEGA, *near)  # needs more: the table is rebuilt
+    fresh = Sphere("sic", 1e-6).pair_block(OMEGA, *near)
+    for x, y in zip(grown, fresh):
+        np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-12 * np.abs(y).max())
+    omegas = np.array([OMEGA, 1.75e14])
+    both = sphere.pair_block(omegas, [far[0], near[0]], [far[1], near[1]])
+    assert sphere.last_l_max[0] < sphere.last_l_max[1]
+    for n, om in enumerate(omegas):
+        one = Sphere("sic", 1e-6).pair_block(om, [far[0], near[0]][n], [far[1], near[1]][n])
+        for x, y in zip(both, one):
+            np.testing.assert_allclose(x[n], y[0], rtol=1e-12, atol=1e-12 * np.abs(y).max())
+
+
 @pytest.mark.parametrize(
     "make, match",
     [
