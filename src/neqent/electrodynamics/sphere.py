@@ -253,7 +253,7 @@ class Sphere(Body):
         -------
         W, M, GR : ndarray, shape (N, 2, 2, 3, 3), complex128
             Indexed [n, q, q', i, j], lab axes; W, M [Gamma0], GR [1] (Im G0(r, r) = I).
-            The l_max of every point is left in :attr:`last_l_max`.
+            The l_max of every point is left in ``self.last_l_max``.
         """
         a = self.check_positions(np.atleast_2d(r1))
         b = self.check_positions(np.atleast_2d(r2))
