@@ -69,7 +69,7 @@ class Body(abc.ABC):
 
     @property
     def materials(self) -> tuple:
-        """Every material of the body, top first (provenance, via :func:`~neqent.electrodynamics.materials.material_sources`).
+        """Every material of the body, top first (for :func:`~neqent.electrodynamics.materials.material_sources`).
 
         Returns
         -------
