@@ -277,7 +277,7 @@ def _layer_operators(ridge, grooves, fill, n_total, li_rules):
 # Modes
 
 
-def sqrt_upper(z):
+def _sqrt_upper(z):
     """Element-wise square root on the branch Im >= 0 (Re >= 0 on the real axis) [1]."""
     q = np.sqrt(np.asarray(z, dtype=complex))
     return np.where(q.imag < 0, -q, q)
@@ -317,7 +317,7 @@ def _grating_modes(kxn, ky, e_t, a, ezi):
     qyy[:, idx, idx] = kxn * ky[:, None]
     q_op = _interleave(qxx, qxy, qyx, qyy)
     lam, w = np.linalg.eig(p @ q_op)
-    q = sqrt_upper(lam)
+    q = _sqrt_upper(lam)
     v = (q_op @ w) / q[:, None, :]
     return q, w, v
 
@@ -335,11 +335,11 @@ def _homogeneous_modes(kxn, ky, eps_t, eps_z, vacuum):
     cx = np.where(safe, kxn / np.where(safe, kn, 1.0), 1.0)  # k^ = x^ at k_n = 0
     sy = np.where(safe, ky[:, None] / np.where(safe, kn, 1.0), 0.0)
     if vacuum:
-        q_te = q_tm = sqrt_upper(1.0 - kn2)
+        q_te = q_tm = _sqrt_upper(1.0 - kn2)
         eps_t = 1.0
     else:
-        q_te = sqrt_upper(eps_t - kn2)
-        q_tm = q_te if eps_t == eps_z else sqrt_upper(eps_t * (1.0 - kn2 / eps_z))
+        q_te = _sqrt_upper(eps_t - kn2)
+        q_tm = q_te if eps_t == eps_z else _sqrt_upper(eps_t * (1.0 - kn2 / eps_z))
     y_tm = q_tm / eps_t
     w = np.empty(kxn.shape + (2, 2), complex)
     v = np.empty_like(w)
