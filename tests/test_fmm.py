@@ -333,3 +333,22 @@ def test_grcwa_high_orders(omega, ridge, tol_power, tol_phase):
     d_power = np.abs(np.abs(peer[propagating]) ** 2 - np.abs(ours[propagating]) ** 2).max()
     d_phase = np.abs(np.angle(peer[80:82] / ours[80:82])).max()
     assert d_power < tol_power and d_phase < tol_phase
+
+
+def test_isotropic_modes_equal_the_general_eigenproblem():
+    """The two M x M eigenproblems of isotropic layers (shared by k points with one k_x) equal the 2M one.
+
+    A ridge with eps_z = eps_t (1 + 1e-13) takes the general uniaxial path; both factorisations."""
+    from neqent.electrodynamics.materials import ConstantPermittivity, Uniaxial
+
+    e = complex(-16 + 1j)
+    iso = LamellarGrating(2e-6, 0.4, 0.7e-6, ConstantPermittivity(e), grooves="eps=2+0.1j")
+    near = LamellarGrating(
+        2e-6, 0.4, 0.7e-6, Uniaxial(ConstantPermittivity(e), ConstantPermittivity(e * (1 + 1e-13))), "eps=2+0.1j"
+    )
+    kx = np.array([0.1, 0.1, -0.3, 0.1]) * K0  # repeated k_x: one shared eigenproblem
+    ky = np.array([0.2, 1.3, 0.4, -2.5]) * K0
+    for li_rules in (True, False):
+        r1, t1 = grating_rt(OMEGA, iso, kx, ky, 12, li_rules=li_rules)
+        r2, t2 = grating_rt(OMEGA, near, kx, ky, 12, li_rules=li_rules)
+        assert np.abs(r1 - r2).max() < 1e-11 and np.abs(t1 - t2).max() < 1e-11

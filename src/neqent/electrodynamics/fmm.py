@@ -322,6 +322,51 @@ def _grating_modes(kxn, ky, e_t, a, ezi):
     return q, w, v
 
 
+def _isotropic_grating_modes(kxn, ky, e_t, a, ezi):
+    """The modes of :func:`_grating_modes` for isotropic ridges and grooves, from two M x M eigenproblems.
+
+    A layer stratified along x with isotropic media has modes with E_x = 0 (TE to x) and
+    with H_x = 0 (TM to x), also after truncation: with E_z^-1 = [[eps]]^-1 exactly,
+    P Q [0; phi] = (beta^2 - k_y^2) [0; phi] for (E_t - K_x^2) phi = beta^2 phi, and
+    Q P [0; psi] = (beta^2 - k_y^2) [0; psi] for A (1 - K_x E_z^-1 K_x) psi = beta^2 psi.
+    Neither operator depends on k_y, so k points sharing k_x share their eigenproblems
+    (a tensor grid in (k_x, k_y) solves one per k_x). TE: W = [0; phi], V = Q W / q;
+    TM: V = [0; psi], W = P V / q.
+    """
+    nk, m = kxn.shape
+    uniq, inv = np.unique(kxn[:, 0], return_inverse=True)
+    kx_u = kxn[_first_rows(kxn[:, 0], uniq)]
+    idx = np.arange(m)
+    te_op = -np.broadcast_to(e_t, (uniq.size, m, m)).copy()
+    te_op[:, idx, idx] += kx_u**2
+    beta_te, phi = np.linalg.eig(-te_op)  # (E_t - K_x^2) phi = beta^2 phi
+    tm_right = -kx_u[:, :, None] * ezi * kx_u[:, None, :]
+    tm_right[:, idx, idx] += 1.0
+    beta_tm, psi = np.linalg.eig(a @ tm_right)
+    phi, psi, beta_te, beta_tm = phi[inv], psi[inv], beta_te[inv], beta_tm[inv]
+    tm_right = tm_right[inv]
+    ky2 = (ky**2)[:, None]
+    q_te = _sqrt_upper(beta_te - ky2)
+    q_tm = _sqrt_upper(beta_tm - ky2)
+    w = np.zeros((nk, m, 2, 2, m), complex)  # rows (order, component), columns (TE/TM, mode)
+    v = np.zeros_like(w)
+    w[:, :, 1, 0, :] = phi
+    v[:, :, 0, 0, :] = -phi * (beta_te / q_te)[:, None, :]
+    v[:, :, 1, 0, :] = ky[:, None, None] * kxn[:, :, None] * phi / q_te[:, None, :]
+    v[:, :, 1, 1, :] = psi
+    w[:, :, 0, 1, :] = (tm_right @ psi) / q_tm[:, None, :]
+    w[:, :, 1, 1, :] = -ky[:, None, None] * (ezi @ (kxn[:, :, None] * psi)) / q_tm[:, None, :]
+    q = np.concatenate((q_te, q_tm), axis=1)
+    return q, w.reshape(nk, 2 * m, 2 * m), v.reshape(nk, 2 * m, 2 * m)
+
+
+def _first_rows(column, values):
+    """Row index of the first occurrence of each of ``values`` in ``column``."""
+    order = np.argsort(column, kind="stable")
+    pos = np.searchsorted(column[order], values)
+    return order[pos]
+
+
 def _homogeneous_modes(kxn, ky, eps_t, eps_z, vacuum):
     """TE/TM modes of a uniform medium, per order: (q_te, q_tm, admittances, W and V 2x2 blocks).
 
@@ -357,6 +402,13 @@ def _block_diag(blocks):
     idx = np.arange(m)
     out[:, idx, :, idx, :] = blocks.transpose(1, 0, 2, 3)
     return out.reshape(nk, 2 * m, 2 * m)
+
+
+def _block_left(blocks, mat):
+    """blockdiag(blocks) @ mat for per-order 2x2 blocks (Nk, M, 2, 2) and mat (Nk, 2M, 2M)."""
+    nk, m = blocks.shape[:2]
+    rows = mat.reshape(nk, m, 2, 2 * m)
+    return np.einsum("knab,knbj->knaj", blocks, rows).reshape(nk, 2 * m, 2 * m)
 
 
 def _block_inv(blocks):
@@ -414,11 +466,11 @@ def _planar_recursion(kxn, ky, layers, kd):
     return r.reshape(nk, 2 * m), top_modes, trans.reshape(nk, 2 * m)
 
 
-def _rt_chunk(kxn, ky, kh, ops, layers, kd, vacuum_below):
+def _rt_chunk(kxn, ky, kh, ops, layers, kd, vacuum_below, isotropic):
     """Internal R, T (internal TM sign) for one chunk of k points (normalised by K)."""
     nk, m = kxn.shape
     r_b, (w_b, v_b), t_planar = _planar_recursion(kxn, ky, layers, kd)
-    q, w_g, v_g = _grating_modes(kxn, ky, *ops)
+    q, w_g, v_g = (_isotropic_grating_modes if isotropic else _grating_modes)(kxn, ky, *ops)
     # grating -> medium below: F = W_g^-1 W_b (R_b + 1), G = V_g^-1 V_b (R_b - 1)
     wb = _block_diag(w_b) * (r_b + 1.0)[:, None, :]
     vb = _block_diag(v_b) * (r_b - 1.0)[:, None, :]
@@ -431,11 +483,10 @@ def _rt_chunk(kxn, ky, kh, ops, layers, kd, vacuum_below):
     r_top = x[:, :, None] * r_bot * x[:, None, :]
     # vacuum -> grating at z = 0
     _, _, _, _, w0, v0 = _homogeneous_modes(kxn, ky, 1.0, 1.0, True)
-    w0i = _block_diag(_block_inv(w0))
-    v0i = _block_diag(_block_inv(v0))
-    eye = np.eye(2 * m)
-    f0 = w0i @ (w_g @ (r_top + eye))
-    g0 = v0i @ (v_g @ (r_top - eye))
+    w0i_wg = _block_left(_block_inv(w0), w_g)
+    v0i_vg = _block_left(_block_inv(v0), v_g)
+    f0 = w0i_wg @ r_top + w0i_wg
+    g0 = v0i_vg @ r_top - v0i_vg
     f0mg0 = f0 - g0
     r_int = np.linalg.solve(f0mg0.transpose(0, 2, 1), (f0 + g0).transpose(0, 2, 1)).transpose(0, 2, 1)
     if not vacuum_below:
@@ -483,6 +534,7 @@ def grating_rt(omega, grating, kx, ky, n_orders, li_rules=True):
     m = 2 * n_ord + 1
     ridge, grooves, layers = grating.optics(omega)
     ops = _layer_operators(ridge, grooves, grating.fill, m, li_rules)
+    isotropic = ridge[0] == ridge[1] and grooves[0] == grooves[1]
     kd = np.asarray(layers[2], float) * k0
     orders = np.arange(-n_ord, n_ord + 1)
     g = 2.0 * math.pi / grating.period / k0
@@ -493,7 +545,9 @@ def grating_rt(omega, grating, kx, ky, n_orders, li_rules=True):
     chunk = max(1, _CHUNK_BYTES // (16 * (2 * m) ** 2))
     for s in range(0, kx.size, chunk):
         sl = slice(s, s + chunk)
-        r[sl], t[sl] = _rt_chunk(kxn[sl], kyn[sl], k0 * grating.height, ops, layers, kd, grating.vacuum_below)
+        r[sl], t[sl] = _rt_chunk(
+            kxn[sl], kyn[sl], k0 * grating.height, ops, layers, kd, grating.vacuum_below, isotropic
+        )
     # internal down-TM amplitude is -1 times the contract's (module docstring)
     sign = np.tile([1.0, -1.0], m)
     r *= sign[None, None, :]
