@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 from scipy import constants
 
-from neqent.electrodynamics.fmm import LamellarGrating, grating_rt, orders_for, toeplitz_permittivity
+from neqent.electrodynamics.fmm import (
+    LamellarGrating,
+    diffraction_orders,
+    grating_rt,
+    orders_for,
+    toeplitz_permittivity,
+    transmission_from_below,
+)
 from neqent.electrodynamics.planar import Stack
 from neqent.electrodynamics.stack import stack_coefficients
 
@@ -352,3 +359,50 @@ def test_isotropic_modes_equal_the_general_eigenproblem():
         r1, t1 = grating_rt(OMEGA, iso, kx, ky, 12, li_rules=li_rules)
         r2, t2 = grating_rt(OMEGA, near, kx, ky, 12, li_rules=li_rules)
         assert np.abs(r1 - r2).max() < 1e-11 and np.abs(t1 - t2).max() < 1e-11
+
+
+def _reverse_orders(a):
+    """(n p) -> (-n p) on both indices of (Nk, 2M, 2M)."""
+    size = a.shape[1]
+    idx = np.arange(size)
+    flip = size - 2 - 2 * (idx // 2) + idx % 2
+    return a[:, flip][:, :, flip]
+
+
+def test_rotation_by_pi_about_z():
+    """Ridges centred at x = 0 and media uniaxial along z: R(-k) and T(-k) are R(k), T(k) with orders reversed.
+
+    (The rotation maps e_p^+-(k_n) onto e_p^+-(-k_n) with no sign.) A grating shifted off x = 0 would fail."""
+    grating = LamellarGrating(2.5e-6, 0.3, 0.6e-6, "eps=4+0.2j,-2+0.5j", below=Stack([("hbn", 0.1e-6)], None))
+    kx = np.array([0.21, -0.37]) * K0
+    ky = np.array([0.45, 1.3]) * K0
+    r, t = grating_rt(OMEGA, grating, kx, ky, 5)
+    r_m, t_m = grating_rt(OMEGA, grating, -kx, -ky, 5)
+    np.testing.assert_allclose(r_m, _reverse_orders(r), rtol=0, atol=1e-11)
+    np.testing.assert_allclose(t_m, _reverse_orders(t), rtol=0, atol=1e-11)
+    assert np.abs(r_m - r).max() > 1e-2
+
+
+def test_transmission_from_below_is_the_mirror_image_for_a_free_standing_grating():
+    """docs/theory.md §12: T~ from reciprocity (transmission_from_below) equals, for a lone grating layer
+    (symmetric under z -> -h - z, which maps e_TM^+ to -e_TM^-), T with the TE/TM cross terms negated."""
+    grating = LamellarGrating(2.5e-6, 0.3, 0.6e-6, "sic", grooves="eps=2+0.3j")
+    kx = np.array([0.21, -0.37, 1.1]) * K0
+    ky = np.array([0.45, 1.3, -0.2]) * K0
+    n_ord = 6
+    _, t = grating_rt(OMEGA, grating, kx, ky, n_ord)
+    _, _, kz = diffraction_orders(OMEGA, grating, kx, ky, n_ord)
+    t_up = transmission_from_below(t, kz)
+    pol = np.arange(t.shape[1]) % 2
+    sign = np.where(pol[:, None] + pol[None, :] == 1, -1.0, 1.0)
+    scale = np.abs(t).max()
+    np.testing.assert_allclose(t_up, sign * t, rtol=0, atol=1e-10 * scale)
+    assert np.abs(t_up - t).max() > 1e-3 * scale
+
+
+def test_diffraction_orders():
+    grating = LamellarGrating(2e-6, 0.5, 0.5e-6, "sic")
+    kx_n, ky, kz = diffraction_orders(OMEGA, grating, [0.1 * K0], [0.2 * K0], 2)
+    np.testing.assert_allclose(kx_n[0], 0.1 * K0 + np.arange(-2, 3) * math.pi * 1e6)
+    np.testing.assert_allclose(kz**2 + kx_n**2 + ky[:, None] ** 2, K0**2)
+    assert np.all(kz.imag >= 0) and kz[0, 2].imag == 0

@@ -28,8 +28,11 @@ referenced at the bottom surface z_b = -(h + stack thickness)::
 T is zero with a substrate. For a planar body R is diagonal with the §9 stack
 coefficients rho_p (a perfect conductor has R_TE = -1, R_TM = +1). Reciprocity
 (docs/theory.md §12) reads kz_n R[n p, m p'](k) = s kz_m R[-m p', -n p](-k), s = -1 when
-exactly one of p, p' is TE. The TM vector has no tangential part at a Rayleigh
-anomaly (kz_n = 0): avoid k points exactly on |k_n| = K.
+exactly one of p, p' is TE; the body's symmetry under the rotation by pi about z
+gives R(-k)[n p, m p'] = R(k)[-n p, -m p'] (same for T). The transmission upwards
+(walls below), T~, follows from T at the same k: :func:`transmission_from_below`.
+The TM vector has no tangential part at a Rayleigh anomaly (kz_n = 0): avoid k
+points exactly on |k_n| = K. :func:`diffraction_orders` gives k_n and kz_n.
 
 Method
 ------
@@ -55,6 +58,8 @@ __all__ = [
     "LamellarGrating",
     "grating_rt",
     "orders_for",
+    "diffraction_orders",
+    "transmission_from_below",
     "toeplitz_permittivity",
     "DEFAULT_ORDER_CAP",
 ]
@@ -521,6 +526,53 @@ def grating_rt(omega, grating, kx, ky, n_orders, li_rules=True):
         Index [k, n*2 + p, m*2 + p'], p = 0 TE, 1 TM, order index n = 0..M-1 for
         orders -N..N [1]. T is zero unless vacuum lies below.
     """
+    kx_n, ky, _ = diffraction_orders(omega, grating, kx, ky, n_orders)
+    k0 = omega / constants.c
+    m = kx_n.shape[1]
+    ridge, grooves, layers = grating.optics(omega)
+    ops = _layer_operators(ridge, grooves, grating.fill, m, li_rules)
+    isotropic = ridge[0] == ridge[1] and grooves[0] == grooves[1]
+    kd = np.asarray(layers[2], float) * k0
+    kxn = kx_n / k0
+    kyn = ky / k0
+    r = np.empty((ky.size, 2 * m, 2 * m), complex)
+    t = np.empty_like(r)
+    chunk = max(1, _CHUNK_BYTES // (16 * (2 * m) ** 2))
+    for s in range(0, ky.size, chunk):
+        sl = slice(s, s + chunk)
+        r[sl], t[sl] = _rt_chunk(
+            kxn[sl], kyn[sl], k0 * grating.height, ops, layers, kd, grating.vacuum_below, isotropic
+        )
+    # internal down-TM amplitude is -1 times the contract's (module docstring)
+    sign = np.tile([1.0, -1.0], m)
+    r *= sign[None, None, :]
+    t *= sign[None, :, None] * sign[None, None, :]
+    return r, t
+
+
+def diffraction_orders(omega, grating, kx, ky, n_orders):
+    """The orders' wavevectors k_n = (kx + n 2 pi/D, ky) and kz_n of the contract (module docstring).
+
+    Parameters
+    ----------
+    omega : float
+        Angular frequency [rad/s], > 0.
+    grating : LamellarGrating
+        The body (its period).
+    kx, ky : array_like, shape (Nk,)
+        Parallel wavevectors [rad/m].
+    n_orders : int
+        N_ord >= 0.
+
+    Returns
+    -------
+    kx_n : ndarray, shape (Nk, M)
+        x components of k_n [rad/m], orders -N..N.
+    ky : ndarray, shape (Nk,)
+        y component [rad/m], shared by every order.
+    kz_n : ndarray, shape (Nk, M), complex
+        sqrt(K^2 - |k_n|^2) with Im >= 0 [rad/m].
+    """
     if not (math.isfinite(omega) and omega > 0):
         raise ValueError(f"omega must be finite and > 0 rad/s, got {omega!r}")
     n_ord = int(n_orders)
@@ -531,25 +583,37 @@ def grating_rt(omega, grating, kx, ky, n_orders, li_rules=True):
     if kx.shape != ky.shape or kx.ndim != 1:
         raise ValueError(f"kx and ky must be 1-d arrays of one shape, got {kx.shape} and {ky.shape}")
     k0 = omega / constants.c
-    m = 2 * n_ord + 1
-    ridge, grooves, layers = grating.optics(omega)
-    ops = _layer_operators(ridge, grooves, grating.fill, m, li_rules)
-    isotropic = ridge[0] == ridge[1] and grooves[0] == grooves[1]
-    kd = np.asarray(layers[2], float) * k0
-    orders = np.arange(-n_ord, n_ord + 1)
-    g = 2.0 * math.pi / grating.period / k0
-    kxn = kx[:, None] / k0 + g * orders[None, :]
-    kyn = ky / k0
-    r = np.empty((kx.size, 2 * m, 2 * m), complex)
-    t = np.empty_like(r)
-    chunk = max(1, _CHUNK_BYTES // (16 * (2 * m) ** 2))
-    for s in range(0, kx.size, chunk):
-        sl = slice(s, s + chunk)
-        r[sl], t[sl] = _rt_chunk(
-            kxn[sl], kyn[sl], k0 * grating.height, ops, layers, kd, grating.vacuum_below, isotropic
-        )
-    # internal down-TM amplitude is -1 times the contract's (module docstring)
-    sign = np.tile([1.0, -1.0], m)
-    r *= sign[None, None, :]
-    t *= sign[None, :, None] * sign[None, None, :]
-    return r, t
+    kx_n = kx[:, None] + (2.0 * math.pi / grating.period) * np.arange(-n_ord, n_ord + 1)[None, :]
+    # in units of K for the square root, so that kz is exactly real for propagating orders
+    kz_n = k0 * _sqrt_upper(1.0 - (kx_n / k0) ** 2 - (ky[:, None] / k0) ** 2)
+    return kx_n, ky, kz_n
+
+
+def transmission_from_below(t, kz_n):
+    """Transmission upwards T~ (walls below -> above the body) from the contract's downward T.
+
+    T~[k, n p, m p'] maps an upward wave below the body (order m, polarisation p', unit
+    amplitude along e_p'^+(k_m), phase referenced at z_b) to upward waves above it (along
+    e_p^+(k_n), referenced at z = 0). Reciprocity with the body's symmetry under the
+    rotation by pi about z (ridges centred at x = 0, media uniaxial along z) gives, at the
+    same k (docs/theory.md §12)::
+
+        T~[n p, m p'] = s_pp' (kz_m / kz_n) T[m p', n p],  s = -1 when exactly one of p, p' is TE.
+
+    Parameters
+    ----------
+    t : ndarray, shape (Nk, 2M, 2M), complex
+        T of :func:`grating_rt` [1].
+    kz_n : ndarray, shape (Nk, M), complex
+        kz of the orders [rad/m] (:func:`diffraction_orders`), non-zero.
+
+    Returns
+    -------
+    ndarray, shape (Nk, 2M, 2M), complex
+        T~ [1].
+    """
+    kz = np.repeat(np.asarray(kz_n), 2, axis=1)
+    size = kz.shape[1]
+    pol = np.arange(size) % 2
+    sign = np.where(pol[:, None] + pol[None, :] == 1, -1.0, 1.0)
+    return sign * (kz[:, None, :] / kz[:, :, None]) * np.swapaxes(t, 1, 2)
