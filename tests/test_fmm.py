@@ -406,3 +406,16 @@ def test_diffraction_orders():
     np.testing.assert_allclose(kx_n[0], 0.1 * K0 + np.arange(-2, 3) * math.pi * 1e6)
     np.testing.assert_allclose(kz**2 + kx_n**2 + ky[:, None] ** 2, K0**2)
     assert np.all(kz.imag >= 0) and kz[0, 2].imag == 0
+
+
+def test_batch_split_is_bit_identical():
+    """R(k) is a pure function of k: any split of the k points (MPI ranks, shards) gives the same bits."""
+    grating = LamellarGrating(1e-6, 0.5, 0.5e-6, "sic", below="sio2")
+    kx = np.array([0.1, 0.1, -0.3, 0.25, 0.1]) * K0
+    ky = np.array([0.2, 1.3, 0.4, -2.5, 0.7]) * K0
+    r_all, t_all = grating_rt(OMEGA, grating, kx, ky, 6)
+    for i in range(kx.size):
+        r_one, t_one = grating_rt(OMEGA, grating, kx[i : i + 1], ky[i : i + 1], 6)
+        assert np.array_equal(r_one[0], r_all[i]) and np.array_equal(t_one[0], t_all[i])
+    r_part, _ = grating_rt(OMEGA, grating, kx[2:], ky[2:], 6)
+    assert np.array_equal(r_part, r_all[2:])
