@@ -44,7 +44,9 @@ batched with ``np.linalg.eig`` over the k points. The layers are joined by the
 reflection-matrix recursion from the bottom up (an S-matrix variant of Li,
 JOSA A 13, 1024 (1996)): only decaying factors exp(i q h), Im q >= 0, appear,
 so evanescent orders never overflow. Planar layers are diagonal in the orders
-and in TE/TM and are recursed element-wise.
+and in TE/TM and are recursed element-wise. The modes and the recursion live in
+:mod:`neqent.electrodynamics.smatrix`; this module holds the body, the orders and
+the contract.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ import math
 
 import numpy as np
 from scipy import constants
+
+from neqent.electrodynamics.smatrix import scattering_operators, sqrt_upper
 
 __all__ = [
     "LamellarGrating",
@@ -278,230 +282,6 @@ def _layer_operators(ridge, grooves, fill, n_total, li_rules):
     return e_t, a, ezi
 
 
-# ---------------------------------------------------------------------------
-# Modes
-
-
-def _sqrt_upper(z):
-    """Element-wise square root on the branch Im >= 0 (Re >= 0 on the real axis) [1]."""
-    q = np.sqrt(np.asarray(z, dtype=complex))
-    return np.where(q.imag < 0, -q, q)
-
-
-def _interleave(xx, xy, yx, yy):
-    """(Nk, 2M, 2M) matrix with index n*2 + c from four (Nk, M, M) blocks (c = x, y)."""
-    nk, m, _ = xx.shape
-    out = np.empty((nk, m, 2, m, 2), complex)
-    out[:, :, 0, :, 0] = xx
-    out[:, :, 0, :, 1] = xy
-    out[:, :, 1, :, 0] = yx
-    out[:, :, 1, :, 1] = yy
-    return out.reshape(nk, 2 * m, 2 * m)
-
-
-def _grating_modes(kxn, ky, e_t, a, ezi):
-    """Eigenmodes of the grating layer: (q (Nk, 2M), W (Nk, 2M, 2M), V (Nk, 2M, 2M)).
-
-    In units of K, d/dz [E_x, E_y] = i P [H_x, H_y] and d/dz [H_x, H_y] = i Q [E_x, E_y]
-    (H in units of E/Z0), so a mode exp(i q z) has P Q W = W q^2 and H = V = Q W / q.
-    """
-    nk, m = kxn.shape
-    eye = np.eye(m)
-    kyc = ky[:, None, None]
-    kx_r = kxn[:, :, None]
-    kx_c = kxn[:, None, :]
-    p = _interleave(kyc * kx_r * ezi, eye - kx_r * ezi * kx_c, kyc**2 * ezi - eye, -kyc * ezi * kx_c)
-    diag = np.zeros((nk, m, m), complex)
-    idx = np.arange(m)
-    qxx = diag.copy()
-    qxx[:, idx, idx] = -kxn * ky[:, None]
-    qxy = -np.broadcast_to(e_t, (nk, m, m)).copy()
-    qxy[:, idx, idx] += kxn**2
-    qyx = np.broadcast_to(a, (nk, m, m)) - kyc**2 * eye
-    qyy = diag
-    qyy[:, idx, idx] = kxn * ky[:, None]
-    q_op = _interleave(qxx, qxy, qyx, qyy)
-    lam, w = np.linalg.eig(p @ q_op)
-    q = _sqrt_upper(lam)
-    v = (q_op @ w) / q[:, None, :]
-    return q, w, v
-
-
-def _isotropic_grating_modes(kxn, ky, e_t, a, ezi):
-    """The modes of :func:`_grating_modes` for isotropic ridges and grooves, from two M x M eigenproblems.
-
-    A layer stratified along x with isotropic media has modes with E_x = 0 (TE to x) and
-    with H_x = 0 (TM to x), also after truncation: with E_z^-1 = [[eps]]^-1 exactly,
-    P Q [0; phi] = (beta^2 - k_y^2) [0; phi] for (E_t - K_x^2) phi = beta^2 phi, and
-    Q P [0; psi] = (beta^2 - k_y^2) [0; psi] for A (1 - K_x E_z^-1 K_x) psi = beta^2 psi.
-    Neither operator depends on k_y, so k points sharing k_x share their eigenproblems
-    (a tensor grid in (k_x, k_y) solves one per k_x). TE: W = [0; phi], V = Q W / q;
-    TM: V = [0; psi], W = P V / q.
-    """
-    nk, m = kxn.shape
-    uniq, inv = np.unique(kxn[:, 0], return_inverse=True)
-    kx_u = kxn[_first_rows(kxn[:, 0], uniq)]
-    idx = np.arange(m)
-    te_op = -np.broadcast_to(e_t, (uniq.size, m, m)).copy()
-    te_op[:, idx, idx] += kx_u**2
-    beta_te, phi = np.linalg.eig(-te_op)  # (E_t - K_x^2) phi = beta^2 phi
-    tm_right = -kx_u[:, :, None] * ezi * kx_u[:, None, :]
-    tm_right[:, idx, idx] += 1.0
-    beta_tm, psi = np.linalg.eig(a @ tm_right)
-    phi, psi, beta_te, beta_tm = phi[inv], psi[inv], beta_te[inv], beta_tm[inv]
-    tm_right = tm_right[inv]
-    ky2 = (ky**2)[:, None]
-    q_te = _sqrt_upper(beta_te - ky2)
-    q_tm = _sqrt_upper(beta_tm - ky2)
-    w = np.zeros((nk, m, 2, 2, m), complex)  # rows (order, component), columns (TE/TM, mode)
-    v = np.zeros_like(w)
-    w[:, :, 1, 0, :] = phi
-    v[:, :, 0, 0, :] = -phi * (beta_te / q_te)[:, None, :]
-    v[:, :, 1, 0, :] = ky[:, None, None] * kxn[:, :, None] * phi / q_te[:, None, :]
-    v[:, :, 1, 1, :] = psi
-    w[:, :, 0, 1, :] = (tm_right @ psi) / q_tm[:, None, :]
-    w[:, :, 1, 1, :] = -ky[:, None, None] * (ezi @ (kxn[:, :, None] * psi)) / q_tm[:, None, :]
-    q = np.concatenate((q_te, q_tm), axis=1)
-    return q, w.reshape(nk, 2 * m, 2 * m), v.reshape(nk, 2 * m, 2 * m)
-
-
-def _first_rows(column, values):
-    """Row index of the first occurrence of each of ``values`` in ``column``."""
-    order = np.argsort(column, kind="stable")
-    pos = np.searchsorted(column[order], values)
-    return order[pos]
-
-
-def _homogeneous_modes(kxn, ky, eps_t, eps_z, vacuum):
-    """TE/TM modes of a uniform medium, per order: (q_te, q_tm, admittances, W and V 2x2 blocks).
-
-    Columns TE, TM; rows (x, y). TE: E = z^ x k^; TM: H = -z^ x k^, E_t = -(q/eps_t) k^
-    (in vacuum E = e_TM^+ of the contract for the upward mode). Returns Y_TE = q_te and
-    Y_TM = q_tm / eps_t. ``vacuum`` uses kz = sqrt(1 - |k_n|^2) for both.
-    """
-    kn2 = kxn**2 + ky[:, None] ** 2
-    kn = np.sqrt(kn2)
-    safe = kn > 0
-    cx = np.where(safe, kxn / np.where(safe, kn, 1.0), 1.0)  # k^ = x^ at k_n = 0
-    sy = np.where(safe, ky[:, None] / np.where(safe, kn, 1.0), 0.0)
-    if vacuum:
-        q_te = q_tm = _sqrt_upper(1.0 - kn2)
-        eps_t = 1.0
-    else:
-        q_te = _sqrt_upper(eps_t - kn2)
-        q_tm = q_te if eps_t == eps_z else _sqrt_upper(eps_t * (1.0 - kn2 / eps_z))
-    y_tm = q_tm / eps_t
-    w = np.empty(kxn.shape + (2, 2), complex)
-    v = np.empty_like(w)
-    w[..., 0, 0], w[..., 1, 0] = -sy, cx
-    w[..., 0, 1], w[..., 1, 1] = -y_tm * cx, -y_tm * sy
-    v[..., 0, 0], v[..., 1, 0] = -q_te * cx, -q_te * sy
-    v[..., 0, 1], v[..., 1, 1] = sy, -cx
-    return q_te, q_tm, q_te, y_tm, w, v
-
-
-def _block_diag(blocks):
-    """(Nk, 2M, 2M) matrix from per-order 2x2 blocks (Nk, M, 2, 2)."""
-    nk, m = blocks.shape[:2]
-    out = np.zeros((nk, m, 2, m, 2), complex)
-    idx = np.arange(m)
-    out[:, idx, :, idx, :] = blocks.transpose(1, 0, 2, 3)
-    return out.reshape(nk, 2 * m, 2 * m)
-
-
-def _block_left(blocks, mat):
-    """blockdiag(blocks) @ mat for per-order 2x2 blocks (Nk, M, 2, 2) and mat (Nk, 2M, 2M)."""
-    nk, m = blocks.shape[:2]
-    rows = mat.reshape(nk, m, 2, 2 * m)
-    return np.einsum("knab,knbj->knaj", blocks, rows).reshape(nk, 2 * m, 2 * m)
-
-
-def _block_inv(blocks):
-    """Inverse of per-order 2x2 blocks (Nk, M, 2, 2), analytically."""
-    a, b, c, d = blocks[..., 0, 0], blocks[..., 0, 1], blocks[..., 1, 0], blocks[..., 1, 1]
-    det = a * d - b * c
-    out = np.empty_like(blocks)
-    out[..., 0, 0], out[..., 0, 1] = d / det, -b / det
-    out[..., 1, 0], out[..., 1, 1] = -c / det, a / det
-    return out
-
-
-# ---------------------------------------------------------------------------
-# Recursion
-
-
-def _planar_recursion(kxn, ky, layers, kd):
-    """Reflection at the top of the planar part and its downward transmission factors.
-
-    Element-wise over (Nk, M) for TE and TM in the modal basis of each medium (module
-    docstring); R relates up to down amplitudes at a medium's top surface, the TM one
-    with the internal sign (-rho_TM). Returns (R_top (Nk, 2M), modes of the top medium,
-    transmission factor (Nk, 2M) from the top medium's top surface into the bottom one).
-    """
-    et, ez, _, st, sz = layers
-    media = [(et[j], ez[j], kd[j]) for j in range(len(et))] + [(st, sz, 0.0)]
-    below = None
-    r = None
-    trans = None
-    top_modes = None
-    for j in range(len(media) - 1, -1, -1):
-        e_t, e_z, kdj = media[j]
-        vac = e_t == 1.0 and e_z == 1.0
-        q_te, q_tm, y_te, y_tm, w, v = _homogeneous_modes(kxn, ky, e_t, e_z, vac)
-        y = np.stack((y_te, y_tm), axis=-1)
-        if below is None:
-            r = np.zeros(kxn.shape + (2,), complex)
-            trans = np.ones_like(r)
-        else:
-            yb = below
-            # TE: F = R + 1, G = (Yb/Ya)(R - 1); TM: F = (Yb/Ya)(R + 1), G = R - 1 (times Ya)
-            f_te, g_te = y[..., 0] * (r[..., 0] + 1.0), yb[..., 0] * (r[..., 0] - 1.0)
-            f_tm, g_tm = yb[..., 1] * (r[..., 1] + 1.0), y[..., 1] * (r[..., 1] - 1.0)
-            den = np.stack((f_te - g_te, f_tm - g_tm), axis=-1)
-            t_fac = 2.0 * y / den
-            r = np.stack((f_te + g_te, f_tm + g_tm), axis=-1) / den
-            trans = trans * t_fac
-        if kdj > 0.0:
-            x = np.exp(1j * kdj * np.stack((q_te, q_tm), axis=-1))
-            r = r * x * x
-            trans = trans * x
-        below = y
-        top_modes = (w, v)
-    nk, m = kxn.shape
-    return r.reshape(nk, 2 * m), top_modes, trans.reshape(nk, 2 * m)
-
-
-def _rt_chunk(kxn, ky, kh, ops, layers, kd, vacuum_below, isotropic):
-    """Internal R, T (internal TM sign) for one chunk of k points (normalised by K)."""
-    nk, m = kxn.shape
-    r_b, (w_b, v_b), t_planar = _planar_recursion(kxn, ky, layers, kd)
-    q, w_g, v_g = (_isotropic_grating_modes if isotropic else _grating_modes)(kxn, ky, *ops)
-    # grating -> medium below: F = W_g^-1 W_b (R_b + 1), G = V_g^-1 V_b (R_b - 1)
-    wb = _block_diag(w_b) * (r_b + 1.0)[:, None, :]
-    vb = _block_diag(v_b) * (r_b - 1.0)[:, None, :]
-    f = np.linalg.solve(w_g, wb)
-    g = np.linalg.solve(v_g, vb)
-    fmg = f - g
-    # R at the bottom of the layer: (F + G)(F - G)^-1; transposed solve for a right division
-    r_bot = np.linalg.solve(fmg.transpose(0, 2, 1), (f + g).transpose(0, 2, 1)).transpose(0, 2, 1)
-    x = np.exp(1j * kh * q)
-    r_top = x[:, :, None] * r_bot * x[:, None, :]
-    # vacuum -> grating at z = 0
-    _, _, _, _, w0, v0 = _homogeneous_modes(kxn, ky, 1.0, 1.0, True)
-    w0i_wg = _block_left(_block_inv(w0), w_g)
-    v0i_vg = _block_left(_block_inv(v0), v_g)
-    f0 = w0i_wg @ r_top + w0i_wg
-    g0 = v0i_vg @ r_top - v0i_vg
-    f0mg0 = f0 - g0
-    r_int = np.linalg.solve(f0mg0.transpose(0, 2, 1), (f0 + g0).transpose(0, 2, 1)).transpose(0, 2, 1)
-    if not vacuum_below:
-        return r_int, np.zeros_like(r_int)
-    # down amplitudes: d_g(top) = 2 (F0 - G0)^-1 d_0, d_b(top) = 2 (F - G)^-1 X d_g(top)
-    t_top = 2.0 * np.linalg.inv(f0mg0)
-    t_int = 2.0 * np.linalg.solve(fmg, x[:, :, None] * t_top)
-    return r_int, t_planar[:, :, None] * t_int
-
-
 def grating_rt(omega, grating, kx, ky, n_orders, li_rules=True):
     """Reflection and transmission operators of a lamellar grating (module docstring, docs/theory.md §12).
 
@@ -540,7 +320,7 @@ def grating_rt(omega, grating, kx, ky, n_orders, li_rules=True):
     chunk = max(1, _CHUNK_BYTES // (16 * (2 * m) ** 2))
     for s in range(0, ky.size, chunk):
         sl = slice(s, s + chunk)
-        r[sl], t[sl] = _rt_chunk(
+        r[sl], t[sl] = scattering_operators(
             kxn[sl], kyn[sl], k0 * grating.height, ops, layers, kd, grating.vacuum_below, isotropic
         )
     # internal down-TM amplitude is -1 times the contract's (module docstring)
@@ -585,7 +365,7 @@ def diffraction_orders(omega, grating, kx, ky, n_orders):
     k0 = omega / constants.c
     kx_n = kx[:, None] + (2.0 * math.pi / grating.period) * np.arange(-n_ord, n_ord + 1)[None, :]
     # in units of K for the square root, so that kz is exactly real for propagating orders
-    kz_n = k0 * _sqrt_upper(1.0 - (kx_n / k0) ** 2 - (ky[:, None] / k0) ** 2)
+    kz_n = k0 * sqrt_upper(1.0 - (kx_n / k0) ** 2 - (ky[:, None] / k0) ** 2)
     return kx_n, ky, kz_n
 
 
