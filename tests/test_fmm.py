@@ -419,3 +419,43 @@ def test_batch_split_is_bit_identical():
         assert np.array_equal(r_one[0], r_all[i]) and np.array_equal(t_one[0], t_all[i])
     r_part, _ = grating_rt(OMEGA, grating, kx[2:], ky[2:], 6)
     assert np.array_equal(r_part, r_all[2:])
+
+
+def _section9_tau(eps_t, eps_z, thickness, wz):
+    """Complex tau_p of docs/theory.md §9 (the textbook recursion, vacuum below), for the phase of T."""
+    u2 = 1 - wz**2
+    media = [(1.0, 1.0, 0.0)] + list(zip(eps_t, eps_z, thickness)) + [(1.0, 1.0, 0.0)]
+
+    def k_y(et, ez):
+        k_te = np.sqrt(et - u2 + 0j)
+        k_tm = np.sqrt(et * (1 - u2 / ez) + 0j)
+        k_te, k_tm = (np.where(k.imag < 0, -k, k) for k in (k_te, k_tm))
+        return (k_te, k_tm), (k_te, k_tm / et)
+
+    out = []
+    for p in range(2):
+        r, t = 0.0, 1.0
+        for a in range(len(media) - 2, -1, -1):
+            (ka, ya), (kb, yb) = k_y(*media[a][:2]), k_y(*media[a + 1][:2])
+            r_ab = (ya[p] - yb[p]) / (ya[p] + yb[p])
+            t_ab = 2 * ya[p] / (ya[p] + yb[p])
+            big_p = np.exp(1j * kb[p] * media[a + 1][2])
+            den = 1 + r_ab * r * big_p**2
+            t = t_ab * t * big_p / den
+            r = (r_ab + r * big_p**2) / den
+        out.append(t)
+    return out
+
+
+def test_planar_transmission_phase_is_the_stack_tau():
+    """T of a planar body (vacuum below) is §9's complex tau_p, phase included (referenced at the bottom face)."""
+    below = Stack([("eps=3+0.1j", 0.3e-6), ("eps=2.5+0.2j,-1+0.3j", 0.2e-6)], None)
+    grating = LamellarGrating(1e-6, 1.0, 0.5e-6, "eps=-5+1j", below=below)
+    n_ord = 2
+    _, t = grating_rt(OMEGA, grating, KX, KY, n_ord)
+    (et, ez), _, (l_et, l_ez, l_d, _, _) = grating.optics(OMEGA)
+    kz = _kz(KX, KY, grating.period, n_ord)
+    tau = _section9_tau([et, *l_et], [ez, *l_ez], np.array([grating.height, *l_d]) * K0, kz)
+    diag = np.einsum("kii->ki", t)
+    for p in range(2):
+        np.testing.assert_allclose(diag[:, p::2], tau[p], rtol=1e-10, atol=1e-14)
