@@ -436,7 +436,7 @@ def _section9_tau(eps_t, eps_z, thickness, wz):
     for p in range(2):
         r, t = 0.0, 1.0
         for a in range(len(media) - 2, -1, -1):
-            (ka, ya), (kb, yb) = k_y(*media[a][:2]), k_y(*media[a + 1][:2])
+            (_, ya), (kb, yb) = k_y(*media[a][:2]), k_y(*media[a + 1][:2])
             r_ab = (ya[p] - yb[p]) / (ya[p] + yb[p])
             t_ab = 2 * ya[p] / (ya[p] + yb[p])
             big_p = np.exp(1j * kb[p] * media[a + 1][2])
