@@ -459,3 +459,19 @@ def test_planar_transmission_phase_is_the_stack_tau():
     diag = np.einsum("kii->ki", t)
     for p in range(2):
         np.testing.assert_allclose(diag[:, p::2], tau[p], rtol=1e-10, atol=1e-14)
+
+
+def test_vacuum_substrate_is_vacuum_below():
+    """below='vacuum' (or a stack on a vacuum substrate) lets the walls below through, like below=None."""
+    plain = LamellarGrating(1e-6, 0.5, 0.5e-6, "sic")
+    named = LamellarGrating(1e-6, 0.5, 0.5e-6, "sic", below="vacuum")
+    stacked = LamellarGrating(1e-6, 0.5, 0.5e-6, "sic", below=Stack([("eps=2", 1e-7)], "vacuum"))
+    assert (
+        named.vacuum_below
+        and stacked.vacuum_below
+        and not LamellarGrating(1e-6, 0.5, 1e-7, "sic", below="gold").vacuum_below
+    )
+    r1, t1 = grating_rt(OMEGA, plain, KX, KY, 3)
+    r2, t2 = grating_rt(OMEGA, named, KX, KY, 3)
+    assert np.array_equal(r1, r2) and np.array_equal(t1, t2) and np.abs(t1).max() > 0.1
+    assert np.abs(grating_rt(OMEGA, stacked, KX, KY, 3)[1]).max() > 0.1

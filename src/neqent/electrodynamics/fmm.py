@@ -124,7 +124,8 @@ class LamellarGrating:
         if below is None or isinstance(below, Stack):
             self.stack = below
         else:
-            self.stack = Stack((), below)
+            substrate = get_layer_material(below)
+            self.stack = None if _is_vacuum(substrate) else Stack((), substrate)
 
     @property
     def name(self) -> str:
@@ -139,7 +140,7 @@ class LamellarGrating:
     @property
     def vacuum_below(self) -> bool:
         """True when vacuum lies under the body (T is then non-zero)."""
-        return self.stack is None or self.stack.substrate is None
+        return self.stack is None or self.stack.substrate is None or _is_vacuum(self.stack.substrate)
 
     @property
     def thickness(self) -> float:
@@ -175,6 +176,13 @@ class LamellarGrating:
 
     def __repr__(self):
         return f"LamellarGrating({self.name})"
+
+
+def _is_vacuum(material):
+    """True for eps = 1 exactly (no substrate: the walls below reach the body, as in §9)."""
+    from neqent.electrodynamics.materials import ConstantPermittivity
+
+    return isinstance(material, ConstantPermittivity) and material.eps(1.0) == 1.0
 
 
 def _positive_length(name, value):
