@@ -475,3 +475,18 @@ def test_vacuum_substrate_is_vacuum_below():
     r2, t2 = grating_rt(OMEGA, named, KX, KY, 3)
     assert np.array_equal(r1, r2) and np.array_equal(t1, t2) and np.abs(t1).max() > 0.1
     assert np.abs(grating_rt(OMEGA, stacked, KX, KY, 3)[1]).max() > 0.1
+
+
+def test_mirror_x():
+    """Ridges centred at x = 0: the mirror x -> -x maps R(kx, ky) onto R(-kx, ky) with orders reversed and the
+    TE/TM cross terms negated (it maps e_TE(k) to -e_TE(k') and e_TM(k) to e_TM(k'), k' = (-kx, ky))."""
+    grating = LamellarGrating(2.5e-6, 0.3, 0.6e-6, "eps=4+0.2j,-2+0.5j", below=Stack([("hbn", 0.1e-6)], None))
+    kx = np.array([0.21, -0.37]) * K0
+    ky = np.array([0.45, 1.3]) * K0
+    r, t = grating_rt(OMEGA, grating, kx, ky, 5)
+    r_m, t_m = grating_rt(OMEGA, grating, -kx, ky, 5)
+    pol = np.arange(r.shape[1]) % 2
+    sign = np.where(pol[:, None] + pol[None, :] == 1, -1.0, 1.0)
+    np.testing.assert_allclose(r_m, sign * _reverse_orders(r), rtol=0, atol=1e-11)
+    np.testing.assert_allclose(t_m, sign * _reverse_orders(t), rtol=0, atol=1e-11)
+    assert np.abs(r_m - _reverse_orders(r)).max() > 1e-3
