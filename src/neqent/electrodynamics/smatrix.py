@@ -75,7 +75,7 @@ def _grating_modes(kxn, ky, e_t, a, ezi):
     lam, w = np.linalg.eig(p @ q_op)
     q = sqrt_upper(lam)
     v = (q_op @ w) / q[:, None, :]
-    return q, w, v
+    return q, w, v, np.linalg.inv(w), np.linalg.inv(v)
 
 
 def _isotropic_grating_modes(kxn, ky, e_t, a, ezi):
@@ -88,6 +88,12 @@ def _isotropic_grating_modes(kxn, ky, e_t, a, ezi):
     Neither operator depends on k_y, so k points sharing k_x share their eigenproblems
     (a tensor grid in (k_x, k_y) solves one per k_x). TE: W = [0; phi], V = Q W / q;
     TM: V = [0; psi], W = P V / q.
+
+    The block structure also gives W^-1 and V^-1 from per-k_x inverses and per-k
+    diagonal scalings (L = 1 - K_x E_z^-1 K_x; rows TE, TM modes; columns x, y)::
+
+        W^-1 = [[k_y phi^-1 E_z^-1 K_x L^-1, phi^-1], [q_tm psi^-1 L^-1, 0]]
+        V^-1 = [[-(q_te/beta_te^2) phi^-1, 0], [k_y psi^-1 K_x phi beta_te^-2 phi^-1, psi^-1]]
     """
     nk, m = kxn.shape
     uniq, inv = np.unique(kxn[:, 0], return_inverse=True)
@@ -99,8 +105,13 @@ def _isotropic_grating_modes(kxn, ky, e_t, a, ezi):
     tm_right = -kx_u[:, :, None] * ezi * kx_u[:, None, :]
     tm_right[:, idx, idx] += 1.0
     beta_tm, psi = np.linalg.eig(a @ tm_right)
-    phi, psi, beta_te, beta_tm = phi[inv], psi[inv], beta_te[inv], beta_tm[inv]
-    tm_right = tm_right[inv]
+    phi_inv = np.linalg.inv(phi)
+    psi_inv = np.linalg.inv(psi)
+    psi_l_inv = psi_inv @ np.linalg.inv(tm_right)
+    c_te = phi_inv @ (ezi * kx_u[:, None, :]) @ np.linalg.inv(tm_right)
+    c_tm = psi_inv @ (kx_u[:, :, None] * (phi @ (phi_inv / beta_te[:, :, None])))
+    per_kx = (phi, psi, beta_te, beta_tm, tm_right, phi_inv, psi_inv, psi_l_inv, c_te, c_tm)
+    phi, psi, beta_te, beta_tm, tm_right, phi_inv, psi_inv, psi_l_inv, c_te, c_tm = (x[inv] for x in per_kx)
     ky2 = (ky**2)[:, None]
     q_te = sqrt_upper(beta_te - ky2)
     q_tm = sqrt_upper(beta_tm - ky2)
@@ -113,7 +124,17 @@ def _isotropic_grating_modes(kxn, ky, e_t, a, ezi):
     w[:, :, 0, 1, :] = (tm_right @ psi) / q_tm[:, None, :]
     w[:, :, 1, 1, :] = -ky[:, None, None] * (ezi @ (kxn[:, :, None] * psi)) / q_tm[:, None, :]
     q = np.concatenate((q_te, q_tm), axis=1)
-    return q, w.reshape(nk, 2 * m, 2 * m), v.reshape(nk, 2 * m, 2 * m)
+    w_inv = np.zeros((nk, 2, m, m, 2), complex)  # rows (TE/TM, mode), columns (order, component)
+    v_inv = np.zeros_like(w_inv)
+    kyc = ky[:, None, None]
+    w_inv[:, 0, :, :, 0] = kyc * c_te
+    w_inv[:, 0, :, :, 1] = phi_inv
+    w_inv[:, 1, :, :, 0] = q_tm[:, :, None] * psi_l_inv
+    v_inv[:, 0, :, :, 0] = -(q_te / beta_te)[:, :, None] * phi_inv
+    v_inv[:, 1, :, :, 0] = kyc * c_tm
+    v_inv[:, 1, :, :, 1] = psi_inv
+    shape = (nk, 2 * m, 2 * m)
+    return q, w.reshape(shape), v.reshape(shape), w_inv.reshape(shape), v_inv.reshape(shape)
 
 
 def _first_rows(column, values):
@@ -151,20 +172,18 @@ def _homogeneous_modes(kxn, ky, eps_t, eps_z, vacuum):
     return q_te, q_tm, q_te, y_tm, w, v
 
 
-def _block_diag(blocks):
-    """(Nk, 2M, 2M) matrix from per-order 2x2 blocks (Nk, M, 2, 2)."""
-    nk, m = blocks.shape[:2]
-    out = np.zeros((nk, m, 2, m, 2), complex)
-    idx = np.arange(m)
-    out[:, idx, :, idx, :] = blocks.transpose(1, 0, 2, 3)
-    return out.reshape(nk, 2 * m, 2 * m)
-
-
 def _block_left(blocks, mat):
     """blockdiag(blocks) @ mat for per-order 2x2 blocks (Nk, M, 2, 2) and mat (Nk, 2M, 2M)."""
     nk, m = blocks.shape[:2]
     rows = mat.reshape(nk, m, 2, 2 * m)
     return np.einsum("knab,knbj->knaj", blocks, rows).reshape(nk, 2 * m, 2 * m)
+
+
+def _block_right(mat, blocks):
+    """mat @ blockdiag(blocks) for mat (Nk, 2M, 2M) and per-order 2x2 blocks (Nk, M, 2, 2)."""
+    nk, m = blocks.shape[:2]
+    cols = mat.reshape(nk, 2 * m, m, 2)
+    return np.einsum("kinc,kncd->kind", cols, blocks).reshape(nk, 2 * m, 2 * m)
 
 
 def _block_inv(blocks):
@@ -251,12 +270,12 @@ def scattering_operators(kxn, ky, kh, ops, layers, kd, vacuum_below, isotropic):
     """
     nk, m = kxn.shape
     r_b, (w_b, v_b), t_planar = _planar_recursion(kxn, ky, layers, kd)
-    q, w_g, v_g = (_isotropic_grating_modes if isotropic else _grating_modes)(kxn, ky, *ops)
-    # grating -> medium below: F = W_g^-1 W_b (R_b + 1), G = V_g^-1 V_b (R_b - 1)
-    wb = _block_diag(w_b) * (r_b + 1.0)[:, None, :]
-    vb = _block_diag(v_b) * (r_b - 1.0)[:, None, :]
-    f = np.linalg.solve(w_g, wb)
-    g = np.linalg.solve(v_g, vb)
+    q, w_g, v_g, w_inv, v_inv = (_isotropic_grating_modes if isotropic else _grating_modes)(kxn, ky, *ops)
+    # grating -> medium below: F = W_g^-1 W_b (R_b + 1), G = V_g^-1 V_b (R_b - 1); W_b, V_b are
+    # 2x2 blocks per order, so these products cost O(M^2) per k
+    rb = r_b.reshape(nk, m, 1, 2)
+    f = _block_right(w_inv, w_b * (rb + 1.0))
+    g = _block_right(v_inv, v_b * (rb - 1.0))
     fmg = f - g
     # R at the bottom of the layer: (F + G)(F - G)^-1; transposed solve for a right division
     r_bot = np.linalg.solve(fmg.transpose(0, 2, 1), (f + g).transpose(0, 2, 1)).transpose(0, 2, 1)
