@@ -51,7 +51,7 @@ def _interleave(xx, xy, yx, yy):
 
 
 def _grating_modes(kxn, ky, e_t, a, ezi):
-    """Eigenmodes of the grating layer: (q (Nk, 2M), W (Nk, 2M, 2M), V (Nk, 2M, 2M)).
+    """Eigenmodes of the grating layer: q (Nk, 2M), then W, V, W^-1, V^-1 (Nk, 2M, 2M).
 
     In units of K, d/dz [E_x, E_y] = i P [H_x, H_y] and d/dz [H_x, H_y] = i Q [E_x, E_y]
     (H in units of E/Z0), so a mode exp(i q z) has P Q W = W q^2 and H = V = Q W / q.
