@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 from scipy import constants
+from threadpoolctl import threadpool_limits
 
 from neqent.electrodynamics.fmm import (
     LamellarGrating,
@@ -232,6 +233,12 @@ def test_bad_solver_input():
 
 
 def _grcwa_column(omega, grating, kx, ky, n_ord, nx=40002):
+    """grcwa's R column on one BLAS thread (its 2M eigenproblems thrash with threads on a loaded machine)."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _grcwa_column_threaded(omega, grating, kx, ky, n_ord, nx)
+
+
+def _grcwa_column_threaded(omega, grating, kx, ky, n_ord, nx):
     """R[n p, 0 p'] (2M, 2) of grcwa for a free-standing grating, converted to the contract's basis.
 
     grcwa: exp(-i omega t) like neqent, c = 1, lengths here in units of D, 2-d lattices only
