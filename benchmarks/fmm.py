@@ -30,11 +30,11 @@ import json  # noqa: E402
 import math  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 from scipy import constants  # noqa: E402
+from stacks import best_time  # noqa: E402  (this folder is on sys.path when run as a script)
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -42,15 +42,6 @@ RESULTS = HERE / "results"
 ORDERS = (10, 20, 40)
 N_K = 24
 OMEGAS = {"0.3 omega_T (eps ~ 10.3)": 0.3 * 1.495e14, "1.6e14 rad/s (eps ~ -16)": 1.6e14}
-
-
-def best_time(fn, repeat=3):
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def k_points(omega, period, n):
