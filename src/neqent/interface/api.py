@@ -23,7 +23,6 @@ Functions: :func:`point`, :func:`evolve`, :func:`scan`.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import math
 import os
 from dataclasses import dataclass
@@ -91,12 +90,20 @@ class Setup:
     TM: float  # K
 
     def describe(self) -> dict:
-        """The inputs as plain Python values (SI), for output and provenance."""
+        """The inputs as plain Python values (SI), for output and provenance.
+
+        The body's :meth:`~neqent.electrodynamics.body.Body.describe` fills the keys:
+        a slab gives ``material`` and ``delta``; any other body gives ``material``
+        (its label), ``delta`` (a stack's total thickness) and its own keys
+        (``layers``, ``substrate`` for a stack) after the rest.
+        """
         g = self.geometry
+        body = g.body.describe()
         dx, dy = g.r12
+        slab = body["kind"] == "slab"
         out = {
-            "material": g.material.name,
-            "delta": g.delta,
+            "material": body["material"] if slab else g.body.label,
+            "delta": body["thickness"] if slab else float(sum(d for _, d in body.get("layers", ()))),
             "z1": g.z1,
             "z2": g.z2,
             "r12": dx if dy == 0 and dx >= 0 else [dx, dy],
@@ -107,11 +114,8 @@ class Setup:
             "dipole1": [complex(c) for c in np.asarray(g.dipole1, complex)],
             "dipole2": [complex(c) for c in np.asarray(g.dipole2, complex)],
         }
-        if g.stack is not None:  # same keys (material = the stack, delta = its total thickness) + the stack
-            out["material"] = g.stack.name
-            out["delta"] = float(sum(d for _, d in g.stack.layers))
-            out["layers"] = [[m.name, d] for m, d in g.stack.layers]
-            out["substrate"] = None if g.stack.substrate is None else g.stack.substrate.name
+        if not slab:
+            out.update({k: v for k, v in body.items() if k != "kind"})
         return out
 
 
@@ -119,11 +123,11 @@ class Setup:
 _material = resolve_material
 
 
-def _omega(mat: Material, omega, omega_ratio):
+def _omega(mat: Material, omega, omega_ratio, check=True):
     """Angular frequency (rad/s) from ``omega`` or ``omega_ratio`` x resonance.
 
-    ``omega`` wins when given. Also checks the material's permittivity exists
-    there (tabulated data have a finite range).
+    ``omega`` wins when given. With ``check``, also checks the material's
+    permittivity exists there (tabulated data have a finite range).
     """
     if omega is not None:
         param = "omega"
@@ -132,6 +136,8 @@ def _omega(mat: Material, omega, omega_ratio):
         param = "omega_ratio"
         what = "a positive fraction of the material resonance"
         w, ratio = resolve_omega(mat, omega_ratio=parse_number(omega_ratio, "omega_ratio", minimum=0.0, what=what))
+    if not check:
+        return w, ratio
     try:
         eps = mat.eps(w)
     except ValueError as exc:
@@ -151,10 +157,11 @@ def _r12(r12):
     return (parse_length(r12, "r12", allow_zero=True), 0.0)
 
 
-def _geometry(mat, delta, z1, z2, r12, dipole1, dipole2):
+def _geometry(body, z1, z2, r12, dipole1, dipole2):
+    """Validated :class:`~neqent.dynamics.rates.Geometry` of two qubits above ``body`` (built once, held by it)."""
     from neqent.dynamics.rates import Geometry
+    from neqent.electrodynamics.planar import Slab
 
-    delta = parse_length(delta, "delta", allow_inf=True)
     z1 = parse_length(z1, "z1", hint=_Z_HINT)
     z2 = parse_length(z2, "z2", hint=_Z_HINT)
     dx, dy = _r12(r12)
@@ -164,9 +171,14 @@ def _geometry(mat, delta, z1, z2, r12, dipole1, dipole2):
         )
     d1 = parse_dipole(dipole1, "dipole1")
     d2 = parse_dipole(dipole2, "dipole2")
+    # a slab's material and thickness stay the Geometry's own fields; any other body replaces them
+    slab = isinstance(body, Slab)
+    fields = {"material": body.material, "delta": body.thickness} if slab else {"material": body.top_material}
     try:
         # always the vector: a scalar r12 must be >= 0, but (dx, 0) with dx < 0 is valid
-        return Geometry(material=mat, delta=delta, z1=z1, z2=z2, r12=(dx, dy), dipole1=tuple(d1), dipole2=tuple(d2))
+        return Geometry(
+            **fields, z1=z1, z2=z2, r12=(dx, dy), dipole1=tuple(d1), dipole2=tuple(d2), stack=None if slab else body
+        )
     except ValueError as exc:  # anything the checks above did not anticipate
         msg = str(exc)
         param = (
@@ -236,25 +248,41 @@ def _stack(layers, substrate, material, delta):
         raise InputError("layers", str(exc)) from None
 
 
-def _stack_omega(stack, omega, omega_ratio):
-    """Angular frequency for a stack: ``omega``, or ``omega_ratio`` x the top layer's resonance
-    (the substrate's without layers); every medium must be valid there."""
-    top = stack.layers[0][0] if stack.layers else stack.substrate
-    param = "omega" if omega is not None else "omega_ratio"
-    if omega is not None:
-        w = parse_number(omega, "omega", minimum=0.0, unit="rad/s")
-    else:
-        ratio = parse_number(omega_ratio, "omega_ratio", minimum=0.0, what="a positive fraction of the resonance")
-        if not top.resonance:
-            raise InputError("omega_ratio", f"top material {top.name!r} has no resonance to scale by; give omega")
-        w = ratio * top.resonance
+def _body(material, delta, layers=None, substrate=None):
+    """The one body of a configuration: a Stack from ``layers``/``substrate``, else the slab of ``material``/``delta``.
+
+    InputError naming the argument (``material``, ``delta``, ``layers``, ``substrate``).
+    """
+    from neqent.electrodynamics.planar import Slab
+
+    stack = _stack(layers, substrate, material, delta)
+    if stack is not None:
+        return stack
+    mat = _material(material)
+    delta = parse_length(delta, "delta", allow_inf=True)
     try:
-        et, ez, th, st, sz = stack.optics(w)
+        return Slab(mat, delta)
+    except ValueError as exc:
+        raise InputError("delta", str(exc)) from None
+
+
+def _body_omega(body, omega, omega_ratio):
+    """Angular frequency (rad/s) for a body: ``omega``, or ``omega_ratio`` x its top material's resonance.
+
+    Every medium of the body must have a finite permittivity there (tabulated data
+    and fitted models have a range). Returns ``(omega, omega_ratio)``.
+    """
+    w, ratio = _omega(body.top_material, omega, omega_ratio, check=False)
+    param = "omega" if omega is not None else "omega_ratio"
+    try:
+        optics = body.optics(w)
     except ValueError as exc:
         raise InputError(param, str(exc)) from None
-    if not (np.all(np.isfinite(et)) and np.all(np.isfinite(ez)) and np.isfinite(st) and np.isfinite(sz)):
-        raise InputError(param, f"a permittivity of the stack is not finite at omega = {w:.6g} rad/s")
-    return w, (w / top.resonance if top.resonance else None)
+    parts = optics if isinstance(optics, tuple) else (optics,)
+    values = np.concatenate([np.ravel(np.asarray(v, complex)) for v in parts])
+    if not np.all(np.isfinite(values)):
+        raise InputError(param, f"a permittivity of {body.label!r} is not finite at omega = {w:.6g} rad/s")
+    return w, ratio
 
 
 def _check_stack_size(omega_param, omega, stack, z1, z2, r12):
@@ -277,24 +305,25 @@ def _check_stack_size(omega_param, omega, stack, z1, z2, r12):
         )
 
 
+def _check_body_size(omega_param, omega, body, g):
+    """:func:`_check_size` of a slab, :func:`_check_stack_size` of a stack, for the geometry ``g``."""
+    from neqent.electrodynamics.planar import Slab
+
+    r12 = math.hypot(*g.r12)
+    if isinstance(body, Slab):
+        _check_size(omega_param, omega, body.optics(omega), body.thickness, g.z1, g.z2, r12)
+    else:
+        _check_stack_size(omega_param, omega, body, g.z1, g.z2, r12)
+
+
 def _setup(
     material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2, layers=None, substrate=None
 ) -> Setup:
-    """Validate every argument of one configuration (see :func:`point`)."""
-    stack = _stack(layers, substrate, material, delta)
-    if stack is not None:
-        top = stack.layers[0][0] if stack.layers else stack.substrate
-        geometry = _geometry(top, DEFAULTS["delta"], z1, z2, r12, dipole1, dipole2)
-        geometry = dataclasses.replace(geometry, stack=stack)
-        w, ratio = _stack_omega(stack, omega, omega_ratio)
-        g = geometry
-        _check_stack_size("omega" if omega is not None else "omega_ratio", w, stack, g.z1, g.z2, math.hypot(*g.r12))
-        return Setup(geometry, w, ratio, parse_temperature(TW, "TW"), parse_temperature(TM, "TM"))
-    mat = _material(material)
-    geometry = _geometry(mat, delta, z1, z2, r12, dipole1, dipole2)
-    w, ratio = _omega(mat, omega, omega_ratio)
-    g = geometry
-    _check_size("omega" if omega is not None else "omega_ratio", w, mat.eps(w), g.delta, g.z1, g.z2, math.hypot(*g.r12))
+    """Validate every argument of one configuration (see :func:`point`); the body is built here, once."""
+    body = _body(material, delta, layers, substrate)
+    geometry = _geometry(body, z1, z2, r12, dipole1, dipole2)
+    w, ratio = _body_omega(body, omega, omega_ratio)
+    _check_body_size("omega" if omega is not None else "omega_ratio", w, body, geometry)
     TW = parse_temperature(TW, "TW")
     TM = parse_temperature(TM, "TM")
     return Setup(geometry=geometry, omega=w, omega_ratio=ratio, TW=TW, TM=TM)

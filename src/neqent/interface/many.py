@@ -26,10 +26,11 @@ import numpy as np
 from neqent.interface.api import (
     INITIAL_STATES,
     RELAX_FACTOR,
+    _body,
+    _body_omega,
     _check_size,
     _load_matrix,
     _material,
-    _omega,
     _times,
 )
 from neqent.interface.units import InputError, parse_dipole, parse_length, parse_temperature
@@ -101,25 +102,28 @@ def _setup_n(qubits, dipoles, material, delta, omega, omega_ratio, TW, TM):
     mat = _material(material)
     pos = _positions(qubits)
     dip = _dipoles(dipoles, len(pos))
-    delta = parse_length(delta, "delta", allow_inf=True)
-    w, ratio = _omega(mat, omega, omega_ratio)
+    body = _body(mat, delta)  # the one body, built once (a slab: the N-qubit API takes material/delta)
+    w, ratio = _body_omega(body, omega, omega_ratio)
     zmax = float(np.max(pos[:, 2]))
     lateral = float(np.max(np.hypot(*(pos[:, None, :2] - pos[None, :, :2]).transpose(2, 0, 1))))
     try:
-        _check_size("omega" if omega is not None else "omega_ratio", w, mat.eps(w), delta, zmax, zmax, lateral)
+        _check_size(
+            "omega" if omega is not None else "omega_ratio", w, body.optics(w), body.thickness, zmax, zmax, lateral
+        )
     except InputError as exc:
         raise InputError(exc.param if exc.param in ("delta", "omega", "omega_ratio") else "qubit", exc.detail) from None
     try:
-        geometry = ManyGeometry(positions=pos, dipoles=dip, material=mat, delta=delta)
+        geometry = ManyGeometry(positions=pos, dipoles=dip, material=mat, delta=body.thickness, body=body)
     except ValueError as exc:
         raise InputError("qubit", str(exc)) from None
     return geometry, w, ratio, parse_temperature(TW, "TW"), parse_temperature(TM, "TM")
 
 
 def _describe(geometry, w, ratio, TW, TM):
+    body = geometry.body.describe()
     return {
-        "material": geometry.material.name,
-        "delta": geometry.delta,
+        "material": body["material"],
+        "delta": body["thickness"],
         "qubits": [[float(c) for c in p] for p in geometry.positions],
         "dipoles": [[complex(c) for c in d] for d in geometry.dipoles],
         "omega": w,
