@@ -23,12 +23,11 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import math
 import os
-import re
 import sys
 
 from neqent.errors import UsageError
+from neqent.interface.formats import _dumps, _emit, _fmt, _matrix, _num, _reim, _rows
 from neqent.interface.units import InputError, format_dipole, format_length
 
 __all__ = ["main", "build_parser"]
@@ -327,30 +326,6 @@ def _join_dash_values(argv, options):
 # ---------------------------------------------------------------------------
 
 
-def _reim(z) -> list:
-    """Complex -> [re, im] (JSON has no complex numbers)."""
-    z = complex(z)
-    return [z.real, z.imag]
-
-
-def _num(x):
-    """Float for JSON; NaN/inf and None -> null."""
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
-
-
-def _matrix(m) -> list:
-    """(..., n, n) complex array -> nested lists of [re, im]."""
-    import numpy as np
-
-    m = np.asarray(m)
-    if m.ndim == 0:
-        return _reim(m)
-    return [_matrix(row) for row in m]
-
-
 def _input_json(inp: dict) -> dict:
     out = {}
     for k, v in inp.items():
@@ -437,17 +412,6 @@ def evolve_json(r: dict) -> dict:
             "rho": "decoupled basis |gg>, |eg>, |ge>, |ee>",
         },
     }
-
-
-def _rows(rows, indent="  "):
-    """Aligned 'label  value  unit' lines."""
-    w0 = max(len(r[0]) for r in rows)
-    w1 = max(len(r[1]) for r in rows)
-    return [f"{indent}{a:<{w0}}  {b:>{w1}}  {c}".rstrip() for a, b, c in rows]
-
-
-def _fmt(x, spec=".6g"):
-    return "-" if x is None else format(x, spec)
 
 
 def _describe_input(inp: dict) -> list:
@@ -565,17 +529,6 @@ def _config_kwargs(args) -> dict:
     )
     kw.update(_stack_kwargs(args))
     return kw
-
-
-def _dumps(obj) -> str:
-    """Indented JSON with innermost lists (e.g. [re, im]) kept on one line."""
-    text = json.dumps(obj, indent=1)
-    return re.sub(r"\[\s+([^\[\]{}]*?)\s+\]", lambda m: "[" + " ".join(m.group(1).split()) + "]", text)
-
-
-def _emit(text: str):
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
 
 
 def _cmd_point(args) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from neqent.interface.cli import _matrix, _num, _reim
+from neqent.interface.formats import _matrix, _num, _reim
 from neqent.interface.units import InputError, format_dipole, format_length
 
 __all__ = ["add_options", "run_point", "run_evolve", "point_n_json", "evolve_n_json", "TWO_QUBIT_OPTIONS"]
