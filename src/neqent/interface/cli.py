@@ -27,7 +27,7 @@ import os
 import sys
 
 from neqent.errors import UsageError
-from neqent.interface.formats import _dumps, _emit, _fmt, _matrix, _num, _reim, _rows
+from neqent.interface.formats import emit, json_complex, json_matrix, json_number, json_text, table_cell, table_rows
 from neqent.interface.units import InputError, format_dipole, format_length
 
 __all__ = ["main", "build_parser"]
@@ -290,7 +290,7 @@ def _cmd_optimize(args) -> int:
         progress=not args.no_progress,
         **_config_kwargs(args),
     )
-    _emit(_dumps(optimize_json(r)) if args.json else optimize_table(r))
+    emit(json_text(optimize_json(r)) if args.json else optimize_table(r))
     return 0
 
 
@@ -330,13 +330,13 @@ def _input_json(inp: dict) -> dict:
     out = {}
     for k, v in inp.items():
         if k in ("dipole1", "dipole2"):
-            out[k] = [_reim(c) for c in v]
+            out[k] = [json_complex(c) for c in v]
         elif k == "layers":  # [[material, thickness m], ...] of a stack
-            out[k] = [[m, _num(d)] for m, d in v]
+            out[k] = [[m, json_number(d)] for m, d in v]
         elif isinstance(v, (list, tuple)):
-            out[k] = [_num(x) for x in v]
+            out[k] = [json_number(x) for x in v]
         elif isinstance(v, (int, float)) and not isinstance(v, bool):
-            out[k] = _num(v)
+            out[k] = json_number(v)
         else:
             out[k] = v
     return out
@@ -357,15 +357,15 @@ def point_json(r: dict) -> dict:
     """
     return {
         "omega": r["omega"],
-        "alpha_W": {k: _reim(v) for k, v in r["alpha_W"].items()},
-        "alpha_M": {k: _reim(v) for k, v in r["alpha_M"].items()},
-        "Lambda12": _reim(r["Lambda12"]),
-        "n_W": _num(r["n_W"]),
-        "n_M": _num(r["n_M"]),
+        "alpha_W": {k: json_complex(v) for k, v in r["alpha_W"].items()},
+        "alpha_M": {k: json_complex(v) for k, v in r["alpha_M"].items()},
+        "Lambda12": json_complex(r["Lambda12"]),
+        "n_W": json_number(r["n_W"]),
+        "n_M": json_number(r["n_M"]),
         "symmetric": r["symmetric"],
-        **{k: _num(r[k]) for k in ("Gamma_A", "Gamma_S", "n_A", "n_S", "T_A", "T_S")},
-        "rho": _matrix(r["rho"]),
-        "concurrence": _num(r["concurrence"]),
+        **{k: json_number(r[k]) for k in ("Gamma_A", "Gamma_S", "n_A", "n_S", "T_A", "T_S")},
+        "rho": json_matrix(r["rho"]),
+        "concurrence": json_number(r["concurrence"]),
         "input": _input_json(r["input"]),
         "units": {
             "omega": "rad/s",
@@ -400,10 +400,10 @@ def evolve_json(r: dict) -> dict:
         "omega": r["omega"],
         "initial": r["initial"],
         "t": [float(x) for x in r["t"]],
-        "concurrence": [_num(x) for x in r["concurrence"]],
+        "concurrence": [json_number(x) for x in r["concurrence"]],
         "populations": {name: [float(x) for x in pops[:, i]] for i, name in enumerate("GASE")},
-        "steady_concurrence": _num(r["steady_concurrence"]),
-        "rho": _matrix(r["rho"]),
+        "steady_concurrence": json_number(r["steady_concurrence"]),
+        "rho": json_matrix(r["rho"]),
         "input": _input_json(r["input"]),
         "units": {
             "t": "1/Gamma0",
@@ -430,7 +430,7 @@ def _describe_input(inp: dict) -> list:
         ("T_W", f"{inp['TW']:g}", "K  (walls)"),
         ("T_M", f"{inp['TM']:g}", "K  (body)"),
     ]
-    return ["input"] + _rows(rows)
+    return ["input"] + table_rows(rows)
 
 
 def point_table(r: dict) -> str:
@@ -459,21 +459,21 @@ def point_table(r: dict) -> str:
     w0 = max(len(a) for a, _, _ in kr)
     lines += [f"  {a:<{w0}}  {b:>17}  {c:>17}" for a, b, c in kr]
     lines += ["", "occupations and symmetric channels (docs/theory.md §8)"]
-    rows = [("n_W", _fmt(r["n_W"]), "occupation at T_W"), ("n_M", _fmt(r["n_M"]), "occupation at T_M")]
+    rows = [("n_W", table_cell(r["n_W"]), "occupation at T_W"), ("n_M", table_cell(r["n_M"]), "occupation at T_M")]
     if r["symmetric"]:
         ratio = r["Gamma_A"] / r["Gamma_S"] if r["Gamma_S"] else None
         rows += [
-            ("Gamma_A", _fmt(r["Gamma_A"]), "Gamma0"),
-            ("Gamma_S", _fmt(r["Gamma_S"]), "Gamma0"),
-            ("Gamma_A/Gamma_S", _fmt(ratio), ""),
-            ("n_A", _fmt(r["n_A"]), ""),
-            ("n_S", _fmt(r["n_S"]), ""),
-            ("T_A", _fmt(r["T_A"]), "K"),
-            ("T_S", _fmt(r["T_S"]), "K"),
+            ("Gamma_A", table_cell(r["Gamma_A"]), "Gamma0"),
+            ("Gamma_S", table_cell(r["Gamma_S"]), "Gamma0"),
+            ("Gamma_A/Gamma_S", table_cell(ratio), ""),
+            ("n_A", table_cell(r["n_A"]), ""),
+            ("n_S", table_cell(r["n_S"]), ""),
+            ("T_A", table_cell(r["T_A"]), "K"),
+            ("T_S", table_cell(r["T_S"]), "K"),
         ]
     else:
         rows += [("Gamma_A ... T_S", "n/a", "symmetric case does not apply (z1 != z2 or dipoles)")]
-    lines += _rows(rows)
+    lines += table_rows(rows)
     lines += ["", "steady state rho (decoupled basis; entries re+im j)"]
     labels = ("|gg>", "|eg>", "|ge>", "|ee>")
     lines.append("        " + "".join(f"{lab:>24}" for lab in labels))
@@ -535,10 +535,10 @@ def _cmd_point(args) -> int:
     from neqent.interface import api, cli_many
 
     if cli_many.check_exclusive(args, args.given):
-        return cli_many.run_point(args, _emit, _dumps)
+        return cli_many.run_point(args, emit, json_text)
 
     r = api.point(**_config_kwargs(args))
-    _emit(_dumps(point_json(r)) if args.json else point_table(r))
+    emit(json_text(point_json(r)) if args.json else point_table(r))
     return 0
 
 
@@ -546,7 +546,7 @@ def _cmd_evolve(args) -> int:
     from neqent.interface import api, cli_many
 
     if cli_many.check_exclusive(args, args.given):
-        return cli_many.run_evolve(args, _emit)
+        return cli_many.run_evolve(args, emit)
 
     r = api.evolve(
         initial=args.initial,
@@ -557,7 +557,7 @@ def _cmd_evolve(args) -> int:
         spacing=args.spacing,
         **_config_kwargs(args),
     )
-    _emit(json.dumps(evolve_json(r)) if args.json else evolve_table(r))
+    emit(json.dumps(evolve_json(r)) if args.json else evolve_table(r))
     return 0
 
 
@@ -605,7 +605,7 @@ def _cmd_scan(args) -> int:
     ds = api.scan(args.output, material=material, z1=args.z1, TW=args.TW, progress=not args.no_progress, **kw)
     c = ds["C"]
     dims = " x ".join(f"{d} {n}" for d, n in c.sizes.items())
-    _emit(f"wrote {args.output}  (steady concurrence C over {dims}; max C = {float(c.max()):.6g})")
+    emit(f"wrote {args.output}  (steady concurrence C over {dims}; max C = {float(c.max()):.6g})")
     return 0
 
 
