@@ -1,5 +1,13 @@
 """Numba quadrature of the alpha kernels and the reflected Green tensor (§4a-4e).
 
+This module is the slab's public API and the documented entry point of the
+kernels. The quadrature itself is split by concept:
+:mod:`~neqent.electrodynamics.panels` (where the breakpoints go),
+:mod:`~neqent.electrodynamics.slab_poles` (a slab's poles),
+:mod:`~neqent.electrodynamics.quadrature` (integrands, per-point core, batch
+loop; shared by every planar body) and
+:mod:`~neqent.electrodynamics.stack_kernels` (the stack path, re-exported here).
+
 Public functions (SI units at the boundary):
 
 * ``pair_tensors(omega, eps, delta, z_q, z_qp, dx, dy) -> (W, M, GR)``:
@@ -34,7 +42,7 @@ per-point recursive adaptivity):
 * t_max from the tail bound of the decay exp(-K Sz sinh t) (adaptive: grows
   like 1/(K Sz) when the qubits are close to the slab).
 * singularities: the poles of rho_p (guided modes, surface polaritons; see
-  :func:`_find_poles_v`) and, for a half-space, the branch point w_m = 0,
+  :func:`~neqent.electrodynamics.slab_poles.find_slab_singularities`) and, for a half-space, the branch point w_m = 0,
   are mapped to the theta and t planes; breakpoints are added at the
   nearest point c of the real path and geometrically graded at
   c +- d * GRADE^k, d = distance of the singularity from the path. Each panel
@@ -48,8 +56,14 @@ from __future__ import annotations
 import numpy as np
 from scipy.constants import c as C_LIGHT
 
-from neqent.electrodynamics.quadrature import DEFAULT_ORDER, _check_eps, _integrate, bessel_j012, nodes_used
-from neqent.electrodynamics.slab_poles import MAX_POLES, _find_singularities
+from neqent.electrodynamics.quadrature import (
+    DEFAULT_ORDER,
+    bessel_j012,
+    check_passive_eps,
+    integrate_points,
+    nodes_used,
+)
+from neqent.electrodynamics.slab_poles import MAX_POLES, find_slab_singularities
 from neqent.electrodynamics.stack_kernels import stack_block_batch, stack_pair_tensors
 from neqent.validation import electrical_size, finite, positive
 
@@ -76,7 +90,7 @@ def _prepare(omega, eps, delta, za, zb, dx, dy, names):
     thickness K delta |sqrt(eps)| (:func:`neqent.validation.electrical_size`).
     """
     omega = positive("omega", omega, "rad/s")
-    eps = _check_eps(eps)
+    eps = check_passive_eps(eps)
     delta = positive("delta", delta, "m", allow_inf=True)
     za = positive(names[0], za, "m")
     zb = positive(names[1], zb, "m")
@@ -101,7 +115,7 @@ def _run(block, omega, eps, delta, za, zb, dx, dy, order, names, locate_poles=Tr
     ones = np.ones(n, dtype=np.complex128)
     stack = (np.zeros(n, np.bool_), no_layers, no_layers, np.zeros((n, 1)), np.zeros(n, np.int64), ones, ones)
     keys = [(e[i], kd[i]) for i in range(n)]
-    return _integrate(block, shape, k, e, kd, stack, keys, a, b, x, y, order, locate_poles)
+    return integrate_points(block, shape, k, e, kd, stack, keys, a, b, x, y, order, locate_poles)
 
 
 def pair_tensors(omega, eps, delta, z_q, z_qp, dx, dy, order=DEFAULT_ORDER, locate_poles=True):
@@ -254,12 +268,12 @@ def guided_mode_poles(omega, eps, delta, return_wz=False):
         Vacuum normal wavenumbers of the poles [K] (only with ``return_wz=True``).
     """
     omega = float(positive("omega", omega, "rad/s"))
-    eps = complex(_check_eps(eps))
+    eps = complex(check_passive_eps(eps))
     delta = float(positive("delta", delta, "m", allow_inf=True))
     electrical_size(omega, 0.0, 0.0, 0.0, delta, eps)  # slab optical thickness bound
     kd = omega / C_LIGHT * delta
     sing = np.empty(MAX_POLES + 2, dtype=np.complex128)
-    n, npoles = _find_singularities(eps, kd, sing)
+    n, npoles = find_slab_singularities(eps, kd, sing)
     wz = sing[:npoles]
     u = np.sqrt(1.0 - wz * wz)
     order = np.lexsort((u.imag, u.real))

@@ -14,6 +14,18 @@ from neqent.electrodynamics.fresnel import slab_coefficients_scalar
 from neqent.electrodynamics.stack import stack_coefficients_table
 from neqent.jit import njit
 
+__all__ = [
+    "PHASE_PER_PANEL",
+    "GRADE",
+    "TAIL_TOL",
+    "sorted_breakpoints",
+    "body_rates",
+    "body_coefficients",
+    "propagative_breaks",
+    "evanescent_cutoff",
+    "evanescent_breaks",
+]
+
 PHASE_PER_PANEL = 8.0  # max phase/decay change (rad) across one panel
 GRADE = 3.0  # geometric grading ratio toward a singularity
 TAIL_TOL = 1e-16  # relative tolerance of the evanescent cut-off
@@ -42,7 +54,7 @@ def _add_graded(pts, c, d, lo, hi):
 
 
 @njit
-def _finalise(pts):
+def sorted_breakpoints(pts):
     """Sorted, de-duplicated array of breakpoints."""
     arr = np.empty(len(pts), dtype=np.float64)
     for i in range(len(pts)):
@@ -68,7 +80,7 @@ def _slab_rate(eps, kd):
 
 
 @njit
-def _body_rates(use_stack, eps, kd, med, st_kd):
+def body_rates(use_stack, eps, kd, med, st_kd):
     """(srate, tslab, hrate, thyp): oscillation rates of the body's reflection per unit u.
 
     srate: Fabry-Perot rate for u below tslab = asinh(index) + 1 (beyond it the
@@ -98,7 +110,7 @@ def _body_rates(use_stack, eps, kd, med, st_kd):
 
 
 @njit
-def _theta_breaks(ks, kzmax, srate, sing, nsing, phase):
+def propagative_breaks(ks, kzmax, srate, sing, nsing, phase):
     """Breakpoints on theta in [0, pi/2] (propagative part)."""
     rate = 3.0 + kzmax + ks + srate
     half_pi = 0.5 * math.pi
@@ -110,11 +122,11 @@ def _theta_breaks(ks, kzmax, srate, sing, nsing, phase):
         th = cmath.acos(sing[k])
         c = min(max(th.real, 0.0), half_pi)
         _add_graded(pts, c, abs(th - c), 0.0, half_pi)
-    return _finalise(pts)
+    return sorted_breakpoints(pts)
 
 
 @njit
-def _coefficients(use_stack, eps, kd, med, st_kd, vac_below, wz):
+def body_coefficients(use_stack, eps, kd, med, st_kd, vac_below, wz):
     """(rho_te, rho_tm, tau_te, tau_tm) of the body: the slab of §3 or the stack of §9 (|tau|)."""
     if use_stack:
         return stack_coefficients_table(med, st_kd, wz, vac_below and wz.imag == 0.0)
@@ -122,7 +134,7 @@ def _coefficients(use_stack, eps, kd, med, st_kd, vac_below, wz):
 
 
 @njit
-def _t_max(use_stack, eps, kd, med, st_kd, vac_below, a, sing, npoles):
+def evanescent_cutoff(use_stack, eps, kd, med, st_kd, vac_below, a, sing, npoles):
     """Cut-off of the evanescent t integral for the decay exp(-a sinh t), a = K Sz.
 
     Tail of 3/2 |rho| int_V^inf u^3 e^{-a v} dt ~ 3/2 |rho| e^{-aV}(V^2/a + 2V/a^2 + 2/a^3)
@@ -130,7 +142,7 @@ def _t_max(use_stack, eps, kd, med, st_kd, vac_below, a, sing, npoles):
     """
     v = 10.0
     for _ in range(30):
-        r1, r2, t1, t2 = _coefficients(use_stack, eps, kd, med, st_kd, vac_below, 1j * v)
+        r1, r2, t1, t2 = body_coefficients(use_stack, eps, kd, med, st_kd, vac_below, 1j * v)
         rb = max(abs(r1), abs(r2), 1e-3)
         tol = TAIL_TOL * (1.0 + 3.0 * rb / a**3)
         poly = 1.5 * rb * (v * v / a + 2.0 * v / a**2 + 2.0 / a**3)
@@ -148,7 +160,7 @@ def _t_max(use_stack, eps, kd, med, st_kd, vac_below, a, sing, npoles):
 
 
 @njit
-def _t_breaks(ks, a_max, tmax, srate, tslab, hrate, thyp, sing, nsing, phase):
+def evanescent_breaks(ks, a_max, tmax, srate, tslab, hrate, thyp, sing, nsing, phase):
     """Breakpoints on t in [0, tmax] (evanescent part)."""
     pts = [0.0, tmax]
     t = 0.0
@@ -167,4 +179,4 @@ def _t_breaks(ks, a_max, tmax, srate, tslab, hrate, thyp, sing, nsing, phase):
         ts = cmath.asinh(-1j * sing[k])
         c = min(max(ts.real, 0.0), tmax)
         _add_graded(pts, c, abs(ts - c), 0.0, tmax)
-    return _finalise(pts)
+    return sorted_breakpoints(pts)

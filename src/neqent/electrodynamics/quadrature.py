@@ -14,10 +14,26 @@ import numpy as np
 from numba import types
 from numba.extending import get_cython_function_address
 
-from neqent.electrodynamics.panels import PHASE_PER_PANEL, _body_rates, _coefficients, _t_breaks, _t_max, _theta_breaks
-from neqent.electrodynamics.slab_poles import MAX_POLES, _find_singularities
-from neqent.electrodynamics.stack import MAX_STACK_SING, _stack_singularities, medium_table
+from neqent.electrodynamics.panels import (
+    PHASE_PER_PANEL,
+    body_coefficients,
+    body_rates,
+    evanescent_breaks,
+    evanescent_cutoff,
+    propagative_breaks,
+)
+from neqent.electrodynamics.slab_poles import MAX_POLES, find_slab_singularities
+from neqent.electrodynamics.stack import MAX_STACK_SING, locate_stack_singularities, medium_table
 from neqent.jit import njit
+
+__all__ = [
+    "DEFAULT_ORDER",
+    "SINGULARITY_CACHE",
+    "bessel_j012",
+    "check_passive_eps",
+    "integrate_points",
+    "nodes_used",
+]
 
 # ---------------------------------------------------------------------------
 # Bessel functions: scipy's cython_special j0/j1 (cephes) called from numba.
@@ -158,9 +174,9 @@ def _core(k, eps, kd, body, ksz, kdz, has_s, ks, xg, wg, sing, nsing, npoles, ac
     nodes = 0
     one = (1.0, 0.0, 0.0)
     use_stack, med, st_kd, vac_below = body
-    srate, tslab, hrate, thyp = _body_rates(use_stack, eps, kd, med, st_kd)
+    srate, tslab, hrate, thyp = body_rates(use_stack, eps, kd, med, st_kd)
     # propagative part
-    tb = _theta_breaks(ks, kzmax, srate, sing, nsing, PHASE_PER_PANEL)
+    tb = propagative_breaks(ks, kzmax, srate, sing, nsing, PHASE_PER_PANEL)
     for ip in range(tb.shape[0] - 1):
         h = 0.5 * (tb[ip + 1] - tb[ip])
         mid = 0.5 * (tb[ip + 1] + tb[ip])
@@ -169,7 +185,7 @@ def _core(k, eps, kd, body, ksz, kdz, has_s, ks, xg, wg, sing, nsing, npoles, ac
             wt = h * wg[ig]
             u = math.sin(th)
             w = math.cos(th)
-            rte, rtm, tte, ttm = _coefficients(use_stack, eps, kd, med, st_kd, vac_below, complex(w, 0.0))
+            rte, rtm, tte, ttm = body_coefficients(use_stack, eps, kd, med, st_kd, vac_below, complex(w, 0.0))
             bj = bessel_j012(ks * u) if ks > 0 else one
             for p in range(npair):
                 _accumulate_prop(
@@ -177,8 +193,8 @@ def _core(k, eps, kd, body, ksz, kdz, has_s, ks, xg, wg, sing, nsing, npoles, ac
                 )
             nodes += 1
     # evanescent part
-    tmax = _t_max(use_stack, eps, kd, med, st_kd, vac_below, amin, sing, npoles)
-    tbr = _t_breaks(ks, amax, tmax, srate, tslab, hrate, thyp, sing, nsing, PHASE_PER_PANEL)
+    tmax = evanescent_cutoff(use_stack, eps, kd, med, st_kd, vac_below, amin, sing, npoles)
+    tbr = evanescent_breaks(ks, amax, tmax, srate, tslab, hrate, thyp, sing, nsing, PHASE_PER_PANEL)
     for ip in range(tbr.shape[0] - 1):
         h = 0.5 * (tbr[ip + 1] - tbr[ip])
         mid = 0.5 * (tbr[ip + 1] + tbr[ip])
@@ -187,7 +203,7 @@ def _core(k, eps, kd, body, ksz, kdz, has_s, ks, xg, wg, sing, nsing, npoles, ac
             wt = h * wg[ig]
             u = math.cosh(t)
             v = math.sinh(t)
-            rte, rtm, tte, ttm = _coefficients(use_stack, eps, kd, med, st_kd, vac_below, complex(0.0, v))
+            rte, rtm, tte, ttm = body_coefficients(use_stack, eps, kd, med, st_kd, vac_below, complex(0.0, v))
             bj = bessel_j012(ks * u) if ks > 0 else one
             for p in range(npair):
                 _accumulate_evan(wt, u, v, rte, rtm, bj if has_s[p] else one, ksz[p], acc_m[p], acc_g[p])
@@ -313,19 +329,19 @@ def _batch_loop(
             )
 
 
-_SING_CACHE = {}
+SINGULARITY_CACHE = {}
 
 
 def _singularities(eps, kd, locate_poles=True):
     """Cached (sing array, nsing, npoles) for one (eps, K delta); geometry independent."""
     key = (complex(eps), float(kd), bool(locate_poles))
-    hit = _SING_CACHE.get(key)
+    hit = SINGULARITY_CACHE.get(key)
     if hit is None:
         sing = np.zeros(MAX_POLES + 2, dtype=np.complex128)
-        n, npoles = _find_singularities(complex(eps), float(kd), sing) if locate_poles else (0, 0)
-        if len(_SING_CACHE) > 4096:
-            _SING_CACHE.clear()
-        hit = _SING_CACHE[key] = (sing, n, npoles)
+        n, npoles = find_slab_singularities(complex(eps), float(kd), sing) if locate_poles else (0, 0)
+        if len(SINGULARITY_CACHE) > 4096:
+            SINGULARITY_CACHE.clear()
+        hit = SINGULARITY_CACHE[key] = (sing, n, npoles)
     return hit
 
 
@@ -345,7 +361,7 @@ def _gauss(order):
     return _GAUSS[order]
 
 
-def _check_eps(eps):
+def check_passive_eps(eps):
     arr = np.asarray(eps, dtype=complex)
     bad = ~np.isfinite(arr) | (arr.imag < 0)
     if np.any(bad):
@@ -353,7 +369,7 @@ def _check_eps(eps):
     return arr
 
 
-def _integrate(block, shape, k, e, kd, stack, keys, a, b, x, y, order, locate_poles=True):
+def integrate_points(block, shape, k, e, kd, stack, keys, a, b, x, y, order, locate_poles=True):
     """Quadrature of all points; keys[i] identifies point i's body (singularities found once per body)."""
     xg, wg = _gauss(order)
     n = k.shape[0]
@@ -395,15 +411,15 @@ def _integrate(block, shape, k, e, kd, stack, keys, a, b, x, y, order, locate_po
 def _stack_sing_cached(et, ez, kd, sub_et, sub_ez):
     """Cached (sing array, nsing, npoles) of one stack; geometry independent."""
     key = (tuple(et), tuple(ez), tuple(kd), complex(sub_et), complex(sub_ez))
-    hit = _SING_CACHE.get(key)
+    hit = SINGULARITY_CACHE.get(key)
     if hit is None:
         sing = np.zeros(MAX_STACK_SING, dtype=np.complex128)
-        n, npoles = _stack_singularities(
+        n, npoles = locate_stack_singularities(
             np.ascontiguousarray(et), np.ascontiguousarray(ez), np.ascontiguousarray(kd), sub_et, sub_ez, sing
         )
-        if len(_SING_CACHE) > 4096:
-            _SING_CACHE.clear()
-        hit = _SING_CACHE[key] = (sing, n, npoles)
+        if len(SINGULARITY_CACHE) > 4096:
+            SINGULARITY_CACHE.clear()
+        hit = SINGULARITY_CACHE[key] = (sing, n, npoles)
     return hit
 
 

@@ -11,8 +11,10 @@ import math
 import numpy as np
 
 from neqent.electrodynamics.fresnel import cexpm1, sqrt_im_pos
-from neqent.electrodynamics.panels import _finalise
+from neqent.electrodynamics.panels import sorted_breakpoints
 from neqent.jit import njit
+
+__all__ = ["MAX_POLES", "find_slab_singularities"]
 
 MAX_POLES = 256
 
@@ -108,7 +110,7 @@ def _dielectric_roots(er, kd, c, out, n):
     m = len(grid)
     for i in range(m):
         grid.append(-grid[i])
-    vs = _finalise(grid)
+    vs = sorted_breakpoints(grid)
     kmin = 1e-9 * vmax
     for i in range(vs.shape[0] - 1):
         a = vs[i]
@@ -186,7 +188,7 @@ def _metal_roots(er, kd, c, vsign, out, n):
 
 
 @njit
-def _find_singularities(eps, kd, sing):
+def find_slab_singularities(eps, kd, sing):
     """Singular points of rho_p in the w_z plane near the integration path.
 
     Fills ``sing`` (complex w_z values) and returns (count, npoles): the first

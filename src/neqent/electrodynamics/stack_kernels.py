@@ -8,8 +8,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.constants import c as C_LIGHT
 
-from neqent.electrodynamics.quadrature import DEFAULT_ORDER, _check_eps, _integrate
+from neqent.electrodynamics.quadrature import DEFAULT_ORDER, check_passive_eps, integrate_points
 from neqent.validation import MAX_ELECTRICAL_SIZE, electrical_size, finite, positive
+
+__all__ = ["stack_block_batch", "stack_pair_tensors"]
 
 
 def _prepare_stack(omega, eps_t, eps_z, thickness, sub_eps_t, sub_eps_z, za, zb, dx, dy, names):
@@ -25,7 +27,7 @@ def _prepare_stack(omega, eps_t, eps_z, thickness, sub_eps_t, sub_eps_z, za, zb,
             f"eps_t, eps_z and thickness need shape (L,) or (N, L), got {et.shape}, {ez.shape}, {th.shape}"
         )
     for arr in (et, ez, sub_eps_t, sub_eps_z):
-        _check_eps(arr)
+        check_passive_eps(arr)
     if np.any(np.asarray(ez) == 0) or np.any(np.asarray(sub_eps_z) == 0):
         raise ValueError("eps_z must be non-zero (the TM wavenumber divides by it)")
     if th.size and not np.all(np.isfinite(th) & (th >= 0)):
@@ -87,7 +89,7 @@ def _run_stack(block, omega, eps_t, eps_z, thickness, sub_eps_t, sub_eps_z, za, 
     keys = [
         (eps[i], kd[i]) if slab[i] else (tuple(s_et[i]), tuple(s_ez[i]), tuple(s_kd[i]), st[i], sz[i]) for i in range(n)
     ]
-    return _integrate(block, (n,), k, eps, kd, stack, keys, a, b, x, y, order)
+    return integrate_points(block, (n,), k, eps, kd, stack, keys, a, b, x, y, order)
 
 
 def stack_block_batch(
