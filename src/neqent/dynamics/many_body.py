@@ -754,7 +754,7 @@ def evolve_n(gamma_plus, gamma_minus, Lambda, rho0, times, *, cond_max=1e6):
 
 def _evolve_blocks(n, gp, gm, lam, r0, t, cond_max):
     """Body of :func:`evolve_n` on validated inputs."""
-    from neqent.dynamics.master import _ROUNDOFF_RE, _propagate
+    from neqent.dynamics.evolution import _ROUNDOFF_RE, _propagate
 
     Am = _sector_A(gp, gm, lam)
     tol = np.array([_ROUNDOFF_RE * max(np.max(np.abs(gp)), np.max(np.abs(gm)), np.max(np.abs(lam)))])
