@@ -8,7 +8,16 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from neqent.dynamics.liouvillian import _BASIS, _BM1, _BM2, _P0, _Q0, _rates_in
+from neqent.dynamics.liouvillian import (
+    K0_REAL_P,
+    K0_REAL_Q,
+    KM1_BASIS,
+    KM2_BASIS,
+    SUPEROPERATOR_BASIS,
+    rate_coefficients,
+)
+
+__all__ = ["EIG_COND_MAX", "ROUNDOFF_RE", "evolve", "evolve_full", "propagate_blocks"]
 
 # ---------------------------------------------------------------------------
 # Time evolution
@@ -21,9 +30,9 @@ EIG_COND_MAX = 1e6
 #: trace functional on the real k = 0 coordinates (p1, p2, p3, p4, x, y):
 #: the exact left null vector of the k = 0 block (trace preservation)
 _TRACE0 = np.array([1.0, 1.0, 1.0, 1.0, 0.0, 0.0])
-#: eigenvalues with 0 < Re(lam) <= _ROUNDOFF_RE * max|rate| are round-off of
+#: eigenvalues with 0 < Re(lam) <= ROUNDOFF_RE * max|rate| are round-off of
 #: Re(lam) = 0 (a Lindblad generator has Re(lam) <= 0) and are set to Re = 0
-_ROUNDOFF_RE = 64 * np.finfo(float).eps
+ROUNDOFF_RE = 64 * np.finfo(float).eps
 #: the zero eigenvalue of the k = 0 block counts as simple when every other
 #: eigenvector has |trace| <= _SIMPLE_ZERO * its norm (exactly 0 in theory)
 _SIMPLE_ZERO = np.sqrt(np.finfo(float).eps)
@@ -47,7 +56,7 @@ def _evolve_inputs(gamma_plus, gamma_minus, lambda12, rho0, times, cond_max):
         raise ValueError(f"rho0 must have shape (..., 4, 4), got {r0.shape}")
     if not (np.isfinite(cond_max) and cond_max >= 1):
         raise ValueError(f"cond_max must be finite and >= 1, got {cond_max!r}")
-    rshape, c = _rates_in(gamma_plus, gamma_minus, lambda12)
+    rshape, c = rate_coefficients(gamma_plus, gamma_minus, lambda12)
     try:
         shape = np.broadcast_shapes(rshape, r0.shape[:-2])
     except ValueError:
@@ -55,12 +64,12 @@ def _evolve_inputs(gamma_plus, gamma_minus, lambda12, rho0, times, cond_max):
     return t, r0, shape, rshape, c
 
 
-def _propagate(A, x0, idx, t, cond_max, tol, trace=None):
+def propagate_blocks(A, x0, idx, t, cond_max, tol, trace=None):
     """x(t) = exp(A[idx] t) x0 for a batch of small blocks (one Liouvillian block).
 
     A: (nr, d, d) real or complex block per rate point; x0: (n, d) initial
     vectors; idx: (n,) rate point of each vector; t: (nt,); tol: (nr,)
-    round-off threshold on Re(lam) (see ``_ROUNDOFF_RE``). Returns (n, nt, d)
+    round-off threshold on Re(lam) (see ``ROUNDOFF_RE``). Returns (n, nt, d)
     complex. Method: A = V diag(lam) V^-1; eigenvalues with 0 < Re(lam) <= tol
     get Re(lam) = 0, so exp(lam t) never grows from round-off (and never
     overflows for a Lindblad generator). With ``trace`` (the exact left null
@@ -132,17 +141,17 @@ def _evolve_hermitian(c, H, idx, t, cond_max):
     blocks; the k = +1, +2 blocks are their complex conjugates, so the
     result is Hermitian exactly (real diagonal, mirrored off-diagonals).
     """
-    tol = _ROUNDOFF_RE * np.max(np.abs(c), axis=1)
-    M0 = np.einsum("rk,kij->rij", c.real, _P0) + np.einsum("rk,kij->rij", c.imag, _Q0)
-    B1 = np.einsum("rk,kij->rij", c, _BM1)
-    b2 = c @ _BM2
+    tol = ROUNDOFF_RE * np.max(np.abs(c), axis=1)
+    M0 = np.einsum("rk,kij->rij", c.real, K0_REAL_P) + np.einsum("rk,kij->rij", c.imag, K0_REAL_Q)
+    B1 = np.einsum("rk,kij->rij", c, KM1_BASIS)
+    b2 = c @ KM2_BASIS
     x0 = np.stack(
         [H[:, 0, 0].real, H[:, 1, 1].real, H[:, 2, 2].real, H[:, 3, 3].real, H[:, 1, 2].real, H[:, 1, 2].imag], axis=-1
     )
     # real block and real x0: the complex-conjugate eigenpairs sum to a real x(t)
-    r = _propagate(M0, x0, idx, t, cond_max, tol, trace=_TRACE0).real
+    r = propagate_blocks(M0, x0, idx, t, cond_max, tol, trace=_TRACE0).real
     iu = (np.array([0, 0, 1, 2]), np.array([1, 2, 3, 3]))  # k = -1 entries
-    y = _propagate(B1, H[:, iu[0], iu[1]], idx, t, cond_max, tol)
+    y = propagate_blocks(B1, H[:, iu[0], iu[1]], idx, t, cond_max, tol)
     # 1x1 block: exp(b2 t) directly; Re(b2) round-off above 0 clipped as above
     b2 = np.where((b2.real > 0) & (b2.real <= tol), 1j * b2.imag, b2)
     arg = b2[idx][:, None] * t[None, :]
@@ -215,7 +224,7 @@ def evolve(gamma_plus, gamma_minus, lambda12, rho0, times, *, cond_max=EIG_COND_
     return rho.reshape(shape + (t.size, 4, 4))
 
 
-def _evolve_full(gamma_plus, gamma_minus, lambda12, rho0, times, *, cond_max=EIG_COND_MAX):
+def evolve_full(gamma_plus, gamma_minus, lambda12, rho0, times, *, cond_max=EIG_COND_MAX):
     """Reference for :func:`evolve`: the whole 16x16 complex Liouvillian at once.
 
     Same arguments and result. Eigen-expansion V exp(lam t) V^-1 vec(rho0)
@@ -223,7 +232,7 @@ def _evolve_full(gamma_plus, gamma_minus, lambda12, rho0, times, *, cond_max=EIG
     like |Lambda12| t (non-Hermitian ~1e-15 |Lambda12| t); kept for tests.
     """
     t, r0, shape, rshape, c = _evolve_inputs(gamma_plus, gamma_minus, lambda12, rho0, times, cond_max)
-    L = np.einsum("nk,kij->nij", c, _BASIS).reshape(rshape + (16, 16))
+    L = np.einsum("nk,kij->nij", c, SUPEROPERATOR_BASIS).reshape(rshape + (16, 16))
     n = int(np.prod(shape, dtype=np.int64))
     L = np.broadcast_to(L, shape + (16, 16)).reshape(n, 16, 16)
     v0 = np.broadcast_to(r0, shape + (4, 4)).reshape(n, 16)

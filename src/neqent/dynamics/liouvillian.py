@@ -44,6 +44,13 @@ __all__ = [
     "coupled_basis",
     "RCOND_TOL",
     "HERMITIAN_RTOL",
+    "STATE_ATOL",
+    "SUPEROPERATOR_BASIS",
+    "K0_REAL_P",
+    "K0_REAL_Q",
+    "KM1_BASIS",
+    "KM2_BASIS",
+    "rate_coefficients",
 ]
 
 BASIS_LABELS = ("gg", "eg", "ge", "ee")
@@ -128,7 +135,7 @@ def _build_basis():
     return out
 
 
-_BASIS = _build_basis()
+SUPEROPERATOR_BASIS = _build_basis()
 
 # vec indices of the blocks (row-major, 4 i + j)
 _K0 = np.array([0, 5, 6, 9, 10, 15])  # rho11 rho22 rho23 rho32 rho33 rho44
@@ -151,7 +158,7 @@ def _real_block_basis():
     P = np.zeros((10, 6, 6))
     Q = np.zeros((10, 6, 6))
     for k in range(10):
-        G = _BASIS[k][np.ix_(_K0, _K0)] @ T
+        G = SUPEROPERATOR_BASIS[k][np.ix_(_K0, _K0)] @ T
         # c G r with c = cr + i ci: Re = cr Re G - ci Im G ; Im = cr Im G + ci Re G
         P[k, :5] = G[rows].real
         Q[k, :5] = -G[rows].imag
@@ -160,9 +167,9 @@ def _real_block_basis():
     return P, Q
 
 
-_P0, _Q0 = _real_block_basis()
-_BM1 = np.ascontiguousarray(_BASIS[:, _KM1][:, :, _KM1])
-_BM2 = np.ascontiguousarray(_BASIS[:, _KM2, _KM2])
+K0_REAL_P, K0_REAL_Q = _real_block_basis()
+KM1_BASIS = np.ascontiguousarray(SUPEROPERATOR_BASIS[:, _KM1][:, :, _KM1])
+KM2_BASIS = np.ascontiguousarray(SUPEROPERATOR_BASIS[:, _KM2, _KM2])
 
 
 def coupled_basis():
@@ -179,11 +186,11 @@ def coupled_basis():
 # ---------------------------------------------------------------------------
 
 
-def _rates_in(gamma_plus, gamma_minus, lambda12, check_hermitian=True):
+def rate_coefficients(gamma_plus, gamma_minus, lambda12, check_hermitian=True):
     """Validate, broadcast and flatten the rates.
 
     Returns (batch_shape, coefficient array (N, 10) complex) in the order of
-    ``_BASIS``. With ``check_hermitian`` the 2x2 rate matrices must be
+    ``SUPEROPERATOR_BASIS``. With ``check_hermitian`` the 2x2 rate matrices must be
     Hermitian within HERMITIAN_RTOL * max|Gamma| (docs/theory.md §5: Gamma(+-w) are
     Hermitian) and are then replaced by their Hermitian part.
     """
@@ -252,6 +259,6 @@ def liouvillian(gamma_plus, gamma_minus, lambda12):
     ndarray, shape (..., 16, 16), complex
         L [Gamma0].
     """
-    shape, c = _rates_in(gamma_plus, gamma_minus, lambda12, check_hermitian=False)
-    L = np.einsum("nk,kij->nij", c, _BASIS)
+    shape, c = rate_coefficients(gamma_plus, gamma_minus, lambda12, check_hermitian=False)
+    L = np.einsum("nk,kij->nij", c, SUPEROPERATOR_BASIS)
     return L.reshape(shape + (16, 16))

@@ -38,7 +38,7 @@ stationary state is not unique (§6 degenerate case) and is reported, see
 
 from __future__ import annotations
 
-from neqent.dynamics.evolution import EIG_COND_MAX, _evolve_full, evolve  # noqa: F401 (_evolve_full: tests' reference)
+from neqent.dynamics.evolution import EIG_COND_MAX, evolve, evolve_full
 from neqent.dynamics.liouvillian import (
     BASIS_LABELS,
     HERMITIAN_RTOL,
@@ -68,4 +68,8 @@ __all__ = [
     "HERMITIAN_RTOL",
     "STATE_ATOL",
     "EIG_COND_MAX",
+    "evolve_full",
 ]
+
+#: the former private name of :func:`evolve_full` (tests compare against it)
+_evolve_full = evolve_full

@@ -13,6 +13,8 @@ from neqent.dynamics.liouvillian import STATE_ATOL, coupled_basis
 # Initial states
 # ---------------------------------------------------------------------------
 
+__all__ = ["slowest_relaxation_rate", "thermal_state", "validate_density_matrix", "initial_state"]
+
 
 def slowest_relaxation_rate(gamma_plus, gamma_minus):
     """Smallest eigenvalue of the Hermitian part of Gamma(+w) + Gamma(-w) (units of Gamma0).

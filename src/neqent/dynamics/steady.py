@@ -9,12 +9,23 @@ from typing import NamedTuple
 
 import numpy as np
 
-from neqent.dynamics.liouvillian import _BASIS, _BM1, _BM2, _P0, _Q0, RCOND_TOL, DegenerateSteadyStateError, _rates_in
+from neqent.dynamics.liouvillian import (
+    K0_REAL_P,
+    K0_REAL_Q,
+    KM1_BASIS,
+    KM2_BASIS,
+    RCOND_TOL,
+    SUPEROPERATOR_BASIS,
+    DegenerateSteadyStateError,
+    rate_coefficients,
+)
 from neqent.jit import njit
 
 # ---------------------------------------------------------------------------
 # Steady state
 # ---------------------------------------------------------------------------
+
+__all__ = ["SteadyState", "solve_steady_state", "steady_state"]
 
 
 @njit
@@ -147,7 +158,7 @@ def _steady_full(c, chunk=4096):
     rcond = np.empty(n)
     tr = np.eye(4).reshape(16)
     for s in range(0, n, chunk):
-        L = np.einsum("nk,kij->nij", c[s : s + chunk], _BASIS)
+        L = np.einsum("nk,kij->nij", c[s : s + chunk], SUPEROPERATOR_BASIS)
         scale = np.max(np.abs(L), axis=(-1, -2))
         L[:, 0, :] = scale[:, None] * tr
         rhs = np.zeros(L.shape[:2], complex)
@@ -207,12 +218,12 @@ def solve_steady_state(gamma_plus, gamma_minus, lambda12, *, rcond_tol=RCOND_TOL
         numbers rcond (...) [1].
     """
     _check_steady_options(rcond_tol, method)
-    shape, c = _rates_in(gamma_plus, gamma_minus, lambda12)
+    shape, c = rate_coefficients(gamma_plus, gamma_minus, lambda12)
     if method == "x":
         n = c.shape[0]
         rho = np.empty((n, 4, 4), complex)
         rcond = np.empty(n)
-        _steady_kernel(np.ascontiguousarray(c), _P0, _Q0, _BM1, _BM2, rho, rcond)
+        _steady_kernel(np.ascontiguousarray(c), K0_REAL_P, K0_REAL_Q, KM1_BASIS, KM2_BASIS, rho, rcond)
     else:
         rho, rcond = _steady_full(c)
     rho = rho.reshape(shape + (4, 4))
