@@ -23,7 +23,7 @@ import os
 
 import numpy as np
 
-from neqent.interface.api import (
+from neqent.interface.inputs import (
     INITIAL_STATES,
     RELAX_FACTOR,
     _body,
