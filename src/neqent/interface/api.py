@@ -28,19 +28,22 @@ import os
 import numpy as np
 
 from neqent.electrodynamics.materials import get_material  # noqa: F401 (api.get_material: public name)
-from neqent.interface.inputs import (  # noqa: F401 (_check_size, _omega: used through api by interface/optimize.py)
+from neqent.interface.inputs import (
     DEFAULTS,
     INITIAL_STATES,
     RELAX_FACTOR,
-    _auto_times,
-    _check_size,
-    _load_matrix,
-    _omega,
-    _setup,
-    _times,
+    auto_time_grid,
+    check_size,
+    load_matrix,
+    material_omega,
+    setup,
+    time_grid,
 )
 from neqent.interface.scans import SCAN_NAME, scan, scan_config
 from neqent.interface.units import InputError, parse_temperature
+
+#: The validation's former private names in this module (tests and earlier callers use them).
+_setup, _omega, _check_size = setup, material_omega, check_size
 
 __all__ = [
     "point",
@@ -147,7 +150,7 @@ def point(
     from neqent.dynamics.entanglement import concurrence
     from neqent.dynamics.rates import compute_kernels, occupation, rates
 
-    s = _setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2, layers, substrate)
+    s = setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2, layers, substrate)
     k = compute_kernels(s.geometry, s.omega)
     n_W = float(occupation(s.omega, s.TW))
     n_M = float(occupation(s.omega, s.TM))
@@ -189,7 +192,7 @@ def _initial(initial, omega, T_initial):
         except ValueError as exc:
             raise InputError("initial", str(exc)) from None
     if isinstance(initial, (str, os.PathLike)):
-        m, label = _load_matrix(initial)
+        m, label = load_matrix(initial)
     else:
         try:
             m = np.asarray(initial, dtype=complex)
@@ -269,13 +272,13 @@ def evolve(
     from neqent.dynamics.master import evolve as master_evolve
     from neqent.dynamics.rates import compute_kernels, occupation, rates
 
-    s = _setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2, layers, substrate)
+    s = setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2, layers, substrate)
     T0 = s.TW if T_initial is None else parse_temperature(T_initial, "T_initial")
     rho0, label = _initial(initial, s.omega, T0)
-    t = _times(times, tmin, tmax, num, spacing)
+    t = time_grid(times, tmin, tmax, num, spacing)
     k = compute_kernels(s.geometry, s.omega)
     gp, gm = rates(k.alpha_W, k.alpha_M, occupation(s.omega, s.TW), occupation(s.omega, s.TM))
-    t = _auto_times(t, gp, gm)
+    t = auto_time_grid(t, gp, gm)
     rho_t = np.asarray(master_evolve(gp, gm, k.lambda12, rho0, t))
     rho_ss = np.asarray(_steady_state(gp, gm, k.lambda12))
     inputs = s.describe()

@@ -24,6 +24,27 @@ from neqent.interface.units import (
     parse_temperature,
 )
 
+__all__ = [
+    "DEFAULTS",
+    "INITIAL_STATES",
+    "RELAX_FACTOR",
+    "Z_HINT",
+    "Setup",
+    "setup",
+    "build_body",
+    "stack_body",
+    "body_omega",
+    "material_omega",
+    "lateral_separation",
+    "two_qubit_geometry",
+    "check_size",
+    "check_stack_size",
+    "check_body_size",
+    "load_matrix",
+    "time_grid",
+    "auto_time_grid",
+]
+
 #: Default arguments (SI): the paper geometry of docs/theory.md §11, T_M = 600 K.
 DEFAULTS = {
     "material": "sic",
@@ -42,7 +63,7 @@ DEFAULTS = {
 #: Named initial states of :func:`evolve` (coupled basis of docs/theory.md §6).
 INITIAL_STATES = ("A", "S", "E", "G", "thermal")
 
-_Z_HINT = " (the qubit must sit above the slab surface, z > 0)"
+Z_HINT = " (the qubit must sit above the slab surface, z > 0)"
 
 
 # ---------------------------------------------------------------------------
@@ -91,11 +112,7 @@ class Setup:
         return out
 
 
-#: The one material lookup (``param`` "material" in its InputError), under the name the API's helpers use.
-_material = resolve_material
-
-
-def _omega(mat: Material, omega, omega_ratio, check=True):
+def material_omega(mat: Material, omega, omega_ratio, check=True):
     """Angular frequency (rad/s) from ``omega`` or ``omega_ratio`` x resonance.
 
     ``omega`` wins when given. With ``check``, also checks the material's
@@ -119,7 +136,7 @@ def _omega(mat: Material, omega, omega_ratio, check=True):
     return w, ratio
 
 
-def _r12(r12):
+def lateral_separation(r12):
     """Lateral separation: a length >= 0, or an in-plane vector (dx, dy) in m."""
     if not isinstance(r12, str) and np.ndim(r12) == 1:
         v = np.asarray(r12, dtype=float)
@@ -129,14 +146,14 @@ def _r12(r12):
     return (parse_length(r12, "r12", allow_zero=True), 0.0)
 
 
-def _geometry(body, z1, z2, r12, dipole1, dipole2):
+def two_qubit_geometry(body, z1, z2, r12, dipole1, dipole2):
     """Validated :class:`~neqent.dynamics.rates.Geometry` of two qubits above ``body`` (built once, held by it)."""
     from neqent.dynamics.rates import Geometry
     from neqent.electrodynamics.planar import Slab
 
-    z1 = parse_length(z1, "z1", hint=_Z_HINT)
-    z2 = parse_length(z2, "z2", hint=_Z_HINT)
-    dx, dy = _r12(r12)
+    z1 = parse_length(z1, "z1", hint=Z_HINT)
+    z2 = parse_length(z2, "z2", hint=Z_HINT)
+    dx, dy = lateral_separation(r12)
     if dx == 0 and dy == 0 and z1 == z2:
         raise InputError(
             "r12", f"the qubits coincide (r12 = 0 and z1 = z2 = {z1:g} m); give r12 > 0 or different heights"
@@ -161,7 +178,7 @@ def _geometry(body, z1, z2, r12, dipole1, dipole2):
         raise InputError(param, msg) from None
 
 
-def _check_size(omega_param, omega, eps, delta, z1, z2, r12):
+def check_size(omega_param, omega, eps, delta, z1, z2, r12):
     """Reject geometries the kernel quadrature cannot afford (see
     :func:`neqent.validation.electrical_size`). Scalars or arrays: omega
     (rad/s) with eps at those omegas; the worst case is taken over arrays.
@@ -187,7 +204,7 @@ def _check_size(omega_param, omega, eps, delta, z1, z2, r12):
             raise InputError("delta", str(exc)) from None
 
 
-def _stack(layers, substrate, material, delta):
+def stack_body(layers, substrate, material, delta):
     """Validated :class:`~neqent.electrodynamics.planar.Stack` (docs/theory.md §9), or None for the slab.
 
     ``layers``: sequence of (material, thickness) top first, thickness in m or with units;
@@ -220,17 +237,17 @@ def _stack(layers, substrate, material, delta):
         raise InputError("layers", str(exc)) from None
 
 
-def _body(material, delta, layers=None, substrate=None):
+def build_body(material, delta, layers=None, substrate=None):
     """The one body of a configuration: a Stack from ``layers``/``substrate``, else the slab of ``material``/``delta``.
 
     InputError naming the argument (``material``, ``delta``, ``layers``, ``substrate``).
     """
     from neqent.electrodynamics.planar import Slab
 
-    stack = _stack(layers, substrate, material, delta)
+    stack = stack_body(layers, substrate, material, delta)
     if stack is not None:
         return stack
-    mat = _material(material)
+    mat = resolve_material(material)
     delta = parse_length(delta, "delta", allow_inf=True)
     try:
         return Slab(mat, delta)
@@ -238,13 +255,13 @@ def _body(material, delta, layers=None, substrate=None):
         raise InputError("delta", str(exc)) from None
 
 
-def _body_omega(body, omega, omega_ratio):
+def body_omega(body, omega, omega_ratio):
     """Angular frequency (rad/s) for a body: ``omega``, or ``omega_ratio`` x its top material's resonance.
 
     Every medium of the body must have a finite permittivity there (tabulated data
     and fitted models have a range). Returns ``(omega, omega_ratio)``.
     """
-    w, ratio = _omega(body.top_material, omega, omega_ratio, check=False)
+    w, ratio = material_omega(body.top_material, omega, omega_ratio, check=False)
     param = "omega" if omega is not None else "omega_ratio"
     try:
         optics = body.optics(w)
@@ -257,12 +274,12 @@ def _body_omega(body, omega, omega_ratio):
     return w, ratio
 
 
-def _check_stack_size(omega_param, omega, stack, z1, z2, r12):
-    """:func:`_check_size` for a stack: the geometry, each layer's optical thickness and their sum."""
+def check_stack_size(omega_param, omega, stack, z1, z2, r12):
+    """:func:`check_size` for a stack: the geometry, each layer's optical thickness and their sum."""
     from neqent.validation import MAX_ELECTRICAL_SIZE, electrical_size
 
     et, ez, th, _, _ = stack.optics(omega)
-    _check_size(omega_param, omega, 1.0, np.inf, z1, z2, r12)
+    check_size(omega_param, omega, 1.0, np.inf, z1, z2, r12)
     total = 0.0
     for e_t, e_z, d in zip(et, ez, th):
         try:
@@ -277,25 +294,25 @@ def _check_stack_size(omega_param, omega, stack, z1, z2, r12):
         )
 
 
-def _check_body_size(omega_param, omega, body, g):
-    """:func:`_check_size` of a slab, :func:`_check_stack_size` of a stack, for the geometry ``g``."""
+def check_body_size(omega_param, omega, body, g):
+    """:func:`check_size` of a slab, :func:`check_stack_size` of a stack, for the geometry ``g``."""
     from neqent.electrodynamics.planar import Slab
 
     r12 = math.hypot(*g.r12)
     if isinstance(body, Slab):
-        _check_size(omega_param, omega, body.optics(omega), body.thickness, g.z1, g.z2, r12)
+        check_size(omega_param, omega, body.optics(omega), body.thickness, g.z1, g.z2, r12)
     else:
-        _check_stack_size(omega_param, omega, body, g.z1, g.z2, r12)
+        check_stack_size(omega_param, omega, body, g.z1, g.z2, r12)
 
 
-def _setup(
+def setup(
     material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2, layers=None, substrate=None
 ) -> Setup:
     """Validate every argument of one configuration (see :func:`point`); the body is built here, once."""
-    body = _body(material, delta, layers, substrate)
-    geometry = _geometry(body, z1, z2, r12, dipole1, dipole2)
-    w, ratio = _body_omega(body, omega, omega_ratio)
-    _check_body_size("omega" if omega is not None else "omega_ratio", w, body, geometry)
+    body = build_body(material, delta, layers, substrate)
+    geometry = two_qubit_geometry(body, z1, z2, r12, dipole1, dipole2)
+    w, ratio = body_omega(body, omega, omega_ratio)
+    check_body_size("omega" if omega is not None else "omega_ratio", w, body, geometry)
     TW = parse_temperature(TW, "TW")
     TM = parse_temperature(TM, "TM")
     return Setup(geometry=geometry, omega=w, omega_ratio=ratio, TW=TW, TM=TM)
@@ -306,7 +323,7 @@ def _setup(
 # ---------------------------------------------------------------------------
 
 
-def _load_matrix(path):
+def load_matrix(path):
     """4x4 complex matrix from a .npy file or a whitespace-separated text file."""
     p = os.fspath(path)
     if not os.path.isfile(p):
@@ -326,11 +343,11 @@ def _load_matrix(path):
     return np.asarray(m, dtype=complex), p
 
 
-def _times(times, tmin, tmax, num, spacing):
+def time_grid(times, tmin, tmax, num, spacing):
     """Validated time grid (units of 1/Gamma0), or a recipe if ``tmax`` is automatic.
 
     Returns an array, or ``(tmin, None, num, log)`` when ``tmax`` is None
-    (resolved by :func:`_auto_times` once the rates are known).
+    (resolved by :func:`auto_time_grid` once the rates are known).
     """
     if times is not None:
         t = np.asarray(times, dtype=float).ravel()
@@ -354,7 +371,7 @@ def _times(times, tmin, tmax, num, spacing):
 RELAX_FACTOR = 30.0
 
 
-def _auto_times(recipe, gamma_plus, gamma_minus):
+def auto_time_grid(recipe, gamma_plus, gamma_minus):
     """Resolve an automatic time grid: t_max = RELAX_FACTOR / (smallest eigenvalue of
     the Hermitian part of Gamma(+w) + Gamma(-w)), well past the slowest relaxation;
     t_min is lowered to t_max / 10 if needed."""

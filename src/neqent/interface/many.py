@@ -23,15 +23,15 @@ import os
 
 import numpy as np
 
+from neqent.electrodynamics.resolve import resolve_material
 from neqent.interface.inputs import (
     INITIAL_STATES,
     RELAX_FACTOR,
-    _body,
-    _body_omega,
-    _check_size,
-    _load_matrix,
-    _material,
-    _times,
+    body_omega,
+    build_body,
+    check_size,
+    load_matrix,
+    time_grid,
 )
 from neqent.interface.units import InputError, parse_dipole, parse_length, parse_temperature
 
@@ -99,15 +99,15 @@ def _setup_n(qubits, dipoles, material, delta, omega, omega_ratio, TW, TM):
     """Validated ManyGeometry, omega (rad/s), omega_ratio, TW, TM (K)."""
     from neqent.dynamics.many_rates import ManyGeometry
 
-    mat = _material(material)
+    mat = resolve_material(material)
     pos = _positions(qubits)
     dip = _dipoles(dipoles, len(pos))
-    body = _body(mat, delta)  # the one body, built once (a slab: the N-qubit API takes material/delta)
-    w, ratio = _body_omega(body, omega, omega_ratio)
+    body = build_body(mat, delta)  # the one body, built once (a slab: the N-qubit API takes material/delta)
+    w, ratio = body_omega(body, omega, omega_ratio)
     zmax = float(np.max(pos[:, 2]))
     lateral = float(np.max(np.hypot(*(pos[:, None, :2] - pos[None, :, :2]).transpose(2, 0, 1))))
     try:
-        _check_size(
+        check_size(
             "omega" if omega is not None else "omega_ratio", w, body.optics(w), body.thickness, zmax, zmax, lateral
         )
     except InputError as exc:
@@ -252,7 +252,7 @@ def _initial_n(initial, n, omega, T_initial):
             f"(qubit 1 first) or a .npy/.txt file holding a {2**n}x{2**n} density matrix",
         )
     if isinstance(initial, str):
-        m, label = _load_matrix(initial)
+        m, label = load_matrix(initial)
     else:
         m, label = np.asarray(initial, dtype=complex), "matrix"
     try:
@@ -338,7 +338,7 @@ def evolve_n(
         raise InputError("qubit", f"evolve supports at most {MAX_EVOLVE_QUBITS} qubits, got {g.n}")
     T0 = TW if T_initial is None else parse_temperature(T_initial, "T_initial")
     rho0, label = _initial_n(initial, g.n, w, T0)
-    t = _times(times, tmin, tmax, num, spacing)
+    t = time_grid(times, tmin, tmax, num, spacing)
     k, n_W, n_M, gp, gm = _rates_of(g, w, TW, TM)
     if isinstance(t, tuple):  # automatic t_max, as api.evolve
         tmin_, _, num_, log = t

@@ -10,8 +10,8 @@ import os
 
 import numpy as np
 
-from neqent.electrodynamics.resolve import resolve_omega
-from neqent.interface.inputs import _Z_HINT, _check_size, _material, _stack
+from neqent.electrodynamics.resolve import resolve_material, resolve_omega
+from neqent.interface.inputs import Z_HINT, check_size, stack_body
 from neqent.interface.units import InputError, parse_count, parse_length, parse_number, parse_temperature
 
 # ---------------------------------------------------------------------------
@@ -118,9 +118,9 @@ def scan_config(
             "material",
             f"scan needs a material name or spec string (sic, gold, vacuum, eps=..., csv:...), got {material!r}",
         )
-    mat = _material(material)
+    mat = resolve_material(material)
     geometry, axes = {}, {}
-    z1 = parse_length(z1, "z1", hint=_Z_HINT)
+    z1 = parse_length(z1, "z1", hint=Z_HINT)
     geometry["z1"] = z1
     if omega is not None:
         fkey, fval = "omega", _grid(omega, "omega", lambda v: parse_number(v, "omega", minimum=0.0, unit="rad/s"))
@@ -134,7 +134,7 @@ def scan_config(
     specs = [
         (fkey, fval),
         ("delta", _grid(delta, "delta", lambda v: parse_length(v, "delta", allow_inf=True))),
-        ("z2", _grid(z2, "z2", lambda v: parse_length(v, "z2", hint=_Z_HINT))),
+        ("z2", _grid(z2, "z2", lambda v: parse_length(v, "z2", hint=Z_HINT))),
         ("r12", _grid(r12, "r12", lambda v: parse_length(v, "r12", allow_zero=True))),
         ("theta", _grid(theta, "theta", lambda v: parse_number(v, "theta", unit="rad"))),
     ]
@@ -148,7 +148,7 @@ def scan_config(
     except ValueError as exc:
         raise InputError(fkey, str(exc)) from None
     every = {**geometry, **axes}
-    _check_size(fkey, w, eps, every["delta"], z1, every["z2"], every["r12"])
+    check_size(fkey, w, eps, every["delta"], z1, every["z2"], every["r12"])
     if not axes:  # the pipeline's scans sweep at least one geometry axis
         axes[fkey] = [geometry.pop(fkey)]
     return {
@@ -179,8 +179,8 @@ def _stack_scan_config(layers, substrate, material, delta, z1, z2, r12, omega, o
         grids.append(_grid(item[1], "layers", lambda v, h=hint: parse_length(v, "layers", hint=h)))
     # materials, substrate, thickness > 0 and the exclusivity with material/delta, on the first thicknesses
     first = [(item[0], values[0] if swept else values) for item, (values, swept) in zip(layers or (), grids)]
-    _stack(first, substrate, material, delta)
-    geometry, axes = {"z1": parse_length(z1, "z1", hint=_Z_HINT)}, {}
+    stack_body(first, substrate, material, delta)
+    geometry, axes = {"z1": parse_length(z1, "z1", hint=Z_HINT)}, {}
     geometry["stack"] = [{"material": str(m), "thickness": float(t)} for m, t in first]
     if substrate is not None:
         geometry["substrate"] = str(substrate)
@@ -196,7 +196,7 @@ def _stack_scan_config(layers, substrate, material, delta, z1, z2, r12, omega, o
         )
     specs = [
         (fkey, fval),
-        ("z2", _grid(z2, "z2", lambda v: parse_length(v, "z2", hint=_Z_HINT))),
+        ("z2", _grid(z2, "z2", lambda v: parse_length(v, "z2", hint=Z_HINT))),
         ("r12", _grid(r12, "r12", lambda v: parse_length(v, "r12", allow_zero=True))),
         ("theta", _grid(theta, "theta", lambda v: parse_number(v, "theta", unit="rad"))),
     ]
