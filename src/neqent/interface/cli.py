@@ -195,7 +195,7 @@ def _api_default(function, param):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of the ``neqent`` command."""
-    from neqent import __version__
+    from neqent.version import __version__
 
     parser = _Parser(
         prog="neqent",
