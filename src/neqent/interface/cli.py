@@ -62,13 +62,23 @@ class _StoreValue(argparse.Action):
         value_options.update(option_strings)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        setattr(namespace, self.dest, values)
+        setattr(namespace, self.dest, self.value(parser, namespace, values, option_string))
+
+    def value(self, parser, namespace, values, option_string):
+        """The option's one value; records the option as given (under every spelling, so an
+        abbreviation such as ``--r1`` counts as ``--r12``)."""
+        if not isinstance(values, str):
+            # argparse drops a "--" value (the end-of-options marker) and hands over []
+            parser.error(f"argument {option_string}: expected one value, got '--' (the end-of-options marker)")
+        namespace.given = {*getattr(namespace, "given", set()), *self.option_strings}
+        return values
 
 
 class _AppendValue(_StoreValue):
     """Like argparse's "append" (a repeatable option, values in a list), recorded as :class:`_StoreValue`."""
 
     def __call__(self, parser, namespace, values, option_string=None):
+        values = self.value(parser, namespace, values, option_string)
         setattr(namespace, self.dest, [*(getattr(namespace, self.dest, None) or []), values])
 
 
@@ -76,8 +86,8 @@ class _Explicit(_StoreValue):
     """Store the value and remember that the option was given (--material/--delta vs a stack)."""
 
     def __call__(self, parser, namespace, values, option_string=None):
-        setattr(namespace, self.dest, values)
-        namespace.explicit = {*getattr(namespace, "explicit", set()), option_string}
+        setattr(namespace, self.dest, self.value(parser, namespace, values, option_string))
+        namespace.explicit = {*getattr(namespace, "explicit", set()), self.option_strings[0]}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -282,6 +292,8 @@ def _add_optimize(sub):
 def _cmd_optimize(args) -> int:
     from neqent.interface.optimize import optimize, optimize_json, optimize_table
 
+    if args.layer or args.substrate is not None:
+        raise InputError("geometry", "optimize does not take --layer/--substrate yet (it searches over a slab)")
     r = optimize(
         args.vary,
         seed=args.seed,
@@ -644,7 +656,8 @@ def main(argv=None) -> int:
         return _error(str(exc))
     except SystemExit as exc:  # --help / --version
         return int(exc.code or 0)
-    args.given = {tok.split("=", 1)[0] for tok in argv if tok.startswith("--")}  # options typed, not defaulted
+    # options typed, not defaulted: the values' actions record theirs (abbreviations resolved), flags by token
+    args.given = getattr(args, "given", set()) | {tok.split("=", 1)[0] for tok in argv if tok.startswith("--")}
     try:
         return args.func(args)
     except InputError as exc:
