@@ -66,6 +66,9 @@ def check_exclusive(args, given):
         if args.dipole is not None:
             raise InputError("dipole", "needs --qubit (for two qubits use --dipole1/--dipole2)")
         return False
+    if getattr(args, "layer", None) or getattr(args, "substrate", None) is not None:
+        # the N-qubit API takes a slab (material/delta); refuse rather than silently drop the stack
+        raise InputError("geometry", "--qubit does not take --layer/--substrate yet (the N-qubit path has a slab)")
     both = [o for o in TWO_QUBIT_OPTIONS if o in given]
     if both:
         raise InputError(
