@@ -240,7 +240,26 @@ def stack_body(layers, substrate, material, delta):
 def build_body(material, delta, layers=None, substrate=None):
     """The one body of a configuration: a Stack from ``layers``/``substrate``, else the slab of ``material``/``delta``.
 
-    InputError naming the argument (``material``, ``delta``, ``layers``, ``substrate``).
+    Parameters
+    ----------
+    material : str or Material
+        Slab material (ignored with a stack, which must then leave it at its default).
+    delta : float or str
+        Slab thickness [m] or with units; ``inf`` for a half-space.
+    layers : sequence of (material, thickness), optional
+        Stack layers top first, thickness [m] or with units.
+    substrate : str or Material, optional
+        Medium below the stack (None: vacuum).
+
+    Returns
+    -------
+    neqent.electrodynamics.body.Body
+        A :class:`~neqent.electrodynamics.planar.Slab` or :class:`~neqent.electrodynamics.planar.Stack`.
+
+    Raises
+    ------
+    InputError
+        Naming ``material``, ``delta``, ``layers`` or ``substrate``.
     """
     from neqent.electrodynamics.planar import Slab
 
@@ -256,10 +275,31 @@ def build_body(material, delta, layers=None, substrate=None):
 
 
 def body_omega(body, omega, omega_ratio):
-    """Angular frequency (rad/s) for a body: ``omega``, or ``omega_ratio`` x its top material's resonance.
+    """Angular frequency for a body: ``omega``, or ``omega_ratio`` x its top material's resonance.
 
     Every medium of the body must have a finite permittivity there (tabulated data
-    and fitted models have a range). Returns ``(omega, omega_ratio)``.
+    and fitted models have a range).
+
+    Parameters
+    ----------
+    body : neqent.electrodynamics.body.Body
+        The body; its ``top_material.resonance`` [rad/s] scales ``omega_ratio``.
+    omega : float or str or None
+        Angular frequency [rad/s]; wins when given.
+    omega_ratio : float or str
+        omega / resonance [1].
+
+    Returns
+    -------
+    omega : float
+        [rad/s].
+    omega_ratio : float or None
+        [1]; None without a resonance.
+
+    Raises
+    ------
+    InputError
+        ``omega`` or ``omega_ratio``, naming the value.
     """
     w, ratio = material_omega(body.top_material, omega, omega_ratio, check=False)
     param = "omega" if omega is not None else "omega_ratio"
@@ -308,7 +348,23 @@ def check_body_size(omega_param, omega, body, g):
 def setup(
     material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2, layers=None, substrate=None
 ) -> Setup:
-    """Validate every argument of one configuration (see :func:`point`); the body is built here, once."""
+    """Validate every argument of one configuration; the body is built here, once.
+
+    Parameters
+    ----------
+    material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2, layers, substrate
+        As in :func:`neqent.interface.api.point` (SI, or strings with units).
+
+    Returns
+    -------
+    Setup
+        The geometry (holding the body), omega [rad/s], omega_ratio [1] and TW, TM [K].
+
+    Raises
+    ------
+    InputError
+        Naming the first bad argument.
+    """
     body = build_body(material, delta, layers, substrate)
     geometry = two_qubit_geometry(body, z1, z2, r12, dipole1, dipole2)
     w, ratio = body_omega(body, omega, omega_ratio)
