@@ -175,11 +175,11 @@ def evolve(gamma_plus, gamma_minus, lambda12, rho0, times, *, cond_max=EIG_COND_
     Parameters
     ----------
     gamma_plus, gamma_minus : array_like, shape (..., 2, 2), complex
-        Gamma^{qq'}(+w), Gamma^{qq'}(-w) [Gamma0]; Hermitian, as for :func:`steady_state`.
+        Gamma^{qq'}(+w), Gamma^{qq'}(-w) [Gamma0]; Hermitian, as for :func:`~neqent.dynamics.steady.steady_state`.
     lambda12 : array_like, shape (...), complex
         Lambda^{12} [Gamma0].
     rho0 : array_like, shape (..., 4, 4)
-        Initial state(s) [1], decoupled basis (see :func:`initial_state`).
+        Initial state(s) [1], decoupled basis (see :func:`~neqent.dynamics.states.initial_state`).
         Batch shapes of the rates and ``rho0`` broadcast.
     times : array_like, shape (nt,)
         Times [1/Gamma0], >= 0.

@@ -28,7 +28,7 @@ steady state is always obtained from the k = 0 block alone, provided the
 k != 0 blocks are non-singular (then their stationary part is 0). When a
 k != 0 block is singular or the k = 0 block has a kernel of dimension > 1 the
 stationary state is not unique (§6 degenerate case) and is reported, see
-:func:`steady_state`.
+:func:`~neqent.dynamics.steady.steady_state`.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ __all__ = [
 BASIS_LABELS = ("gg", "eg", "ge", "ee")
 
 #: default threshold on the reciprocal condition number used to declare a
-#: steady state non-unique (see :func:`steady_state`)
+#: steady state non-unique (see :func:`~neqent.dynamics.steady.steady_state`)
 RCOND_TOL = 1e-13
 #: relative tolerance on the Hermiticity of the 2x2 rate matrices
 HERMITIAN_RTOL = 1e-8
@@ -69,7 +69,7 @@ class DegenerateSteadyStateError(NeqentInputError):
 
     Attributes: ``mask`` (bool array over the batch shape, True where
     degenerate), ``count`` (number of degenerate points), ``rcond`` (the
-    reciprocal condition numbers, see :func:`steady_state`).
+    reciprocal condition numbers, see :func:`~neqent.dynamics.steady.steady_state`).
     """
 
     def __init__(self, mask, rcond, tol):

@@ -56,7 +56,7 @@ def pair_indices(n):
 class ManyGeometry:
     """N >= 2 qubits above one body (docs/theory.md §1, §10).
 
-    The body is built once, into :attr:`body`: ``body`` when given, otherwise
+    The body is built once, into ``body``: the one given, otherwise
     the slab ``-delta <= z <= 0`` of ``material``.
 
     Parameters

@@ -86,7 +86,7 @@ class Geometry:
     the dipole matrix elements <g|D|e> (only their directions matter; complex
     allowed).
 
-    The body is built once, into :attr:`body`
+    The body is built once, into ``body``
     (:class:`neqent.electrodynamics.body.Body`): ``stack`` (a
     :class:`~neqent.electrodynamics.planar.Stack` or any other Body) when
     given, otherwise the slab ``-delta <= z <= 0`` of ``material``

@@ -248,7 +248,7 @@ def steady_state(gamma_plus, gamma_minus, lambda12, *, on_degenerate="raise", rc
     lambda12 : (...,) complex
         Lambda^{12} [Gamma0]; Lambda^{21} = conj(Lambda^{12}).
     on_degenerate : {"raise"}
-        Raise :class:`DegenerateSteadyStateError` (count and mask) if any
+        Raise :class:`~neqent.dynamics.liouvillian.DegenerateSteadyStateError` (count and mask) if any
         point has a non-unique steady state. (The former "nan" mode returned
         a tuple; :func:`solve_steady_state` now gives NaN matrices, the mask
         and the condition numbers.)

@@ -95,10 +95,10 @@ def _run_stack(block, omega, eps_t, eps_z, thickness, sub_eps_t, sub_eps_z, za, 
 def stack_block_batch(
     omega, eps_t, eps_z, thickness, sub_eps_t, sub_eps_z, z1, z2, dx, dy, order=DEFAULT_ORDER, force_stack=False
 ):
-    """:func:`pair_block_batch` for a planar stack (docs/theory.md §9).
+    """:func:`~neqent.electrodynamics.kernels.pair_block_batch` for a planar stack (docs/theory.md §9).
 
     A single isotropic layer in vacuum (or a bare isotropic substrate) takes the
-    slab path of :func:`pair_block_batch` (identical results).
+    slab path of :func:`~neqent.electrodynamics.kernels.pair_block_batch` (identical results).
 
     Parameters
     ----------
@@ -124,7 +124,7 @@ def stack_block_batch(
     Returns
     -------
     W, M, GR : ndarray, shape (N, 2, 2, 3, 3), complex128
-        As in :func:`pair_block` ([Gamma0], [Gamma0], normalised Green tensor).
+        As in :func:`~neqent.electrodynamics.kernels.pair_block` ([Gamma0], [Gamma0], normalised Green tensor).
     """
     return _run_stack(
         True, omega, eps_t, eps_z, thickness, sub_eps_t, sub_eps_z, z1, z2, dx, dy, order, ("z1", "z2"), force_stack
@@ -134,7 +134,7 @@ def stack_block_batch(
 def stack_pair_tensors(
     omega, eps_t, eps_z, thickness, sub_eps_t, sub_eps_z, z_q, z_qp, dx, dy, order=DEFAULT_ORDER, force_stack=False
 ):
-    """:func:`pair_tensors` for a planar stack of L layers.
+    """:func:`~neqent.electrodynamics.kernels.pair_tensors` for a planar stack of L layers.
 
     Parameters
     ----------
@@ -152,7 +152,7 @@ def stack_pair_tensors(
     Returns
     -------
     W, M, GR : ndarray, shape (3, 3), complex128
-        As in :func:`pair_tensors`.
+        As in :func:`~neqent.electrodynamics.kernels.pair_tensors`.
     """
     out = _run_stack(
         False,

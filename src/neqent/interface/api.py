@@ -17,7 +17,7 @@ Every bad argument raises :class:`neqent.errors.InputError` (a ``ValueError``)
 whose ``param`` names the argument and whose message states the value and
 what is allowed. Nothing is written unless the whole computation succeeded.
 
-Functions: :func:`point`, :func:`evolve`, :func:`scan`.
+Functions: :func:`point`, :func:`evolve`, :func:`~neqent.interface.scans.scan` (re-exported here).
 """
 
 from __future__ import annotations
@@ -260,7 +260,7 @@ def evolve(
     in :func:`point` (also ``layers``/``substrate``). Times in units of 1/Gamma0: ``times`` explicitly, or
     ``num`` points from ``tmin`` to ``tmax`` with ``spacing`` ``"log"``
     (tmin > 0) or ``"linear"`` (tmin >= 0). ``tmax=None`` (default) means
-    :data:`RELAX_FACTOR` / slowest relaxation rate (the smallest eigenvalue
+    :data:`~neqent.interface.inputs.RELAX_FACTOR` / slowest relaxation rate (the smallest eigenvalue
     of Gamma(+w) + Gamma(-w)), where the steady state is reached.
 
     Returns a dict: ``input``, ``initial`` (label), ``omega`` (rad/s),

@@ -60,7 +60,7 @@ DEFAULTS = {
     "dipole2": (0.0, 0.0, 1.0),
 }
 
-#: Named initial states of :func:`evolve` (coupled basis of docs/theory.md §6).
+#: Named initial states of :func:`~neqent.interface.api.evolve` (coupled basis of docs/theory.md §6).
 INITIAL_STATES = ("A", "S", "E", "G", "thermal")
 
 Z_HINT = " (the qubit must sit above the slab surface, z > 0)"

@@ -1,4 +1,6 @@
-"""The API's small grids: :func:`scan` and :func:`scan_config` (docs/design.md).
+"""The API's small grids: ``scan`` and ``scan_config`` (docs/design.md).
+
+Both are :func:`~neqent.interface.scans.scan` and :func:`~neqent.interface.scans.scan_config`.
 
 Moved from :mod:`neqent.interface.api`, which re-exports both.
 """
@@ -103,7 +105,7 @@ def scan_config(
     dict
         Shaped like ``config/config.yaml``: ``material``, ``T_W`` [K],
         ``geometry`` (the unswept values, SI), ``scans`` with the single scan
-        :data:`SCAN_NAME` (swept ``axes`` and the ``T_M`` grid [K]) and
+        :data:`~neqent.interface.scans.SCAN_NAME` (swept ``axes`` and the ``T_M`` grid [K]) and
         ``mpi.chunk``.
 
     Raises
@@ -269,10 +271,10 @@ def scan(
         pipeline, z1 is inserted into a z2 range that contains it (so the
         symmetric line z2 = z1 exists).
     material, z1, TW
-        Fixed: as in :func:`point` [SI].
+        Fixed: as in :func:`~neqent.interface.api.point` [SI].
     layers, substrate
         A planar stack instead of ``material``/``delta`` (docs/theory.md §9),
-        as in :func:`point`: ``layers`` (material, thickness) pairs top first,
+        as in :func:`~neqent.interface.api.point`: ``layers`` (material, thickness) pairs top first,
         ``substrate`` a material or None (vacuum below). A layer's thickness
         [m] is sweepable like ``delta`` (axis ``thickness_<i>``, i = 0 for the
         top layer); ``omega_ratio`` is relative to the top layer's resonance.
