@@ -27,6 +27,7 @@ import os
 import sys
 
 from neqent.errors import UsageError
+from neqent.interface.arguments import _stack_kwargs
 from neqent.interface.formats import emit, json_complex, json_matrix, json_number, json_text, table_cell, table_rows
 from neqent.interface.units import InputError, format_dipole, format_length
 
@@ -171,27 +172,6 @@ def _add_stack(g):
         "scan: a thickness list sweeps it (sic:5nm,10nm,20nm)",
     )
     g.add_argument("--substrate", default=None, help="material of a semi-infinite substrate below the stack")
-
-
-def _stack_kwargs(args) -> dict:
-    """layers/substrate for neqent.interface.api from --layer/--substrate ({} without them)."""
-    if not getattr(args, "layer", None) and getattr(args, "substrate", None) is None:
-        return {}
-    given = sorted(getattr(args, "explicit", set()))
-    if given:
-        raise InputError(
-            "geometry", f"--layer/--substrate and {'/'.join(given)} both describe the body; give one of them, not both"
-        )
-    layers = []
-    for text in args.layer or ():
-        material, sep, thickness = text.rpartition(":")  # a material spec may hold colons (csv:path)
-        if not sep or not material or not thickness:
-            raise InputError("layers", f"expected MATERIAL:THICKNESS (e.g. sic:10nm), got {text!r}")
-        layers.append((material, thickness))
-    from neqent.interface.api import DEFAULTS
-
-    # the body is the stack: material/delta stay at the API defaults (unused)
-    return {"layers": layers, "substrate": args.substrate, "material": DEFAULTS["material"], "delta": DEFAULTS["delta"]}
 
 
 def _api_default(function, param):
