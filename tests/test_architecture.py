@@ -181,6 +181,8 @@ NUMPYDOC_FUNCTIONS = {
         "rates",
         "is_symmetric",
         "symmetric_channels",
+        "unit_dipole",
+        "body_kernel_tensors",
     ),
     # dynamics/master.py re-exports these from the modules they were split into (issue 21)
     "dynamics/liouvillian.py": ("liouvillian",),
@@ -314,6 +316,9 @@ NUMPYDOC_FUNCTIONS = {
     "pipeline/stacks.py": ("stack_params", "body_stack", "check_stacks", "stack_maps", "stacks_figure", "main"),
     "interface/optimize.py": ("parse_vary", "optimize", "point_command", "optimize_json", "optimize_table"),
     "interface/many.py": ("point_n", "evolve_n"),
+    "interface/inputs.py": ("setup", "build_body", "body_omega", "describe_body"),
+    "interface/arguments.py": ("stack_arguments",),
+    "interface/formats.py": ("json_complex", "json_number", "json_matrix", "json_text", "table_rows", "table_cell"),
     "interface/cli_many.py": (
         "add_options",
         "check_exclusive",

@@ -27,7 +27,7 @@ import os
 import sys
 
 from neqent.errors import UsageError
-from neqent.interface.arguments import _stack_kwargs
+from neqent.interface.arguments import stack_arguments
 from neqent.interface.formats import emit, json_complex, json_matrix, json_number, json_text, table_cell, table_rows
 from neqent.interface.units import InputError, format_dipole, format_length
 
@@ -519,7 +519,7 @@ def _config_kwargs(args) -> dict:
         dipole1=args.dipole1,
         dipole2=args.dipole2,
     )
-    kw.update(_stack_kwargs(args))
+    kw.update(stack_arguments(args))
     return kw
 
 
@@ -589,7 +589,7 @@ def _cmd_scan(args) -> int:
         for name in ("delta", "z2", "r12", "omega", "omega_ratio", "TM", "theta")
     }
     material = args.material
-    stack = _stack_kwargs(args)
+    stack = stack_arguments(args)
     if stack:  # layers, substrate, delta at its default; a thickness may be a list a,b,c (swept) like --delta
         material = stack.pop("material")
         stack["layers"] = [(m, _scan_values(t, "layers")) for m, t in stack["layers"]]

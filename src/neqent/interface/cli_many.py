@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+from neqent.interface.arguments import stack_arguments
 from neqent.interface.formats import json_complex, json_matrix, json_number
 from neqent.interface.units import InputError, format_dipole, format_length
 
@@ -66,9 +67,6 @@ def check_exclusive(args, given):
         if args.dipole is not None:
             raise InputError("dipole", "needs --qubit (for two qubits use --dipole1/--dipole2)")
         return False
-    if getattr(args, "layer", None) or getattr(args, "substrate", None) is not None:
-        # the N-qubit API takes a slab (material/delta); refuse rather than silently drop the stack
-        raise InputError("geometry", "--qubit does not take --layer/--substrate yet (the N-qubit path has a slab)")
     both = [o for o in TWO_QUBIT_OPTIONS if o in given]
     if both:
         raise InputError(
@@ -79,7 +77,7 @@ def check_exclusive(args, given):
 
 
 def _common(args):
-    return dict(
+    kw = dict(
         qubits=args.qubit,
         dipoles=args.dipole if args.dipole is not None else ["0,0,1"],
         material=args.material,
@@ -89,6 +87,8 @@ def _common(args):
         TW=args.TW,
         TM=args.TM,
     )
+    kw.update(stack_arguments(args))  # the body: a planar stack instead of material/delta
+    return kw
 
 
 def _input_json(inp):

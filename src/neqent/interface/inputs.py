@@ -31,6 +31,7 @@ __all__ = [
     "Z_HINT",
     "Setup",
     "setup",
+    "describe_body",
     "build_body",
     "stack_body",
     "body_omega",
@@ -91,12 +92,10 @@ class Setup:
         (``layers``, ``substrate`` for a stack) after the rest.
         """
         g = self.geometry
-        body = g.body.describe()
+        head, tail = describe_body(g.body)
         dx, dy = g.r12
-        slab = body["kind"] == "slab"
         out = {
-            "material": body["material"] if slab else g.body.label,
-            "delta": body["thickness"] if slab else float(sum(d for _, d in body.get("layers", ()))),
+            **head,
             "z1": g.z1,
             "z2": g.z2,
             "r12": dx if dy == 0 and dx >= 0 else [dx, dy],
@@ -107,9 +106,32 @@ class Setup:
             "dipole1": [complex(c) for c in np.asarray(g.dipole1, complex)],
             "dipole2": [complex(c) for c in np.asarray(g.dipole2, complex)],
         }
-        if not slab:
-            out.update({k: v for k, v in body.items() if k != "kind"})
+        out.update(tail)
         return out
+
+
+def describe_body(body):
+    """The body as the API's input keys, from :meth:`~neqent.electrodynamics.body.Body.describe`.
+
+    Parameters
+    ----------
+    body : neqent.electrodynamics.body.Body
+        The configuration's body.
+
+    Returns
+    -------
+    head : dict
+        ``material`` and ``delta`` [m]: a slab's material and thickness; for any
+        other body its label and (a stack) its total thickness.
+    tail : dict
+        The body's own keys after the rest (``layers``, ``substrate`` for a
+        stack; empty for a slab).
+    """
+    desc = body.describe()
+    if desc["kind"] == "slab":
+        return {"material": desc["material"], "delta": desc["thickness"]}, {}
+    head = {"material": body.label, "delta": float(sum(d for _, d in desc.get("layers", ())))}
+    return head, {k: v for k, v in desc.items() if k != "kind"}
 
 
 def material_omega(mat: Material, omega, omega_ratio, check=True):

@@ -30,6 +30,8 @@ from neqent.interface.inputs import (
     body_omega,
     build_body,
     check_size,
+    check_stack_size,
+    describe_body,
     load_matrix,
     time_grid,
 )
@@ -95,41 +97,49 @@ def _dipoles(dipoles, n):
     return np.array(vecs * n if len(vecs) == 1 else vecs)
 
 
-def _setup_n(qubits, dipoles, material, delta, omega, omega_ratio, TW, TM):
-    """Validated ManyGeometry, omega (rad/s), omega_ratio, TW, TM (K)."""
+def _setup_n(qubits, dipoles, material, delta, omega, omega_ratio, TW, TM, layers=None, substrate=None):
+    """Validated ManyGeometry (holding the one body), omega (rad/s), omega_ratio, TW, TM (K)."""
     from neqent.dynamics.many_rates import ManyGeometry
+    from neqent.electrodynamics.planar import Slab
 
-    mat = resolve_material(material)
+    stack = layers is not None or substrate is not None
+    mat = material if stack else resolve_material(material)  # a stack checks material/delta itself
     pos = _positions(qubits)
     dip = _dipoles(dipoles, len(pos))
-    body = build_body(mat, delta)  # the one body, built once (a slab: the N-qubit API takes material/delta)
+    body = build_body(mat, delta, layers, substrate)
     w, ratio = body_omega(body, omega, omega_ratio)
     zmax = float(np.max(pos[:, 2]))
     lateral = float(np.max(np.hypot(*(pos[:, None, :2] - pos[None, :, :2]).transpose(2, 0, 1))))
+    param = "omega" if omega is not None else "omega_ratio"
     try:
-        check_size(
-            "omega" if omega is not None else "omega_ratio", w, body.optics(w), body.thickness, zmax, zmax, lateral
-        )
+        if isinstance(body, Slab):
+            check_size(param, w, body.optics(w), body.thickness, zmax, zmax, lateral)
+        else:
+            check_stack_size(param, w, body, zmax, zmax, lateral)
     except InputError as exc:
-        raise InputError(exc.param if exc.param in ("delta", "omega", "omega_ratio") else "qubit", exc.detail) from None
+        keep = ("delta", "omega", "omega_ratio", "layers")
+        raise InputError(exc.param if exc.param in keep else "qubit", exc.detail) from None
+    # a slab keeps its material and thickness as the geometry's fields; any other body replaces them
+    slab = isinstance(body, Slab)
+    fields = {"material": body.material, "delta": body.thickness} if slab else {"material": body.top_material}
     try:
-        geometry = ManyGeometry(positions=pos, dipoles=dip, material=mat, delta=body.thickness, body=body)
+        geometry = ManyGeometry(positions=pos, dipoles=dip, body=body, **fields)
     except ValueError as exc:
         raise InputError("qubit", str(exc)) from None
     return geometry, w, ratio, parse_temperature(TW, "TW"), parse_temperature(TM, "TM")
 
 
 def _describe(geometry, w, ratio, TW, TM):
-    body = geometry.body.describe()
+    head, tail = describe_body(geometry.body)
     return {
-        "material": body["material"],
-        "delta": body["thickness"],
+        **head,
         "qubits": [[float(c) for c in p] for p in geometry.positions],
         "dipoles": [[complex(c) for c in d] for d in geometry.dipoles],
         "omega": w,
         "omega_ratio": ratio,
         "TW": TW,
         "TM": TM,
+        **tail,
     }
 
 
@@ -165,6 +175,8 @@ def point_n(
     omega_ratio=0.3,
     TW=30.0,
     TM=600.0,
+    layers=None,
+    substrate=None,
 ) -> dict:
     """Kernels, rates, steady state and entanglement of N qubits (docs/theory.md §10).
 
@@ -185,6 +197,10 @@ def point_n(
         omega / resonance [1], > 0.
     TW, TM : float
         Wall and body temperatures [K], >= 0.
+    layers, substrate : optional
+        A planar stack instead of ``material``/``delta`` (docs/theory.md §9), as in
+        :func:`neqent.interface.api.point`: (material, thickness [m]) pairs top
+        first and the medium below (None: vacuum).
 
     Returns
     -------
@@ -204,7 +220,7 @@ def point_n(
     """
     from neqent.dynamics.many_entanglement import log_negativities, pair_concurrences
 
-    g, w, ratio, TW, TM = _setup_n(qubits, dipoles, material, delta, omega, omega_ratio, TW, TM)
+    g, w, ratio, TW, TM = _setup_n(qubits, dipoles, material, delta, omega, omega_ratio, TW, TM, layers, substrate)
     k, n_W, n_M, gp, gm = _rates_of(g, w, TW, TM)
     rho = _steady(gp, gm, k.Lambda)
     pairs = pair_concurrences(rho)
@@ -278,6 +294,8 @@ def evolve_n(
     tmax=None,
     num=81,
     spacing="log",
+    layers=None,
+    substrate=None,
 ) -> dict:
     """Time evolution of N qubits from an initial state (docs/theory.md §10).
 
@@ -302,6 +320,8 @@ def evolve_n(
         omega / resonance [1], > 0.
     TW, TM : float
         Wall and body temperatures [K], >= 0.
+    layers, substrate : optional
+        A planar stack instead of ``material``/``delta``, as in :func:`point_n`.
     T_initial : float, optional
         Temperature of the thermal initial state [K] (default ``TW``).
     times : array_like, optional
@@ -333,7 +353,7 @@ def evolve_n(
     from neqent.dynamics.many_body import slowest_relaxation_rate_n
     from neqent.dynamics.many_entanglement import log_negativities, pair_concurrences
 
-    g, w, ratio, TW, TM = _setup_n(qubits, dipoles, material, delta, omega, omega_ratio, TW, TM)
+    g, w, ratio, TW, TM = _setup_n(qubits, dipoles, material, delta, omega, omega_ratio, TW, TM, layers, substrate)
     if g.n > MAX_EVOLVE_QUBITS:
         raise InputError("qubit", f"evolve supports at most {MAX_EVOLVE_QUBITS} qubits, got {g.n}")
     T0 = TW if T_initial is None else parse_temperature(T_initial, "T_initial")
