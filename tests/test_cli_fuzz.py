@@ -11,9 +11,11 @@ Fast by construction: small grids, small optimiser budgets, one worker and no
 progress bars; ``derandomize=True`` makes the examples the same on every run (CI).
 """
 
+import atexit
 import contextlib
 import io
 import os
+import shutil
 import tempfile
 import warnings
 
@@ -27,6 +29,7 @@ from neqent.interface.cli import main
 #: a scratch directory for scan outputs and initial-state files (module-wide: hypothesis
 #: does not reset function-scoped fixtures between examples)
 SCRATCH = tempfile.mkdtemp(prefix="neqent-fuzz-")
+atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
 GOOD_RHO = os.path.join(SCRATCH, "rho.txt")
 BAD_RHO = os.path.join(SCRATCH, "bad.txt")
 np.savetxt(GOOD_RHO, np.diag([0.25, 0.25, 0.25, 0.25]))
