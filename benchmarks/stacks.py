@@ -113,6 +113,7 @@ def quad_reference_mzz(body, z):
 
 def main():
     from neqent.electrodynamics import kernels as K
+    from neqent.electrodynamics import quadrature
 
     z2_map = np.linspace(0.5e-6, 3e-6, 200)
     z2_thick = np.full(100, 1e-6)
@@ -124,7 +125,7 @@ def main():
         nodes = float(np.mean(K.nodes_used()))
 
         def thickness_scan():
-            K._SING_CACHE.clear()
+            quadrature.SINGULARITY_CACHE.clear()
             return run_body(body, z2_thick, thickness_scale=scales)
 
         t_thick = best_time(thickness_scan, repeat=3) / scales.size

@@ -56,7 +56,7 @@ nitpicky = True
 # Third-party and builtin types that appear in signatures; there is no
 # intersphinx (CI has no network), so they cannot be resolved.
 nitpick_ignore_regex = [
-    (r"py:.*", r"(np|numpy|xr|xarray|scipy|numba|mpi4py|argparse|pathlib|os|dataclasses|logging)(\..*)?"),
+    (r"py:.*", r"(np|numpy|xr|xarray|scipy|numba|mpi4py|argparse|pathlib|os|dataclasses|logging|abc)(\..*)?"),
     (r"py:class", r"(Path|ArgumentParser|Dataset|DataArray|ndarray|optional|callable|array_like|array-like)"),
     (r"py:class", r"(complex|float|int|str|string|bool|dict|tuple|list|object|None|type|Exception|ValueError)"),
     # private helpers named in docstrings (not part of the documented API)

@@ -181,17 +181,14 @@ NUMPYDOC_FUNCTIONS = {
         "rates",
         "is_symmetric",
         "symmetric_channels",
+        "unit_dipole",
+        "body_kernel_tensors",
     ),
-    "dynamics/master.py": (
-        "liouvillian",
-        "solve_steady_state",
-        "steady_state",
-        "evolve",
-        "slowest_relaxation_rate",
-        "thermal_state",
-        "validate_density_matrix",
-        "initial_state",
-    ),
+    # dynamics/master.py re-exports these from the modules they were split into (issue 21)
+    "dynamics/liouvillian.py": ("liouvillian",),
+    "dynamics/steady.py": ("solve_steady_state", "steady_state"),
+    "dynamics/evolution.py": ("evolve",),
+    "dynamics/states.py": ("slowest_relaxation_rate", "thermal_state", "validate_density_matrix", "initial_state"),
     "dynamics/entanglement.py": ("concurrence", "concurrence_x", "partial_transpose", "log_negativity"),
     "dynamics/analytic.py": (
         "symmetric_populations",
@@ -219,16 +216,16 @@ NUMPYDOC_FUNCTIONS = {
         "slab_coefficients_scalar",
         "slab_coefficients",
     ),
+    # electrodynamics/kernels.py re-exports bessel_j012 and the stack path (issue 21)
     "electrodynamics/kernels.py": (
-        "bessel_j012",
         "pair_tensors",
         "pair_tensors_batch",
         "pair_block",
         "pair_block_batch",
-        "stack_block_batch",
-        "stack_pair_tensors",
         "guided_mode_poles",
     ),
+    "electrodynamics/quadrature.py": ("bessel_j012",),
+    "electrodynamics/stack_kernels.py": ("stack_block_batch", "stack_pair_tensors"),
     "electrodynamics/stack.py": (
         "medium_table",
         "stack_coefficients_table",
@@ -319,6 +316,9 @@ NUMPYDOC_FUNCTIONS = {
     "pipeline/stacks.py": ("stack_params", "body_stack", "check_stacks", "stack_maps", "stacks_figure", "main"),
     "interface/optimize.py": ("parse_vary", "optimize", "point_command", "optimize_json", "optimize_table"),
     "interface/many.py": ("point_n", "evolve_n"),
+    "interface/inputs.py": ("setup", "build_body", "body_omega", "describe_body"),
+    "interface/arguments.py": ("stack_arguments",),
+    "interface/formats.py": ("json_complex", "json_number", "json_matrix", "json_text", "table_rows", "table_cell"),
     "interface/cli_many.py": (
         "add_options",
         "check_exclusive",
@@ -411,3 +411,175 @@ def test_no_private_access_in_the_text(path):
 def test_private_text_pattern_catches_the_old_forms():
     for text in ("import numba.core.config", "argparse._HelpAction", "llvmlite.binding._lib", "getattr(f, '_cache')"):
         assert PRIVATE_TEXT.search(text), text
+
+
+# ---------------------------------------------------------------------------
+# Done when of issue 21: no import cycle, no module over 800 lines, no private
+# name imported from another neqent module. All three read the source with ast.
+
+#: Largest module, in lines (docs/standards.md; pvlib's and quimb's median is ~400-500).
+MAX_LINES = 800
+
+
+def _known_modules():
+    """Every module of the package by dotted name (a package is its ``__init__``)."""
+    return {_module_name(p): p for p in _modules()}
+
+
+def _resolve(name, known):
+    """The package's module that importing ``name`` runs: ``name`` itself, or its longest known prefix
+    (``from neqent.dynamics.rates import Geometry`` -> ``neqent.dynamics.rates``)."""
+    parts = name.split(".")
+    for n in range(len(parts), 0, -1):
+        if ".".join(parts[:n]) in known:
+            return ".".join(parts[:n])
+    return None
+
+
+def _import_graph():
+    """``{module: {imported module: first line}}`` over the whole package.
+
+    Imports inside functions count (they run when the function does), and so do a
+    package ``__init__``'s re-exports: ``from neqent.electrodynamics import Slab`` is
+    an arrow to ``neqent.electrodynamics``, whose own imports continue the path.
+    """
+    known = _known_modules()
+    graph = {}
+    for module, path in known.items():
+        edges = graph.setdefault(module, {})
+        for line, name in _imports(ast.parse(path.read_text(encoding="utf-8")), module):
+            target = _resolve(name, known)
+            if target is not None and target != module:
+                edges.setdefault(target, line)
+    return graph
+
+
+def _cycles(graph):
+    """Strongly connected components with more than one module (Tarjan), each sorted, and one loop in each."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def _a_loop(graph, component):
+    """One closed path through ``component`` (for a readable failure message)."""
+    members = set(component)
+    path, seen = [component[0]], {component[0]}
+    while True:
+        nxt = next(w for w in sorted(graph[path[-1]]) if w in members)
+        if nxt in seen:
+            return " -> ".join(path[path.index(nxt) :] + [nxt])
+        path.append(nxt)
+        seen.add(nxt)
+
+
+def test_no_import_cycle():
+    graph = _import_graph()
+    loops = [_a_loop(graph, c) for c in _cycles(graph)]
+    assert not loops, "import cycles (directly or through other modules):\n" + "\n".join(loops)
+
+
+@pytest.mark.parametrize(
+    "sources, cyclic",
+    [
+        ({"a": "from neqent import b\n", "b": "def f():\n    from neqent.a import x\n"}, True),
+        ({"a": "import neqent.b\n", "b": "import neqent.c\n", "c": "from neqent.a import y\n"}, True),
+        ({"a": "from neqent import b\n", "b": "import neqent.c\n", "c": "import math\n"}, False),
+    ],
+    ids=["through a function-level import", "through a third module", "a chain"],
+)
+def test_cycle_check_finds_cycles_through_functions_and_third_modules(sources, cyclic):
+    known = {f"neqent.{m}" for m in sources}
+    graph = {
+        f"neqent.{m}": {
+            _resolve(name, known): line
+            for line, name in _imports(ast.parse(text), f"neqent.{m}")
+            if _resolve(name, known) not in (None, f"neqent.{m}")
+        }
+        for m, text in sources.items()
+    }
+    assert bool(_cycles(graph)) == cyclic
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(SRC)))
+def test_no_module_over_800_lines(path):
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_LINES, f"{path.relative_to(SRC)} has {lines} lines (> {MAX_LINES}): split it along its concepts"
+
+
+def _private_imports(tree, module, known):
+    """``(line, text)`` of every private name taken from another neqent module: ``from neqent.x import _y``
+    and ``x._y`` where ``x`` is a neqent module imported under that name."""
+    found, aliases = [], {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = module.split(".")[: len(module.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            if _resolve(base, known) is None:
+                continue
+            for alias in node.names:
+                full = f"{base}.{alias.name}"
+                if full in known:  # a module: remember its local name
+                    aliases[alias.asname or alias.name] = full
+                elif alias.name.startswith("_") and not alias.name.startswith("__") and base != module:
+                    found.append((node.lineno, f"from {base} import {alias.name}"))
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in known and alias.asname:
+                    aliases[alias.asname] = alias.name
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in aliases
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+            and aliases[node.value.id] != module
+        ):
+            found.append((node.lineno, ast.unparse(node)))
+    return found
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(SRC)))
+def test_no_module_imports_a_private_name_of_another(path):
+    module = _module_name(path)
+    found = _private_imports(ast.parse(path.read_text(encoding="utf-8")), module, _known_modules())
+    assert not found, f"{module} uses private names of other neqent modules (make them public): {found}"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from neqent.dynamics.rates import _unit_dipole\n",
+        "def f():\n    from neqent.interface import api\n    return api._setup()\n",
+        "from ..dynamics.rates import _x\n",
+    ],
+)
+def test_private_import_check_catches_the_old_patterns(source):
+    assert _private_imports(ast.parse(source), "neqent.interface.many", _known_modules())

@@ -74,3 +74,26 @@ def test_every_planar_body_is_a_body():
     assert Slab("sic", np.inf).label == "sic inf m"
     with pytest.raises(ValueError, match="thickness must be > 0"):
         Slab("sic", -1e-9)
+
+
+@pytest.mark.parametrize("r12", [0.25e-6, (0.0, 0.3e-6), (-0.2e-6, 0.1e-6), 0.0])
+@pytest.mark.parametrize("body", ["slab", "stack"])
+def test_geometry_asks_its_body_and_matches_the_relative_coordinate_kernels_bit_for_bit(body, r12):
+    """compute_kernels asks Geometry.body.pair_block at absolute positions; the result is the former
+    relative-coordinate path (kernel_tensors_batch / stack_kernel_tensors_batch, which take r_2 - r_1)
+    to the last bit, down to the sign of zero lateral components (dy = 0, the common case)."""
+    from neqent.dynamics.rates import Geometry, compute_kernels, kernel_tensors_batch, stack_kernel_tensors_batch
+
+    z2 = 1.3e-6 if np.ndim(r12) == 0 and r12 == 0 else 1e-6
+    stack = Stack([("sic", 10e-9), ("eps=2.25+0.01j", 200e-9)], substrate="gold") if body == "stack" else None
+    geometry = Geometry(z1=1e-6, z2=z2, r12=r12, stack=stack)
+    assert isinstance(geometry.body, Stack if stack else Slab)
+    dx, dy = geometry.r12
+    if stack is None:
+        want = kernel_tensors_batch(OMEGA, geometry.material.eps(OMEGA), 10e-9, 1e-6, z2, dx, dy)
+    else:
+        want = stack_kernel_tensors_batch(OMEGA, *stack.optics(OMEGA), 1e-6, z2, dx, dy)
+    got = compute_kernels(geometry, OMEGA).tensors
+    for name, w in zip(("W", "M", "G12"), want):
+        np.testing.assert_array_equal(got[name], w[0])
+        assert np.array_equal(np.signbit(got[name].real), np.signbit(w[0].real)), name

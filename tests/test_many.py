@@ -390,3 +390,27 @@ def test_two_qubit_evolution_equals_the_two_qubit_evolve():
     t = np.geomspace(1e-2, 1e3, 7)
     ours = mb.evolve_n(gp, gm, lam, mb.initial_state_n("A", 2), t)
     assert np.max(np.abs(ours - master.evolve(gp, gm, lam[0, 1], rho0, t))) < 1e-10
+
+
+def test_qubits_above_a_stack_are_the_two_qubit_stack_path_bit_for_bit(capsys):
+    """The N-qubit path asks the same body (docs/theory.md §9, §10): for N = 2 its kernels are the
+    two-qubit ones over the same stack; on the command line --qubit takes --layer/--substrate
+    (before, it silently computed the default SiC slab)."""
+    import json
+
+    from neqent.interface import api, many
+    from neqent.interface.cli import main
+
+    stack = {"layers": [("sic", 10e-9), ("eps=2.25+0.01j", 50e-9)], "substrate": "gold"}
+    two = api.point(**stack)
+    n = many.point_n([(0, 0, 1e-6), (0.25e-6, 0, 1e-6)], **stack)
+    for key in ("alpha_W", "alpha_M"):
+        assert n[key][0, 0] == two[key]["11"] and n[key][0, 1] == two[key]["12"]
+    assert n["Lambda"][0, 1] == two["Lambda12"]
+    assert n["input"]["layers"] == [["sic", 10e-9], ["eps=2.25+0.01j", 50e-9]] and n["input"]["substrate"] == "gold"
+    argv = ["point", "--qubit", "0,0,1um", "--qubit", "250nm,0,1um", "--layer", "sic:10nm", "--substrate", "gold"]
+    assert main([*argv, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["input"]["substrate"] == "gold" and out["input"]["layers"] == [["sic", 1e-08]]
+    slab = many.point_n([(0, 0, 1e-6), (0.25e-6, 0, 1e-6)])
+    assert out["alpha_M"][0][1] != [slab["alpha_M"][0, 1].real, slab["alpha_M"][0, 1].imag]

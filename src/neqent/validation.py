@@ -97,7 +97,7 @@ def finite(name, value, unit):
 
 
 #: The slab damps its Fabry-Perot factor exp(2 i K delta w_m) when 2 K delta Im sqrt(eps)
-#: exceeds this (same threshold as ``neqent.electrodynamics.kernels._slab_rate``); no panels are then spent on it.
+#: exceeds this (same threshold as ``neqent.electrodynamics.panels._slab_rate``); no panels are then spent on it.
 _DAMPED = 45.0
 
 
@@ -143,7 +143,7 @@ def electrical_size(omega, z_q, z_qp, s=0.0, delta=np.inf, eps=1.0, names=("omeg
     or 0 once the slab damps its Fabry-Perot factor below e^-45, when only
     the guided-mode search still grows with it).
     The Gauss-Legendre panel count of :mod:`neqent.electrodynamics.kernels` grows linearly
-    with both (phase per panel <= 8 rad; ``_theta_breaks``, ``_t_breaks``,
+    with both (phase per panel <= 8 rad; ``neqent.electrodynamics.panels.propagative_breaks``, ``evanescent_breaks``,
     ``_slab_rate``), so unbounded inputs exhaust memory (omega = 1e30 rad/s
     at z ~ 1 um: ~1e16 panels) or never finish (z2 = 1 m at 0.3 w_T of SiC:
     size 1.5e5).

@@ -754,10 +754,10 @@ def evolve_n(gamma_plus, gamma_minus, Lambda, rho0, times, *, cond_max=1e6):
 
 def _evolve_blocks(n, gp, gm, lam, r0, t, cond_max):
     """Body of :func:`evolve_n` on validated inputs."""
-    from neqent.dynamics.master import _ROUNDOFF_RE, _propagate
+    from neqent.dynamics.evolution import ROUNDOFF_RE, propagate_blocks
 
     Am = _sector_A(gp, gm, lam)
-    tol = np.array([_ROUNDOFF_RE * max(np.max(np.abs(gp)), np.max(np.abs(gm)), np.max(np.abs(lam)))])
+    tol = np.array([ROUNDOFF_RE * max(np.max(np.abs(gp)), np.max(np.abs(gm)), np.max(np.abs(lam)))])
     out = np.zeros((t.size, 2**n, 2**n), complex)
     for k in range(-n, 1):
         i, j = block_indices(n, k)
@@ -766,7 +766,7 @@ def _evolve_blocks(n, gp, gm, lam, r0, t, cond_max):
             continue
         Lk = _block_dense(n, k, gp, gm, Am)[None]
         trace = (i == j).astype(float) if k == 0 else None
-        x = _propagate(Lk, x0[None], np.zeros(1, dtype=np.int64), t, cond_max, tol, trace=trace)[0]
+        x = propagate_blocks(Lk, x0[None], np.zeros(1, dtype=np.int64), t, cond_max, tol, trace=trace)[0]
         out[:, i, j] = x
         if k != 0:
             out[:, j, i] = np.conj(x)

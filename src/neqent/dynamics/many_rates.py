@@ -1,8 +1,8 @@
 """Kernels and rates of N identical qubits above the body (docs/theory.md §10).
 
 Every pair (q, q') is the two-qubit problem of :mod:`neqent.dynamics.rates`:
-its kernels come from one batched call of
-:func:`neqent.dynamics.rates.kernel_tensors_batch` over all N(N-1)/2 pairs and
+its kernels come from one batched call of the body's ``pair_block`` (through
+:func:`neqent.dynamics.rates.body_kernel_tensors`) over all N(N-1)/2 pairs and
 are contracted with the two dipoles by
 :func:`neqent.dynamics.rates.contract_kernels`, exactly as for two qubits.
 
@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from neqent.dynamics.rates import _unit_dipole, contract_kernels, kernel_tensors_batch
+from neqent.dynamics.rates import body_kernel_tensors, contract_kernels, unit_dipole
 from neqent.electrodynamics.materials import Material, get_material
+from neqent.electrodynamics.planar import Slab
 from neqent.validation import positive
 
 __all__ = ["MAX_QUBITS", "ManyGeometry", "ManyKernels", "pair_indices", "compute_many_kernels", "many_rates"]
@@ -53,7 +54,10 @@ def pair_indices(n):
 
 @dataclass(frozen=True)
 class ManyGeometry:
-    """N >= 2 qubits above a slab occupying ``-delta <= z <= 0`` (docs/theory.md §1, §10).
+    """N >= 2 qubits above one body (docs/theory.md §1, §10).
+
+    The body is built once, into ``body``: the one given, otherwise
+    the slab ``-delta <= z <= 0`` of ``material``.
 
     Parameters
     ----------
@@ -66,6 +70,9 @@ class ManyGeometry:
         Slab material (:func:`neqent.electrodynamics.materials.get_material`).
     delta : float
         Slab thickness [m] (``inf``: half-space).
+    body : neqent.electrodynamics.body.Body, optional
+        Any body (e.g. a :class:`~neqent.electrodynamics.planar.Stack`)
+        replacing ``material``/``delta``.
 
     Raises
     ------
@@ -77,6 +84,7 @@ class ManyGeometry:
     dipoles: np.ndarray = (0.0, 0.0, 1.0)
     material: Material | str = "sic"
     delta: float = 1e-8
+    body: object = None
     d: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -104,9 +112,11 @@ class ManyGeometry:
             raise ValueError(f"dipoles must be one 3-vector or one per qubit ({n}), got shape {dip.shape}")
         set_(self, "positions", pos)
         set_(self, "dipoles", np.array(dip))
-        set_(self, "d", np.array([_unit_dipole(f"dipole of qubit {q + 1}", dip[q]) for q in range(n)]))
+        set_(self, "d", np.array([unit_dipole(f"dipole of qubit {q + 1}", dip[q]) for q in range(n)]))
         set_(self, "material", get_material(self.material))
         set_(self, "delta", float(positive("delta", self.delta, "m", allow_inf=True)))
+        if self.body is None:
+            set_(self, "body", Slab(self.material, self.delta))
 
     @property
     def n(self) -> int:
@@ -162,13 +172,9 @@ def compute_many_kernels(geometry: ManyGeometry, omega) -> ManyKernels:
     w = float(positive("omega", omega, "rad/s"))
     g = geometry
     n = g.n
-    eps = g.material.eps(w)
     q, qp = pair_indices(n)
     pos = g.positions
-    # kernel_tensors_batch: qubit "2" of the pair sits at (dx, dy) from qubit "1"
-    dx = pos[qp, 0] - pos[q, 0]
-    dy = pos[qp, 1] - pos[q, 1]
-    W, M, G12 = kernel_tensors_batch(w, eps, g.delta, pos[q, 2], pos[qp, 2], dx, dy)
+    W, M, G12 = body_kernel_tensors(g.body, w, pos[q], pos[qp])
     aW, aM, lam = contract_kernels(W, M, G12, g.d[q], g.d[qp])  # (P, 2, 2), (P, 2, 2), (P,)
     alpha_W = np.zeros((n, n), complex)
     alpha_M = np.zeros((n, n), complex)

@@ -18,16 +18,19 @@ import numpy as np
 from scipy import constants
 
 from neqent.electrodynamics.materials import Material, get_material
+from neqent.electrodynamics.planar import Slab
 from neqent.validation import nonnegative, positive
 
 __all__ = [
     "Geometry",
     "Kernels",
+    "unit_dipole",
     "occupation",
     "effective_temperature",
     "gamma0",
     "compute_kernels",
     "compute_kernels_batch",
+    "body_kernel_tensors",
     "kernel_tensors_batch",
     "stack_kernel_tensors_batch",
     "contract_kernels",
@@ -42,8 +45,26 @@ EPS0 = constants.epsilon_0
 C_LIGHT = constants.c
 
 
-def _unit_dipole(name, d):
-    """Normalise a dipole 3-vector (real or complex); raise for zero or non-finite."""
+def unit_dipole(name, d):
+    """Normalised dipole direction, for every qubit path (two and N qubits).
+
+    Parameters
+    ----------
+    name : str
+        Name of the argument, for the error message.
+    d : array_like, shape (3,)
+        Dipole matrix element (real or complex); only its direction matters [1].
+
+    Returns
+    -------
+    ndarray, shape (3,), complex
+        ``d / |d|`` [1].
+
+    Raises
+    ------
+    ValueError
+        For a zero, non-finite or non-3-vector ``d``, naming ``name``.
+    """
     v = np.asarray(d, dtype=complex)
     if v.shape != (3,):
         raise ValueError(f"{name} must be a 3-vector, got shape {v.shape}")
@@ -57,12 +78,19 @@ def _unit_dipole(name, d):
 
 @dataclass(frozen=True)
 class Geometry:
-    """Two qubits above a slab occupying ``-delta <= z <= 0`` (docs/theory.md §1).
+    """Two qubits above one body (docs/theory.md §1, §9).
 
-    Lengths in metres. ``r12`` is the lateral separation of qubit 2 from
-    qubit 1, either a scalar (along +x) or an in-plane vector ``(dx, dy)``.
-    ``dipole1``/``dipole2`` are the dipole matrix elements <g|D|e> (only their
-    directions matter; complex allowed). ``delta = inf`` is a half-space.
+    Lengths in metres. Qubit 1 sits at (0, 0, z1), qubit 2 at (dx, dy, z2):
+    ``r12`` is the lateral separation of qubit 2 from qubit 1, either a scalar
+    (along +x) or an in-plane vector ``(dx, dy)``. ``dipole1``/``dipole2`` are
+    the dipole matrix elements <g|D|e> (only their directions matter; complex
+    allowed).
+
+    The body is built once, into ``body``
+    (:class:`neqent.electrodynamics.body.Body`): ``stack`` (a
+    :class:`~neqent.electrodynamics.planar.Stack` or any other Body) when
+    given, otherwise the slab ``-delta <= z <= 0`` of ``material``
+    (``delta = inf`` is a half-space).
     """
 
     material: Material | str = "sic"
@@ -72,8 +100,10 @@ class Geometry:
     r12: float | tuple = 0.25e-6
     dipole1: tuple = (0.0, 0.0, 1.0)
     dipole2: tuple = (0.0, 0.0, 1.0)
-    #: a planar stack (docs/theory.md §9) replacing material/delta when given
+    #: a body (a planar stack, docs/theory.md §9, or any Body) replacing material/delta when given
     stack: object = None
+    #: the one body the kernels ask (built in __post_init__)
+    body: object = field(init=False, repr=False, compare=False)
     d1: np.ndarray = field(init=False, repr=False, compare=False)
     d2: np.ndarray = field(init=False, repr=False, compare=False)
 
@@ -95,8 +125,22 @@ class Geometry:
                 "the two qubits are at the same position (r12 = 0 and z1 = z2); separate them laterally or in height"
             )
         set_(self, "r12", (float(r[0]), float(r[1])))
-        set_(self, "d1", _unit_dipole("dipole1", self.dipole1))
-        set_(self, "d2", _unit_dipole("dipole2", self.dipole2))
+        set_(self, "d1", unit_dipole("dipole1", self.dipole1))
+        set_(self, "d2", unit_dipole("dipole2", self.dipole2))
+        set_(self, "body", self.stack if self.stack is not None else Slab(self.material, self.delta))
+
+    @property
+    def positions(self):
+        """Absolute positions of qubits 1 and 2, each shape (3,) [m].
+
+        Qubit 1's lateral coordinates are -0.0 so that r_1 - r_2 is exactly
+        (-dx, -dy, z1 - z2) down to the sign of a zero lateral component: the
+        planar kernels' rotation angle atan2(dy, dx) tells -0.0 from +0.0 (-pi
+        vs pi), and this keeps the kernels bit-identical with the relative
+        coordinates they were computed from before the body held the geometry.
+        """
+        dx, dy = self.r12
+        return np.array([-0.0, -0.0, self.z1]), np.array([dx, dy, self.z2])
 
 
 @dataclass
@@ -306,13 +350,42 @@ def stack_kernel_tensors_batch(omega, eps_t, eps_z, thickness, sub_eps_t, sub_ep
     return W, M, G12
 
 
+def body_kernel_tensors(body, omega, r1, r2):
+    """Kernel tensors of qubit pairs at absolute positions above any body (docs/theory.md §4, §11).
+
+    Parameters
+    ----------
+    body : neqent.electrodynamics.body.Body
+        The body at T_M.
+    omega : float
+        Angular frequency [rad/s], > 0.
+    r1, r2 : array_like, shape (N, 3) or (3,)
+        Positions of the pairs' qubits 1 and 2 [m].
+
+    Returns
+    -------
+    W, M : ndarray, shape (N, 2, 2, 3, 3), complex
+        Wall and body tensors indexed [q, q', i, j] [Gamma0].
+    G12 : ndarray, shape (N, 3, 3), complex
+        Total Green tensor G0 + GR at (R1, R2) [1], normalised as in docs/theory.md §4c.
+    """
+    from neqent.electrodynamics.green import vacuum_green_batch
+
+    # all four pairs of a point on one common set of nodes (docs/theory.md §4e)
+    W, M, GR = body.pair_block(omega, r1, r2)
+    a, b = np.broadcast_arrays(np.atleast_2d(np.asarray(r1, float)), np.atleast_2d(np.asarray(r2, float)))
+    n = W.shape[0]
+    G12 = vacuum_green_batch(np.full(n, float(omega)), np.ascontiguousarray(a - b)) + GR[:, 0, 1]
+    return W, M, G12
+
+
 def compute_kernels(geometry: Geometry, omega) -> Kernels:
     """Kernels of one geometry at one angular frequency.
 
     Parameters
     ----------
     geometry : Geometry
-        Material, slab thickness [m], qubit positions [m] and dipoles.
+        The body, qubit positions [m] and dipoles.
     omega : float
         Angular frequency [rad/s], > 0.
 
@@ -322,15 +395,9 @@ def compute_kernels(geometry: Geometry, omega) -> Kernels:
         alpha_W, alpha_M, lambda12 [Gamma0] and the tensors.
     """
     w = float(positive("omega", omega, "rad/s"))
-    dx, dy = geometry.r12
-    if geometry.stack is not None:
-        et, ez, th, st, sz = geometry.stack.optics(w)
-        W, M, G12 = stack_kernel_tensors_batch(w, et, ez, th, st, sz, geometry.z1, geometry.z2, dx, dy)
-        alpha_W, alpha_M, lambda12 = contract_kernels(W, M, G12, geometry.d1, geometry.d2)
-        out = {"alpha_W": alpha_W, "alpha_M": alpha_M, "lambda12": lambda12, "W": W, "M": M, "G12": G12}
-    else:
-        eps = geometry.material.eps(w)
-        out = compute_kernels_batch(w, eps, geometry.delta, geometry.z1, geometry.z2, dx, dy, geometry.d1, geometry.d2)
+    W, M, G12 = body_kernel_tensors(geometry.body, w, *geometry.positions)
+    alpha_W, alpha_M, lambda12 = contract_kernels(W, M, G12, geometry.d1, geometry.d2)
+    out = {"alpha_W": alpha_W, "alpha_M": alpha_M, "lambda12": lambda12, "W": W, "M": M, "G12": G12}
     return Kernels(
         omega=w,
         alpha_W=out["alpha_W"][0],

@@ -4,7 +4,10 @@ The bottom layer of the physics: it knows nothing about qubits' states.
 
 * :mod:`~neqent.electrodynamics.materials` -- permittivity models eps(omega).
 * :mod:`~neqent.electrodynamics.fresnel` -- reflection/transmission of the body.
-* :mod:`~neqent.electrodynamics.kernels` -- numba quadrature of alpha_W, alpha_M, G_R.
+* :mod:`~neqent.electrodynamics.kernels` -- numba quadrature of alpha_W, alpha_M, G_R (slab API);
+  its parts :mod:`~neqent.electrodynamics.quadrature`, :mod:`~neqent.electrodynamics.panels`,
+  :mod:`~neqent.electrodynamics.slab_poles` and :mod:`~neqent.electrodynamics.stack_kernels`.
+* :mod:`~neqent.electrodynamics.body`, :mod:`~neqent.electrodynamics.planar` -- the one Body interface; Slab, Stack.
 * :mod:`~neqent.electrodynamics.green` -- the vacuum Green tensor.
 * :mod:`~neqent.electrodynamics.sphere` -- a sphere as a body (exact Mie solution);
   :mod:`~neqent.electrodynamics.mie` its scaled coefficients and multipole sums.

@@ -1,4 +1,6 @@
-"""The one body interface: every geometry at T_M (slab, stack, grating, sphere) is a :class:`Body`.
+"""The one body interface: every geometry at T_M (slab, stack, grating, sphere) is a ``Body``.
+
+The interface is :class:`~neqent.electrodynamics.body.Body`.
 
 A body is a value, built once (from the config, the CLI or the API) and then
 asked for everything: its optics at a frequency, the kernels for given qubit

@@ -95,7 +95,7 @@ class Slab(Body):
         return super().with_parameter(name, value)
 
     def pair_block(self, omega, r1, r2):
-        """Tensors of :meth:`Body.pair_block` by the slab quadrature (docs/theory.md §4).
+        """Tensors of :meth:`~neqent.electrodynamics.body.Body.pair_block` by the slab quadrature (docs/theory.md §4).
 
         Parameters
         ----------
@@ -107,7 +107,7 @@ class Slab(Body):
         Returns
         -------
         W, M, GR : ndarray, shape (N, 2, 2, 3, 3), complex128
-            As in :meth:`Body.pair_block`.
+            As in :meth:`~neqent.electrodynamics.body.Body.pair_block`.
         """
         z1, z2, dx, dy = planar_arguments(self.check_positions(r1), self.check_positions(r2))
         return pair_block_batch(omega, self.optics(omega), self.thickness, z1, z2, dx, dy)
@@ -262,7 +262,7 @@ class Stack(Body):
         return super().with_parameter(name, value)
 
     def pair_block(self, omega, r1, r2):
-        """Tensors of :meth:`Body.pair_block` by the stack quadrature (docs/theory.md §9).
+        """Tensors of :meth:`~neqent.electrodynamics.body.Body.pair_block` by the stack quadrature (docs/theory.md §9).
 
         Parameters
         ----------
@@ -274,7 +274,7 @@ class Stack(Body):
         Returns
         -------
         W, M, GR : ndarray, shape (N, 2, 2, 3, 3), complex128
-            As in :meth:`Body.pair_block`.
+            As in :meth:`~neqent.electrodynamics.body.Body.pair_block`.
         """
         z1, z2, dx, dy = planar_arguments(self.check_positions(r1), self.check_positions(r2))
         et, ez, th, st, sz = self.optics(omega)

@@ -455,7 +455,7 @@ def _add_pole(sing, n, w):
 
 
 @njit(error_model="numpy")
-def _stack_singularities(et, ez, kd, sub_et, sub_ez, sing):
+def locate_stack_singularities(et, ez, kd, sub_et, sub_ez, sing):
     """Fill ``sing`` with the poles of rho_TE, rho_TM near the path, then the substrate's
     branch points; returns (count, npoles).
 
@@ -533,5 +533,5 @@ def stack_singularities(eps_t, eps_z, k_d, sub_eps_t=1.0, sub_eps_z=1.0):
     """
     et, ez, kd = _layer_arrays(eps_t, eps_z, k_d)
     sing = np.zeros(MAX_STACK_SING, dtype=np.complex128)
-    n, npoles = _stack_singularities(et, ez, kd, complex(sub_eps_t), complex(sub_eps_z), sing)
+    n, npoles = locate_stack_singularities(et, ez, kd, complex(sub_eps_t), complex(sub_eps_z), sing)
     return sing[:npoles].copy(), sing[npoles:n].copy()

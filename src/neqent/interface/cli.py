@@ -23,12 +23,12 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import math
 import os
-import re
 import sys
 
 from neqent.errors import UsageError
+from neqent.interface.arguments import stack_arguments
+from neqent.interface.formats import emit, json_complex, json_matrix, json_number, json_text, table_cell, table_rows
 from neqent.interface.units import InputError, format_dipole, format_length
 
 __all__ = ["main", "build_parser"]
@@ -63,13 +63,23 @@ class _StoreValue(argparse.Action):
         value_options.update(option_strings)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        setattr(namespace, self.dest, values)
+        setattr(namespace, self.dest, self.value(parser, namespace, values, option_string))
+
+    def value(self, parser, namespace, values, option_string):
+        """The option's one value; records the option as given (under every spelling, so an
+        abbreviation such as ``--r1`` counts as ``--r12``)."""
+        if not isinstance(values, str):
+            # argparse drops a "--" value (the end-of-options marker) and hands over []
+            parser.error(f"argument {option_string}: expected one value, got '--' (the end-of-options marker)")
+        namespace.given = {*getattr(namespace, "given", set()), *self.option_strings}
+        return values
 
 
 class _AppendValue(_StoreValue):
     """Like argparse's "append" (a repeatable option, values in a list), recorded as :class:`_StoreValue`."""
 
     def __call__(self, parser, namespace, values, option_string=None):
+        values = self.value(parser, namespace, values, option_string)
         setattr(namespace, self.dest, [*(getattr(namespace, self.dest, None) or []), values])
 
 
@@ -77,8 +87,8 @@ class _Explicit(_StoreValue):
     """Store the value and remember that the option was given (--material/--delta vs a stack)."""
 
     def __call__(self, parser, namespace, values, option_string=None):
-        setattr(namespace, self.dest, values)
-        namespace.explicit = {*getattr(namespace, "explicit", set()), option_string}
+        setattr(namespace, self.dest, self.value(parser, namespace, values, option_string))
+        namespace.explicit = {*getattr(namespace, "explicit", set()), self.option_strings[0]}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -164,27 +174,6 @@ def _add_stack(g):
     g.add_argument("--substrate", default=None, help="material of a semi-infinite substrate below the stack")
 
 
-def _stack_kwargs(args) -> dict:
-    """layers/substrate for neqent.interface.api from --layer/--substrate ({} without them)."""
-    if not getattr(args, "layer", None) and getattr(args, "substrate", None) is None:
-        return {}
-    given = sorted(getattr(args, "explicit", set()))
-    if given:
-        raise InputError(
-            "geometry", f"--layer/--substrate and {'/'.join(given)} both describe the body; give one of them, not both"
-        )
-    layers = []
-    for text in args.layer or ():
-        material, sep, thickness = text.rpartition(":")  # a material spec may hold colons (csv:path)
-        if not sep or not material or not thickness:
-            raise InputError("layers", f"expected MATERIAL:THICKNESS (e.g. sic:10nm), got {text!r}")
-        layers.append((material, thickness))
-    from neqent.interface.api import DEFAULTS
-
-    # the body is the stack: material/delta stay at the API defaults (unused)
-    return {"layers": layers, "substrate": args.substrate, "material": DEFAULTS["material"], "delta": DEFAULTS["delta"]}
-
-
 def _api_default(function, param):
     """Default of ``param`` of :mod:`neqent.interface.api`'s ``function`` (one source for CLI and library)."""
     import inspect
@@ -196,7 +185,7 @@ def _api_default(function, param):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of the ``neqent`` command."""
-    from neqent import __version__
+    from neqent.version import __version__
 
     parser = _Parser(
         prog="neqent",
@@ -283,6 +272,8 @@ def _add_optimize(sub):
 def _cmd_optimize(args) -> int:
     from neqent.interface.optimize import optimize, optimize_json, optimize_table
 
+    if args.layer or args.substrate is not None:
+        raise InputError("geometry", "optimize does not take --layer/--substrate yet (it searches over a slab)")
     r = optimize(
         args.vary,
         seed=args.seed,
@@ -291,7 +282,7 @@ def _cmd_optimize(args) -> int:
         progress=not args.no_progress,
         **_config_kwargs(args),
     )
-    _emit(_dumps(optimize_json(r)) if args.json else optimize_table(r))
+    emit(json_text(optimize_json(r)) if args.json else optimize_table(r))
     return 0
 
 
@@ -327,41 +318,17 @@ def _join_dash_values(argv, options):
 # ---------------------------------------------------------------------------
 
 
-def _reim(z) -> list:
-    """Complex -> [re, im] (JSON has no complex numbers)."""
-    z = complex(z)
-    return [z.real, z.imag]
-
-
-def _num(x):
-    """Float for JSON; NaN/inf and None -> null."""
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
-
-
-def _matrix(m) -> list:
-    """(..., n, n) complex array -> nested lists of [re, im]."""
-    import numpy as np
-
-    m = np.asarray(m)
-    if m.ndim == 0:
-        return _reim(m)
-    return [_matrix(row) for row in m]
-
-
 def _input_json(inp: dict) -> dict:
     out = {}
     for k, v in inp.items():
         if k in ("dipole1", "dipole2"):
-            out[k] = [_reim(c) for c in v]
+            out[k] = [json_complex(c) for c in v]
         elif k == "layers":  # [[material, thickness m], ...] of a stack
-            out[k] = [[m, _num(d)] for m, d in v]
+            out[k] = [[m, json_number(d)] for m, d in v]
         elif isinstance(v, (list, tuple)):
-            out[k] = [_num(x) for x in v]
+            out[k] = [json_number(x) for x in v]
         elif isinstance(v, (int, float)) and not isinstance(v, bool):
-            out[k] = _num(v)
+            out[k] = json_number(v)
         else:
             out[k] = v
     return out
@@ -382,15 +349,15 @@ def point_json(r: dict) -> dict:
     """
     return {
         "omega": r["omega"],
-        "alpha_W": {k: _reim(v) for k, v in r["alpha_W"].items()},
-        "alpha_M": {k: _reim(v) for k, v in r["alpha_M"].items()},
-        "Lambda12": _reim(r["Lambda12"]),
-        "n_W": _num(r["n_W"]),
-        "n_M": _num(r["n_M"]),
+        "alpha_W": {k: json_complex(v) for k, v in r["alpha_W"].items()},
+        "alpha_M": {k: json_complex(v) for k, v in r["alpha_M"].items()},
+        "Lambda12": json_complex(r["Lambda12"]),
+        "n_W": json_number(r["n_W"]),
+        "n_M": json_number(r["n_M"]),
         "symmetric": r["symmetric"],
-        **{k: _num(r[k]) for k in ("Gamma_A", "Gamma_S", "n_A", "n_S", "T_A", "T_S")},
-        "rho": _matrix(r["rho"]),
-        "concurrence": _num(r["concurrence"]),
+        **{k: json_number(r[k]) for k in ("Gamma_A", "Gamma_S", "n_A", "n_S", "T_A", "T_S")},
+        "rho": json_matrix(r["rho"]),
+        "concurrence": json_number(r["concurrence"]),
         "input": _input_json(r["input"]),
         "units": {
             "omega": "rad/s",
@@ -425,10 +392,10 @@ def evolve_json(r: dict) -> dict:
         "omega": r["omega"],
         "initial": r["initial"],
         "t": [float(x) for x in r["t"]],
-        "concurrence": [_num(x) for x in r["concurrence"]],
+        "concurrence": [json_number(x) for x in r["concurrence"]],
         "populations": {name: [float(x) for x in pops[:, i]] for i, name in enumerate("GASE")},
-        "steady_concurrence": _num(r["steady_concurrence"]),
-        "rho": _matrix(r["rho"]),
+        "steady_concurrence": json_number(r["steady_concurrence"]),
+        "rho": json_matrix(r["rho"]),
         "input": _input_json(r["input"]),
         "units": {
             "t": "1/Gamma0",
@@ -437,17 +404,6 @@ def evolve_json(r: dict) -> dict:
             "rho": "decoupled basis |gg>, |eg>, |ge>, |ee>",
         },
     }
-
-
-def _rows(rows, indent="  "):
-    """Aligned 'label  value  unit' lines."""
-    w0 = max(len(r[0]) for r in rows)
-    w1 = max(len(r[1]) for r in rows)
-    return [f"{indent}{a:<{w0}}  {b:>{w1}}  {c}".rstrip() for a, b, c in rows]
-
-
-def _fmt(x, spec=".6g"):
-    return "-" if x is None else format(x, spec)
 
 
 def _describe_input(inp: dict) -> list:
@@ -466,7 +422,7 @@ def _describe_input(inp: dict) -> list:
         ("T_W", f"{inp['TW']:g}", "K  (walls)"),
         ("T_M", f"{inp['TM']:g}", "K  (body)"),
     ]
-    return ["input"] + _rows(rows)
+    return ["input"] + table_rows(rows)
 
 
 def point_table(r: dict) -> str:
@@ -495,21 +451,21 @@ def point_table(r: dict) -> str:
     w0 = max(len(a) for a, _, _ in kr)
     lines += [f"  {a:<{w0}}  {b:>17}  {c:>17}" for a, b, c in kr]
     lines += ["", "occupations and symmetric channels (docs/theory.md §8)"]
-    rows = [("n_W", _fmt(r["n_W"]), "occupation at T_W"), ("n_M", _fmt(r["n_M"]), "occupation at T_M")]
+    rows = [("n_W", table_cell(r["n_W"]), "occupation at T_W"), ("n_M", table_cell(r["n_M"]), "occupation at T_M")]
     if r["symmetric"]:
         ratio = r["Gamma_A"] / r["Gamma_S"] if r["Gamma_S"] else None
         rows += [
-            ("Gamma_A", _fmt(r["Gamma_A"]), "Gamma0"),
-            ("Gamma_S", _fmt(r["Gamma_S"]), "Gamma0"),
-            ("Gamma_A/Gamma_S", _fmt(ratio), ""),
-            ("n_A", _fmt(r["n_A"]), ""),
-            ("n_S", _fmt(r["n_S"]), ""),
-            ("T_A", _fmt(r["T_A"]), "K"),
-            ("T_S", _fmt(r["T_S"]), "K"),
+            ("Gamma_A", table_cell(r["Gamma_A"]), "Gamma0"),
+            ("Gamma_S", table_cell(r["Gamma_S"]), "Gamma0"),
+            ("Gamma_A/Gamma_S", table_cell(ratio), ""),
+            ("n_A", table_cell(r["n_A"]), ""),
+            ("n_S", table_cell(r["n_S"]), ""),
+            ("T_A", table_cell(r["T_A"]), "K"),
+            ("T_S", table_cell(r["T_S"]), "K"),
         ]
     else:
         rows += [("Gamma_A ... T_S", "n/a", "symmetric case does not apply (z1 != z2 or dipoles)")]
-    lines += _rows(rows)
+    lines += table_rows(rows)
     lines += ["", "steady state rho (decoupled basis; entries re+im j)"]
     labels = ("|gg>", "|eg>", "|ge>", "|ee>")
     lines.append("        " + "".join(f"{lab:>24}" for lab in labels))
@@ -563,29 +519,18 @@ def _config_kwargs(args) -> dict:
         dipole1=args.dipole1,
         dipole2=args.dipole2,
     )
-    kw.update(_stack_kwargs(args))
+    kw.update(stack_arguments(args))
     return kw
-
-
-def _dumps(obj) -> str:
-    """Indented JSON with innermost lists (e.g. [re, im]) kept on one line."""
-    text = json.dumps(obj, indent=1)
-    return re.sub(r"\[\s+([^\[\]{}]*?)\s+\]", lambda m: "[" + " ".join(m.group(1).split()) + "]", text)
-
-
-def _emit(text: str):
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
 
 
 def _cmd_point(args) -> int:
     from neqent.interface import api, cli_many
 
     if cli_many.check_exclusive(args, args.given):
-        return cli_many.run_point(args, _emit, _dumps)
+        return cli_many.run_point(args, emit, json_text)
 
     r = api.point(**_config_kwargs(args))
-    _emit(_dumps(point_json(r)) if args.json else point_table(r))
+    emit(json_text(point_json(r)) if args.json else point_table(r))
     return 0
 
 
@@ -593,7 +538,7 @@ def _cmd_evolve(args) -> int:
     from neqent.interface import api, cli_many
 
     if cli_many.check_exclusive(args, args.given):
-        return cli_many.run_evolve(args, _emit)
+        return cli_many.run_evolve(args, emit)
 
     r = api.evolve(
         initial=args.initial,
@@ -604,7 +549,7 @@ def _cmd_evolve(args) -> int:
         spacing=args.spacing,
         **_config_kwargs(args),
     )
-    _emit(json.dumps(evolve_json(r)) if args.json else evolve_table(r))
+    emit(json.dumps(evolve_json(r)) if args.json else evolve_table(r))
     return 0
 
 
@@ -644,7 +589,7 @@ def _cmd_scan(args) -> int:
         for name in ("delta", "z2", "r12", "omega", "omega_ratio", "TM", "theta")
     }
     material = args.material
-    stack = _stack_kwargs(args)
+    stack = stack_arguments(args)
     if stack:  # layers, substrate, delta at its default; a thickness may be a list a,b,c (swept) like --delta
         material = stack.pop("material")
         stack["layers"] = [(m, _scan_values(t, "layers")) for m, t in stack["layers"]]
@@ -652,7 +597,7 @@ def _cmd_scan(args) -> int:
     ds = api.scan(args.output, material=material, z1=args.z1, TW=args.TW, progress=not args.no_progress, **kw)
     c = ds["C"]
     dims = " x ".join(f"{d} {n}" for d, n in c.sizes.items())
-    _emit(f"wrote {args.output}  (steady concurrence C over {dims}; max C = {float(c.max()):.6g})")
+    emit(f"wrote {args.output}  (steady concurrence C over {dims}; max C = {float(c.max()):.6g})")
     return 0
 
 
@@ -691,7 +636,8 @@ def main(argv=None) -> int:
         return _error(str(exc))
     except SystemExit as exc:  # --help / --version
         return int(exc.code or 0)
-    args.given = {tok.split("=", 1)[0] for tok in argv if tok.startswith("--")}  # options typed, not defaulted
+    # options typed, not defaulted: the values' actions record theirs (abbreviations resolved), flags by token
+    args.given = getattr(args, "given", set()) | {tok.split("=", 1)[0] for tok in argv if tok.startswith("--")}
     try:
         return args.func(args)
     except InputError as exc:

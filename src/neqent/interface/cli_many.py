@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 
-from neqent.interface.cli import _matrix, _num, _reim
+from neqent.interface.arguments import stack_arguments
+from neqent.interface.formats import json_complex, json_matrix, json_number
 from neqent.interface.units import InputError, format_dipole, format_length
 
 __all__ = ["add_options", "run_point", "run_evolve", "point_n_json", "evolve_n_json", "TWO_QUBIT_OPTIONS"]
@@ -76,7 +77,7 @@ def check_exclusive(args, given):
 
 
 def _common(args):
-    return dict(
+    kw = dict(
         qubits=args.qubit,
         dipoles=args.dipole if args.dipole is not None else ["0,0,1"],
         material=args.material,
@@ -86,12 +87,14 @@ def _common(args):
         TW=args.TW,
         TM=args.TM,
     )
+    kw.update(stack_arguments(args))  # the body: a planar stack instead of material/delta
+    return kw
 
 
 def _input_json(inp):
     out = dict(inp)
-    out["dipoles"] = [[_reim(c) for c in d] for d in inp["dipoles"]]
-    return {k: (_num(v) if isinstance(v, float) else v) for k, v in out.items()}
+    out["dipoles"] = [[json_complex(c) for c in d] for d in inp["dipoles"]]
+    return {k: (json_number(v) if isinstance(v, float) else v) for k, v in out.items()}
 
 
 _UNITS = {
@@ -122,17 +125,17 @@ def point_n_json(r):
     """
     out = {"omega": r["omega"], "n_qubits": r["n_qubits"]}
     for key in ("alpha_W", "alpha_M", "Lambda", "Gamma_plus", "Gamma_minus"):
-        out[key] = _matrix(r[key])
+        out[key] = json_matrix(r[key])
     out.update(
-        n_W=_num(r["n_W"]),
-        n_M=_num(r["n_M"]),
-        rho=_matrix(r["rho"]),
+        n_W=json_number(r["n_W"]),
+        n_M=json_number(r["n_M"]),
+        rho=json_matrix(r["rho"]),
         populations=[float(p) for p in r["populations"]],
-        concurrence_pairs={k: _num(v) for k, v in r["concurrence_pairs"].items()},
-        log_negativity={k: _num(v) for k, v in r["log_negativity"].items()},
+        concurrence_pairs={k: json_number(v) for k, v in r["concurrence_pairs"].items()},
+        log_negativity={k: json_number(v) for k, v in r["log_negativity"].items()},
     )
     if "concurrence" in r:
-        out["concurrence"] = _num(r["concurrence"])
+        out["concurrence"] = json_number(r["concurrence"])
     out["input"] = _input_json(r["input"])
     out["units"] = _UNITS
     return out
@@ -157,10 +160,10 @@ def evolve_n_json(r):
         "initial": r["initial"],
         "t": [float(x) for x in r["t"]],
         "populations": [[float(p) for p in row] for row in r["populations"]],
-        "concurrence_pairs": {k: [_num(x) for x in v] for k, v in r["concurrence_pairs"].items()},
-        "log_negativity": {k: [_num(x) for x in v] for k, v in r["log_negativity"].items()},
-        "steady_concurrence_pairs": {k: _num(v) for k, v in r["steady_concurrence_pairs"].items()},
-        "rho": _matrix(r["rho"]),
+        "concurrence_pairs": {k: [json_number(x) for x in v] for k, v in r["concurrence_pairs"].items()},
+        "log_negativity": {k: [json_number(x) for x in v] for k, v in r["log_negativity"].items()},
+        "steady_concurrence_pairs": {k: json_number(v) for k, v in r["steady_concurrence_pairs"].items()},
+        "rho": json_matrix(r["rho"]),
         "input": _input_json(r["input"]),
         "units": {**_UNITS, "t": "1/Gamma0"},
     }

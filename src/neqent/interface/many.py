@@ -23,14 +23,17 @@ import os
 
 import numpy as np
 
-from neqent.interface.api import (
+from neqent.electrodynamics.resolve import resolve_material
+from neqent.interface.inputs import (
     INITIAL_STATES,
     RELAX_FACTOR,
-    _check_size,
-    _load_matrix,
-    _material,
-    _omega,
-    _times,
+    body_omega,
+    build_body,
+    check_size,
+    check_stack_size,
+    describe_body,
+    load_matrix,
+    time_grid,
 )
 from neqent.interface.units import InputError, parse_dipole, parse_length, parse_temperature
 
@@ -94,38 +97,49 @@ def _dipoles(dipoles, n):
     return np.array(vecs * n if len(vecs) == 1 else vecs)
 
 
-def _setup_n(qubits, dipoles, material, delta, omega, omega_ratio, TW, TM):
-    """Validated ManyGeometry, omega (rad/s), omega_ratio, TW, TM (K)."""
+def _setup_n(qubits, dipoles, material, delta, omega, omega_ratio, TW, TM, layers=None, substrate=None):
+    """Validated ManyGeometry (holding the one body), omega (rad/s), omega_ratio, TW, TM (K)."""
     from neqent.dynamics.many_rates import ManyGeometry
+    from neqent.electrodynamics.planar import Slab
 
-    mat = _material(material)
+    stack = layers is not None or substrate is not None
+    mat = material if stack else resolve_material(material)  # a stack checks material/delta itself
     pos = _positions(qubits)
     dip = _dipoles(dipoles, len(pos))
-    delta = parse_length(delta, "delta", allow_inf=True)
-    w, ratio = _omega(mat, omega, omega_ratio)
+    body = build_body(mat, delta, layers, substrate)
+    w, ratio = body_omega(body, omega, omega_ratio)
     zmax = float(np.max(pos[:, 2]))
     lateral = float(np.max(np.hypot(*(pos[:, None, :2] - pos[None, :, :2]).transpose(2, 0, 1))))
+    param = "omega" if omega is not None else "omega_ratio"
     try:
-        _check_size("omega" if omega is not None else "omega_ratio", w, mat.eps(w), delta, zmax, zmax, lateral)
+        if isinstance(body, Slab):
+            check_size(param, w, body.optics(w), body.thickness, zmax, zmax, lateral)
+        else:
+            check_stack_size(param, w, body, zmax, zmax, lateral)
     except InputError as exc:
-        raise InputError(exc.param if exc.param in ("delta", "omega", "omega_ratio") else "qubit", exc.detail) from None
+        keep = ("delta", "omega", "omega_ratio", "layers")
+        raise InputError(exc.param if exc.param in keep else "qubit", exc.detail) from None
+    # a slab keeps its material and thickness as the geometry's fields; any other body replaces them
+    slab = isinstance(body, Slab)
+    fields = {"material": body.material, "delta": body.thickness} if slab else {"material": body.top_material}
     try:
-        geometry = ManyGeometry(positions=pos, dipoles=dip, material=mat, delta=delta)
+        geometry = ManyGeometry(positions=pos, dipoles=dip, body=body, **fields)
     except ValueError as exc:
         raise InputError("qubit", str(exc)) from None
     return geometry, w, ratio, parse_temperature(TW, "TW"), parse_temperature(TM, "TM")
 
 
 def _describe(geometry, w, ratio, TW, TM):
+    head, tail = describe_body(geometry.body)
     return {
-        "material": geometry.material.name,
-        "delta": geometry.delta,
+        **head,
         "qubits": [[float(c) for c in p] for p in geometry.positions],
         "dipoles": [[complex(c) for c in d] for d in geometry.dipoles],
         "omega": w,
         "omega_ratio": ratio,
         "TW": TW,
         "TM": TM,
+        **tail,
     }
 
 
@@ -161,6 +175,8 @@ def point_n(
     omega_ratio=0.3,
     TW=30.0,
     TM=600.0,
+    layers=None,
+    substrate=None,
 ) -> dict:
     """Kernels, rates, steady state and entanglement of N qubits (docs/theory.md §10).
 
@@ -181,6 +197,10 @@ def point_n(
         omega / resonance [1], > 0.
     TW, TM : float
         Wall and body temperatures [K], >= 0.
+    layers, substrate : optional
+        A planar stack instead of ``material``/``delta`` (docs/theory.md §9), as in
+        :func:`neqent.interface.api.point`: (material, thickness [m]) pairs top
+        first and the medium below (None: vacuum).
 
     Returns
     -------
@@ -200,7 +220,7 @@ def point_n(
     """
     from neqent.dynamics.many_entanglement import log_negativities, pair_concurrences
 
-    g, w, ratio, TW, TM = _setup_n(qubits, dipoles, material, delta, omega, omega_ratio, TW, TM)
+    g, w, ratio, TW, TM = _setup_n(qubits, dipoles, material, delta, omega, omega_ratio, TW, TM, layers, substrate)
     k, n_W, n_M, gp, gm = _rates_of(g, w, TW, TM)
     rho = _steady(gp, gm, k.Lambda)
     pairs = pair_concurrences(rho)
@@ -248,7 +268,7 @@ def _initial_n(initial, n, omega, T_initial):
             f"(qubit 1 first) or a .npy/.txt file holding a {2**n}x{2**n} density matrix",
         )
     if isinstance(initial, str):
-        m, label = _load_matrix(initial)
+        m, label = load_matrix(initial)
     else:
         m, label = np.asarray(initial, dtype=complex), "matrix"
     try:
@@ -274,6 +294,8 @@ def evolve_n(
     tmax=None,
     num=81,
     spacing="log",
+    layers=None,
+    substrate=None,
 ) -> dict:
     """Time evolution of N qubits from an initial state (docs/theory.md §10).
 
@@ -298,6 +320,8 @@ def evolve_n(
         omega / resonance [1], > 0.
     TW, TM : float
         Wall and body temperatures [K], >= 0.
+    layers, substrate : optional
+        A planar stack instead of ``material``/``delta``, as in :func:`point_n`.
     T_initial : float, optional
         Temperature of the thermal initial state [K] (default ``TW``).
     times : array_like, optional
@@ -329,12 +353,12 @@ def evolve_n(
     from neqent.dynamics.many_body import slowest_relaxation_rate_n
     from neqent.dynamics.many_entanglement import log_negativities, pair_concurrences
 
-    g, w, ratio, TW, TM = _setup_n(qubits, dipoles, material, delta, omega, omega_ratio, TW, TM)
+    g, w, ratio, TW, TM = _setup_n(qubits, dipoles, material, delta, omega, omega_ratio, TW, TM, layers, substrate)
     if g.n > MAX_EVOLVE_QUBITS:
         raise InputError("qubit", f"evolve supports at most {MAX_EVOLVE_QUBITS} qubits, got {g.n}")
     T0 = TW if T_initial is None else parse_temperature(T_initial, "T_initial")
     rho0, label = _initial_n(initial, g.n, w, T0)
-    t = _times(times, tmin, tmax, num, spacing)
+    t = time_grid(times, tmin, tmax, num, spacing)
     k, n_W, n_M, gp, gm = _rates_of(g, w, TW, TM)
     if isinstance(t, tuple):  # automatic t_max, as api.evolve
         tmin_, _, num_, log = t

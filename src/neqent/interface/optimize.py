@@ -163,7 +163,7 @@ def _validated(bounds, fixed):
     near resonances).
     """
     from neqent.dynamics.landscape import Landscape, dipole_xz
-    from neqent.interface import api
+    from neqent.interface import api, inputs
 
     corner = {**api.DEFAULTS, **fixed}
     for name, (_lo, hi) in bounds.items():
@@ -172,15 +172,15 @@ def _validated(bounds, fixed):
         corner["omega"] = None
     varied = {VARY_NAMES[n]: n for n in bounds}
     try:
-        setup = api._setup(**corner)
+        setup = inputs.setup(**corner)
         g, mat = setup.geometry, setup.geometry.material
         for name in ("omega", "omega_ratio"):
             if name in bounds:
                 lo, hi = bounds[name]
-                api._omega(mat, lo if name == "omega" else None, lo)  # tabulated data: the lower end exists
+                inputs.material_omega(mat, lo if name == "omega" else None, lo)  # tabulated data: the lower end exists
                 scale = mat.resonance if name == "omega_ratio" else 1.0
                 w = np.geomspace(lo * scale, hi * scale, 257)
-                api._check_size(name, w, mat.eps(w), g.delta, g.z1, g.z2, math.hypot(*g.r12))
+                inputs.check_size(name, w, mat.eps(w), g.delta, g.z1, g.z2, math.hypot(*g.r12))
     except InputError as exc:  # blame the range, not a fixed option, when a varied end is the culprit
         if exc.param in varied:
             raise InputError("vary", f"{varied[exc.param]} range: {exc.detail}") from None
