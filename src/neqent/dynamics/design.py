@@ -46,6 +46,7 @@ __all__ = [
     "BodyLandscape",
     "body_kernel_tensors",
     "optimise_design",
+    "evaluate_batch",
     "choose_method",
     "is_categorical",
     "is_body_name",
@@ -93,8 +94,11 @@ def is_categorical(body, name) -> bool:
     bool
         True for a material or substrate (a name or None), False for a length.
     """
-    value = body.parameters[BODY_ALIASES.get(name, name)]
-    return value is None or isinstance(value, str)
+    key = BODY_ALIASES.get(name, name)
+    params = body.parameters
+    if key not in params:  # a slab's material is replaceable but not listed among its parameters
+        return key == "material"
+    return params[key] is None or isinstance(params[key], str)
 
 
 def body_kernel_tensors(body, omega, z1, z2, dx, dy):
@@ -317,8 +321,21 @@ def _check_optics(optics):
             raise ValueError("a permittivity of the body is not finite")
 
 
-def _evaluate(landscape, X):
-    """Module-level (picklable) evaluation for process pools and MPI ranks."""
+def evaluate_batch(landscape, X):
+    """Module-level (picklable) :meth:`BodyLandscape.evaluate`, for process pools and MPI ranks.
+
+    Parameters
+    ----------
+    landscape : BodyLandscape
+        The landscape.
+    X : array_like, shape (N, d)
+        Values of its ``names``.
+
+    Returns
+    -------
+    ndarray, shape (N, 3)
+        K, C and the infeasible flag per row.
+    """
     return landscape.evaluate(X)
 
 
@@ -441,7 +458,7 @@ def optimise_design(
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     lower, upper = np.asarray(lower, float), np.asarray(upper, float)
     cats = landscape.categories()
-    func = functools.partial(_evaluate, landscape)
+    func = functools.partial(evaluate_batch, landscape)
     mapper = mapper or functools.partial(ChunkedMap, workers=1, chunk=16)
     per = None
     with mapper(func) as both:

@@ -272,6 +272,21 @@ def _add_optimize(sub):
         help="a parameter and its search range with point's units, e.g. z2=0.5um:2um, TM=0:2500, delta=1nm:1um "
         "(repeat for each parameter)",
     )
+    o.add_argument(
+        "--choose",
+        action="append",
+        default=None,
+        metavar="NAME=A,B,C",
+        help="a body parameter chosen from materials, e.g. layer1.material=sic,hbn,sio2,silver or "
+        "substrate=none,sio2 (none: vacuum below); with --layer, --vary also takes layer<i>.thickness=LO:HI",
+    )
+    o.add_argument(
+        "--method",
+        default="de",
+        help="search: de (differential evolution), bo (Bayesian optimisation, for slow bodies) or auto "
+        "(bo when one evaluation is slow) (default de); under mpiexec the batches spread over the ranks",
+    )
+    o.add_argument("--batch", default=None, help="candidates per ask/tell round of bo (default 8)")
     o.add_argument("--seed", default=None, help="random seed (default: drawn and reported); same seed, same result")
     o.add_argument("--budget", default=str(DEFAULT_BUDGET), help=f"objective evaluations (default {DEFAULT_BUDGET})")
     o.add_argument("--workers", default=None, help="processes (default: 2 for large budgets; result independent)")
@@ -289,9 +304,13 @@ def _cmd_optimize(args) -> int:
         budget=args.budget,
         workers=args.workers,
         progress=not args.no_progress,
+        choose=args.choose,
+        method=args.method,
+        batch=args.batch,
         **_config_kwargs(args),
     )
-    _emit(_dumps(optimize_json(r)) if args.json else optimize_table(r))
+    if r is not None:  # None: an MPI rank other than 0 (rank 0 prints)
+        _emit(_dumps(optimize_json(r)) if args.json else optimize_table(r))
     return 0
 
 
