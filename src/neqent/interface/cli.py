@@ -267,7 +267,7 @@ def _add_optimize(sub):
     o.add_argument(
         "--vary",
         action="append",
-        required=True,
+        default=None,  # not required: --choose alone is a search too (neqent.interface.optimize checks)
         metavar="NAME=LO:HI",
         help="a parameter and its search range with point's units, e.g. z2=0.5um:2um, TM=0:2500, delta=1nm:1um "
         "(repeat for each parameter)",

@@ -331,7 +331,7 @@ def optimize(
             given={k: v for k, v in fixed.items() if v is not None},
             search=dict(seed=seed, budget=budget, workers=workers, progress=progress, method=method, batch=batch),
         )
-    bounds = parse_vary(vary)
+    bounds = parse_vary(vary if vary is not None else [])
     given = {
         k: v
         for k, v in dict(
@@ -402,7 +402,7 @@ def _body_route(vary, choose, layers, substrate, method):
     """True when the search needs the body landscape (a stack, a body parameter, a choice or not DE)."""
     if layers is not None or substrate is not None or choose or method != "de":
         return True
-    names = vary.keys() if isinstance(vary, dict) else [vary] if isinstance(vary, str) else vary
+    names = vary.keys() if isinstance(vary, dict) else [vary] if isinstance(vary, str) else (vary or ())
     return any("." in str(n).split("=", 1)[0] or str(n).split("=", 1)[0].strip() == "substrate" for n in names)
 
 
@@ -553,7 +553,8 @@ def optimize_json(r: dict) -> dict:
             inp[k] = v if isinstance(v, str) else num(v)
     extra = {}
     if "method" in r:  # the body route
-        extra = {k: r[k] for k in ("method", "batch", "infeasible", "alternatives", "body", "search_concurrence")}
+        keys = ("method", "batch", "infeasible", "alternatives", "body", "search_concurrence", "workers")
+        extra = {k: r[k] for k in keys}
         extra["seconds_per_evaluation"] = r["seconds_per_evaluation"]
     return {
         "concurrence": num(r["concurrence"]),
