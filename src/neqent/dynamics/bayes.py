@@ -15,9 +15,10 @@ counted evaluations, a seed, a :class:`~neqent.dynamics.search.SearchResult`.
    spreads out), so a batch is one call of ``func`` -- spread over processes or
    MPI ranks by the caller -- and, for a fixed seed and batch size, the run
    does not depend on how the batch was evaluated.
-2. A bounded Nelder-Mead polish of the continuous coordinates of the best
-   point (:func:`~neqent.dynamics.search.polish`) with the last
-   ``polish_share`` of the budget: TPE locates the basin, the polish its top.
+2. A bounded Nelder-Mead polish of the continuous coordinates
+   (:func:`~neqent.dynamics.search.polish`) with the last ``polish_share`` of
+   the budget, from the best point of each of the ``tops`` best combinations
+   of categorical options: TPE locates the basins, the polish their tops.
 
 A categorical coordinate with k options takes the values i + 1/2 (i = 0..k-1)
 in its box [0, k]; :func:`category` turns them back into indices.
@@ -29,10 +30,12 @@ import warnings
 
 import numpy as np
 
-__all__ = ["maximise_bo", "category", "POLISH_SHARE", "BATCH"]
+__all__ = ["maximise_bo", "category", "POLISH_SHARE", "BATCH", "TOPS"]
 
 #: Share of the budget for the final local polish.
 POLISH_SHARE = 0.2
+#: Combinations of categorical options whose best points are polished.
+TOPS = 2
 #: Default candidates per ask/tell batch.
 BATCH = 8
 
@@ -56,7 +59,17 @@ def category(x, k):
 
 
 def maximise_bo(
-    func, lower, upper, *, budget, seed, categories=None, batch=BATCH, polish_share=POLISH_SHARE, progress=None
+    func,
+    lower,
+    upper,
+    *,
+    budget,
+    seed,
+    categories=None,
+    batch=BATCH,
+    polish_share=POLISH_SHARE,
+    tops=TOPS,
+    progress=None,
 ):
     """Maximise the batched ``func`` over the box [lower, upper] by TPE, then a local polish.
 
@@ -78,6 +91,9 @@ def maximise_bo(
     polish_share : float
         Share of the budget for the Nelder-Mead polish of the continuous
         coordinates [1].
+    tops : int
+        Polish the best point of each of this many best combinations of
+        categorical options, sharing the polish budget [1].
     progress : callable, optional
         Called with the number of new evaluations after each call.
 
@@ -126,7 +142,11 @@ def maximise_bo(
             for t, v in zip(trials, values):
                 study.tell(t, float(v))
             rounds += 1
-    polished = polish(counted, budget - counted.count, free) if left else False
+    polished = False
+    starts = _polish_starts(study, cats, box, tops) if left else []
+    for k, start in enumerate(starts):  # the rest of the budget, shared by the starts
+        share = (budget - counted.count) // (len(starts) - k)
+        polished = polish(counted, share, free, start=start) or polished
     x = counted.best_x
     return SearchResult(
         x=x,
@@ -138,6 +158,24 @@ def maximise_bo(
         polished=polished,
         message=f"TPE, {rounds} rounds of <= {batch}" + (", Nelder-Mead polish" if left else ""),
     )
+
+
+def _polish_starts(study, cats, box, tops):
+    """Best told point of each of the ``tops`` best combinations of categorical options (box units).
+
+    Polishing only the overall best would settle in the first basin TPE found;
+    a competing option whose best point is slightly worse may have the higher top.
+    """
+    best = {}
+    for t in study.trials:
+        if t.value is None:
+            continue
+        u = np.array([_unit(t.params[f"u{i}"], cats[i]) for i in range(cats.size)])
+        combo = tuple(int(t.params[f"u{i}"]) for i in np.flatnonzero(cats))
+        if combo not in best or t.value > best[combo][0]:
+            best[combo] = (t.value, u)
+    ranked = sorted(best.values(), key=lambda vu: -vu[0])[: max(1, int(tops))]
+    return [box.to_box(u[None, :])[0] for _, u in ranked]
 
 
 def _unit(value, k):

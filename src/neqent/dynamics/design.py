@@ -59,6 +59,8 @@ __all__ = [
 BODY_ALIASES = {"delta": "thickness"}
 #: Search methods of :func:`optimise_design`.
 METHODS = ("de", "bo", "auto")
+#: Sharpness cuts after a Bayesian search (grid points, bisection steps): each costs what a search step does.
+BO_CUTS = {"num": 11, "bisections": 8}
 #: Seconds per evaluation from which ``auto`` takes the Bayesian route.
 SLOW_EVALUATION = 0.2
 
@@ -473,7 +475,8 @@ def optimise_design(
             )
         x = _canonical(res.x, cats)
         counted = _Counting(lambda X: both(X)[:, 1])
-        settled = _settle_mixed(counted, x, lower, upper, cats, levels=levels, num=cut_num)
+        cut = {"num": cut_num} if method == "de" else BO_CUTS  # expensive bodies: coarse cuts
+        settled = _settle_mixed(counted, x, lower, upper, cats, levels=levels, **cut)
         x = settled["x"]
         witness = float(both(x[None, :])[0, 0])
     names = landscape.names
@@ -508,7 +511,7 @@ def _canonical(x, cats):
     return x
 
 
-def _settle_mixed(func, x, lower, upper, cats, *, levels, num, max_moves=5):
+def _settle_mixed(func, x, lower, upper, cats, *, levels, num, bisections=20, max_moves=5):
     """:func:`neqent.dynamics.search.settle` over the continuous columns, plus every categorical option.
 
     Repeats until no cut and no other option beats the optimum (at most ``max_moves`` moves).
@@ -541,7 +544,14 @@ def _settle_mixed(func, x, lower, upper, cats, *, levels, num, max_moves=5):
                 return func(X)
 
             xc, cuts_c, ranges_c, best, m = settle(
-                sub, x[cont], lower[cont], upper[cont], levels=levels, num=num, max_moves=max_moves - moves
+                sub,
+                x[cont],
+                lower[cont],
+                upper[cont],
+                levels=levels,
+                num=num,
+                bisections=bisections,
+                max_moves=max_moves - moves,
             )
             if first is None:
                 first = float(sub(x[cont][None, :])[0]) if m else best

@@ -337,7 +337,7 @@ def maximise(func, lower, upper, *, budget, seed, log=None, popsize=POPSIZE, pro
     )
 
 
-def polish(counted, left, free=None):
+def polish(counted, left, free=None, start=None):
     """Bounded Nelder-Mead from the best point so far, on the unit cube, within ``left`` evaluations.
 
     Parameters
@@ -347,7 +347,9 @@ def polish(counted, left, free=None):
     left : int
         Evaluations the polish may use [1]; below ``2 d + 2`` it does not run.
     free : array_like of int, optional
-        Coordinates the polish moves (default all); the others stay at the best point's.
+        Coordinates the polish moves (default all); the others stay at the start's.
+    start : array_like, shape (d,), optional
+        Starting point in the box (default the best point so far).
 
     Returns
     -------
@@ -356,9 +358,10 @@ def polish(counted, left, free=None):
     """
     from scipy.optimize import minimize
 
-    if counted.best_x is None:
+    start = counted.best_x if start is None else np.asarray(start, float)
+    if start is None:
         return False
-    u_best = np.clip(counted.box.to_unit(counted.best_x), 0.0, 1.0)
+    u_best = np.clip(counted.box.to_unit(start), 0.0, 1.0)
     free = np.arange(u_best.size) if free is None else np.asarray(free, int)
     d = free.size
     if d == 0 or left < 2 * d + 2:
