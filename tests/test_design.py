@@ -250,3 +250,18 @@ def test_mpi_ranks_give_the_same_search(method, capsys):
     assert code == 0 and (one["workers"], two["workers"]) == (1, 2)
     for key in ("point", "concurrence", "witness", "evaluations", "infeasible", "sharpness", "alternatives"):
         assert one[key] == two[key], key
+
+
+def test_design_study_tiny_runs_and_counts_the_paper_ratio_infeasible():
+    """The pipeline extra's computation on a tiny budget: at the paper's 0.3 omega_T(SiC) hBN and SiO2
+    are outside their validity ranges (counted), the table compares with the SiC film, the map has
+    the requested grid over two continuous parameters of the best design."""
+    from neqent.dynamics.design_study import design_study
+
+    r = design_study({"layers": [1], "omega": ["paper"], "method": "bo", "budget": 16, "grid": 3})
+    (f,) = r["families"]
+    assert f["infeasible"] > 0 and f["point"]["layer1.material"] in ("sic", "silver")
+    assert 0 < r["reference"]["paper"]["C"] <= 1 and f["vs_film"] == f["C"] / r["reference"]["paper"]["C"]
+    m = r["map"]
+    assert m["C"].shape == (3, 3) and m["x"] != m["y"] and "material" not in m["x"] + m["y"]
+    assert "Best:" in r["caption"] and f["body"] in r["caption"]
