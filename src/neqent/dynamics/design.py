@@ -511,6 +511,22 @@ def _canonical(x, cats):
     return x
 
 
+def _alternatives(func, x, cats):
+    """C of every option of each categorical column at x (the others fixed): {column: {option: C}}."""
+    rows, where = [], []
+    for i in np.flatnonzero(cats):
+        for j in range(cats[i]):
+            row = x.copy()
+            row[i] = j + 0.5
+            rows.append(row)
+            where.append((int(i), j))
+    values = func(np.array(rows)) if rows else np.empty(0)
+    out = {int(i): {} for i in np.flatnonzero(cats)}
+    for (i, j), v in zip(where, values):
+        out[i][j] = float(v)
+    return out
+
+
 def _settle_mixed(func, x, lower, upper, cats, *, levels, num, bisections=20, max_moves=5):
     """:func:`neqent.dynamics.search.settle` over the continuous columns, plus every categorical option.
 
@@ -525,17 +541,6 @@ def _settle_mixed(func, x, lower, upper, cats, *, levels, num, bisections=20, ma
     x = np.array(x, float)
     moves, first = 0, None
     while True:
-        rows, where = [], []
-        for i in np.flatnonzero(cats):
-            for j in range(cats[i]):
-                row = x.copy()
-                row[i] = j + 0.5
-                rows.append(row)
-                where.append((i, j))
-        values = func(np.array(rows)) if rows else np.empty(0)
-        alternatives = {int(i): {} for i in np.flatnonzero(cats)}
-        for (i, j), v in zip(where, values):
-            alternatives[int(i)][j] = float(v)
         if cont.size:
 
             def sub(Xc, x=x):
@@ -561,6 +566,7 @@ def _settle_mixed(func, x, lower, upper, cats, *, levels, num, bisections=20, ma
             cuts_c, ranges_c = [], []
             best = float(func(x[None, :])[0])
             first = best if first is None else first
+        alternatives = _alternatives(func, x, cats)  # at the settled point
         options = [(v, i, j) for i, opts in alternatives.items() for j, v in opts.items() if math.isfinite(v)]
         top = max(options, default=None)
         if top is None or not top[0] > best or moves >= max_moves:
