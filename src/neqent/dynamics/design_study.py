@@ -119,7 +119,8 @@ def _map(land, x, lower, upper, pair, num, both):
     X[:, pair[0]] = gx.ravel()
     X[:, pair[1]] = gy.ravel()
     C = both(X)[:, 1].reshape(gy.shape)
-    return {"x": land.names[pair[0]], "y": land.names[pair[1]], "x_values": axes[0], "y_values": axes[1], "C": C}
+    names = {"x": land.names[pair[0]], "y": land.names[pair[1]], "x_log": bool(log[pair[0]])}
+    return {**names, "y_log": bool(log[pair[1]]), "x_values": axes[0], "y_values": axes[1], "C": C}
 
 
 def design_study(spec=None, *, mapper=None, progress=None) -> dict:
@@ -144,7 +145,8 @@ def design_study(spec=None, *, mapper=None, progress=None) -> dict:
         ``describe``, ``C`` [1], ``vs_film`` (C / the film's C) [1],
         ``point`` (name -> SI value or material), ``evaluations``,
         ``infeasible``), ``best`` (index of the best family), ``map`` (``x``,
-        ``y`` names, ``x_values``, ``y_values`` [SI], ``C`` (ny, nx) [1]) and
+        ``y`` names, ``x_values``, ``y_values`` [SI], ``x_log``, ``y_log``
+        (log-spaced axes), ``C`` (ny, nx) [1]) and
         ``caption`` (text for the report).
     """
     import functools

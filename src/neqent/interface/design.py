@@ -277,8 +277,8 @@ def optimize_body(vary, choose=None, *, body, given, search) -> dict | None:
     import functools
     import time
 
-    from neqent.dynamics.design import BodyLandscape, evaluate_batch, optimise_design
-    from neqent.dynamics.mpi_map import MPIMap, world
+    from neqent.dynamics.design import BodyLandscape, optimise_design
+    from neqent.dynamics.mpi_map import MPIMap, serve, world
     from neqent.dynamics.search import ChunkedMap
     from neqent.interface.optimize import progress_bar, validated_landscape
 
@@ -302,7 +302,7 @@ def optimize_body(vary, choose=None, *, body, given, search) -> dict | None:
     land = BodyLandscape(base, fixed, names, choices)
     comm = world()
     if comm is not None and comm.Get_rank() != 0:
-        MPIMap(functools.partial(evaluate_batch, land), comm, CHUNK).serve()
+        serve(comm)  # rank 0 sends the batches (with the landscape) and releases this rank at the end
         return None
     if comm is not None:
         mapper = functools.partial(MPIMap, comm=comm, chunk=CHUNK)
