@@ -265,3 +265,28 @@ def test_design_study_tiny_runs_and_counts_the_paper_ratio_infeasible():
     m = r["map"]
     assert m["C"].shape == (3, 3) and m["x"] != m["y"] and "material" not in m["x"] + m["y"]
     assert "Best:" in r["caption"] and f["body"] in r["caption"]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        # a substrate chosen (none = vacuum) under a free SiC film
+        dict(
+            vary=["layer1.thickness=1nm:1um", "z2=0.5um:2um"],
+            layers=[("sic", "10nm")],
+            choose=["substrate=none,sio2,silver"],
+            omega=OMEGA,
+            budget=45,
+        ),
+        # the slab through the body route: BO with the thickness as delta
+        dict(vary=["z2=0.5um:2um", "TM=0:2500", "delta=1nm:1um"], method="bo", budget=24),
+    ],
+)
+def test_point_command_reproduces_substrate_and_slab_searches(case, capsys):
+    import neqent
+    from neqent.interface.optimize import optimize_json
+
+    r = optimize_json(neqent.optimize(seed=2, workers=1, **case))
+    code, out, _ = _run(capsys, [*r["point_command"].split()[1:], "--json"])
+    assert code == 0 and abs(json.loads(out)["concurrence"] - r["concurrence"]) < 1e-9
+    assert set(r["point"]) == {v.split("=")[0] for v in case["vary"] + case.get("choose", [])}
