@@ -153,7 +153,7 @@ class BodyLandscape:
         ``omega_ratio`` [1] (of the candidate's top material; the other None),
         ``TM``, ``TW`` [K], ``d1``, ``d2`` (unit complex 3-vectors) [1].
     names : tuple of str
-        Varied names, the columns of every batch: :data:`PARAMETERS` names
+        Varied names, the columns of every batch: :data:`~neqent.dynamics.landscape.PARAMETERS` names
         (not ``delta``: a slab thickness is a body parameter) or body parameters.
     choices : dict of str to tuple
         Options of each categorical name (material specs; None: vacuum substrate).
