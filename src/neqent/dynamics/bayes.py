@@ -103,8 +103,10 @@ def maximise_bo(
         Best point, value, evaluations (exactly the ones made), history;
         ``generations`` is the number of ask/tell rounds.
     """
-    import optuna
-    from optuna.distributions import CategoricalDistribution, FloatDistribution
+    with warnings.catch_warnings():  # optuna imports tqdm.auto, which warns in a notebook without ipywidgets
+        warnings.simplefilter("ignore")
+        import optuna
+        from optuna.distributions import CategoricalDistribution, FloatDistribution
 
     from neqent.dynamics.search import CountedObjective, SearchResult, UnitBox, at_bounds, auto_log, polish
 
