@@ -195,12 +195,28 @@ def test_optimize_works_or_refuses_in_one_line(argv):
         ["scan", "-o", os.path.join(SCRATCH, "x.nc"), "--omega-ratio", "--", "0.3"],
         ["scan", "-o", os.path.join(SCRATCH, "x.nc"), "--layer", "--", "--layer", "sic:10nm"],
         ["point", "--qubit", "0,0,1um", "--qubit", "1um,0,1um", "--r1", "2um"],
-        ["optimize", "--layer", "sic:10nm", "--vary", "z2=1um:2um"],
-        ["optimize", "--substrate", "sic", "--vary", "z2=1um:2um"],
     ],
-    ids=["-- as a value", "--layer --", "--r1", "optimize --layer", "optimize --substrate"],
+    ids=["-- as a value", "--layer --", "--r1"],
 )
 def test_the_reported_internal_errors_now_refuse_in_one_line(argv):
     """Issue 21's list."""
     status, out, err, _ = _run(argv)
     assert status == 2 and len(err) == 1 and not out, (status, err)
+
+
+QUICK_SEARCH = ("--budget", "15", "--seed", "1", "--json", "--no-progress")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["optimize", "--layer", "sic:10nm", "--vary", "z2=1um:2um", *QUICK_SEARCH],
+        ["optimize", "--substrate", "sic", "--vary", "z2=1um:2um", *QUICK_SEARCH],
+    ],
+    ids=["optimize --layer", "optimize --substrate"],
+)
+def test_the_reported_optimize_internal_errors_now_search_the_stack(argv):
+    """Issue 21's list: optimize over a stack ended in TypeError; it now searches the stack (issue 20)."""
+    status, out, err, _ = _run(argv)
+    assert status == 0 and not err, (status, err)
+    assert "point_command" in "".join(out)

@@ -25,9 +25,8 @@ separation along +x), ``delta`` [m], ``omega`` [rad/s] or ``omega_ratio``
 [rad] (dipole of qubit q in the x-z plane, measured from z towards +x:
 d = (sin theta, 0, cos theta)).
 
-Extension point: layer thicknesses of a stack become varied names by adding
-them to :data:`PARAMETERS` and mapping them into the kernel call in
-:meth:`Landscape._kernels` (the only place the slab enters).
+Bodies other than the slab (stacks, with their thicknesses and materials as
+search variables): :mod:`neqent.dynamics.design`.
 """
 
 from __future__ import annotations
@@ -38,13 +37,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["PARAMETERS", "Landscape", "check_bounds", "dipole_xz", "optimise", "LEVELS"]
+__all__ = ["PARAMETERS", "Landscape", "check_bounds", "dipole_xz", "optimise", "steady_states", "LEVELS"]
 
 #: name -> (unit, physical lower limit, strict, description). Strict: the limit itself is excluded.
-#: Extension point (layer stacks): a layer thickness becomes searchable by an entry here
-#: (unit "m", limit 0, strict) and its column in Landscape._kernels; interface/optimize.py
-#: maps it to the point() argument it replaces (VARY_NAMES) and pipeline/optimize.py to
-#: its config name (CONFIG_NAMES).
+#: Body parameters (a stack's ``layer<i>.thickness`` ...) are searched by neqent.dynamics.design.
 PARAMETERS = {
     "z1": ("m", 0.0, True, "height of qubit 1 above the slab (the slab fills z <= 0)"),
     "z2": ("m", 0.0, True, "height of qubit 2 above the slab (the slab fills z <= 0)"),
@@ -194,9 +190,6 @@ class Landscape:
         ndarray, shape (N, 4, 4), complex
             Density matrices [1].
         """
-        from neqent.dynamics.master import solve_steady_state
-        from neqent.dynamics.rates import contract_kernels, occupation, rates
-
         c = self.columns(X)
         n = c["z1"].shape[0]
         rho = np.full((n, 4, 4), np.nan + 0j)
@@ -205,9 +198,7 @@ class Landscape:
             return rho
         c = {k: v[ok] for k, v in c.items()}
         W, M, G12 = self._kernels(c)
-        alpha_W, alpha_M, lam = contract_kernels(W, M, G12, c["d1"], c["d2"])
-        gp, gm = rates(alpha_W, alpha_M, occupation(c["omega"], c["TW"]), occupation(c["omega"], c["TM"]))
-        rho[ok] = solve_steady_state(gp, gm, np.ascontiguousarray(lam)).rho
+        rho[ok] = steady_states(W, M, G12, c)
         return rho
 
     def witness(self, X):
@@ -243,6 +234,31 @@ class Landscape:
         from neqent.dynamics.entanglement import concurrence_x
 
         return concurrence_x(self.states(X))
+
+
+def steady_states(W, M, G12, c):
+    """Steady states from kernel tensors: dipole contraction, rates, master equation (docs/theory.md §5-§6).
+
+    Parameters
+    ----------
+    W, M : ndarray, shape (N, 2, 2, 3, 3), complex
+        Wall and body tensors [Gamma0].
+    G12 : ndarray, shape (N, 3, 3), complex
+        Total Green tensor between the qubits [1].
+    c : dict
+        ``omega`` [rad/s], ``TW``, ``TM`` [K] each (N,), ``d1``, ``d2`` (N, 3) unit dipoles [1].
+
+    Returns
+    -------
+    ndarray, shape (N, 4, 4), complex
+        Density matrices (decoupled basis) [1]; NaN where the steady state is not unique.
+    """
+    from neqent.dynamics.master import solve_steady_state
+    from neqent.dynamics.rates import contract_kernels, occupation, rates
+
+    alpha_W, alpha_M, lam = contract_kernels(W, M, G12, c["d1"], c["d2"])
+    gp, gm = rates(alpha_W, alpha_M, occupation(c["omega"], c["TW"]), occupation(c["omega"], c["TM"]))
+    return solve_steady_state(gp, gm, np.ascontiguousarray(lam)).rho
 
 
 def _evaluate(landscape, X):

@@ -38,6 +38,9 @@ __all__ = [
     "AT_BOUND_TOL",
     "SearchResult",
     "ChunkedMap",
+    "CountedObjective",
+    "UnitBox",
+    "polish",
     "auto_log",
     "population_size",
     "maximise",
@@ -94,8 +97,16 @@ def population_size(d, popsize=POPSIZE):
     return int(popsize) * max(1, int(d))
 
 
-class _Box:
-    """Map between the unit cube and the box [lower, upper] (log or linear per coordinate)."""
+class UnitBox:
+    """Map between the unit cube and the box [lower, upper] (log or linear per coordinate).
+
+    Parameters
+    ----------
+    lower, upper : array_like, shape (d,)
+        Bounds (in the objective's own units).
+    log : array_like, shape (d,), bool
+        Logarithmic scale per coordinate (needs lower > 0 there).
+    """
 
     def __init__(self, lower, upper, log):
         self.lower = np.asarray(lower, float)
@@ -105,11 +116,13 @@ class _Box:
         self.b = np.where(self.log, np.log(np.where(self.log, self.upper, 1.0)), self.upper)
 
     def to_box(self, u):
+        """Points of the box [objective units] from unit-cube points (..., d)."""
         x = self.a + np.asarray(u, float) * (self.b - self.a)
         x[..., self.log] = np.exp(x[..., self.log])
         return np.clip(x, self.lower, self.upper)  # exp/log round-off must not leave the box
 
     def to_unit(self, x):
+        """Unit-cube points from box points (..., d) [objective units]."""
         x = np.asarray(x, float)
         s = np.where(self.log, np.log(np.where(self.log, x, 1.0)), x)
         return (s - self.a) / (self.b - self.a)
@@ -198,8 +211,23 @@ class SearchResult:
     message: str = ""
 
 
-class _Counted:
-    """Objective wrapper: unit cube -> box, counts evaluations, records the running best."""
+class CountedObjective:
+    """Objective wrapper: unit cube -> box, counts evaluations, records the running best.
+
+    Non-finite values become :data:`PENALTY`. Calling it with U (N, d) in the
+    unit cube returns the (N,) values.
+
+    Parameters
+    ----------
+    func : callable
+        X (N, d) -> (N,) values, X in the box.
+    box : UnitBox
+        The map from the unit cube.
+    budget : int
+        Evaluations allowed [1] (kept for the caller; not enforced here).
+    progress : callable, optional
+        Called with the number of new evaluations after each call.
+    """
 
     def __init__(self, func, box, budget, progress=None):
         self.func, self.box, self.budget, self.progress = func, box, int(budget), progress
@@ -259,7 +287,7 @@ def maximise(func, lower, upper, *, budget, seed, log=None, popsize=POPSIZE, pro
     ValueError
         For bad bounds or a budget below the population size.
     """
-    from scipy.optimize import differential_evolution, minimize
+    from scipy.optimize import differential_evolution
 
     lower = np.atleast_1d(np.asarray(lower, float))
     upper = np.atleast_1d(np.asarray(upper, float))
@@ -272,10 +300,10 @@ def maximise(func, lower, upper, *, budget, seed, log=None, popsize=POPSIZE, pro
     budget = int(budget)
     if budget < pop:
         raise ValueError(f"budget must be >= the population size {pop} ({popsize} x {d} parameters), got {budget}")
-    box = _Box(lower, upper, auto_log(lower, upper) if log is None else log)
+    box = UnitBox(lower, upper, auto_log(lower, upper) if log is None else log)
     polish_budget = min(POLISH_MAX, int(POLISH_SHARE * budget))
     generations = max(0, (budget - polish_budget) // pop - 1)  # the initial population is one batch
-    counted = _Counted(func, box, budget, progress)
+    counted = CountedObjective(func, box, budget, progress)
 
     def negative(U):  # scipy: U (d, S) -> (S,) values to minimise
         return -counted(np.asarray(U).T)
@@ -293,19 +321,8 @@ def maximise(func, lower, upper, *, budget, seed, log=None, popsize=POPSIZE, pro
         vectorized=True,
     )
     message = str(res.message)
-    polished = False
     left = min(max(polish_budget, POLISH_MAX), budget - counted.count)  # DE may stop early: all the rest
-    if left >= 2 * d + 2 and counted.best_x is not None:
-        before = counted.best_value
-        u0 = np.clip(box.to_unit(counted.best_x), 0.0, 1.0)
-        minimize(
-            lambda u: float(-counted(u[None, :])[0]),
-            u0,
-            method="Nelder-Mead",
-            bounds=[(0.0, 1.0)] * d,
-            options={"maxfev": left - 1, "xatol": 1e-9, "fatol": 1e-12, "initial_simplex": _simplex(u0)},
-        )
-        polished = counted.best_value > before
+    polished = polish(counted, left)
     x = counted.best_x
     at = at_bounds(x, lower, upper, box.log)
     return SearchResult(
@@ -318,6 +335,53 @@ def maximise(func, lower, upper, *, budget, seed, log=None, popsize=POPSIZE, pro
         polished=polished,
         message=message,
     )
+
+
+def polish(counted, left, free=None, start=None):
+    """Bounded Nelder-Mead from the best point so far, on the unit cube, within ``left`` evaluations.
+
+    Parameters
+    ----------
+    counted : CountedObjective
+        The counted objective (its best point is the start).
+    left : int
+        Evaluations the polish may use [1]; below ``2 d + 2`` it does not run.
+    free : array_like of int, optional
+        Coordinates the polish moves (default all); the others stay at the start's.
+    start : array_like, shape (d,), optional
+        Starting point in the box (default the best point so far).
+
+    Returns
+    -------
+    bool
+        True if the polish improved the best value.
+    """
+    from scipy.optimize import minimize
+
+    start = counted.best_x if start is None else np.asarray(start, float)
+    if start is None:
+        return False
+    u_best = np.clip(counted.box.to_unit(start), 0.0, 1.0)
+    free = np.arange(u_best.size) if free is None else np.asarray(free, int)
+    d = free.size
+    if d == 0 or left < 2 * d + 2:
+        return False
+    before = counted.best_value
+
+    def negative(v):
+        u = u_best.copy()
+        u[free] = v
+        return float(-counted(u[None, :])[0])
+
+    u0 = u_best[free]
+    minimize(
+        negative,
+        u0,
+        method="Nelder-Mead",
+        bounds=[(0.0, 1.0)] * d,
+        options={"maxfev": left - 1, "xatol": 1e-9, "fatol": 1e-12, "initial_simplex": _simplex(u0)},
+    )
+    return counted.best_value > before
 
 
 def at_bounds(x, lower, upper, log=None):
@@ -337,7 +401,7 @@ def at_bounds(x, lower, upper, log=None):
     """
     lower = np.asarray(lower, float)
     upper = np.asarray(upper, float)
-    u = _Box(lower, upper, auto_log(lower, upper) if log is None else log).to_unit(x)
+    u = UnitBox(lower, upper, auto_log(lower, upper) if log is None else log).to_unit(x)
     return [i for i in range(u.size) if u[i] <= AT_BOUND_TOL or u[i] >= 1 - AT_BOUND_TOL]
 
 

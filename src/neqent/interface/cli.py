@@ -256,11 +256,26 @@ def _add_optimize(sub):
     o.add_argument(
         "--vary",
         action="append",
-        required=True,
+        default=None,  # not required: --choose alone is a search too (neqent.interface.optimize checks)
         metavar="NAME=LO:HI",
         help="a parameter and its search range with point's units, e.g. z2=0.5um:2um, TM=0:2500, delta=1nm:1um "
         "(repeat for each parameter)",
     )
+    o.add_argument(
+        "--choose",
+        action="append",
+        default=None,
+        metavar="NAME=A,B,C",
+        help="a body parameter chosen from materials, e.g. layer1.material=sic,hbn,sio2,silver or "
+        "substrate=none,sio2 (none: vacuum below); with --layer, --vary also takes layer<i>.thickness=LO:HI",
+    )
+    o.add_argument(
+        "--method",
+        default="de",
+        help="search: de (differential evolution), bo (Bayesian optimisation, for slow bodies) or auto "
+        "(bo when one evaluation is slow) (default de); under mpiexec the batches spread over the ranks",
+    )
+    o.add_argument("--batch", default=None, help="candidates per ask/tell round of bo (default 8)")
     o.add_argument("--seed", default=None, help="random seed (default: drawn and reported); same seed, same result")
     o.add_argument("--budget", default=str(DEFAULT_BUDGET), help=f"objective evaluations (default {DEFAULT_BUDGET})")
     o.add_argument("--workers", default=None, help="processes (default: 2 for large budgets; result independent)")
@@ -272,17 +287,19 @@ def _add_optimize(sub):
 def _cmd_optimize(args) -> int:
     from neqent.interface.optimize import optimize, optimize_json, optimize_table
 
-    if args.layer or args.substrate is not None:
-        raise InputError("geometry", "optimize does not take --layer/--substrate yet (it searches over a slab)")
     r = optimize(
         args.vary,
         seed=args.seed,
         budget=args.budget,
         workers=args.workers,
         progress=not args.no_progress,
+        choose=args.choose,
+        method=args.method,
+        batch=args.batch,
         **_config_kwargs(args),
     )
-    emit(json_text(optimize_json(r)) if args.json else optimize_table(r))
+    if r is not None:  # None: an MPI rank other than 0 (rank 0 prints)
+        emit(json_text(optimize_json(r)) if args.json else optimize_table(r))
     return 0
 
 

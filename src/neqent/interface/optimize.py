@@ -135,8 +135,16 @@ def _split_vary(text):
     return name, rng
 
 
-def _conflicts(bounds, given):
-    """InputError if a varied name is also fixed explicitly (``given``: point arguments not None)."""
+def check_conflicts(bounds, given):
+    """InputError if a varied name is also fixed explicitly.
+
+    Parameters
+    ----------
+    bounds : dict
+        Varied names (keys of :data:`VARY_NAMES`) -> ranges.
+    given : dict
+        Arguments of ``point`` that were given (not None).
+    """
     for name in bounds:
         fixed = VARY_NAMES[name]
         clash = [fixed] if fixed in given else []
@@ -152,8 +160,20 @@ def _conflicts(bounds, given):
             )
 
 
-def _validated(bounds, fixed):
+def validated_landscape(bounds, fixed):
     """Landscape of the search after ``point``'s checks over the whole box.
+
+    Parameters
+    ----------
+    bounds : dict
+        ``{name: (lo, hi)}`` of :func:`parse_vary` (SI).
+    fixed : dict
+        Fixed arguments of ``point`` (``material`` and those given).
+
+    Returns
+    -------
+    neqent.dynamics.landscape.Landscape
+        The landscape (its ``fixed`` holds every SI input).
 
     ``point``'s validation runs once with every varied argument at its upper
     end: the fixed values are checked as in ``point``, and the upper ends
@@ -221,6 +241,11 @@ def optimize(
     budget=DEFAULT_BUDGET,
     workers=None,
     progress=False,
+    choose=None,
+    layers=None,
+    substrate=None,
+    method="de",
+    batch=None,
 ) -> dict:
     """Largest steady concurrence over the ``vary`` ranges, everything else fixed.
 
@@ -248,6 +273,25 @@ def optimize(
         the result does not depend on it).
     progress : bool
         tqdm bar on stderr.
+    choose : dict or sequence of str, optional
+        Categorical body parameters: ``{name: "a,b,c"}`` or ``"NAME=a,b,c"``
+        texts (``layer<i>.material``, ``substrate`` with ``none`` for vacuum,
+        a slab's ``material``; :func:`neqent.interface.design.parse_choose`).
+    layers, substrate
+        A planar stack as in :func:`neqent.interface.api.point` (replaces
+        ``material``/``delta``); its ``layer<i>.thickness`` [m] may be varied.
+    method : str
+        ``de`` (differential evolution), ``bo`` (Bayesian optimisation, for
+        expensive bodies) or ``auto`` (``bo`` when one evaluation is slow).
+    batch : int, optional
+        Candidates per ask/tell round of ``bo`` [1].
+
+    A stack, a body parameter, ``choose`` or a method other than ``de`` take
+    the body route (:func:`neqent.interface.design.optimize_body`): the result
+    then also holds ``method``, ``infeasible`` (candidates whose material is
+    invalid at their frequency: counted, skipped), ``alternatives`` (C of every
+    option of each chosen parameter at the optimum) and ``body``; it is None
+    on MPI ranks other than 0.
 
     Returns
     -------
@@ -275,7 +319,19 @@ def optimize(
     from neqent.interface.units import parse_count
 
     t0 = time.perf_counter()
-    bounds = parse_vary(vary)
+    if _body_route(vary, choose, layers, substrate, method):
+        from neqent.interface.design import optimize_body
+
+        fixed = dict(z1=z1, z2=z2, r12=r12, omega=omega, omega_ratio=omega_ratio, TW=TW, TM=TM)
+        fixed.update(dipole1=dipole1, dipole2=dipole2)
+        return optimize_body(
+            vary,
+            choose,
+            body=dict(material=material, delta=delta, layers=layers, substrate=substrate),
+            given={k: v for k, v in fixed.items() if v is not None},
+            search=dict(seed=seed, budget=budget, workers=workers, progress=progress, method=method, batch=batch),
+        )
+    bounds = parse_vary(vary if vary is not None else [])
     given = {
         k: v
         for k, v in dict(
@@ -292,7 +348,7 @@ def optimize(
         ).items()
         if v is not None
     }
-    _conflicts(bounds, given)
+    check_conflicts(bounds, given)
     budget = parse_count(budget, "budget", minimum=1)
     pop = population_size(len(bounds))
     if budget < pop:
@@ -305,11 +361,11 @@ def optimize(
     seed = parse_count(seed, "seed", minimum=0)
     workers = (2 if budget >= PARALLEL_FROM else 1) if workers is None else parse_count(workers, "workers")
     workers = min(workers, os.cpu_count() or 1)
-    land = _validated(bounds, {"material": material, **given})
+    land = validated_landscape(bounds, {"material": material, **given})
     names = land.names
     lower = np.array([bounds[n][0] for n in names])
     upper = np.array([bounds[n][1] for n in names])
-    bar = _bar(budget, progress)
+    bar = progress_bar(budget, progress)
     try:
         r = optimise(land, lower, upper, budget=budget, seed=seed, workers=workers, progress=bar)
     finally:
@@ -342,7 +398,29 @@ def optimize(
     }
 
 
-def _bar(total, progress):
+def _body_route(vary, choose, layers, substrate, method):
+    """True when the search needs the body landscape (a stack, a body parameter, a choice or not DE)."""
+    if layers is not None or substrate is not None or choose or method != "de":
+        return True
+    names = vary.keys() if isinstance(vary, dict) else [vary] if isinstance(vary, str) else (vary or ())
+    return any("." in str(n).split("=", 1)[0] or str(n).split("=", 1)[0].strip() == "substrate" for n in names)
+
+
+def progress_bar(total, progress):
+    """A tqdm bar on stderr fed with evaluation counts, or None.
+
+    Parameters
+    ----------
+    total : int
+        Expected evaluations [1].
+    progress : bool
+        Show it.
+
+    Returns
+    -------
+    callable or None
+        Called with each number of new evaluations; ``close()`` ends it.
+    """
     if not progress:
         return None
     from tqdm import tqdm
@@ -381,6 +459,19 @@ def _point_input(land, point, material):
     return out
 
 
+def _named_body(inp):
+    """True if every material of the input is a name that resolves to itself (a command can name it)."""
+    from neqent.electrodynamics.materials import get_layer_material
+
+    if "layers" not in inp:
+        return isinstance(inp["material"], str)
+    names = [m for m, _ in inp["layers"]] + ([inp["substrate"]] if inp.get("substrate") is not None else [])
+    try:
+        return all(isinstance(m, str) and get_layer_material(m).name == m for m in names)
+    except ValueError:
+        return False
+
+
 def point_command(inp):
     """``neqent point`` command line reproducing :func:`optimize`'s ``input``.
 
@@ -400,13 +491,18 @@ def point_command(inp):
     """
     import shlex
 
-    if not isinstance(inp["material"], str) or isinstance(inp["r12"], tuple):
+    if isinstance(inp["r12"], tuple) or not _named_body(inp):
         return None
 
     def dipole(v):
         return ",".join(repr(c.real) if c.imag == 0 else repr(c) for c in map(complex, v))
 
-    opts = [("material", inp["material"])] + [(k, repr(inp[k])) for k in ("delta", "z1", "z2", "r12")]
+    if "layers" in inp:  # a stack: --layer per layer, top first, and --substrate
+        opts = [("layer", f"{m}:{d!r}") for m, d in inp["layers"]]
+        opts += [("substrate", inp["substrate"])] if inp.get("substrate") is not None else []
+    else:
+        opts = [("material", inp["material"]), ("delta", repr(inp["delta"]))]
+    opts += [(k, repr(inp[k])) for k in ("z1", "z2", "r12")]
     opts += [("omega-ratio", repr(inp["omega_ratio"])) if "omega_ratio" in inp else ("omega", repr(inp["omega"]))]
     opts += [("TW", repr(inp["TW"])), ("TM", repr(inp["TM"]))]
     opts += [("dipole1", dipole(inp["dipole1"])), ("dipole2", dipole(inp["dipole2"]))]
@@ -421,7 +517,9 @@ def point_command(inp):
 def _unit(name):
     from neqent.dynamics.landscape import PARAMETERS
 
-    return PARAMETERS[name][0]
+    if name in PARAMETERS:
+        return PARAMETERS[name][0]
+    return "m" if name.endswith("thickness") else ""  # body parameters: a thickness or a choice
 
 
 def optimize_json(r: dict) -> dict:
@@ -439,16 +537,25 @@ def optimize_json(r: dict) -> dict:
     """
 
     def num(x):
+        if isinstance(x, str):  # a chosen material
+            return x
         return float(x) if x is not None and math.isfinite(float(x)) else None
 
     inp = {}
     for k, v in r["input"].items():
-        if k in ("dipole1", "dipole2"):
+        if k == "layers":
+            inp[k] = [[m, float(d)] for m, d in v]
+        elif k in ("dipole1", "dipole2"):
             inp[k] = [[complex(c).real, complex(c).imag] for c in v]
         elif isinstance(v, tuple):
             inp[k] = [float(x) for x in v]
         else:
             inp[k] = v if isinstance(v, str) else num(v)
+    extra = {}
+    if "method" in r:  # the body route
+        keys = ("method", "batch", "infeasible", "alternatives", "body", "search_concurrence", "workers")
+        extra = {k: r[k] for k in keys}
+        extra["seconds_per_evaluation"] = r["seconds_per_evaluation"]
     return {
         "concurrence": num(r["concurrence"]),
         "witness": num(r["witness"]),
@@ -457,7 +564,7 @@ def optimize_json(r: dict) -> dict:
         "at_bounds": r["at_bounds"],
         "seed": r["seed"],
         "budget": r["budget"],
-        "bounds": {k: [num(a), num(b)] for k, (a, b) in r["bounds"].items()},
+        "bounds": {k: [num(x) for x in v] for k, v in r["bounds"].items()},
         "sharpness": {
             k: None if v is None else {lvl: [num(a), num(b)] for lvl, (a, b) in v.items()}
             for k, v in r["sharpness"].items()
@@ -470,6 +577,7 @@ def optimize_json(r: dict) -> dict:
         "point_command": point_command(r["input"]),
         "seconds": r["seconds"],
         "units": {k: _unit(k) for k in r["point"]},
+        **extra,
     }
 
 
@@ -477,6 +585,8 @@ def _show(name, value):
     from neqent.interface.units import format_length
 
     unit = _unit(name)
+    if isinstance(value, str):
+        return value
     if unit == "m":
         return format_length(value)
     return f"{value:.6g} {unit}" if unit != "1" else f"{value:.6g}"
@@ -501,23 +611,26 @@ def optimize_table(r: dict) -> str:
         lines.append("  C = 0 everywhere the search went: the point shown is the least separable one found")
     lines += [
         "",
-        f"  {'parameter':<12} {'optimum':>14} {'search range':>28}  {'C >= 99% best':>28}  {'C >= 90% best':>28}",
+        f"  {'parameter':<16} {'optimum':>14} {'search range':>28}  {'C >= 99% best':>28}  {'C >= 90% best':>28}",
     ]
     for name, x in r["point"].items():
-        lo, hi = r["bounds"][name]
         at = "  (at bound)" if name in r["at_bounds"] else ""
         s = r["sharpness"][name]
 
         def rng(a, b, name=name):
             return f"{_show(name, a)} .. {_show(name, b)}"
 
+        box = rng(*r["bounds"][name]) if not isinstance(x, str) else ",".join(r["bounds"][name])
         cols = (rng(*s["1%"]), rng(*s["10%"])) if s else ("-", "-")
-        lines.append(f"  {name:<12} {_show(name, x):>14} {rng(lo, hi):>28}  {cols[0]:>28}  {cols[1]:>28}{at}")
+        lines.append(f"  {name:<16} {_show(name, x):>14} {box:>28}  {cols[0]:>28}  {cols[1]:>28}{at}")
+    for name, alt in r.get("alternatives", {}).items():
+        lines.append(f"  {name} at the optimum: " + ", ".join(f"{o} C = {c:.4g}" for o, c in alt.items()))
     lines += [
         "",
         f"  evaluations {r['evaluations']} (budget {r['budget']}, {r['generations']} generations"
         f"{', polished' if r['polished'] else ''}) + {r['sharpness_evaluations']} for the sharpness cuts",
-        f"  seed {r['seed']}, {r['workers']} process(es), {r['seconds']:.1f} s",
+        f"  seed {r['seed']}, {r['workers']} process(es), {r['seconds']:.1f} s"
+        + (f", method {r['method']}, {r['infeasible']} infeasible candidate(s)" if "method" in r else ""),
         f"  at bounds: {', '.join(r['at_bounds']) or 'none'}",
     ]
     cmd = point_command(r["input"])
