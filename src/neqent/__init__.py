@@ -21,13 +21,7 @@ xarray) are loaded only when :func:`point`, :func:`evolve` or :func:`scan`
 
 from __future__ import annotations
 
-try:
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as _version
-
-    __version__ = _version("neqent")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
+from neqent._version import __version__
 
 __all__ = ["__version__", "point", "evolve", "scan", "optimize", "point_n", "evolve_n"]
 

@@ -13,7 +13,7 @@ Public API:
 * :func:`load_config` -- path, YAML/JSON string or dict -> validated dict with defaults.
 * :func:`resolve_range` -- a grid spec (list or ``{start, stop, num, spacing}``) -> array.
 * :func:`schema_path`, :func:`default_config_path`.
-* :class:`ConfigError` (a ``ValueError``) naming the offending key.
+* :class:`ConfigError` (a ``ValueError``, defined in :mod:`neqent.errors`) naming the offending key.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from neqent.errors import InputError, NeqentInputError
+from neqent.errors import ConfigError, InputError
 
 __all__ = [
     "ConfigError",
@@ -45,10 +45,6 @@ _REPO = Path(__file__).resolve().parents[3]
 
 #: Extra products that are not scans (listed in ``extras`` like scan names).
 EXTRA_PRODUCTS = ("effective_temperatures", "optimize", "stacks", "chain")
-
-
-class ConfigError(NeqentInputError):
-    """Invalid configuration; the message names the key (dotted path) and the problem."""
 
 
 def _package_data(name):
