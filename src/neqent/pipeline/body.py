@@ -23,8 +23,6 @@ __all__ = [
     "stack_label",
     "thickness_index",
     "thickness_axes",
-    "axis_key",
-    "kernel_dims",
     "stack_optics",
 ]
 
@@ -70,23 +68,6 @@ def thickness_index(name):
 def thickness_axes(nlayers):
     """Axis names of the layer thicknesses of a stack of ``nlayers`` layers, top first."""
     return tuple(f"thickness_{i}" for i in range(nlayers))
-
-
-def axis_key(name):
-    """Sort key of kernel dimensions: layer thicknesses (top first) where the slab's ``delta`` sits."""
-    from neqent.pipeline.stages import AXIS_ORDER
-
-    i = thickness_index(name)
-    if i is not None:
-        return (AXIS_ORDER.index("delta"), i)
-    return (AXIS_ORDER.index(name), 0)
-
-
-def kernel_dims(dims):
-    """The kernel dimensions among ``dims`` (AXIS_ORDER names and layer thicknesses), slowest first."""
-    from neqent.pipeline.stages import AXIS_ORDER
-
-    return tuple(sorted((d for d in dims if d in AXIS_ORDER or thickness_index(d) is not None), key=axis_key))
 
 
 def stack_optics(stack, omega):

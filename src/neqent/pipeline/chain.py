@@ -65,7 +65,8 @@ def _checked(sub: dict):
     """Resolved grids and values of a chain subset; ValueError naming the key."""
     from neqent.dynamics.many_rates import MAX_QUBITS
     from neqent.electrodynamics.materials import get_material
-    from neqent.pipeline.config import coerce_numbers, resolve_range
+    from neqent.pipeline.config import coerce_numbers
+    from neqent.pipeline.grid import resolve_range
 
     sub = coerce_numbers(json.loads(json.dumps(sub)))
     c = sub["chain"]
@@ -201,9 +202,9 @@ def main(argv=None):
     int
         Exit status 0 (bad input exits with status 2 and one line on stderr).
     """
+    from neqent.pipeline.command import StageParser, first_line, shown
     from neqent.pipeline.config import load_config
     from neqent.pipeline.io import write_dataset
-    from neqent.pipeline.stages import StageParser, first_line, shown
 
     p = StageParser(prog="python -m neqent.pipeline.chain", description=__doc__.splitlines()[0])
     p.add_argument("--config", required=True, help="pipeline config (file or inline YAML/JSON), or its chain subset")

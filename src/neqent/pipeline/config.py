@@ -27,6 +27,8 @@ from pathlib import Path
 import yaml
 
 from neqent.errors import ConfigError, InputError
+from neqent.pipeline.command import first_line, shown
+from neqent.pipeline.grid import resolve_range
 
 __all__ = [
     "ConfigError",
@@ -38,6 +40,7 @@ __all__ = [
     "default_config_path",
     "scan_names",
     "stage_config",
+    "load_config_or_exit",
     "EXTRA_PRODUCTS",
 ]
 
@@ -328,7 +331,7 @@ def _check_stack_scan(config, stack, name):
     import numpy as np
 
     from neqent.pipeline.body import stack_optics, thickness_axes
-    from neqent.pipeline.stages import scan_axes
+    from neqent.pipeline.grid import scan_axes
     from neqent.validation import MAX_ELECTRICAL_SIZE, electrical_size, size_culprit
 
     spec = config["scans"][name]["axes"]
@@ -515,60 +518,6 @@ def _check_scan_geometry(config, material, name):
             raise ConfigError(f"config key '{d_key}': {exc}") from None
 
 
-def resolve_range(spec):
-    """Grid values (float64 1-D array) of a grid spec.
-
-    Parameters
-    ----------
-    spec : float, list of float or dict
-        A number, a list of numbers, or a mapping ``{start, stop, num,
-        spacing}`` with ``spacing`` ``"linear"`` (default, numpy.linspace) or
-        ``"log"`` (numpy.geomspace; start, stop > 0), in the unit of its key.
-        Endpoints must be finite with start <= stop, and the values strictly
-        increasing (figures and the z2 = z1 insertion assume sorted axes).
-
-    Returns
-    -------
-    ndarray, shape (n,)
-        The values [unit of the key].
-
-    Raises
-    ------
-    ValueError
-        For any violation of the rules above.
-    """
-    import numpy as np
-
-    if isinstance(spec, dict):
-        start, stop, num = float(spec["start"]), float(spec["stop"]), int(spec["num"])
-        if num < 1:
-            raise ValueError(f"num must be >= 1, got {num}")
-        if not (np.isfinite(start) and np.isfinite(stop)):
-            raise ValueError(
-                f"range endpoints must be finite; use a list to include inf, got start={start}, stop={stop}"
-            )
-        if start > stop:
-            raise ValueError(f"a range must increase (start <= stop), got start={start}, stop={stop}")
-        spacing = spec.get("spacing", "linear")
-        if spacing == "log":
-            if start <= 0 or stop <= 0:
-                raise ValueError(f"a log range needs start > 0 and stop > 0, got start={start}, stop={stop}")
-            return _increasing(np.geomspace(start, stop, num))
-        if spacing != "linear":
-            raise ValueError(f"spacing must be 'linear' or 'log', got {spacing!r}")
-        return _increasing(np.linspace(start, stop, num))
-    return _increasing(np.atleast_1d(np.asarray(spec, dtype=float)))
-
-
-def _increasing(values):
-    """``values`` if strictly increasing (NaN fails), else ValueError listing them."""
-    import numpy as np
-
-    if not np.all(np.diff(values) > 0):
-        raise ValueError(f"grid values must be distinct and strictly increasing, got {values.tolist()}")
-    return values
-
-
 def load_config(source=None, overrides=None, partial=False) -> dict:
     """Load and validate a pipeline configuration; return the resolved dict.
 
@@ -687,3 +636,11 @@ def stage_config(config, stage, scan="map"):
     if stage in ("analytic", "dynamics"):
         out[stage] = copy.deepcopy(config[stage])
     return out
+
+
+def load_config_or_exit(parser, source):
+    """:func:`neqent.pipeline.config.load_config` of ``--config``; parser.error naming it on failure."""
+    try:
+        return load_config(source, partial=True)  # the workflow passes each stage its subset
+    except (ValueError, OSError) as exc:  # ConfigError is a ValueError
+        parser.error(f"--config {shown(source)}: {first_line(exc)}")

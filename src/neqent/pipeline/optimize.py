@@ -283,8 +283,8 @@ def _load(parser, source):
     """The stage's config: the full one (validated) or the rule's subset (checked here)."""
     import json
 
-    from neqent.pipeline.config import load_config
-    from neqent.pipeline.stages import first_line, load_config_or_exit, shown
+    from neqent.pipeline.command import first_line, shown
+    from neqent.pipeline.config import load_config, load_config_or_exit
 
     try:
         config = json.loads(source)
@@ -316,8 +316,8 @@ def main(argv=None):
     int
         Exit status 0 (bad input exits with status 2 and one line on stderr).
     """
+    from neqent.pipeline.command import StageParser, first_line
     from neqent.pipeline.io import write_dataset
-    from neqent.pipeline.stages import StageParser, first_line
 
     p = StageParser(prog="python -m neqent.pipeline.optimize", description=__doc__.splitlines()[0])
     p.add_argument("--config", required=True, help="config file or inline YAML/JSON")

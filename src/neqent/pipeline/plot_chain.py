@@ -96,9 +96,9 @@ def main(argv=None):
     int
         Exit status 0 (bad input exits with status 2 and one line on stderr).
     """
+    from neqent.pipeline.command import StageParser, first_line, read_stage_input
     from neqent.pipeline.logs import configure_logging, log_figure
     from neqent.pipeline.plotting import _dpi
-    from neqent.pipeline.stages import StageParser, first_line, read_stage_input
 
     p = StageParser(prog="python -m neqent.pipeline.plot_chain", description=__doc__.splitlines()[0])
     p.add_argument("--input", required=True, help="output of the chain stage (NetCDF)")

@@ -681,8 +681,8 @@ def main(argv=None):
     int
         Exit status 0.
     """
+    from neqent.pipeline.command import StageParser, first_line, open_stage_input, read_stage_input
     from neqent.pipeline.logs import configure_logging, log_figure
-    from neqent.pipeline.stages import StageParser, first_line, open_stage_input, read_stage_input
 
     configure_logging()
     p = StageParser(prog="python -m neqent.pipeline.plotting", description=__doc__.splitlines()[0])

@@ -92,7 +92,7 @@ def check_stacks(section, z1, r12, z2):
         Naming ``stacks.<key>`` (unknown material, thickness, omega outside a
         material's range, electrical size).
     """
-    from neqent.pipeline.config import resolve_range
+    from neqent.pipeline.grid import resolve_range
     from neqent.validation import electrical_size
 
     omega = float(section["omega"])
@@ -174,7 +174,7 @@ def stack_maps(params, progress=True) -> xr.Dataset:
         with a thickness sweep also ``C_thickness`` (thickness, T_M) [1].
         Coordinates: lengths [m], temperatures [K].
     """
-    from neqent.pipeline.config import resolve_range
+    from neqent.pipeline.grid import resolve_range
 
     section = params["stacks"]
     z1, r12, theta, T_W = (float(params[k]) for k in ("z1", "r12", "theta", "T_W"))
@@ -312,9 +312,9 @@ def main(argv=None):
     int
         Exit status 0 (bad input exits with status 2 and one line on stderr).
     """
+    from neqent.pipeline.command import StageParser, first_line, read_stage_input
     from neqent.pipeline.io import write_dataset
     from neqent.pipeline.logs import configure_logging, log_figure
-    from neqent.pipeline.stages import StageParser, first_line, read_stage_input
 
     p = StageParser(prog="python -m neqent.pipeline.stacks", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
