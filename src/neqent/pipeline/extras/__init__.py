@@ -1,0 +1,1 @@
+"""The pipeline's extras: products beyond the paper figures, each in its own module."""
