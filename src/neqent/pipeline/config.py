@@ -370,7 +370,7 @@ def _check_stack_scan(config, stack, name):
 def _check_searches(config, material):
     """The ``optimize`` searches (:func:`neqent.pipeline.optimize.check_search`); listing the
     ``optimize`` extra needs at least one."""
-    from neqent.pipeline.optimize import check_search
+    from neqent.pipeline.extras.optimize import check_search
 
     if "optimize" in config["extras"] and not config["optimize"]:
         raise ConfigError("config key 'extras': 'optimize' is listed but the 'optimize' section has no search")
@@ -380,7 +380,7 @@ def _check_searches(config, material):
 
 def _check_stacks_extra(config):
     """The bodies of the ``stacks`` extra resolve and fit the quadrature (docs/theory.md §9)."""
-    from neqent.pipeline.stacks import check_stacks
+    from neqent.pipeline.extras.stacks import check_stacks
 
     section = config["stacks"]
     for key in ("z2", "T_M"):

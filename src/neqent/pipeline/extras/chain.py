@@ -9,22 +9,18 @@ negativity. Material, slab thickness, frequency and T_W come from the main
 config (``material``, ``geometry.delta``, ``geometry.omega_ratio`` or
 ``geometry.omega``, ``T_W``).
 
-    python -m neqent.pipeline.chain --config CONFIG --output results/chain/chain.nc
-
-``--config``: a full pipeline config (YAML/JSON file or inline), or the
-subset :func:`chain_config` returns (what the Snakemake rule passes, so only
-a change of that subset reruns it). Bad input: one line on stderr, exit 2,
-no file written.
+Its command line is :mod:`neqent.pipeline.chain` (data) and
+:mod:`neqent.pipeline.plot_chain` (:func:`chain_figure`); its subset of the
+config is :func:`chain_config`.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 
 import numpy as np
 
-__all__ = ["CHAIN_DEFAULTS", "chain_config", "chain_dataset", "main"]
+__all__ = ["CHAIN_DEFAULTS", "chain_config", "chain_dataset", "best_temperature", "chain_figure"]
 
 #: defaults of the config's ``chain`` block (also in workflow/schemas/config.schema.json)
 CHAIN_DEFAULTS = {
@@ -189,46 +185,67 @@ def chain_dataset(sub: dict, progress=False):
     return ds
 
 
-def main(argv=None):
-    """Command line ``python -m neqent.pipeline.chain --config C --output F [--no-progress]``.
+_ORDER_NAMES = {1: "nearest", 2: "next-nearest"}
+
+
+def best_temperature(ds):
+    """Index of the T_M with the highest pairwise concurrence anywhere on the spacing grid.
 
     Parameters
     ----------
-    argv : list of str, optional
-        Arguments (default ``sys.argv[1:]``).
+    ds : xarray.Dataset
+        Output of the chain stage (``C`` [1] over spacing, T_M, pair).
 
     Returns
     -------
     int
-        Exit status 0 (bad input exits with status 2 and one line on stderr).
+        Index along ``T_M``.
     """
-    from neqent.pipeline.command import StageParser, first_line, shown
-    from neqent.pipeline.config import load_config
-    from neqent.pipeline.io import write_dataset
+    return int(np.argmax(ds["C"].max(dim=("spacing", "pair")).values))
 
-    p = StageParser(prog="python -m neqent.pipeline.chain", description=__doc__.splitlines()[0])
-    p.add_argument("--config", required=True, help="pipeline config (file or inline YAML/JSON), or its chain subset")
-    p.add_argument("--output", required=True, help="output NetCDF file")
-    p.add_argument("--no-progress", action="store_true")
-    args = p.parse_args(argv)
-    try:
-        text = args.config
-        try:
-            raw = json.loads(text)
-        except ValueError:
-            raw = None
-        sub = (
-            raw if isinstance(raw, dict) and "chain" in raw and "scans" not in raw else chain_config(load_config(text))
+
+def chain_figure(ds, base, dpi=150):
+    """Draw the chain figure from the chain stage's dataset.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Output of the chain stage (``C`` [1] over ``spacing`` [m], ``T_M`` [K], pair).
+    base : str or pathlib.Path
+        Output path without extension (``.png`` and ``.pdf`` are written).
+    dpi : int
+        PNG resolution [1/inch].
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    from neqent.pipeline.figstyle import UM, pyplot, save
+
+    plt = pyplot()
+    it = best_temperature(ds)
+    c = ds["C"].isel(T_M=it)
+    order = ds["neighbour_order"].values
+    s = ds["spacing"].values / UM
+    fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    for d in sorted(set(order.tolist())):
+        cols = np.flatnonzero(order == d)
+        label = _ORDER_NAMES.get(d, f"|q - q'| = {d}")
+        ax.plot(
+            s,
+            c.values[:, cols].max(axis=1),
+            marker="o",
+            ms=3,
+            label=f"{label} (|q - q'| = {d})" if d in _ORDER_NAMES else label,
         )
-        ds = chain_dataset(sub, progress=not args.no_progress)
-    except (ValueError, KeyError, OSError) as exc:
-        p.error(f"--config {shown(args.config)}: {first_line(exc)}")
-    try:
-        write_dataset(ds, args.output, sub)
-    except OSError as exc:
-        p.error(f"--output {args.output!r}: {first_line(exc)}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    ax.set_xscale("log")
+    ax.set_xlabel("spacing (um)")
+    ax.set_ylabel("steady concurrence C (max over pairs)")
+    n = int(ds.attrs.get("n_qubits", len(set(order.tolist())) + 1))
+    ax.set_title(
+        f"{n} qubits in a row, T_M = {float(ds['T_M'][it]):g} K (best), T_W = {float(ds.attrs['T_W']):g} K", fontsize=9
+    )
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return save(fig, base, dpi=dpi)

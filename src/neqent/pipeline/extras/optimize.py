@@ -7,21 +7,18 @@ the search's own ``fixed`` values -- and maximises the steady concurrence over
 its ``vary`` ranges with :func:`neqent.dynamics.landscape.optimise` (the same
 search as ``neqent optimize``; SI units, config names ``T_M``, ``T_W``).
 
-``python -m neqent.pipeline.optimize --config C --search NAME --output F.nc``
-writes one NetCDF record (:func:`search_dataset`): best point, convergence
-history, 1-D cuts of C through the optimum and the 1 % / 10 % ranges. ``C``
-may be the full config or the subset ``material``, ``T_W``, ``geometry``,
-``optimize`` (what the Snakemake rule passes). Bad input: one line, exit 2.
+One NetCDF record per search (:func:`search_dataset`): best point, convergence
+history, 1-D cuts of C through the optimum and the 1 % / 10 % ranges, drawn
+by :func:`optimize_figure`. Its command line is :mod:`neqent.pipeline.optimize`.
 """
 
 from __future__ import annotations
 
-import math
-import sys
-
 import numpy as np
 
-__all__ = ["CONFIG_NAMES", "search_subset", "check_search", "search_landscape", "search_dataset", "main"]
+from neqent.pipeline.figstyle import pyplot, save
+
+__all__ = ["CONFIG_NAMES", "search_subset", "check_search", "search_landscape", "search_dataset", "optimize_figure"]
 
 #: config name -> landscape name (neqent.dynamics.landscape.PARAMETERS)
 CONFIG_NAMES = {
@@ -41,7 +38,7 @@ DEFAULT_T_M = 600.0
 
 
 def _error(key, message):
-    from neqent.pipeline.config import ConfigError
+    from neqent.errors import ConfigError
 
     return ConfigError(f"config key '{key}': {message}")
 
@@ -279,70 +276,62 @@ def search_dataset(config, name, progress=False):
     )
 
 
-def _load(parser, source):
-    """The stage's config: the full one (validated) or the rule's subset (checked here)."""
-    import json
-
-    from neqent.pipeline.command import first_line, shown
-    from neqent.pipeline.config import load_config, load_config_or_exit
-
-    try:
-        config = json.loads(source)
-    except ValueError:
-        return load_config_or_exit(parser, source)
-    if "scans" in config:
-        return load_config(config)
-    try:
-        from neqent.electrodynamics.materials import get_material
-
-        material = get_material(config["material"])
-        for name in config["optimize"]:
-            check_search(config, material, name)
-    except (KeyError, ValueError, TypeError) as exc:
-        parser.error(f"--config {shown(source)}: {first_line(exc)}")
-    return config
+_OPT_UNITS = {"m": (1e-6, "um"), "rad s-1": (1.0, "rad/s"), "K": (1.0, "K"), "rad": (1.0, "rad"), "1": (1.0, "")}
 
 
-def main(argv=None):
-    """Command line ``python -m neqent.pipeline.optimize --config C --search NAME --output F.nc [--no-progress]``.
+def optimize_figure(*args, dpi=150):
+    """One row per search record of :mod:`neqent.pipeline.optimize`.
+
+    Called as ``optimize_figure(record, ..., base, dpi=150)``. Left: convergence
+    history (best C = 2 max(0, witness) versus evaluations). Then one panel per
+    varied parameter: C along the 1-D cut through the optimum, the optimum
+    marked, the 1 % and 10 % ranges shaded.
 
     Parameters
     ----------
-    argv : list of str, optional
-        Arguments (default ``sys.argv[1:]``).
+    *args : xarray.Dataset, ..., str or pathlib.Path
+        The search records (concurrences [1], parameters in SI units), then the
+        output path without extension.
+    dpi : int
+        PNG resolution [1/inch].
 
     Returns
     -------
-    int
-        Exit status 0 (bad input exits with status 2 and one line on stderr).
+    list of pathlib.Path
+        The PNG and PDF files written (:func:`save`).
     """
-    from neqent.pipeline.command import StageParser, first_line
-    from neqent.pipeline.io import write_dataset
-
-    p = StageParser(prog="python -m neqent.pipeline.optimize", description=__doc__.splitlines()[0])
-    p.add_argument("--config", required=True, help="config file or inline YAML/JSON")
-    p.add_argument("--search", required=True, help="name of a search in the config's 'optimize' section")
-    p.add_argument("--output", required=True, help="output NetCDF file")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    args = p.parse_args(argv)
-    config = _load(p, args.config)
-    searches = config.get("optimize") or {}
-    if args.search not in searches:
-        p.error(f"--search {args.search!r}: not a search of the config; allowed: {', '.join(sorted(searches)) or '-'}")
-    ds = search_dataset(config, args.search, progress=not args.no_progress)
-    c = float(ds["C"])
-    print(
-        f"search {args.search}: C = {c:.6g} after {ds.attrs['evaluations']} evaluations"
-        + (f"; at bounds: {ds.attrs['at_bounds']}" if ds.attrs["at_bounds"] else "")
+    plt = pyplot()
+    *records, base = args
+    ncols = 1 + max(len([v for v in r.data_vars if v.startswith("C_cut_")]) for r in records)
+    fig, axs = plt.subplots(
+        len(records), ncols, figsize=(3.4 * ncols, 3.0 * len(records)), layout="constrained", squeeze=False
     )
-    if not math.isfinite(c):  # pragma: no cover - every point of the box failed
-        p.error(f"--search {args.search!r}: no valid point in the ranges")
-    try:
-        write_dataset(ds, args.output, config)
-    except OSError as exc:
-        p.error(f"--output {args.output!r}: {first_line(exc)}")
-    return 0
+    for row, rec in zip(axs, records):
+        n = rec["history_evaluations"].values
+        row[0].plot(n, 2 * np.maximum(0.0, rec["history_witness"].values), "-")
+        row[0].set_xlabel("evaluations")
+        row[0].set_ylabel(r"best $C(\infty)$ so far")
+        row[0].set_title(f"{rec.attrs.get('search', '?')}: C = {float(rec['C']):.4g}", fontsize=9)
+        names = [v[len("C_cut_") :] for v in rec.data_vars if v.startswith("C_cut_")]
+        for ax, p in zip(row[1:], names):
+            scale, unit = _OPT_UNITS.get(rec[p].attrs.get("units", "1"), (1.0, rec[p].attrs.get("units", "")))
+            x = rec[f"cut_{p}"].values / scale
+            rng = rec[f"{p}_range"].values / scale
+            for k, alpha in ((1, 0.15), (0, 0.3)):  # 10 % range under the 1 % one
+                if np.all(np.isfinite(rng[k])):
+                    ax.axvspan(*rng[k], color="C1", alpha=alpha, lw=0)
+            ax.plot(x, rec[f"C_cut_{p}"].values, "-")
+            ax.axvline(float(rec[p]) / scale, color="k", lw=0.8, ls="--")
+            bounds = rec[f"{p}_bounds"].values
+            if bounds[0] > 0 and bounds[1] >= 10 * bounds[0]:
+                from matplotlib.ticker import NullFormatter
 
-
-if __name__ == "__main__":
-    sys.exit(main())
+                ax.set_xscale("log")
+                ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels collide on short log ranges
+            at = " (at bound)" if p in rec.attrs.get("at_bounds", "").split(",") else ""
+            ax.set_xlabel(f"{p} ({unit}){at}" if unit else f"{p}{at}")
+            ax.set_ylabel(r"$C(\infty)$")
+        for ax in row[1 + len(names) :]:
+            ax.set_visible(False)
+    fig.suptitle("steady-concurrence searches: convergence and 1-D cuts (shaded: within 1 % / 10 % of the best)")
+    return save(fig, base, dpi)
