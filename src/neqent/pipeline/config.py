@@ -26,7 +26,8 @@ from pathlib import Path
 
 import yaml
 
-from neqent.errors import ConfigError, InputError
+from neqent.errors import ConfigError
+from neqent.pipeline.body import config_body, has_stack, stack_optics, thickness_axes, thickness_index
 from neqent.pipeline.command import first_line, shown
 from neqent.pipeline.grid import resolve_range
 
@@ -180,20 +181,11 @@ def validate_config(config: dict, partial: bool = False) -> dict:
 
 def _semantic_checks(config):
     """Rules beyond the JSON schema; raise ConfigError with the key path."""
-    from neqent.electrodynamics.resolve import resolve_material
-
     _check_finite(config)
-    try:
-        material = resolve_material(config["material"])
-    except InputError as exc:
-        raise ConfigError(f"config key 'material': {exc.detail}") from None
-    stack = _check_stack_body(config)
-    label = repr(config["material"])
-    if stack is not None:
-        from neqent.pipeline.body import top_material
-
-        material = top_material(stack)
-        label = f"{material.name!r} (top of geometry.stack)"
+    body = _check_body(config)
+    stack = body if has_stack(config) else None
+    material = body.top_material
+    label = repr(config["material"]) if stack is None else f"{material.name!r} (top of geometry.stack)"
     if material.resonance is None:
         # omega_ratio = omega / material resonance needs a resonance
         if "omega" not in config["geometry"]:
@@ -248,21 +240,18 @@ def _semantic_checks(config):
 SLAB_ONLY_EXTRAS = ("optimize", "chain")
 
 
-def _check_stack_body(config):
-    """The :class:`~neqent.electrodynamics.planar.Stack` of ``geometry.stack`` (None without one).
+def _check_body(config):
+    """The config's body (:func:`neqent.pipeline.body.config_body`, the builder the stages use).
 
-    ConfigError naming the key: a substrate without ``geometry.stack``, a
-    non-default ``material``/``geometry.delta`` or a ``delta`` axis beside the
-    stack (both would describe the body), a bad layer or material, a
+    ConfigError naming the key: a bad material or layer, a substrate without
+    ``geometry.stack``, a non-default ``material``/``geometry.delta`` or a
+    ``delta`` axis beside the stack (both would describe the body), a
     ``thickness_<i>`` axis without a stack or beyond its layers, and the
     extras that only compute a slab.
     """
-    from neqent.electrodynamics.materials import get_layer_material
-    from neqent.electrodynamics.planar import Stack
-    from neqent.pipeline.body import has_stack, thickness_index
-
     geo, schema = config["geometry"], json.loads(schema_path().read_text())
     if not has_stack(config):
+        body = config_body(config)
         if "substrate" in geo:
             raise ConfigError(
                 "config key 'geometry.substrate': needs geometry.stack (give stack: [] for a bare substrate)"
@@ -274,7 +263,7 @@ def _check_stack_body(config):
                         f"config key 'scans.{name}.axes.{axis}': a layer thickness axis needs geometry.stack "
                         "(the slab's thickness is the axis 'delta')"
                     )
-        return None
+        return body
     defaults = {"material": schema["properties"]["material"]["default"]}
     defaults["geometry.delta"] = schema["properties"]["geometry"]["properties"]["delta"]["default"]
     given = {"material": config["material"], "geometry.delta": geo["delta"]}
@@ -284,22 +273,7 @@ def _check_stack_body(config):
                 f"config key '{key}': geometry.stack and {key} = {value!r} both describe the body; "
                 f"give one of them (with a stack leave {key} out)"
             )
-    layers = []
-    for i, layer in enumerate(geo["stack"]):
-        try:
-            layers.append((get_layer_material(layer["material"]), layer["thickness"]))
-        except ValueError as exc:
-            raise ConfigError(f"config key 'geometry.stack[{i}].material': {exc}") from None
-    substrate = None
-    if "substrate" in geo:
-        try:
-            substrate = get_layer_material(geo["substrate"])
-        except ValueError as exc:
-            raise ConfigError(f"config key 'geometry.substrate': {exc}") from None
-    try:
-        stack = Stack(layers, substrate)
-    except ValueError as exc:
-        raise ConfigError(f"config key 'geometry.stack': {exc}") from None
+    stack = config_body(config)
     for name, scan in config["scans"].items():
         for axis in scan["axes"]:
             i = thickness_index(axis)
@@ -330,12 +304,11 @@ def _check_stack_scan(config, stack, name):
     largest thickness, their sum, the qubits' distances)."""
     import numpy as np
 
-    from neqent.pipeline.body import stack_optics, thickness_axes
     from neqent.pipeline.grid import scan_axes
     from neqent.validation import MAX_ELECTRICAL_SIZE, electrical_size, size_culprit
 
     spec = config["scans"][name]["axes"]
-    axes, fixed = scan_axes(config, name)
+    axes, fixed = scan_axes(config, name, stack)
     values = {**{k: np.atleast_1d(v) for k, v in fixed.items()}, **axes}
     key = {q: (f"scans.{name}.axes.{q}" if q in spec else f"geometry.{q}") for q in ("z2", "r12")}
     wkey = next((f"scans.{name}.axes.{k}" for k in ("omega", "omega_ratio") if k in spec), None)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neqent.pipeline.body import thickness_index
+from neqent.pipeline.body import body_axes, config_body, thickness_index
 
 __all__ = [
     "AXIS_ORDER",
@@ -61,30 +61,19 @@ def attrs(units, long_name, **extra):
     return {"units": units, "long_name": long_name, **extra}
 
 
-def scan_material(config):
-    """The body's material; for a stack the top layer's (it sets omega_ratio, neqent.pipeline.body)."""
-    from neqent.electrodynamics.resolve import resolve_material
-    from neqent.pipeline.body import config_stack, has_stack, top_material
+def axis_names(config, body=None):
+    """Kernel dimension names of the config's body, slowest first: :data:`AXIS_ORDER`, with the
+    body's scan axes (:func:`neqent.pipeline.body.body_axes`: a stack's layer thicknesses
+    ``thickness_<i>``, top first) in place of the slab's ``delta``.
 
-    if has_stack(config):
-        return top_material(config_stack(config))
-    return resolve_material(config["material"])
-
-
-def axis_names(config):
-    """Kernel dimension names of the config's body, slowest first: :data:`AXIS_ORDER`, with a
-    stack's layer thicknesses ``thickness_<i>`` (top first) in place of ``delta``."""
-    from neqent.pipeline.body import config_stack, has_stack, thickness_axes
-
-    if not has_stack(config):
-        return AXIS_ORDER
-    return thickness_axes(len(config_stack(config).layers)) + AXIS_ORDER[1:]
+    ``body``: the config's body when already built (:func:`neqent.pipeline.body.config_body`).
+    """
+    body = config_body(config) if body is None else body
+    return tuple(body_axes(body)) + AXIS_ORDER[1:]
 
 
 def coord_attrs(name):
     """CF attributes of a coordinate (:data:`COORD_ATTRS`, or a stack layer's thickness)."""
-    from neqent.pipeline.body import thickness_index
-
     i = thickness_index(name)
     if i is not None:
         return {"units": "m", "long_name": f"thickness of stack layer {i} (0 = top layer)"}
@@ -111,19 +100,22 @@ def _insert_value(grid, value):
     return np.sort(np.append(grid, value))
 
 
-def scan_axes(config, scan):
+def scan_axes(config, scan, body=None):
     """Axes and fixed values of a scan.
 
     Returns ``(axes, fixed)``: ``axes`` maps dimension names (in
     :data:`AXIS_ORDER`) to 1-D float arrays in SI units; ``fixed`` maps every
     other geometry quantity (``z1``, and those of AXIS_ORDER not swept) to a
-    float. Frequencies are returned as ``omega`` in rad/s.
+    float. Frequencies are returned as ``omega`` in rad/s (``omega_ratio``
+    scales the resonance of the body's top material). ``body``: the config's
+    body when already built (:func:`neqent.pipeline.body.config_body`).
     """
-    material = scan_material(config)
+    body = config_body(config) if body is None else body
+    material = body.top_material
     geo = config["geometry"]
     spec = config["scans"][scan]["axes"]
-    names = axis_names(config)
-    layers = geo.get("stack", [])
+    names = axis_names(config, body)
+    parameters = body_axes(body)
     axes = {}
     for name in names:
         if name == "omega":
@@ -136,8 +128,8 @@ def scan_axes(config, scan):
     for name in names:
         if name in axes:
             continue
-        if thickness_index(name) is not None:
-            fixed[name] = float(layers[thickness_index(name)]["thickness"])
+        if name in parameters:
+            fixed[name] = float(body.parameters[parameters[name]])
         elif name == "omega":
             fixed["omega"] = (
                 float(geo["omega"])

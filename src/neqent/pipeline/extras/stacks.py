@@ -16,6 +16,8 @@ import sys
 import numpy as np
 import xarray as xr
 
+from neqent.pipeline.body import stack_body
+
 __all__ = ["stack_params", "body_stack", "check_stacks", "stack_maps", "stacks_figure"]
 
 
@@ -56,9 +58,7 @@ def body_stack(body):
     Stack
         :class:`~neqent.electrodynamics.planar.Stack`.
     """
-    from neqent.electrodynamics.planar import Stack
-
-    return Stack([(layer["material"], layer["thickness"]) for layer in body["stack"]], body.get("substrate"))
+    return stack_body(body)
 
 
 def check_stacks(section, z1, r12, z2):

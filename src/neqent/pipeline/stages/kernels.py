@@ -17,9 +17,9 @@ import sys
 import numpy as np
 import xarray as xr
 
-from neqent.pipeline.body import has_stack, stack_label
+from neqent.pipeline.body import body_axes, body_name, config_body, optics_variables, with_axis_values
 from neqent.pipeline.config import load_config
-from neqent.pipeline.grid import COORD_ATTRS, attrs, coord_attrs, scan_axes, scan_material
+from neqent.pipeline.grid import COORD_ATTRS, attrs, coord_attrs, scan_axes
 
 
 def _coords(axes, fixed, material):
@@ -51,34 +51,65 @@ def _chunks(npoints, chunk):
     return [(s, min(s + chunk, npoints)) for s in range(0, npoints, chunk)]
 
 
-def _compute_chunk(points, start, stop):
-    """Kernel tensors of flat geometry points [start, stop) (one batched call)."""
-    from neqent.dynamics.rates import kernel_tensors_batch, stack_kernel_tensors_batch
+def positions(points, index):
+    """Absolute qubit positions (N, 3) [m] of flat grid points: qubit 1 at (0, 0, z1), qubit 2 at (r12, 0, z2)."""
+    zero = np.zeros(len(index))
+    r1 = np.stack([zero, zero, points["z1"][index]], axis=-1)
+    r2 = np.stack([points["r12"][index], zero, points["z2"][index]], axis=-1)
+    return r1, r2
 
-    sl = slice(start, stop)
-    if "eps_t" in points:  # a planar stack: the layers of every point, docs/theory.md §9
-        W, M, G12 = stack_kernel_tensors_batch(
-            points["omega"][sl],
-            points["eps_t"][sl],
-            points["eps_z"][sl],
-            points["thickness"][sl],
-            points["sub_eps_t"][sl],
-            points["sub_eps_z"][sl],
-            points["z1"][sl],
-            points["z2"][sl],
-            points["r12"][sl],
-            np.zeros(stop - start),
-        )
-        return {"W": W, "M": M, "G12": G12}
-    W, M, G12 = kernel_tensors_batch(
-        points["omega"][sl],
-        points["eps"][sl],
-        points["delta"][sl],
-        points["z1"][sl],
-        points["z2"][sl],
-        points["r12"][sl],
-        np.zeros(stop - start),
-    )
+
+def body_groups(body, points, start, stop):
+    """The flat points [start, stop) grouped by frequency and body: ``[(omega, body, indices)]``.
+
+    Each group is one :meth:`~neqent.electrodynamics.body.Body.pair_block`
+    call; the body of a group has its scan-axis parameters (a slab's ``delta``,
+    a stack's ``thickness_<i>``) set to the group's values. Groups keep the
+    order of their first point.
+    """
+    names = ["omega", *body_axes(body)]
+    keys = np.stack([points[n][start:stop] for n in names], axis=-1)
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    groups = []
+    for g in np.argsort(first):
+        index = start + np.flatnonzero(inverse == g)
+        values = keys[first[g]]
+        groups.append((float(values[0]), with_axis_values(body, dict(zip(names[1:], values[1:]))), index))
+    return groups
+
+
+def work_order(body, points):
+    """The order in which the flat grid points are computed: by frequency, then by body.
+
+    Points of one frequency and body share one ``pair_block`` call, so sorting
+    them together makes the chunks' calls few (the grid's C order varies omega
+    fastest). Every point's tensors are computed on their own (docs/theory.md
+    §4e), whatever the other points of its call, so the order changes no bit.
+    """
+    keys = [points[name] for name in reversed(("omega", *body_axes(body)))]
+    return np.lexsort(keys)
+
+
+def compute_chunk(body, points, start, stop):
+    """Kernel tensors of flat geometry points [start, stop): W, M (N, 2, 2, 3, 3) and G12 (N, 3, 3).
+
+    One ``body.pair_block`` call per frequency and body in the chunk (all four
+    pairs of a point on one quadrature, docs/theory.md §4e); G12 = G0 + GR
+    between the qubits (docs/theory.md §4c), G0 in one call for the chunk.
+    """
+    from neqent.electrodynamics.green import vacuum_green_batch
+
+    n = stop - start
+    W = np.empty((n, 2, 2, 3, 3), complex)
+    M = np.empty_like(W)
+    GR12 = np.empty((n, 3, 3), complex)
+    for omega, point_body, index in body_groups(body, points, start, stop):
+        w, m, gr = point_body.pair_block(omega, *positions(points, index))
+        out = index - start
+        W[out], M[out], GR12[out] = w, m, gr[:, 0, 1]
+    r1, r2 = positions(points, np.arange(start, stop))
+    G12 = vacuum_green_batch(points["omega"][start:stop], r1 - r2) + GR12
     return {"W": W, "M": M, "G12": G12}
 
 
@@ -104,8 +135,8 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
         config = load_config(config)
     rank = comm.Get_rank() if comm is not None else 0
     size = comm.Get_size() if comm is not None else 1
-    material = scan_material(config)
-    axes, fixed = scan_axes(config, scan)
+    body = config_body(config)
+    axes, fixed = scan_axes(config, scan, body)
     geo_axes = {name: v for name, v in axes.items() if name != "theta"}
     geo_shape = tuple(len(v) for v in geo_axes.values())
     npoints = int(np.prod(geo_shape)) if geo_shape else 1
@@ -115,9 +146,8 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
     points = {name: m.ravel() for name, m in zip(geo_axes, mesh)}
     for name, value in fixed.items():
         points[name] = np.full(npoints, value)
-    stack = _stack_points(config, points) if has_stack(config) else None
-    if stack is None:
-        points["eps"] = np.asarray(material.eps(points["omega"]), complex)
+    order = work_order(body, points)
+    points = {name: values[order] for name, values in points.items()}
 
     chunks = _chunks(npoints, int(config["mpi"]["chunk"]))
     mine = list(range(rank, len(chunks), size))
@@ -131,7 +161,7 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
         from tqdm import tqdm
 
         iterator = tqdm(mine, desc=f"kernels[{scan}] rank 0/{size}", unit="chunk", file=sys.stderr, mininterval=1.0)
-    results = {k: _compute_chunk(points, *chunks[k]) for k in iterator}
+    results = {k: compute_chunk(body, points, *chunks[k]) for k in iterator}
 
     if comm is not None and size > 1:
         gathered = comm.gather(results, root=0)
@@ -140,13 +170,13 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
         results = {}
         for part in gathered:
             results.update(part)
-    # Assemble in grid order: chunk k holds flat points chunks[k].
-    tensors = {
-        key: np.concatenate([results[k][key] for k in range(len(chunks))]).reshape(
-            geo_shape + results[0][key].shape[1:]
-        )
-        for key in ("W", "M", "G12")
-    }
+    # Assemble in grid order: chunk k holds the points order[chunks[k]].
+    tensors = {}
+    for key in ("W", "M", "G12"):
+        flat = np.concatenate([results[k][key] for k in range(len(chunks))])
+        grid = np.empty_like(flat)
+        grid[order] = flat
+        tensors[key] = grid.reshape(geo_shape + flat.shape[1:])
 
     # Contract with the dipoles of every orientation; theta sits at its
     # AXIS_ORDER position among the dimensions.
@@ -161,10 +191,9 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
 
     dims = tuple(axes)
     geo_dims = tuple(geo_axes)
-    coords = _coords(axes, fixed, material)
-    eps_dims = ("omega",) if "omega" in axes else ()
-    if stack is None:
-        eps = material.eps(axes["omega"]) if "omega" in axes else material.eps(fixed["omega"])
+    coords = _coords(axes, fixed, body.top_material)
+    omega = axes["omega"] if "omega" in axes else fixed["omega"]
+    optics = optics_variables(body, omega, ("omega",) if "omega" in axes else ())
     ds = xr.Dataset(
         {
             "alpha_W": (
@@ -199,53 +228,15 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
                     "w^3/(6 pi eps0 c^3) (Lambda^{12} = -1/2 d1* Re G d2)",
                 ),
             ),
+            **optics,
         },
         coords=coords,
         attrs={
             "title": f"neqent kernels, scan {scan}",
             "scan": scan,
-            "material": config["material"] if stack is None else stack_label(stack),
+            "material": body_name(body),
             "stage": "kernels",
             "mpi_ranks": size,
         },
     )
-    if stack is None:
-        ds["eps"] = (eps_dims, np.asarray(eps, complex), attrs("1", "relative permittivity of the slab"))
-    else:
-        ds = ds.assign(_stack_permittivities(stack, axes, fixed))
     return ds
-
-
-def _stack_points(config, points):
-    """Add a stack's per-point layers to ``points`` (eps_t, eps_z, thickness (N, L) m, sub_eps_t/z (N,));
-    returns the :class:`~neqent.electrodynamics.planar.Stack`."""
-    from neqent.pipeline.body import config_stack, stack_optics, thickness_axes
-
-    stack = config_stack(config)
-    points["eps_t"], points["eps_z"], points["sub_eps_t"], points["sub_eps_z"] = stack_optics(stack, points["omega"])
-    names = thickness_axes(len(stack.layers))
-    points["thickness"] = (
-        np.stack([points[n] for n in names], axis=-1) if names else np.zeros((points["omega"].size, 0))
-    )
-    return stack
-
-
-def _stack_permittivities(stack, axes, fixed):
-    """Variables eps_t, eps_z (layer[, omega]) and the substrate's of a stack's kernel dataset."""
-    from neqent.pipeline.body import stack_optics
-
-    if "omega" in axes:
-        dims = ("layer", "omega")
-        et, ez, st, sz = stack_optics(stack, axes["omega"])
-        et, ez = et.T, ez.T
-    else:
-        dims = ("layer",)
-        et, ez, st, sz = (a[0] for a in stack_optics(stack, [fixed["omega"]]))
-    return {
-        "eps_t": (dims, et, attrs("1", "in-plane relative permittivity of each stack layer")),
-        "eps_z": (dims, ez, attrs("1", "axial (z) relative permittivity of each stack layer")),
-        "eps_substrate_t": (dims[1:], st, attrs("1", "in-plane relative permittivity below the stack")),
-        "eps_substrate_z": (dims[1:], sz, attrs("1", "axial relative permittivity below the stack")),
-        "layer": ("layer", np.arange(len(stack.layers)), attrs("1", "stack layer index (0 = top layer)")),
-        "layer_material": ("layer", [m.name for m, _ in stack.layers], attrs("1", "material of each stack layer")),
-    }
