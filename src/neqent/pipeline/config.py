@@ -29,7 +29,8 @@ import yaml
 from neqent.errors import ConfigError
 from neqent.pipeline.body import config_body, has_stack, stack_optics, thickness_axes, thickness_index
 from neqent.pipeline.command import first_line, shown
-from neqent.pipeline.grid import resolve_range
+from neqent.pipeline.extras import EXTRAS
+from neqent.pipeline.grid import checked_range, resolve_range
 
 __all__ = [
     "ConfigError",
@@ -47,8 +48,9 @@ __all__ = [
 
 _REPO = Path(__file__).resolve().parents[3]
 
-#: Extra products that are not scans (listed in ``extras`` like scan names).
-EXTRA_PRODUCTS = ("effective_temperatures", "optimize", "stacks", "chain")
+#: Products that are not scans (listed in ``extras`` like scan names): the effective-temperature
+#: figure of the analytic stage and every registered extra product (:mod:`neqent.pipeline.extras`).
+EXTRA_PRODUCTS = ("effective_temperatures",) + tuple(name for name, extra in EXTRAS.items() if extra.product)
 
 
 def _package_data(name):
@@ -201,11 +203,11 @@ def _semantic_checks(config):
                 )
     for name, scan in config["scans"].items():
         for axis, spec in scan["axes"].items():
-            _check_range(f"scans.{name}.axes.{axis}", spec)
+            checked_range(f"scans.{name}.axes.{axis}", spec)
         if "omega" in scan["axes"] and "omega_ratio" in scan["axes"]:
             raise ConfigError(f"config key 'scans.{name}.axes': give omega or omega_ratio, not both")
         if "T_M" in scan:
-            _check_range(f"scans.{name}.T_M", scan["T_M"])
+            checked_range(f"scans.{name}.T_M", scan["T_M"])
     for axis, spec in config["scans"].get("map", {"axes": {}})["axes"].items():
         if axis != "z2" and resolve_range(spec).size != 1:
             raise ConfigError(
@@ -213,7 +215,7 @@ def _semantic_checks(config):
                 "give a single value here and put other sweeps in an extra scan"
             )
     for key in ("ratio", "n_A", "n_S"):
-        _check_range(f"analytic.{key}", config["analytic"][key])
+        checked_range(f"analytic.{key}", config["analytic"][key])
     for name in config["scans"]:
         if stack is None:
             _check_scan_geometry(config, material, name)
@@ -228,16 +230,13 @@ def _semantic_checks(config):
             )
         if extra == "map":
             raise ConfigError("config key 'extras': 'map' is always built; do not list it")
-    _check_searches(config, material)
-    if "stacks" in config["extras"]:
-        _check_stacks_extra(config)
+    for extra in EXTRAS.values():  # each extra checks its own section (the registry, not a list here)
+        if extra.check is not None:
+            extra.check(config, body)
 
 
 # --------------------------------------------------------------------------
 # a planar stack as the body of every scan (geometry.stack, neqent.pipeline.body)
-
-#: extras that compute a slab body (material, geometry.delta) of their own, not geometry.stack
-SLAB_ONLY_EXTRAS = ("optimize", "chain")
 
 
 def _check_body(config):
@@ -289,7 +288,7 @@ def _check_body(config):
                     if stack.layers
                     else f"config key 'scans.{name}.axes.{axis}': geometry.stack has no layer"
                 )
-    for extra in SLAB_ONLY_EXTRAS:
+    for extra in (name for name, e in EXTRAS.items() if e.slab_only):
         if extra in config["extras"]:
             raise ConfigError(
                 f"config key 'extras': {extra!r} computes a slab (material, geometry.delta), not geometry.stack; "
@@ -340,33 +339,6 @@ def _check_stack_scan(config, stack, name):
         )
 
 
-def _check_searches(config, material):
-    """The ``optimize`` searches (:func:`neqent.pipeline.optimize.check_search`); listing the
-    ``optimize`` extra needs at least one."""
-    from neqent.pipeline.extras.optimize import check_search
-
-    if "optimize" in config["extras"] and not config["optimize"]:
-        raise ConfigError("config key 'extras': 'optimize' is listed but the 'optimize' section has no search")
-    for name in config["optimize"]:
-        check_search(config, material, name)
-
-
-def _check_stacks_extra(config):
-    """The bodies of the ``stacks`` extra resolve and fit the quadrature (docs/theory.md §9)."""
-    from neqent.pipeline.extras.stacks import check_stacks
-
-    section = config["stacks"]
-    for key in ("z2", "T_M"):
-        _check_range(f"stacks.{key}", section[key])
-    if "thickness" in section:
-        _check_range("stacks.thickness.values", section["thickness"]["values"])
-    g = config["geometry"]
-    try:
-        check_stacks(section, float(g["z1"]), float(g["r12"]), float(g["z2"]))
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-
-
 def _check_scale(config):
     """Memory budget and storage choices (neqent.pipeline.budget) as a ConfigError."""
     from neqent.pipeline.budget import BudgetError, check_scale_config
@@ -375,15 +347,6 @@ def _check_scale(config):
         check_scale_config(config)
     except BudgetError as exc:
         raise ConfigError(str(exc)) from None
-
-
-def _check_range(key, spec):
-    """Check a grid spec resolves (finite endpoints, log grids need start, stop > 0,
-    strictly increasing values); return the values."""
-    try:
-        return resolve_range(spec)
-    except ValueError as exc:
-        raise ConfigError(f"config key '{key}': {exc}") from None
 
 
 def _inf_allowed(path):

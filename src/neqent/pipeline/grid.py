@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from neqent.errors import ConfigError
 from neqent.pipeline.body import body_axes, config_body, thickness_index
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "axis_key",
     "kernel_dims",
     "resolve_range",
+    "checked_range",
     "scan_axes",
 ]
 
@@ -184,6 +186,27 @@ def resolve_range(spec):
             raise ValueError(f"spacing must be 'linear' or 'log', got {spacing!r}")
         return _increasing(np.linspace(start, stop, num))
     return _increasing(np.atleast_1d(np.asarray(spec, dtype=float)))
+
+
+def checked_range(key, spec):
+    """The values of a grid spec (:func:`resolve_range`), or a ConfigError naming its config key.
+
+    Parameters
+    ----------
+    key : str
+        Dotted config key of the spec, e.g. ``scans.map.T_M``.
+    spec : float, list of float or dict
+        The grid spec [unit of the key].
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        The values [unit of the key].
+    """
+    try:
+        return resolve_range(spec)
+    except ValueError as exc:
+        raise ConfigError(f"config key '{key}': {exc}") from None
 
 
 def _increasing(values):

@@ -20,7 +20,9 @@ import json
 
 import numpy as np
 
-__all__ = ["CHAIN_DEFAULTS", "chain_config", "chain_dataset", "best_temperature", "chain_figure"]
+from neqent.pipeline.extras.registry import Extra, Figure, register
+
+__all__ = ["CHAIN_DEFAULTS", "chain_config", "chain_dataset", "best_temperature", "chain_figure", "EXTRA"]
 
 #: defaults of the config's ``chain`` block (also in workflow/schemas/config.schema.json)
 CHAIN_DEFAULTS = {
@@ -249,3 +251,16 @@ def chain_figure(ds, base, dpi=150):
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return save(fig, base, dpi=dpi)
+
+
+EXTRA = register(
+    Extra(
+        name="chain",
+        description="N qubits in a row: pairwise steady concurrence over spacing x T_M",
+        axes=("spacing", "T_M", "pair", "q", "qp"),
+        subset=chain_config,
+        compute=chain_dataset,
+        figures={"chain": Figure(chain_figure, ("chain",))},
+        slab_only=True,
+    )
+)

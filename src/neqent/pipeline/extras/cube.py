@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from neqent.pipeline.extras.registry import Extra, Figure, register
 from neqent.pipeline.figstyle import axis_label, edges, pyplot, save
+
+__all__ = ["stream_T_reductions", "cube_figure", "EXTRA"]
 
 
 def stream_T_reductions(ds, name="C", T_indices=(), block_points=None):
@@ -137,3 +140,13 @@ def cube_figure(steady, base, dpi=150):
         f"{short[ya]} = {y[k[0]]:.3g}, {short[xa]} = {x[k[1]]:.3g}, T_M = {T[imax[k]]:.0f} K"
     )
     return save(fig, base, dpi)
+
+
+EXTRA = register(
+    Extra(
+        name="cube",
+        description="figure of a scan over two or more axes, streamed (a scan, not a product)",
+        figures={"cube": Figure(cube_figure, ("steady", "scan"), lazy=True)},
+        product=False,
+    )
+)

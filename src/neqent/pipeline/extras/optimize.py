@@ -16,9 +16,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from neqent.errors import ConfigError
+from neqent.pipeline.extras.registry import Extra, Figure, register
 from neqent.pipeline.figstyle import pyplot, save
 
-__all__ = ["CONFIG_NAMES", "search_subset", "check_search", "search_landscape", "search_dataset", "optimize_figure"]
+__all__ = [
+    "CONFIG_NAMES",
+    "search_subset",
+    "check_search",
+    "check_config",
+    "search_landscape",
+    "search_dataset",
+    "optimize_figure",
+    "EXTRA",
+]
 
 #: config name -> landscape name (neqent.dynamics.landscape.PARAMETERS)
 CONFIG_NAMES = {
@@ -38,8 +49,6 @@ DEFAULT_T_M = 600.0
 
 
 def _error(key, message):
-    from neqent.errors import ConfigError
-
     return ConfigError(f"config key '{key}': {message}")
 
 
@@ -138,6 +147,27 @@ def check_search(config, material, name):
         electrical_size(w, top["z1"], top["z2"], top["r12"], top["delta"], eps)
     except ValueError as exc:
         raise _error(key, str(exc)) from None
+
+
+def check_config(config, body):
+    """Every search of the ``optimize`` section (:func:`check_search`); listing the extra needs one.
+
+    Parameters
+    ----------
+    config : dict
+        Validated pipeline configuration (SI units).
+    body : neqent.electrodynamics.body.Body
+        The config's body; its top material sets ``omega_ratio``.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``extras`` or ``optimize.<name>.<key>``.
+    """
+    if "optimize" in config["extras"] and not config["optimize"]:
+        raise ConfigError("config key 'extras': 'optimize' is listed but the 'optimize' section has no search")
+    for name in config["optimize"]:
+        check_search(config, body.top_material, name)
 
 
 def search_landscape(config, name):
@@ -335,3 +365,15 @@ def optimize_figure(*args, dpi=150):
             ax.set_visible(False)
     fig.suptitle("steady-concurrence searches: convergence and 1-D cuts (shaded: within 1 % / 10 % of the best)")
     return save(fig, base, dpi)
+
+
+EXTRA = register(
+    Extra(
+        name="optimize",
+        description="the named searches of the largest steady concurrence (one record each)",
+        axes=("level", "bound", "step"),
+        check=check_config,
+        figures={"optimize": Figure(optimize_figure, ("optimize",), many=True)},
+        slab_only=True,
+    )
+)

@@ -16,9 +16,12 @@ import sys
 import numpy as np
 import xarray as xr
 
+from neqent.errors import ConfigError
 from neqent.pipeline.body import stack_body
+from neqent.pipeline.extras.registry import Extra, Figure, register
+from neqent.pipeline.grid import checked_range
 
-__all__ = ["stack_params", "body_stack", "check_stacks", "stack_maps", "stacks_figure"]
+__all__ = ["stack_params", "body_stack", "check_stacks", "check_config", "stack_maps", "stacks_figure", "EXTRA"]
 
 
 def stack_params(config) -> dict:
@@ -115,6 +118,35 @@ def check_stacks(section, z1, r12, z2):
         for d in resolve_range(sweep["values"]):
             stacks[sweep["body"]].with_thickness(sweep["layer"], float(d))
     return stacks
+
+
+def check_config(config, body):
+    """The ``stacks`` section, when the extra is listed: ranges, bodies and the quadrature's size limits.
+
+    Parameters
+    ----------
+    config : dict
+        Validated pipeline configuration (SI units).
+    body : neqent.electrodynamics.body.Body
+        The config's body (the extra compares bodies of its own; unused).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``stacks.<key>`` (:func:`check_stacks`).
+    """
+    if "stacks" not in config["extras"]:
+        return
+    section = config["stacks"]
+    for key in ("z2", "T_M"):
+        checked_range(f"stacks.{key}", section[key])
+    if "thickness" in section:
+        checked_range("stacks.thickness.values", section["thickness"]["values"])
+    g = config["geometry"]
+    try:
+        check_stacks(section, float(g["z1"]), float(g["r12"]), float(g["z2"]))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _steady_concurrence(omega, stack, z1, z2, r12, theta, T_W, T_M):
@@ -263,8 +295,11 @@ def stacks_figure(ds, base, dpi=150):
         C = ds["C"].sel(body=name).transpose("T_M", "z2").values
         mesh = ax.pcolormesh(z2, T, C, shading="nearest", vmin=0.0, vmax=vmax, cmap="viridis")
         cm, zm, tm = (float(ds[k].sel(body=name)) for k in ("C_max", "z2_at_max", "T_M_at_max"))
-        ax.plot([zm / UM], [tm], marker="*", color="w", markeredgecolor="k", markersize=12)
-        ax.set_title(f"{name}\nmax C = {cm:.3g} at z2 = {zm / UM:.3g} um, T_M = {tm:.0f} K", fontsize=8)
+        if cm > 0:
+            ax.plot([zm / UM], [tm], marker="*", color="w", markeredgecolor="k", markersize=12)
+            ax.set_title(f"{name}\nmax C = {cm:.3g} at z2 = {zm / UM:.3g} um, T_M = {tm:.0f} K", fontsize=8)
+        else:  # an all-zero map has no maximum worth marking
+            ax.set_title(f"{name}\nno entanglement on this grid", fontsize=8)
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(_plain_ticks())
         ax.xaxis.set_minor_formatter(_no_ticks())
@@ -281,3 +316,17 @@ def stacks_figure(ds, base, dpi=150):
         ax.set_title(ds["C_thickness"].attrs["long_name"], fontsize=8)
     fig.suptitle(f"omega = {float(ds['omega']):.4g} rad/s, z1 = {float(ds['z1']) / UM:.3g} um", fontsize=9)
     return save(fig, base, dpi=dpi)
+
+
+EXTRA = register(
+    Extra(
+        name="stacks",
+        description="steady C(z2, T_M) maps of planar stacks and an optional layer-thickness sweep",
+        axes=("body", "z2", "T_M", "q", "qp", "thickness"),
+        subset=stack_params,
+        check=check_config,
+        compute=stack_maps,
+        figures={"stacks": Figure(stacks_figure, ("stacks",))},
+        rules="generic",
+    )
+)
