@@ -21,7 +21,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import re
 from pathlib import Path
 
 import yaml
@@ -30,7 +29,7 @@ from neqent.errors import ConfigError
 from neqent.pipeline.body import config_body, has_stack, stack_optics, thickness_axes, thickness_index
 from neqent.pipeline.command import first_line, shown
 from neqent.pipeline.extras import EXTRAS
-from neqent.pipeline.grid import checked_range, resolve_range
+from neqent.pipeline.grid import checked_range, coerce_numbers, resolve_range
 
 __all__ = [
     "ConfigError",
@@ -119,40 +118,6 @@ def _describe(error) -> str:
         deeper = [e for e in err.context if not (e.validator == "type" and list(e.path) == [])]
         err = best_match(deeper or err.context)
     return f"config key '{_key(err.absolute_path)}': {err.message}"
-
-
-# A number in exponent notation without a decimal point ("1e-6", "-2E+3").
-# YAML 1.2 reads it as a float, PyYAML (YAML 1.1, also used by Snakemake's
-# configfile loader) as a string; physicists write it all the time.
-_EXP_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
-
-
-def coerce_numbers(obj):
-    """Turn exponent-notation strings such as ``"1e-6"`` into floats, recursively, in place.
-
-    Returns ``obj`` (dicts and lists are modified in place; a bare string is
-    returned converted). Only strings that are unambiguously numbers in
-    exponent notation are touched, so names such as ``"eps=4+0.1j"`` stay.
-
-    Parameters
-    ----------
-    obj : dict, list, str or other
-        A parsed config or part of it (values in the units of their keys).
-
-    Returns
-    -------
-    dict, list, float or other
-        ``obj``, converted.
-    """
-    if isinstance(obj, dict):
-        for key, value in obj.items():
-            obj[key] = coerce_numbers(value)
-    elif isinstance(obj, list):
-        for i, value in enumerate(obj):
-            obj[i] = coerce_numbers(value)
-    elif isinstance(obj, str) and _EXP_NUMBER.match(obj.strip()):
-        return float(obj)
-    return obj
 
 
 def validate_config(config: dict, partial: bool = False) -> dict:

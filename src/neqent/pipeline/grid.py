@@ -11,6 +11,8 @@ the z2 grid so that the symmetric line z2 = z1 exists exactly.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from neqent.errors import ConfigError
@@ -27,6 +29,7 @@ __all__ = [
     "kernel_dims",
     "resolve_range",
     "checked_range",
+    "coerce_numbers",
     "scan_axes",
 ]
 
@@ -227,3 +230,37 @@ def axis_key(name):
 def kernel_dims(dims):
     """The kernel dimensions among ``dims`` (AXIS_ORDER names and layer thicknesses), slowest first."""
     return tuple(sorted((d for d in dims if d in AXIS_ORDER or thickness_index(d) is not None), key=axis_key))
+
+
+# A number in exponent notation without a decimal point ("1e-6", "-2E+3").
+# YAML 1.2 reads it as a float, PyYAML (YAML 1.1, also used by Snakemake's
+# configfile loader) as a string; physicists write it all the time.
+_EXP_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
+
+
+def coerce_numbers(obj):
+    """Turn exponent-notation strings such as ``"1e-6"`` into floats, recursively, in place.
+
+    Returns ``obj`` (dicts and lists are modified in place; a bare string is
+    returned converted). Only strings that are unambiguously numbers in
+    exponent notation are touched, so names such as ``"eps=4+0.1j"`` stay.
+
+    Parameters
+    ----------
+    obj : dict, list, str or other
+        A parsed config or part of it (values in the units of their keys).
+
+    Returns
+    -------
+    dict, list, float or other
+        ``obj``, converted.
+    """
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            obj[key] = coerce_numbers(value)
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            obj[i] = coerce_numbers(value)
+    elif isinstance(obj, str) and _EXP_NUMBER.match(obj.strip()):
+        return float(obj)
+    return obj

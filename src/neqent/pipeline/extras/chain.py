@@ -63,8 +63,7 @@ def _checked(sub: dict):
     """Resolved grids and values of a chain subset; ValueError naming the key."""
     from neqent.dynamics.many_rates import MAX_QUBITS
     from neqent.electrodynamics.materials import get_material
-    from neqent.pipeline.config import coerce_numbers
-    from neqent.pipeline.grid import resolve_range
+    from neqent.pipeline.grid import coerce_numbers, resolve_range
 
     sub = coerce_numbers(json.loads(json.dumps(sub)))
     c = sub["chain"]
