@@ -13,7 +13,7 @@ import os
 
 import xarray as xr
 
-__all__ = ["StageParser", "first_line", "shown", "positive_int", "read_stage_input", "open_stage_input"]
+__all__ = ["StageParser", "first_line", "shown", "positive_int", "read_stage_input"]
 
 
 class StageParser(argparse.ArgumentParser):
@@ -39,29 +39,50 @@ def shown(value, limit=80):
     return text if len(text) <= limit else text[: limit - 4] + "...'"
 
 
-def read_stage_input(parser, path, stages, scan=None, option="--input"):
+def read_stage_input(parser, path, stages, scan=None, option="--input", lazy=False):
     """Read a pipeline dataset after checking it is the expected stage's output.
 
-    ``stages``: accepted values of the file's global ``stage`` attribute;
-    ``scan``: required value of its ``scan`` attribute (None: any). A missing
-    or unreadable file, or one from another stage or scan, ends in
-    ``parser.error`` (exit 2) naming ``option`` and the path.
+    Parameters
+    ----------
+    parser : StageParser
+        The command's parser; every problem ends in ``parser.error`` (one line, exit 2)
+        naming ``option`` and the path.
+    path : str
+        NetCDF file.
+    stages : tuple of str
+        Accepted values of the file's global ``stage`` attribute.
+    scan : str, optional
+        Required value of its ``scan`` attribute (None: any).
+    option : str
+        The option that named the file, for the messages.
+    lazy : bool
+        False: read it whole, complex variables re-assembled
+        (:func:`neqent.pipeline.io.read_dataset`); True: open it lazily, only
+        the header read (inputs larger than memory, read by blocks; the caller
+        closes it).
+
+    Returns
+    -------
+    xarray.Dataset
+        The dataset.
     """
     from neqent.pipeline.io import read_dataset
 
     if not os.path.isfile(path):
         parser.error(f"{option} {path!r}: no such file")
     try:
-        ds = read_dataset(path)
+        ds = xr.open_dataset(path) if lazy else read_dataset(path)
     except (OSError, ValueError, RuntimeError) as exc:
         detail = first_line(exc).split(". ")[0]  # xarray's backend message runs on with advice
         parser.error(f"{option} {path!r}: not a readable NetCDF file ({detail})")
     stage = ds.attrs.get("stage")
     if stage not in stages:
+        ds.close()
         parser.error(
             f"{option} {path!r}: expected the output of stage {' or '.join(stages)}, got a dataset of stage {stage!r}"
         )
     if scan is not None and ds.attrs.get("scan") != scan:
+        ds.close()
         parser.error(f"{option} {path!r}: dataset of scan {ds.attrs.get('scan')!r}, expected scan {scan!r}")
     return ds
 
@@ -75,28 +96,3 @@ def positive_int(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
     return value
-
-
-def open_stage_input(parser, path, stages, scan=None, option="--input"):
-    """Like :func:`read_stage_input` but opened lazily (nothing but the header is read).
-
-    For inputs larger than memory (the streamed rates/steady stages); the
-    caller closes the dataset.
-    """
-    if not os.path.isfile(path):
-        parser.error(f"{option} {path!r}: no such file")
-    try:
-        ds = xr.open_dataset(path)
-    except (OSError, ValueError, RuntimeError) as exc:
-        detail = first_line(exc).split(". ")[0]
-        parser.error(f"{option} {path!r}: not a readable NetCDF file ({detail})")
-    stage = ds.attrs.get("stage")
-    if stage not in stages:
-        ds.close()
-        parser.error(
-            f"{option} {path!r}: expected the output of stage {' or '.join(stages)}, got a dataset of stage {stage!r}"
-        )
-    if scan is not None and ds.attrs.get("scan") != scan:
-        ds.close()
-        parser.error(f"{option} {path!r}: dataset of scan {ds.attrs.get('scan')!r}, expected scan {scan!r}")
-    return ds

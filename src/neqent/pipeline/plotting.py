@@ -10,8 +10,10 @@ without extension; it writes ``<base>.png`` (``dpi``, default 150) and
 * :func:`fig3b` -- max C(inf) versus Gamma_A/Gamma_S (log axis).
 * :func:`fig4a` -- steady C over (z2, T_M), with the z2 = z1 line.
 * :func:`fig4b` -- C(t) versus Gamma0 t (log axis) at the fig4a maximum.
-* extras: :func:`effective_temperatures`, :func:`alpha_figure`,
-  :func:`scan_figure`, :func:`optimize_figure` (one row per search).
+* :func:`effective_temperatures`, :func:`alpha_figure`, :func:`scan_figure`
+  (a scan over two or more axes is drawn by the ``cube`` extra's figure);
+* every figure a registered extra draws (:mod:`neqent.pipeline.extras`), e.g.
+  ``optimize`` (one row per search), ``stacks``, ``chain``, ``cube``.
 
 Command line: ``python -m neqent.pipeline.plotting <figure> --input F [F ...] --output BASE``.
 """
@@ -23,9 +25,12 @@ import time
 
 import numpy as np
 
+from neqent.pipeline.command import StageParser, first_line, read_stage_input
+from neqent.pipeline.extras import EXTRAS, Figure
 from neqent.pipeline.extras.cube import cube_figure, stream_T_reductions
 from neqent.pipeline.extras.optimize import optimize_figure
 from neqent.pipeline.figstyle import UM, axis_label, dpi_type, edges, pyplot, save
+from neqent.pipeline.logs import configure_logging, log_figure
 
 __all__ = [
     "fig3a",
@@ -40,7 +45,6 @@ __all__ = [
     "stream_T_reductions",
     "save",
     "FIGURES",
-    "FIGURE_INPUTS",
     "main",
 ]
 
@@ -343,37 +347,28 @@ def scan_figure(steady, base, dpi=150):
     return save(fig, base, dpi)
 
 
-#: name -> (function, number of input datasets; None: one or more)
+#: name -> :class:`~neqent.pipeline.extras.Figure` (drawing function, accepted ``stage`` attributes of
+#: the inputs; "scan": a ``neqent scan`` file): the paper figures and the core extras, then every
+#: figure a registered extra draws (:data:`neqent.pipeline.extras.EXTRAS`).
 FIGURES = {
-    "fig3a": (fig3a, 1),
-    "fig3b": (fig3b, 1),
-    "fig4a": (fig4a, 1),
-    "fig4b": (fig4b, 1),
-    "effective_temperatures": (effective_temperatures, 1),
-    "alpha": (alpha_figure, 1),
-    "scan": (scan_figure, 1),
-    "optimize": (optimize_figure, None),
+    "fig3a": Figure(fig3a, ("analytic",)),
+    "fig3b": Figure(fig3b, ("analytic",)),
+    "fig4a": Figure(fig4a, ("steady", "scan")),
+    "fig4b": Figure(fig4b, ("dynamics",)),
+    "effective_temperatures": Figure(effective_temperatures, ("analytic",)),
+    "alpha": Figure(alpha_figure, ("kernels", "scan")),
+    # may be a cube larger than memory: opened lazily, reduced by streaming
+    "scan": Figure(scan_figure, ("steady", "scan"), lazy=True),
 }
-
-
-#: name -> accepted ``stage`` attributes of each input dataset ("scan": a ``neqent scan`` file).
-FIGURE_INPUTS = {
-    "fig3a": (("analytic",),),
-    "fig3b": (("analytic",),),
-    "fig4a": (("steady", "scan"),),
-    "fig4b": (("dynamics",),),
-    "effective_temperatures": (("analytic",),),
-    "alpha": (("kernels", "scan"),),
-    "scan": (("steady", "scan"),),
-    "optimize": (("optimize",),),  # every input
-}
+for _extra in EXTRAS.values():
+    FIGURES.update(_extra.figures)
 
 
 def main(argv=None):
     """Command line ``python -m neqent.pipeline.plotting <figure> --input F --output BASE [--dpi N]``.
 
     Each input must be the output of the stage the figure is drawn from
-    (:data:`FIGURE_INPUTS`, checked on the file's ``stage`` attribute). Bad
+    (:data:`FIGURES`, checked on the file's ``stage`` attribute). Bad
     input exits with status 2 and one line on stderr naming the option and
     the value; no figure file is written.
 
@@ -387,8 +382,6 @@ def main(argv=None):
     int
         Exit status 0.
     """
-    from neqent.pipeline.command import StageParser, first_line, open_stage_input, read_stage_input
-    from neqent.pipeline.logs import configure_logging, log_figure
 
     configure_logging()
     p = StageParser(prog="python -m neqent.pipeline.plotting", description=__doc__.splitlines()[0])
@@ -397,17 +390,13 @@ def main(argv=None):
     p.add_argument("--output", required=True, help="output base path (.png and .pdf are written)")
     p.add_argument("--dpi", type=dpi_type, default=150, help="PNG resolution, dots per inch (> 0; default 150)")
     args = p.parse_args(argv)
-    func, nin = FIGURES[args.figure]
-    if nin is not None and len(args.input) != nin:
-        p.error(f"--input: figure {args.figure} needs {nin} input file(s), got {len(args.input)}")
-    if args.figure == "scan":  # may be a cube larger than memory: opened lazily, reduced by streaming
-        inputs = [open_stage_input(p, args.input[0], FIGURE_INPUTS["scan"][0])]
-    else:
-        kinds = FIGURE_INPUTS[args.figure] * (len(args.input) if nin is None else 1)
-        inputs = [read_stage_input(p, f, stages) for f, stages in zip(args.input, kinds)]
+    figure = FIGURES[args.figure]
+    if not figure.many and len(args.input) != 1:
+        p.error(f"--input: figure {args.figure} needs 1 input file(s), got {len(args.input)}")
+    inputs = [read_stage_input(p, f, figure.inputs, lazy=figure.lazy) for f in args.input]
     start = time.perf_counter()
     try:
-        paths = func(*inputs, args.output, dpi=args.dpi)
+        paths = figure.draw(*inputs, args.output, dpi=args.dpi)
     except OSError as exc:
         p.error(f"--output {args.output!r}: {first_line(exc)}")
     except KeyError as exc:  # right stage, but not the content this figure needs

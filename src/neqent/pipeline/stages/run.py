@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from neqent.pipeline.command import StageParser, first_line, open_stage_input, positive_int, read_stage_input
+from neqent.pipeline.command import StageParser, first_line, positive_int, read_stage_input
 from neqent.pipeline.config import load_config_or_exit, stage_config
 from neqent.pipeline.grid import resolve_range, scan_axes
 from neqent.pipeline.logs import configure_logging
@@ -312,11 +312,11 @@ def _streamed_stage(p, args, config):
         return 0
     if not args.input:
         p.error("--input: stage steady needs 1 file (rates) or the steady shard files, got 0")
-    first = open_stage_input(p, args.input[0], ("rates", "steady_shard"), scan)
+    first = read_stage_input(p, args.input[0], ("rates", "steady_shard"), scan, lazy=True)
     if first.attrs.get("stage") == "steady_shard":
         first.close()
         for f in args.input[1:]:
-            open_stage_input(p, f, ("steady_shard",), scan).close()
+            read_stage_input(p, f, ("steady_shard",), scan, lazy=True).close()
         if args.shard is not None:
             p.error(f"--shard {args.shard!r}: the inputs are shard files already (this run gathers them)")
         try:
