@@ -420,3 +420,113 @@ def test_no_private_access_in_the_text(path):
 def test_private_text_pattern_catches_the_old_forms():
     for text in ("import numba.core.config", "argparse._HelpAction", "llvmlite.binding._lib", "getattr(f, '_cache')"):
         assert PRIVATE_TEXT.search(text), text
+
+
+# ---------------------------------------------------------------------------
+# src/neqent/pipeline: no import circle (issue 21). Every import counts, also those inside
+# functions, and a package's __init__ imports what it re-exports.
+
+PIPELINE = SRC / "pipeline"
+
+
+def _pipeline_modules():
+    """Dotted name -> path of every module of neqent.pipeline (packages by their __init__)."""
+    return {_module_name(p): p for p in sorted(PIPELINE.rglob("*.py"))}
+
+
+def _resolve(name, modules):
+    """The module an imported dotted name lives in (``a.b.func`` -> ``a.b``), None outside ``modules``."""
+    while name and name not in modules:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def _pipeline_graph():
+    """{module: modules of neqent.pipeline it imports}, from the source with ast."""
+    modules = _pipeline_modules()
+    graph = {}
+    for module, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        targets = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(anchor + ([base] if base else []))
+                # `from a import b` imports the module a.b when there is one, else a name of a
+                names = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
+            else:
+                continue
+            targets.update(t for t in (_resolve(n, modules) for n in names) if t is not None and t != module)
+        graph[module] = targets
+    return graph
+
+
+def _cycles(graph):
+    """The strongly connected components with more than one module (Tarjan), each sorted."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_pipeline_has_no_import_cycle():
+    graph = _pipeline_graph()
+    assert not _cycles(graph), f"import circles in neqent.pipeline: {_cycles(graph)}"
+    # the graph sees imports inside functions (command reads datasets with io inside read_stage_input)
+    assert "neqent.pipeline.io" in graph["neqent.pipeline.command"]
+
+
+def test_cycle_check_catches_function_level_and_reexport_circles():
+    # config -> extras (package __init__ re-export) -> extras.x -> (inside a function) config
+    graph = {"config": {"extras"}, "extras": {"extras.x"}, "extras.x": {"config"}, "grid": set()}
+    assert _cycles(graph) == [["config", "extras", "extras.x"]]
+    tree = ast.parse("def f():\n    from neqent.pipeline.config import load_config\n")
+    assert any(isinstance(n, ast.ImportFrom) and n.module == "neqent.pipeline.config" for n in ast.walk(tree))
+
+
+def test_pipeline_imports_no_private_name_of_another_module():
+    private = []
+    for module, path in _pipeline_modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("neqent"):
+                private += [
+                    f"{module}: {node.module}.{a.name}"
+                    for a in node.names
+                    if a.name.startswith("_") and not a.name.startswith("__")
+                ]
+    assert not private, f"private names imported across modules: {private}"
+
+
+def test_pipeline_modules_stay_under_800_lines():
+    long = {
+        m: n for m, p in _pipeline_modules().items() if (n := len(p.read_text(encoding="utf-8").splitlines())) > 800
+    }
+    assert not long, f"modules over 800 lines: {long}"
