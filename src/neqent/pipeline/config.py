@@ -43,13 +43,27 @@ __all__ = [
     "stage_config",
     "load_config_or_exit",
     "EXTRA_PRODUCTS",
+    "extra_products",
 ]
 
 _REPO = Path(__file__).resolve().parents[3]
 
-#: Products that are not scans (listed in ``extras`` like scan names): the effective-temperature
-#: figure of the analytic stage and every registered extra product (:mod:`neqent.pipeline.extras`).
-EXTRA_PRODUCTS = ("effective_temperatures",) + tuple(name for name, extra in EXTRAS.items() if extra.product)
+
+
+def extra_products():
+    """Products that are not scans (listed in ``extras`` like scan names).
+
+    Returns
+    -------
+    tuple of str
+        The effective-temperature figure of the analytic stage, then every
+        registered extra product (:data:`neqent.pipeline.extras.EXTRAS`).
+    """
+    return ("effective_temperatures",) + tuple(name for name, extra in EXTRAS.items() if extra.product)
+
+
+#: :func:`extra_products` when the config module was imported (what the workflow lists).
+EXTRA_PRODUCTS = extra_products()
 
 
 def _package_data(name):
@@ -188,10 +202,10 @@ def _semantic_checks(config):
             _check_stack_scan(config, stack, name)
     _check_scale(config)
     for extra in config["extras"]:
-        if extra not in config["scans"] and extra not in EXTRA_PRODUCTS:
+        if extra not in config["scans"] and extra not in extra_products():
             raise ConfigError(
                 f"config key 'extras': {extra!r} is neither a scan name "
-                f"{sorted(config['scans'])} nor one of {list(EXTRA_PRODUCTS)}"
+                f"{sorted(config['scans'])} nor one of {list(extra_products())}"
             )
         if extra == "map":
             raise ConfigError("config key 'extras': 'map' is always built; do not list it")
