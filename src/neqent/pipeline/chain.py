@@ -1,20 +1,12 @@
-"""Pipeline extra ``chain``: N qubits in a row above the body (docs/theory.md §10).
-
-N qubits (``chain.n``, default 4) along x at height ``chain.z``, all dipoles
-in the x-z plane at polar angle ``chain.theta`` (0 = along z), spaced by each
-value of ``chain.spacing``; for every spacing the kernels of all pairs (one
-batched quadrature) and, for every body temperature of ``chain.T_M``, the
-N-qubit steady state, its pairwise concurrences and the half/half log
-negativity. Material, slab thickness, frequency and T_W come from the main
-config (``material``, ``geometry.delta``, ``geometry.omega_ratio`` or
-``geometry.omega``, ``T_W``).
+"""Command line of the pipeline extra ``chain`` (:mod:`neqent.pipeline.extras.chain`, docs/theory.md §10).
 
     python -m neqent.pipeline.chain --config CONFIG --output results/chain/chain.nc
 
 ``--config``: a full pipeline config (YAML/JSON file or inline), or the
 subset :func:`chain_config` returns (what the Snakemake rule passes, so only
 a change of that subset reruns it). Bad input: one line on stderr, exit 2,
-no file written.
+no file written. The names of :mod:`neqent.pipeline.extras.chain` are
+re-exported here, their old home.
 """
 
 from __future__ import annotations

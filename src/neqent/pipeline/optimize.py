@@ -1,17 +1,11 @@
-"""Pipeline stage ``optimize``: the named searches of the config's ``optimize`` section.
-
-Each search (``config["optimize"][name]``) fixes the configuration -- the
-config's ``material``, ``T_W`` and ``geometry`` (``theta`` gives both dipole
-angles ``theta1``, ``theta2``), ``T_M`` = 600 K as in ``neqent point``, then
-the search's own ``fixed`` values -- and maximises the steady concurrence over
-its ``vary`` ranges with :func:`neqent.dynamics.landscape.optimise` (the same
-search as ``neqent optimize``; SI units, config names ``T_M``, ``T_W``).
+"""Command line of the pipeline extra ``optimize`` (:mod:`neqent.pipeline.extras.optimize`).
 
 ``python -m neqent.pipeline.optimize --config C --search NAME --output F.nc``
-writes one NetCDF record (:func:`search_dataset`): best point, convergence
-history, 1-D cuts of C through the optimum and the 1 % / 10 % ranges. ``C``
+writes the record of one search of the config's ``optimize`` section. ``C``
 may be the full config or the subset ``material``, ``T_W``, ``geometry``,
 ``optimize`` (what the Snakemake rule passes). Bad input: one line, exit 2.
+The names of :mod:`neqent.pipeline.extras.optimize` are re-exported here,
+their old home.
 """
 
 from __future__ import annotations

@@ -1,16 +1,14 @@
-"""Pipeline extra ``stacks``: steady C(z2, T_M) maps for planar stacks (docs/theory.md §9).
-
-Compares bodies (by default the paper's freestanding SiC film, SiC on an SiO2
-substrate, an hBN film and an hBN/SiC bilayer) at one frequency shared by all of
-them, each with the map's maximum and where it lies. Optionally one layer's
-thickness of one body is swept (C over (thickness, T_M) at z2 = geometry.z2).
+"""Command line of the pipeline extra ``stacks`` (:mod:`neqent.pipeline.extras.stacks`, docs/theory.md §9).
 
     python -m neqent.pipeline.stacks data --params PARAMS.json|JSON --output stacks.nc
     python -m neqent.pipeline.stacks figure --input stacks.nc --output figures/stacks
 
 ``PARAMS``: the config subset this extra needs, ``{"stacks": config["stacks"],
 "z1", "r12", "theta", "T_W"}`` (:func:`stack_params`). Bad input: one line on
-stderr, exit status 2, nothing written.
+stderr, exit status 2, nothing written. The workflow runs the same steps
+through the generic commands ``python -m neqent.pipeline.extra stacks`` and
+``python -m neqent.pipeline.plotting stacks``; the names of
+:mod:`neqent.pipeline.extras.stacks` are re-exported here, their old home.
 """
 
 from __future__ import annotations
