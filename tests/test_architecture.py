@@ -318,10 +318,24 @@ NUMPYDOC_FUNCTIONS = {
         "check_search",
         "search_landscape",
         "search_dataset",
+        "check_config",
         "optimize_figure",
     ),
     "pipeline/optimize.py": ("main",),
-    "pipeline/extras/stacks.py": ("stack_params", "body_stack", "check_stacks", "stack_maps", "stacks_figure"),
+    "pipeline/extras/stacks.py": (
+        "stack_params",
+        "body_stack",
+        "check_stacks",
+        "check_config",
+        "stack_maps",
+        "stacks_figure",
+    ),
+    # issue 21: the body builder, the grid and command kits, the registry and the generic command
+    "pipeline/body.py": ("stack_body", "config_body", "with_axis_values", "optics_variables"),
+    "pipeline/grid.py": ("resolve_range", "checked_range", "coerce_numbers"),
+    "pipeline/command.py": ("read_stage_input",),
+    "pipeline/extras/registry.py": ("register",),
+    "pipeline/extra.py": ("extra_subset", "main"),
     "pipeline/stacks.py": ("main",),
     "interface/optimize.py": ("parse_vary", "optimize", "point_command", "optimize_json", "optimize_table"),
     "interface/many.py": ("point_n", "evolve_n"),
@@ -387,6 +401,7 @@ NUMPYDOC_MEMBERS = {
     "pipeline/blocks.py": ("Block",),
     "pipeline/blockio.py": ("BlockWriter", "BlockWriter.write"),
     "pipeline/streaming.py": ("RateInputs", "RateInputs.block", "RateSource", "RateSource.block"),
+    "pipeline/extras/registry.py": ("Extra", "Figure"),
 }
 
 
