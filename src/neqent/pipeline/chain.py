@@ -3,7 +3,7 @@
     python -m neqent.pipeline.chain --config CONFIG --output results/chain/chain.nc
 
 ``--config``: a full pipeline config (YAML/JSON file or inline), or the
-subset :func:`chain_config` returns (what the Snakemake rule passes, so only
+subset :func:`~neqent.pipeline.extras.chain.chain_config` returns (what the Snakemake rule passes, so only
 a change of that subset reruns it). Bad input: one line on stderr, exit 2,
 no file written. The names of :mod:`neqent.pipeline.extras.chain` are
 re-exported here, their old home.

@@ -11,9 +11,9 @@ gets. Units (SI): lengths m, temperatures K, angles rad; frequencies are
 Public API:
 
 * :func:`load_config` -- path, YAML/JSON string or dict -> validated dict with defaults.
-* :func:`resolve_range` -- a grid spec (list or ``{start, stop, num, spacing}``) -> array.
+* :func:`~neqent.pipeline.grid.resolve_range` -- a grid spec (list or ``{start, stop, num, spacing}``) -> array.
 * :func:`schema_path`, :func:`default_config_path`.
-* :class:`ConfigError` (a ``ValueError``, defined in :mod:`neqent.errors`) naming the offending key.
+* :class:`~neqent.errors.ConfigError` (a ``ValueError``, defined in :mod:`neqent.errors`) naming the offending key.
 """
 
 from __future__ import annotations
@@ -49,7 +49,6 @@ __all__ = [
 _REPO = Path(__file__).resolve().parents[3]
 
 
-
 def extra_products():
     """Products that are not scans (listed in ``extras`` like scan names).
 
@@ -57,7 +56,7 @@ def extra_products():
     -------
     tuple of str
         The effective-temperature figure of the analytic stage, then every
-        registered extra product (:data:`neqent.pipeline.extras.EXTRAS`).
+        registered extra product (:data:`neqent.pipeline.extras.registry.EXTRAS`).
     """
     return ("effective_temperatures",) + tuple(name for name, extra in EXTRAS.items() if extra.product)
 
@@ -137,7 +136,7 @@ def _describe(error) -> str:
 def validate_config(config: dict, partial: bool = False) -> dict:
     """Validate ``config`` in place against the schema, filling defaults; return it.
 
-    Raises :class:`ConfigError` naming the offending key for schema violations
+    Raises :class:`~neqent.errors.ConfigError` naming the offending key for schema violations
     and for the semantic rules the schema cannot express (log grids need
     positive bounds, ``extras`` must name scans, ...). ``partial``: accept a
     stage's subset (:func:`stage_config`): ``scans`` may omit ``map`` and any
@@ -439,7 +438,7 @@ def load_config(source=None, overrides=None, partial=False) -> dict:
     ``source``: a path (YAML or JSON file), a YAML/JSON string, a dict
     (deep-copied), or None for :func:`default_config_path`. ``overrides``:
     optional dict deep-merged on top before validation. Defaults from the
-    schema are filled in. Raises :class:`ConfigError` naming the bad key.
+    schema are filled in. Raises :class:`~neqent.errors.ConfigError` naming the bad key.
     ``partial``: ``source`` may be one stage's subset (:func:`validate_config`).
     """
     if source is None:

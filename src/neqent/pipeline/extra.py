@@ -2,7 +2,7 @@
 
     python -m neqent.pipeline.extra NAME --config CONFIG --output results/NAME/NAME.nc [--no-progress]
 
-``NAME``: a registered extra (:data:`neqent.pipeline.extras.EXTRAS`) with a
+``NAME``: a registered extra (:data:`neqent.pipeline.extras.registry.EXTRAS`) with a
 ``compute`` function. ``--config``: a full pipeline config (YAML/JSON file or
 inline; validated, then cut to the extra's subset), or the subset itself as
 inline JSON (what the workflow's generic rules in ``workflow/rules/extras.smk``

@@ -18,7 +18,8 @@ from neqent.pipeline.body import thickness_index
 __all__ = ["UM", "pyplot", "save", "edges", "dpi_type", "axis_label"]
 
 
-UM = 1e-6  # lengths are plotted in micrometres
+#: Lengths are plotted in micrometres: one plotted unit [m].
+UM = 1e-6
 
 
 def pyplot():

@@ -5,7 +5,7 @@
 At the body temperature where the chain's largest pairwise concurrence is
 highest, one curve per neighbour order |q - q'| (nearest, next-nearest,
 further): the largest concurrence among the pairs of that order, versus the
-spacing. PNG and PDF, written atomically (:func:`neqent.pipeline.plotting.save`).
+spacing. PNG and PDF, written atomically (:func:`neqent.pipeline.figstyle.save`).
 """
 
 from __future__ import annotations

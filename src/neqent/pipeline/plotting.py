@@ -69,7 +69,7 @@ def fig3a(analytic, base, dpi=150):
     Returns
     -------
     list of pathlib.Path
-        The PNG and PDF files written (:func:`save`).
+        The PNG and PDF files written (:func:`~neqent.pipeline.figstyle.save`).
     """
     plt = pyplot()
     a = analytic
@@ -121,7 +121,7 @@ def fig3b(analytic, base, dpi=150):
     Returns
     -------
     list of pathlib.Path
-        The PNG and PDF files written (:func:`save`).
+        The PNG and PDF files written (:func:`~neqent.pipeline.figstyle.save`).
     """
     plt = pyplot()
     a = analytic
@@ -155,7 +155,7 @@ def fig4a(steady, base, dpi=150):
     Returns
     -------
     list of pathlib.Path
-        The PNG and PDF files written (:func:`save`).
+        The PNG and PDF files written (:func:`~neqent.pipeline.figstyle.save`).
     """
     plt = pyplot()
     C = _squeeze(steady["C"], ("z2", "T_M")).transpose("T_M", "z2")
@@ -190,7 +190,7 @@ def fig4b(dynamics, base, dpi=150):
     Returns
     -------
     list of pathlib.Path
-        The PNG and PDF files written (:func:`save`).
+        The PNG and PDF files written (:func:`~neqent.pipeline.figstyle.save`).
     """
     plt = pyplot()
     d = dynamics
@@ -228,7 +228,7 @@ def effective_temperatures(analytic, base, dpi=150):
     Returns
     -------
     list of pathlib.Path
-        The PNG and PDF files written (:func:`save`).
+        The PNG and PDF files written (:func:`~neqent.pipeline.figstyle.save`).
     """
     plt = pyplot()
     a = analytic
@@ -261,7 +261,7 @@ def alpha_figure(kernels, base, dpi=150):
     Returns
     -------
     list of pathlib.Path
-        The PNG and PDF files written (:func:`save`).
+        The PNG and PDF files written (:func:`~neqent.pipeline.figstyle.save`).
     """
     plt = pyplot()
     k = kernels
@@ -301,7 +301,7 @@ def scan_figure(steady, base, dpi=150):
     """Figure of an extra scan of the steady concurrence.
 
     One axis: steady C map over (axis, T_M) and max over T_M versus the axis;
-    two or more axes: :func:`cube_figure` (streamed, the cube is never loaded).
+    two or more axes: :func:`~neqent.pipeline.extras.cube.cube_figure` (streamed, the cube is never loaded).
 
     Parameters
     ----------
@@ -315,7 +315,7 @@ def scan_figure(steady, base, dpi=150):
     Returns
     -------
     list of pathlib.Path
-        The PNG and PDF files written (:func:`save`).
+        The PNG and PDF files written (:func:`~neqent.pipeline.figstyle.save`).
     """
     plt = pyplot()
     C = steady["C"]
@@ -347,9 +347,9 @@ def scan_figure(steady, base, dpi=150):
     return save(fig, base, dpi)
 
 
-#: name -> :class:`~neqent.pipeline.extras.Figure` (drawing function, accepted ``stage`` attributes of
+#: name -> :class:`~neqent.pipeline.extras.registry.Figure` (drawing function, accepted ``stage`` attributes of
 #: the inputs; "scan": a ``neqent scan`` file): the paper figures and the core extras, then every
-#: figure a registered extra draws (:data:`neqent.pipeline.extras.EXTRAS`).
+#: figure a registered extra draws (:data:`neqent.pipeline.extras.registry.EXTRAS`).
 FIGURES = {
     "fig3a": Figure(fig3a, ("analytic",)),
     "fig3b": Figure(fig3b, ("analytic",)),

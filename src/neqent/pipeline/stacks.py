@@ -4,7 +4,7 @@
     python -m neqent.pipeline.stacks figure --input stacks.nc --output figures/stacks
 
 ``PARAMS``: the config subset this extra needs, ``{"stacks": config["stacks"],
-"z1", "r12", "theta", "T_W"}`` (:func:`stack_params`). Bad input: one line on
+"z1", "r12", "theta", "T_W"}`` (:func:`~neqent.pipeline.extras.stacks.stack_params`). Bad input: one line on
 stderr, exit status 2, nothing written. The workflow runs the same steps
 through the generic commands ``python -m neqent.pipeline.extra stacks`` and
 ``python -m neqent.pipeline.plotting stacks``; the names of

@@ -1,7 +1,7 @@
 """The pipeline's extras: products beyond the paper figures, each one module that registers itself.
 
-:data:`EXTRAS` (:mod:`neqent.pipeline.extras.registry`) maps each name to its
-:class:`Extra` record; config, plotting and the runner ask it. Adding an extra:
+:data:`~neqent.pipeline.extras.registry.EXTRAS` maps each name to its
+:class:`~neqent.pipeline.extras.registry.Extra` record; config, plotting and the runner ask it. Adding an extra:
 write ``extras/<name>.py`` ending in ``register(Extra(...))`` and add its name
 to the import line below (docs/design.md, "How to add an extra").
 """

@@ -87,7 +87,7 @@ def cube_figure(steady, base, dpi=150):
     Returns
     -------
     list of pathlib.Path
-        The PNG and PDF files written (:func:`save`).
+        The PNG and PDF files written (:func:`~neqent.pipeline.figstyle.save`).
     """
     import json
 

@@ -328,7 +328,7 @@ def optimize_figure(*args, dpi=150):
     Returns
     -------
     list of pathlib.Path
-        The PNG and PDF files written (:func:`save`).
+        The PNG and PDF files written (:func:`~neqent.pipeline.figstyle.save`).
     """
     plt = pyplot()
     *records, base = args

@@ -1,10 +1,11 @@
 """Pipeline stages, one module per Snakemake rule file (``workflow/rules/<stage>.smk``).
 
-* :mod:`~neqent.pipeline.stages.kernels` -- :func:`kernel_grid` (stage a, MPI);
-* :mod:`~neqent.pipeline.stages.rates` -- :func:`rate_grid` (stage b);
-* :mod:`~neqent.pipeline.stages.steady` -- :func:`steady_grid` (stage c), :func:`map_maximum`;
-* :mod:`~neqent.pipeline.stages.analytic` -- :func:`analytic_data` (fig3 data);
-* :mod:`~neqent.pipeline.stages.dynamics` -- :func:`dynamics_data` (fig4b data);
+* :mod:`~neqent.pipeline.stages.kernels` -- :func:`~neqent.pipeline.stages.kernels.kernel_grid` (stage a, MPI);
+* :mod:`~neqent.pipeline.stages.rates` -- :func:`~neqent.pipeline.stages.rates.rate_grid` (stage b);
+* :mod:`~neqent.pipeline.stages.steady` -- :func:`~neqent.pipeline.stages.steady.steady_grid` (stage c),
+  :func:`~neqent.pipeline.stages.steady.map_maximum`;
+* :mod:`~neqent.pipeline.stages.analytic` -- :func:`~neqent.pipeline.stages.analytic.analytic_data` (fig3 data);
+* :mod:`~neqent.pipeline.stages.dynamics` -- :func:`~neqent.pipeline.stages.dynamics.dynamics_data` (fig4b data);
 * :mod:`~neqent.pipeline.stages.run` -- the command line ``python -m neqent.pipeline.stages <stage>``.
 
 The names below are re-exported from their old home (``neqent.pipeline.stages``

@@ -17,9 +17,9 @@ from neqent.pipeline.grid import COORD_ATTRS, attrs, kernel_dims, resolve_range
 def rate_grid(kernels, T_M, T_W):
     """Rates over ``(*axes, T_M, q, qp)`` from a kernel dataset (stage b).
 
-    ``kernels``: dataset of :func:`kernel_grid` (complex variables);
+    ``kernels``: dataset of :func:`~neqent.pipeline.stages.kernels.kernel_grid` (complex variables);
     ``T_M``: body temperatures (K): a number, a list or a grid spec
-    ``{start, stop, num, spacing}`` (:func:`neqent.pipeline.config.resolve_range`);
+    ``{start, stop, num, spacing}`` (:func:`neqent.pipeline.grid.resolve_range`);
     ``T_W``: wall temperature (K).
     The alpha tensors are broadcast against n(omega, T) -- never recomputed.
     Returns ``gamma_plus``, ``gamma_minus`` (complex, units of Gamma0),
