@@ -221,12 +221,13 @@ def optics_variables(body, omega, dims):
         another body (its parameters describe it).
     """
     one = {"units": "1"}
-    w = np.asarray(omega, float)
+    w = np.atleast_1d(np.asarray(omega, float))
+    optics = [body.optics(x) for x in w]  # the body's own optics at each frequency
     if isinstance(body, Slab):
-        eps = np.asarray(body.material.eps(w), complex)
+        eps = np.array(optics, complex) if dims else complex(optics[0])
         return {"eps": (dims, eps, {**one, "long_name": "relative permittivity of the slab"})}
     if isinstance(body, Stack):
-        et, ez, st, sz = stack_optics(body, np.atleast_1d(w))
+        et, ez, _, st, sz = (np.array([o[k] for o in optics]) for k in range(5))  # (N, L) and (N,)
         if dims:
             ldims, et, ez = ("layer",) + dims, et.T, ez.T
         else:
