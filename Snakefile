@@ -36,7 +36,7 @@ include: "workflow/rules/analytic.smk"
 include: "workflow/rules/dynamics.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/optimize.smk"
-include: "workflow/rules/stacks.smk"
+include: "workflow/rules/extras.smk"
 include: "workflow/rules/chain.smk"
 
 

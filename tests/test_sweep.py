@@ -138,7 +138,8 @@ def test_kernel_grid_vacuum_identity_and_chunk_independence():
 def test_kernel_tensors_contract_to_the_stored_kernels():
     """The stored Cartesian tensors give back alpha and Lambda for the scan's dipoles."""
     from neqent.pipeline.config import load_config
-    from neqent.pipeline.stages import _dipoles, kernel_grid
+    from neqent.pipeline.stages import kernel_grid
+    from neqent.pipeline.stages.kernels import dipoles as _dipoles
 
     cfg = load_config(
         {

@@ -13,8 +13,10 @@ The subclasses say where the value came from:
   (:mod:`neqent.validation`), e.g. ``z1 must be finite and > 0 m, got -1e-06``.
 * :class:`InputError` -- a user argument of the API or the CLI; ``param``
   names it (also importable from :mod:`neqent.interface.units`).
-* :class:`neqent.pipeline.config.ConfigError` -- a pipeline config; the
-  message names the key (defined with the config, the only layer that has one).
+* :class:`ConfigError` -- a pipeline config; the message names the key
+  (also importable from :mod:`neqent.pipeline.config`). It lives here so that
+  the pipeline's extras and body builder can raise it without importing the
+  config module that asks them.
 * :class:`StageInputError` -- a pipeline stage's inputs (config and datasets)
   that are valid alone but do not fit together, e.g. z1 off the map's z2 grid.
 * :class:`UsageError` -- a malformed command line (unknown option, missing value).
@@ -29,6 +31,7 @@ __all__ = [
     "NeqentInputError",
     "ValidationError",
     "InputError",
+    "ConfigError",
     "StageInputError",
     "UsageError",
 ]
@@ -50,6 +53,10 @@ class InputError(NeqentInputError):
         super().__init__(f"{param}: {detail}")
         self.param = param
         self.detail = detail
+
+
+class ConfigError(NeqentInputError):
+    """Invalid pipeline configuration; the message names the key (dotted path) and the problem."""
 
 
 class StageInputError(NeqentInputError):

@@ -205,8 +205,7 @@ def scan_shape(config, scan):
     tuple of int
         The shape.
     """
-    from neqent.pipeline.config import resolve_range
-    from neqent.pipeline.stages import scan_axes
+    from neqent.pipeline.grid import resolve_range, scan_axes
 
     axes, _ = scan_axes(config, scan)
     shape = tuple(len(v) for v in axes.values())

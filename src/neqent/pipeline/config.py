@@ -11,9 +11,9 @@ gets. Units (SI): lengths m, temperatures K, angles rad; frequencies are
 Public API:
 
 * :func:`load_config` -- path, YAML/JSON string or dict -> validated dict with defaults.
-* :func:`resolve_range` -- a grid spec (list or ``{start, stop, num, spacing}``) -> array.
+* :func:`~neqent.pipeline.grid.resolve_range` -- a grid spec (list or ``{start, stop, num, spacing}``) -> array.
 * :func:`schema_path`, :func:`default_config_path`.
-* :class:`ConfigError` (a ``ValueError``) naming the offending key.
+* :class:`~neqent.errors.ConfigError` (a ``ValueError``, defined in :mod:`neqent.errors`) naming the offending key.
 """
 
 from __future__ import annotations
@@ -21,12 +21,15 @@ from __future__ import annotations
 import copy
 import json
 import os
-import re
 from pathlib import Path
 
 import yaml
 
-from neqent.errors import InputError, NeqentInputError
+from neqent.errors import ConfigError
+from neqent.pipeline.body import config_body, has_stack, stack_optics, thickness_axes, thickness_index
+from neqent.pipeline.command import first_line, shown
+from neqent.pipeline.extras import EXTRAS
+from neqent.pipeline.grid import checked_range, coerce_numbers, resolve_range
 
 __all__ = [
     "ConfigError",
@@ -38,17 +41,28 @@ __all__ = [
     "default_config_path",
     "scan_names",
     "stage_config",
+    "load_config_or_exit",
     "EXTRA_PRODUCTS",
+    "extra_products",
 ]
 
 _REPO = Path(__file__).resolve().parents[3]
 
-#: Extra products that are not scans (listed in ``extras`` like scan names).
-EXTRA_PRODUCTS = ("effective_temperatures", "optimize", "stacks", "chain")
+
+def extra_products():
+    """Products that are not scans (listed in ``extras`` like scan names).
+
+    Returns
+    -------
+    tuple of str
+        The effective-temperature figure of the analytic stage, then every
+        registered extra product (:data:`neqent.pipeline.extras.registry.EXTRAS`).
+    """
+    return ("effective_temperatures",) + tuple(name for name, extra in EXTRAS.items() if extra.product)
 
 
-class ConfigError(NeqentInputError):
-    """Invalid configuration; the message names the key (dotted path) and the problem."""
+#: :func:`extra_products` when the config module was imported (what the workflow lists).
+EXTRA_PRODUCTS = extra_products()
 
 
 def _package_data(name):
@@ -119,44 +133,10 @@ def _describe(error) -> str:
     return f"config key '{_key(err.absolute_path)}': {err.message}"
 
 
-# A number in exponent notation without a decimal point ("1e-6", "-2E+3").
-# YAML 1.2 reads it as a float, PyYAML (YAML 1.1, also used by Snakemake's
-# configfile loader) as a string; physicists write it all the time.
-_EXP_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
-
-
-def coerce_numbers(obj):
-    """Turn exponent-notation strings such as ``"1e-6"`` into floats, recursively, in place.
-
-    Returns ``obj`` (dicts and lists are modified in place; a bare string is
-    returned converted). Only strings that are unambiguously numbers in
-    exponent notation are touched, so names such as ``"eps=4+0.1j"`` stay.
-
-    Parameters
-    ----------
-    obj : dict, list, str or other
-        A parsed config or part of it (values in the units of their keys).
-
-    Returns
-    -------
-    dict, list, float or other
-        ``obj``, converted.
-    """
-    if isinstance(obj, dict):
-        for key, value in obj.items():
-            obj[key] = coerce_numbers(value)
-    elif isinstance(obj, list):
-        for i, value in enumerate(obj):
-            obj[i] = coerce_numbers(value)
-    elif isinstance(obj, str) and _EXP_NUMBER.match(obj.strip()):
-        return float(obj)
-    return obj
-
-
 def validate_config(config: dict, partial: bool = False) -> dict:
     """Validate ``config`` in place against the schema, filling defaults; return it.
 
-    Raises :class:`ConfigError` naming the offending key for schema violations
+    Raises :class:`~neqent.errors.ConfigError` naming the offending key for schema violations
     and for the semantic rules the schema cannot express (log grids need
     positive bounds, ``extras`` must name scans, ...). ``partial``: accept a
     stage's subset (:func:`stage_config`): ``scans`` may omit ``map`` and any
@@ -181,20 +161,11 @@ def validate_config(config: dict, partial: bool = False) -> dict:
 
 def _semantic_checks(config):
     """Rules beyond the JSON schema; raise ConfigError with the key path."""
-    from neqent.electrodynamics.resolve import resolve_material
-
     _check_finite(config)
-    try:
-        material = resolve_material(config["material"])
-    except InputError as exc:
-        raise ConfigError(f"config key 'material': {exc.detail}") from None
-    stack = _check_stack_body(config)
-    label = repr(config["material"])
-    if stack is not None:
-        from neqent.pipeline.body import top_material
-
-        material = top_material(stack)
-        label = f"{material.name!r} (top of geometry.stack)"
+    body = _check_body(config)
+    stack = body if has_stack(config) else None
+    material = body.top_material
+    label = repr(config["material"]) if stack is None else f"{material.name!r} (top of geometry.stack)"
     if material.resonance is None:
         # omega_ratio = omega / material resonance needs a resonance
         if "omega" not in config["geometry"]:
@@ -210,11 +181,11 @@ def _semantic_checks(config):
                 )
     for name, scan in config["scans"].items():
         for axis, spec in scan["axes"].items():
-            _check_range(f"scans.{name}.axes.{axis}", spec)
+            checked_range(f"scans.{name}.axes.{axis}", spec)
         if "omega" in scan["axes"] and "omega_ratio" in scan["axes"]:
             raise ConfigError(f"config key 'scans.{name}.axes': give omega or omega_ratio, not both")
         if "T_M" in scan:
-            _check_range(f"scans.{name}.T_M", scan["T_M"])
+            checked_range(f"scans.{name}.T_M", scan["T_M"])
     for axis, spec in config["scans"].get("map", {"axes": {}})["axes"].items():
         if axis != "z2" and resolve_range(spec).size != 1:
             raise ConfigError(
@@ -222,7 +193,7 @@ def _semantic_checks(config):
                 "give a single value here and put other sweeps in an extra scan"
             )
     for key in ("ratio", "n_A", "n_S"):
-        _check_range(f"analytic.{key}", config["analytic"][key])
+        checked_range(f"analytic.{key}", config["analytic"][key])
     for name in config["scans"]:
         if stack is None:
             _check_scan_geometry(config, material, name)
@@ -230,40 +201,34 @@ def _semantic_checks(config):
             _check_stack_scan(config, stack, name)
     _check_scale(config)
     for extra in config["extras"]:
-        if extra not in config["scans"] and extra not in EXTRA_PRODUCTS:
+        if extra not in config["scans"] and extra not in extra_products():
             raise ConfigError(
                 f"config key 'extras': {extra!r} is neither a scan name "
-                f"{sorted(config['scans'])} nor one of {list(EXTRA_PRODUCTS)}"
+                f"{sorted(config['scans'])} nor one of {list(extra_products())}"
             )
         if extra == "map":
             raise ConfigError("config key 'extras': 'map' is always built; do not list it")
-    _check_searches(config, material)
-    if "stacks" in config["extras"]:
-        _check_stacks_extra(config)
+    for extra in EXTRAS.values():  # each extra checks its own section (the registry, not a list here)
+        if extra.check is not None:
+            extra.check(config, body)
 
 
 # --------------------------------------------------------------------------
 # a planar stack as the body of every scan (geometry.stack, neqent.pipeline.body)
 
-#: extras that compute a slab body (material, geometry.delta) of their own, not geometry.stack
-SLAB_ONLY_EXTRAS = ("optimize", "chain")
 
+def _check_body(config):
+    """The config's body (:func:`neqent.pipeline.body.config_body`, the builder the stages use).
 
-def _check_stack_body(config):
-    """The :class:`~neqent.electrodynamics.planar.Stack` of ``geometry.stack`` (None without one).
-
-    ConfigError naming the key: a substrate without ``geometry.stack``, a
-    non-default ``material``/``geometry.delta`` or a ``delta`` axis beside the
-    stack (both would describe the body), a bad layer or material, a
+    ConfigError naming the key: a bad material or layer, a substrate without
+    ``geometry.stack``, a non-default ``material``/``geometry.delta`` or a
+    ``delta`` axis beside the stack (both would describe the body), a
     ``thickness_<i>`` axis without a stack or beyond its layers, and the
     extras that only compute a slab.
     """
-    from neqent.electrodynamics.materials import get_layer_material
-    from neqent.electrodynamics.planar import Stack
-    from neqent.pipeline.body import has_stack, thickness_index
-
     geo, schema = config["geometry"], json.loads(schema_path().read_text())
     if not has_stack(config):
+        body = config_body(config)
         if "substrate" in geo:
             raise ConfigError(
                 "config key 'geometry.substrate': needs geometry.stack (give stack: [] for a bare substrate)"
@@ -275,7 +240,7 @@ def _check_stack_body(config):
                         f"config key 'scans.{name}.axes.{axis}': a layer thickness axis needs geometry.stack "
                         "(the slab's thickness is the axis 'delta')"
                     )
-        return None
+        return body
     defaults = {"material": schema["properties"]["material"]["default"]}
     defaults["geometry.delta"] = schema["properties"]["geometry"]["properties"]["delta"]["default"]
     given = {"material": config["material"], "geometry.delta": geo["delta"]}
@@ -285,22 +250,7 @@ def _check_stack_body(config):
                 f"config key '{key}': geometry.stack and {key} = {value!r} both describe the body; "
                 f"give one of them (with a stack leave {key} out)"
             )
-    layers = []
-    for i, layer in enumerate(geo["stack"]):
-        try:
-            layers.append((get_layer_material(layer["material"]), layer["thickness"]))
-        except ValueError as exc:
-            raise ConfigError(f"config key 'geometry.stack[{i}].material': {exc}") from None
-    substrate = None
-    if "substrate" in geo:
-        try:
-            substrate = get_layer_material(geo["substrate"])
-        except ValueError as exc:
-            raise ConfigError(f"config key 'geometry.substrate': {exc}") from None
-    try:
-        stack = Stack(layers, substrate)
-    except ValueError as exc:
-        raise ConfigError(f"config key 'geometry.stack': {exc}") from None
+    stack = config_body(config)
     for name, scan in config["scans"].items():
         for axis in scan["axes"]:
             i = thickness_index(axis)
@@ -316,7 +266,7 @@ def _check_stack_body(config):
                     if stack.layers
                     else f"config key 'scans.{name}.axes.{axis}': geometry.stack has no layer"
                 )
-    for extra in SLAB_ONLY_EXTRAS:
+    for extra in (name for name, e in EXTRAS.items() if e.slab_only):
         if extra in config["extras"]:
             raise ConfigError(
                 f"config key 'extras': {extra!r} computes a slab (material, geometry.delta), not geometry.stack; "
@@ -331,12 +281,11 @@ def _check_stack_scan(config, stack, name):
     largest thickness, their sum, the qubits' distances)."""
     import numpy as np
 
-    from neqent.pipeline.body import stack_optics, thickness_axes
-    from neqent.pipeline.stages import scan_axes
+    from neqent.pipeline.grid import scan_axes
     from neqent.validation import MAX_ELECTRICAL_SIZE, electrical_size, size_culprit
 
     spec = config["scans"][name]["axes"]
-    axes, fixed = scan_axes(config, name)
+    axes, fixed = scan_axes(config, name, stack)
     values = {**{k: np.atleast_1d(v) for k, v in fixed.items()}, **axes}
     key = {q: (f"scans.{name}.axes.{q}" if q in spec else f"geometry.{q}") for q in ("z2", "r12")}
     wkey = next((f"scans.{name}.axes.{k}" for k in ("omega", "omega_ratio") if k in spec), None)
@@ -368,33 +317,6 @@ def _check_stack_scan(config, stack, name):
         )
 
 
-def _check_searches(config, material):
-    """The ``optimize`` searches (:func:`neqent.pipeline.optimize.check_search`); listing the
-    ``optimize`` extra needs at least one."""
-    from neqent.pipeline.optimize import check_search
-
-    if "optimize" in config["extras"] and not config["optimize"]:
-        raise ConfigError("config key 'extras': 'optimize' is listed but the 'optimize' section has no search")
-    for name in config["optimize"]:
-        check_search(config, material, name)
-
-
-def _check_stacks_extra(config):
-    """The bodies of the ``stacks`` extra resolve and fit the quadrature (docs/theory.md §9)."""
-    from neqent.pipeline.stacks import check_stacks
-
-    section = config["stacks"]
-    for key in ("z2", "T_M"):
-        _check_range(f"stacks.{key}", section[key])
-    if "thickness" in section:
-        _check_range("stacks.thickness.values", section["thickness"]["values"])
-    g = config["geometry"]
-    try:
-        check_stacks(section, float(g["z1"]), float(g["r12"]), float(g["z2"]))
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-
-
 def _check_scale(config):
     """Memory budget and storage choices (neqent.pipeline.budget) as a ConfigError."""
     from neqent.pipeline.budget import BudgetError, check_scale_config
@@ -403,15 +325,6 @@ def _check_scale(config):
         check_scale_config(config)
     except BudgetError as exc:
         raise ConfigError(str(exc)) from None
-
-
-def _check_range(key, spec):
-    """Check a grid spec resolves (finite endpoints, log grids need start, stop > 0,
-    strictly increasing values); return the values."""
-    try:
-        return resolve_range(spec)
-    except ValueError as exc:
-        raise ConfigError(f"config key '{key}': {exc}") from None
 
 
 def _inf_allowed(path):
@@ -519,67 +432,13 @@ def _check_scan_geometry(config, material, name):
             raise ConfigError(f"config key '{d_key}': {exc}") from None
 
 
-def resolve_range(spec):
-    """Grid values (float64 1-D array) of a grid spec.
-
-    Parameters
-    ----------
-    spec : float, list of float or dict
-        A number, a list of numbers, or a mapping ``{start, stop, num,
-        spacing}`` with ``spacing`` ``"linear"`` (default, numpy.linspace) or
-        ``"log"`` (numpy.geomspace; start, stop > 0), in the unit of its key.
-        Endpoints must be finite with start <= stop, and the values strictly
-        increasing (figures and the z2 = z1 insertion assume sorted axes).
-
-    Returns
-    -------
-    ndarray, shape (n,)
-        The values [unit of the key].
-
-    Raises
-    ------
-    ValueError
-        For any violation of the rules above.
-    """
-    import numpy as np
-
-    if isinstance(spec, dict):
-        start, stop, num = float(spec["start"]), float(spec["stop"]), int(spec["num"])
-        if num < 1:
-            raise ValueError(f"num must be >= 1, got {num}")
-        if not (np.isfinite(start) and np.isfinite(stop)):
-            raise ValueError(
-                f"range endpoints must be finite; use a list to include inf, got start={start}, stop={stop}"
-            )
-        if start > stop:
-            raise ValueError(f"a range must increase (start <= stop), got start={start}, stop={stop}")
-        spacing = spec.get("spacing", "linear")
-        if spacing == "log":
-            if start <= 0 or stop <= 0:
-                raise ValueError(f"a log range needs start > 0 and stop > 0, got start={start}, stop={stop}")
-            return _increasing(np.geomspace(start, stop, num))
-        if spacing != "linear":
-            raise ValueError(f"spacing must be 'linear' or 'log', got {spacing!r}")
-        return _increasing(np.linspace(start, stop, num))
-    return _increasing(np.atleast_1d(np.asarray(spec, dtype=float)))
-
-
-def _increasing(values):
-    """``values`` if strictly increasing (NaN fails), else ValueError listing them."""
-    import numpy as np
-
-    if not np.all(np.diff(values) > 0):
-        raise ValueError(f"grid values must be distinct and strictly increasing, got {values.tolist()}")
-    return values
-
-
 def load_config(source=None, overrides=None, partial=False) -> dict:
     """Load and validate a pipeline configuration; return the resolved dict.
 
     ``source``: a path (YAML or JSON file), a YAML/JSON string, a dict
     (deep-copied), or None for :func:`default_config_path`. ``overrides``:
     optional dict deep-merged on top before validation. Defaults from the
-    schema are filled in. Raises :class:`ConfigError` naming the bad key.
+    schema are filled in. Raises :class:`~neqent.errors.ConfigError` naming the bad key.
     ``partial``: ``source`` may be one stage's subset (:func:`validate_config`).
     """
     if source is None:
@@ -691,3 +550,11 @@ def stage_config(config, stage, scan="map"):
     if stage in ("analytic", "dynamics"):
         out[stage] = copy.deepcopy(config[stage])
     return out
+
+
+def load_config_or_exit(parser, source):
+    """:func:`neqent.pipeline.config.load_config` of ``--config``; parser.error naming it on failure."""
+    try:
+        return load_config(source, partial=True)  # the workflow passes each stage its subset
+    except (ValueError, OSError) as exc:  # ConfigError is a ValueError
+        parser.error(f"--config {shown(source)}: {first_line(exc)}")

@@ -56,29 +56,17 @@ REFERENCES = (
 def package_version() -> str:
     """Version of the installed neqent distribution.
 
-    Uses ``neqent.__version__`` when the package defines it, otherwise
-    ``importlib.metadata``.
+    Read from :mod:`neqent.version` (``importlib.metadata``), not from the
+    package root, so that the pipeline never imports the facade above it.
 
     Returns
     -------
     str
-        The version, "unknown" if not installed.
+        The version, ``0.0.0+unknown`` when running from a source tree that is not installed.
     """
-    try:
-        import neqent
+    from neqent.version import __version__
 
-        version = getattr(neqent, "__version__", None)
-        if version:
-            return str(version)
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        from importlib.metadata import PackageNotFoundError
-        from importlib.metadata import version as _version
-
-        return _version("neqent")
-    except PackageNotFoundError:  # pragma: no cover
-        return "unknown"
+    return __version__
 
 
 def git_commit() -> str:

@@ -5,7 +5,7 @@
 At the body temperature where the chain's largest pairwise concurrence is
 highest, one curve per neighbour order |q - q'| (nearest, next-nearest,
 further): the largest concurrence among the pairs of that order, versus the
-spacing. PNG and PDF, written atomically (:func:`neqent.pipeline.plotting.save`).
+spacing. PNG and PDF, written atomically (:func:`neqent.pipeline.figstyle.save`).
 """
 
 from __future__ import annotations
@@ -13,74 +13,9 @@ from __future__ import annotations
 import sys
 import time
 
-import numpy as np
+from neqent.pipeline.extras.chain import best_temperature, chain_figure
 
 __all__ = ["chain_figure", "best_temperature", "main"]
-
-_ORDER_NAMES = {1: "nearest", 2: "next-nearest"}
-
-
-def best_temperature(ds):
-    """Index of the T_M with the highest pairwise concurrence anywhere on the spacing grid.
-
-    Parameters
-    ----------
-    ds : xarray.Dataset
-        Output of the chain stage (``C`` [1] over spacing, T_M, pair).
-
-    Returns
-    -------
-    int
-        Index along ``T_M``.
-    """
-    return int(np.argmax(ds["C"].max(dim=("spacing", "pair")).values))
-
-
-def chain_figure(ds, base, dpi=150):
-    """Draw the chain figure from the chain stage's dataset.
-
-    Parameters
-    ----------
-    ds : xarray.Dataset
-        Output of the chain stage (``C`` [1] over ``spacing`` [m], ``T_M`` [K], pair).
-    base : str or pathlib.Path
-        Output path without extension (``.png`` and ``.pdf`` are written).
-    dpi : int
-        PNG resolution [1/inch].
-
-    Returns
-    -------
-    list of pathlib.Path
-        The files written.
-    """
-    from neqent.pipeline.plotting import UM, _plt, save
-
-    plt = _plt()
-    it = best_temperature(ds)
-    c = ds["C"].isel(T_M=it)
-    order = ds["neighbour_order"].values
-    s = ds["spacing"].values / UM
-    fig, ax = plt.subplots(figsize=(5.2, 3.6))
-    for d in sorted(set(order.tolist())):
-        cols = np.flatnonzero(order == d)
-        label = _ORDER_NAMES.get(d, f"|q - q'| = {d}")
-        ax.plot(
-            s,
-            c.values[:, cols].max(axis=1),
-            marker="o",
-            ms=3,
-            label=f"{label} (|q - q'| = {d})" if d in _ORDER_NAMES else label,
-        )
-    ax.set_xscale("log")
-    ax.set_xlabel("spacing (um)")
-    ax.set_ylabel("steady concurrence C (max over pairs)")
-    n = int(ds.attrs.get("n_qubits", len(set(order.tolist())) + 1))
-    ax.set_title(
-        f"{n} qubits in a row, T_M = {float(ds['T_M'][it]):g} K (best), T_W = {float(ds.attrs['T_W']):g} K", fontsize=9
-    )
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    return save(fig, base, dpi=dpi)
 
 
 def main(argv=None):
@@ -96,14 +31,14 @@ def main(argv=None):
     int
         Exit status 0 (bad input exits with status 2 and one line on stderr).
     """
+    from neqent.pipeline.command import StageParser, first_line, read_stage_input
+    from neqent.pipeline.figstyle import dpi_type
     from neqent.pipeline.logs import configure_logging, log_figure
-    from neqent.pipeline.plotting import _dpi
-    from neqent.pipeline.stages import StageParser, first_line, read_stage_input
 
     p = StageParser(prog="python -m neqent.pipeline.plot_chain", description=__doc__.splitlines()[0])
     p.add_argument("--input", required=True, help="output of the chain stage (NetCDF)")
     p.add_argument("--output", required=True, help="output base path (.png and .pdf are written)")
-    p.add_argument("--dpi", type=_dpi, default=150)
+    p.add_argument("--dpi", type=dpi_type, default=150)
     args = p.parse_args(argv)
     configure_logging()
     start = time.perf_counter()

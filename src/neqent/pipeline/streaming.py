@@ -35,6 +35,7 @@ import xarray as xr
 
 from neqent.pipeline.blockio import CHUNK_ELEMENTS, BlockWriter, choose_chunks, get_block
 from neqent.pipeline.blocks import plan_blocks, rank_blocks, shard_blocks
+from neqent.pipeline.grid import BASIS, COORD_ATTRS, kernel_dims
 
 __all__ = [
     "RateSource",
@@ -128,12 +129,6 @@ def occupations(omega, T_M, T_W):
     return n_W, n_M
 
 
-def _kernel_dims(ds):
-    from neqent.pipeline.body import kernel_dims
-
-    return kernel_dims(ds.dims)
-
-
 class _BroadcastRates:
     """Gamma(+-w) [Gamma0] of a block, broadcast from alpha_W, alpha_M (``(*axes, q, qp)``
     [Gamma0]) and n_W, n_M (occupations [1]) over the grid ``grid_dims`` of shape ``shape``.
@@ -172,7 +167,7 @@ class RateInputs:
         self.kernels = kernels
         self.T_M = np.asarray(T_M, float)
         self.T_W = float(T_W)
-        kdims = _kernel_dims(kernels)
+        kdims = kernel_dims(kernels.dims)
         self.grid_dims = kdims + ("T_M",)
         self.shape = tuple(kernels.sizes[d] for d in kdims) + (self.T_M.size,)
         self.n_W, self.n_M = occupations(kernels["omega"], self.T_M, self.T_W)
@@ -208,7 +203,7 @@ class RateSource:
     def __init__(self, rates_ds):
         self.ds = rates_ds
         self.compact = rates_ds.attrs.get("rates_storage") == "compact"
-        kdims = _kernel_dims(rates_ds)
+        kdims = kernel_dims(rates_ds.dims)
         self.grid_dims = kdims + ("T_M",)
         self.shape = tuple(rates_ds.sizes[d] for d in self.grid_dims)
         lam = _complex_da(rates_ds, "lambda12")
@@ -447,7 +442,6 @@ def _log_done(stage, npoints, t0, t_compute, t_sink, comm, c0=0.0):
 
 
 def _rates_coords(kernels, T_M, T_W):
-    from neqent.pipeline.stages import COORD_ATTRS
 
     coords = {k: v for k, v in kernels.coords.items() if k not in ("ci", "cj")}
     coords["T_M"] = ("T_M", np.asarray(T_M, float), COORD_ATTRS["T_M"])
@@ -564,7 +558,6 @@ def stream_rates(kernels, T_M, T_W, path, config, block_points, comm=None, compl
 
 
 def _steady_skeleton(source, store, extra_attrs=None):
-    from neqent.pipeline.stages import BASIS, COORD_ATTRS
 
     ds = source.ds
     coords = {k: ds[k].variable for k in ds.coords if k not in ("q", "qp")}
@@ -724,7 +717,7 @@ def gather_shards(paths, path, config, complevel=1):
         variables = steady_variables(store)
         tmax = max(_trailing(v[0]) for v in variables.values())
         chunks, blocks = grid_plan(shape, int(first["block_points"]), tmax)
-        kdims = _kernel_dims(shards[0]) + ("T_M",)
+        kdims = kernel_dims(shards[0].dims) + ("T_M",)
         skeleton = shards[0].drop_vars([v for v in shards[0].data_vars])
         skeleton.encoding = {}  # an empty shard's zero-length 'point' dimension reads back as unlimited
         drop = ("shard", "shards", "flat_start", "flat_stop")
