@@ -204,7 +204,7 @@ def _split_vary(vary, body):
 
 def _ordinary(raw, given, body):
     """Ranges of the qubit and bath names (parse_vary), naming the body parameters in an unknown-name error."""
-    from neqent.interface.optimize import check_conflicts, parse_vary
+    from neqent.interface.search_inputs import check_conflicts, parse_vary
 
     if not raw:
         return {}
@@ -225,7 +225,7 @@ def _search_options(search, d):
     from neqent.dynamics.bayes import BATCH
     from neqent.dynamics.design import METHODS
     from neqent.dynamics.search import population_size
-    from neqent.interface.optimize import DEFAULT_BUDGET
+    from neqent.interface.search_inputs import DEFAULT_BUDGET
     from neqent.interface.units import parse_count
 
     method = str(search.get("method") or "de").lower()
@@ -280,7 +280,7 @@ def optimize_body(vary, choose=None, *, body, given, search) -> dict | None:
     from neqent.dynamics.design import BodyLandscape, optimise_design
     from neqent.dynamics.mpi_map import MPIMap, serve, world
     from neqent.dynamics.search import ChunkedMap
-    from neqent.interface.optimize import progress_bar, validated_landscape
+    from neqent.interface.search_inputs import progress_bar, validated_landscape
 
     t0 = time.perf_counter()
     base = body_of(**body)
