@@ -139,8 +139,10 @@ def _add_common(p, scan=False):
         "--delta", default="10nm", action="explicit", help="slab thickness, e.g. 10nm; 'inf' = half-space" + many
     )
     _add_stack(g)
-    g.add_argument("--z1", default="1um", help="height of qubit 1 above the slab (> 0)")
-    g.add_argument("--z2", default="1um", help="height of qubit 2 above the slab (> 0)" + many)
+    g.add_argument("--z1", default="1um", help="height of qubit 1 above the slab (> 0; --sphere: any z outside it)")
+    g.add_argument(
+        "--z2", default="1um", help="height of qubit 2 above the slab (> 0; --sphere: any z outside it)" + many
+    )
     g.add_argument("--r12", default="250nm", help="lateral separation (>= 0)" + many)
     w = g.add_mutually_exclusive_group()
     w.add_argument("--omega", default=None, help="transition angular frequency in rad/s" + many)
