@@ -57,9 +57,11 @@ def _library_point(radius, r1, r2, omega, TW=30.0, TM=600.0):
     return aW, aM, complex(lam), rho, float(concurrence(rho)), int(sphere.last_l_max[0])
 
 
-@pytest.mark.parametrize(("z1", "z2", "r12"), [(200e-9, 200e-9, 250e-9), (150e-9, 400e-9, 300e-9)])
+@pytest.mark.parametrize(("z1", "z2", "r12"), [(1e-6, 1e-6, 250e-9), (0.8e-6, 1.1e-6, 300e-9), (150e-9, 400e-9, 0)])
 def test_cli_point_is_the_library(z1, z2, r12):
-    """Same Sphere.pair_block + rates + steady state, so equal to 1e-12 (the JSON floats are exact)."""
+    """Same Sphere.pair_block + rates + steady state, so equal to 1e-12 (the JSON floats are exact).
+
+    The first two are entangled (C ~ 0.13), the last is close to the sphere (l_max ~ 100)."""
     omega = 0.3 * get_material("sic").resonance
     got = _json("point", "--sphere", "sic:1um", "--z1", repr(z1), "--z2", repr(z2), "--r12", repr(r12))
     aW, aM, lam, rho, c, l_max = _library_point(R, (0.0, 0.0, z1), (r12, 0.0, z2), omega)
@@ -70,6 +72,7 @@ def test_cli_point_is_the_library(z1, z2, r12):
     assert abs(_c(got["Lambda12"]) - lam) <= 1e-12 * abs(aW[0, 0])
     np.testing.assert_allclose(np.array(got["rho"])[..., 0] + 1j * np.array(got["rho"])[..., 1], rho, atol=1e-12)
     assert got["concurrence"] == pytest.approx(c, abs=1e-12)
+    assert (c > 0.1) == (z1 >= 0.8e-6)  # the comparison covers an entangled steady state
     ball = got["input"]["sphere"]
     assert ball == {"kind": "sphere", "material": "sic", "radius": R, "l_max": l_max}
     assert got["input"]["delta"] is None  # a sphere has no thickness; the key stays
