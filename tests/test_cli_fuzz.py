@@ -65,6 +65,11 @@ COMMON = {
         ["sic:10nm", "hbn:20nm", "eps=2.25+0.01j:200nm"], ["sic:0nm", "sic", ":10nm", "x:1nm", "sic:1m"]
     ),
     "--substrate": _values(["sio2", "gold", "sic"], ["vacuum", "x"]),
+    # a sphere (issue 24): boundary radii (tiny, huge: l_max beyond the cap), uniaxial or odd materials
+    "--sphere": _values(
+        ["sic:1um", "sic:100nm", "gold:500nm", "eps=4+0.1j:2um", "sio2:1um"],
+        ["sic:0", "sic:-1um", "sic", ":1um", "sic:", "hbn:1um", "x:1um", "sic:1m", "sic:1pm", "vacuum:1um"],
+    ),
 }
 TWO_QUBITS = {
     "--dipole1": _values(["0,0,1", "1,0,0", "1,1j,0"], ["0,0,0", "1,2", "a,b,c"]),
@@ -73,7 +78,11 @@ TWO_QUBITS = {
 #: the body and the frequency, without the two-qubit geometry (exclusive with --qubit)
 BODY = {k: v for k, v in COMMON.items() if k not in ("--z1", "--z2", "--r12")}
 QUBITS = {
-    "--qubit": _values(["0,0,1um", "250nm,0,1um", "0,250nm,1.2um", "-250nm,0,1um"], ["0,0,0", "0,0,-1um", "1um,2um"]),
+    "--qubit": _values(
+        ["0,0,1um", "250nm,0,1um", "0,250nm,1.2um", "-250nm,0,1um"],
+        # below a sphere, beside it, inside it (a planar body refuses all three)
+        ["0,0,0", "0,0,-1um", "1um,2um", "0,0,-3um", "2um,0,-1um", "0,0,-100nm"],
+    ),
     "--dipole": _values(["0,0,1", "1,0,0", "1,1j,0"], ["0,0,0"]),
 }
 EVOLVE = {
@@ -220,3 +229,38 @@ def test_the_reported_optimize_internal_errors_now_search_the_stack(argv):
     status, out, err, _ = _run(argv)
     assert status == 0 and not err, (status, err)
     assert "point_command" in "".join(out)
+
+
+SPHERES = [
+    "sic:1um",
+    "sic:100nm",
+    "gold:500nm",
+    "eps=4+0.1j:2um",
+    "sio2:1um",
+    "sic:0",
+    "sic:-1um",
+    "sic",
+    ":1um",
+    "sic:",
+    "hbn:1um",
+    "x:1um",
+    "sic:1m",
+    "sic:1pm",
+    "vacuum:1um",
+]
+
+
+@pytest.mark.parametrize("sphere", SPHERES)
+@pytest.mark.parametrize(
+    "form",
+    [
+        ("point",),
+        ("point", "--omega", "1e14", "--z1", "50nm"),  # a frequency where gold and sio2 are defined
+        ("point", *TWO_POSITIONS, "--qubit", "0,0,-3um"),
+        ("evolve", "--num", "3", "--z2", "-3um"),
+    ],
+    ids=["point", "point --omega", "point --qubit (opposite sides)", "evolve (opposite sides)"],
+)
+def test_every_sphere_value_works_or_refuses_in_one_line(form, sphere):
+    """Each drawn --sphere value in every form, whether or not hypothesis happens to draw it."""
+    _check([*form, "--sphere", sphere])

@@ -14,7 +14,8 @@ this is the two-qubit path bit for bit.
 
 Array conventions: qubit index q = 0..N-1 (docs/theory.md's 1..N); pair
 matrices have trailing shape (N, N) indexed ``[q, q']``; positions are
-(N, 3) arrays (x, y, z) [m] with z > 0 above the body surface.
+(N, 3) arrays (x, y, z) [m] outside the body (z > 0 above a planar one; anywhere
+around a sphere).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from neqent.dynamics.rates import body_kernel_tensors, contract_kernels, unit_dipole
+from neqent.electrodynamics.body import below_plane_only
 from neqent.electrodynamics.materials import Material, get_material
 from neqent.electrodynamics.planar import Slab
 from neqent.validation import positive
@@ -62,7 +64,8 @@ class ManyGeometry:
     Parameters
     ----------
     positions : array_like, shape (N, 3)
-        Qubit positions (x, y, z) [m], z > 0, no two equal, N <= ``MAX_QUBITS``.
+        Qubit positions (x, y, z) [m] outside the body (its ``check_positions``:
+        z > 0 above a planar body), no two equal, N <= ``MAX_QUBITS``.
     dipoles : array_like, shape (N, 3) or (3,)
         Dipole of each qubit, or one for all (real or complex; only directions
         matter) [1].
@@ -99,9 +102,18 @@ class ManyGeometry:
             raise ValueError(f"at most {MAX_QUBITS} qubits are supported, got {n}")
         if not np.all(np.isfinite(pos)):
             raise ValueError("qubit positions must be finite (m)")
+        set_(self, "material", get_material(self.material))
+        set_(self, "delta", float(positive("delta", self.delta, "m", allow_inf=True)))
+        if self.body is None:
+            set_(self, "body", Slab(self.material, self.delta))
         for q in range(n):
-            if pos[q, 2] <= 0:
-                raise ValueError(f"qubit {q + 1} is at z = {pos[q, 2]:g} m, inside the body: z must be > 0 m")
+            try:  # the body's rule: z > 0 for a planar body, anywhere outside a sphere
+                self.body.check_positions(pos[q])
+            except ValueError as exc:
+                if below_plane_only(self.body):
+                    where = f"qubit {q + 1} is at z = {pos[q, 2]:g} m"
+                    raise ValueError(f"{where}, inside the body: z must be > 0 m") from None
+                raise ValueError(f"qubit {q + 1}: {exc}") from None
         for q, qp in zip(*pair_indices(n)):
             if np.array_equal(pos[q], pos[qp]):
                 raise ValueError(f"qubits {q + 1} and {qp + 1} are at the same point {tuple(pos[q])} m")
@@ -113,10 +125,6 @@ class ManyGeometry:
         set_(self, "positions", pos)
         set_(self, "dipoles", np.array(dip))
         set_(self, "d", np.array([unit_dipole(f"dipole of qubit {q + 1}", dip[q]) for q in range(n)]))
-        set_(self, "material", get_material(self.material))
-        set_(self, "delta", float(positive("delta", self.delta, "m", allow_inf=True)))
-        if self.body is None:
-            set_(self, "body", Slab(self.material, self.delta))
 
     @property
     def n(self) -> int:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import constants
 
+from neqent.electrodynamics.body import below_plane_only
 from neqent.electrodynamics.materials import Material, get_material
 from neqent.electrodynamics.planar import Slab
 from neqent.validation import nonnegative, positive
@@ -111,8 +112,14 @@ class Geometry:
         set_ = object.__setattr__
         set_(self, "material", get_material(self.material))
         set_(self, "delta", float(positive("delta", self.delta, "m", allow_inf=True)))
-        set_(self, "z1", float(positive("z1", self.z1, "m (qubit above the slab surface z = 0)")))
-        set_(self, "z2", float(positive("z2", self.z2, "m (qubit above the slab surface z = 0)")))
+        set_(self, "body", self.stack if self.stack is not None else Slab(self.material, self.delta))
+        for name in ("z1", "z2"):
+            if below_plane_only(self.body):  # the familiar message of the z > 0 rule
+                set_(self, name, float(positive(name, getattr(self, name), "m (qubit above the slab surface z = 0)")))
+            elif not math.isfinite(z := float(getattr(self, name))):
+                raise ValueError(f"{name} must be finite (m), got {z!r}")
+            else:
+                set_(self, name, z)
         r = np.atleast_1d(np.asarray(self.r12, dtype=float))
         if r.shape == (1,):
             r = np.array([r[0], 0.0])
@@ -127,7 +134,11 @@ class Geometry:
         set_(self, "r12", (float(r[0]), float(r[1])))
         set_(self, "d1", unit_dipole("dipole1", self.dipole1))
         set_(self, "d2", unit_dipole("dipole2", self.dipole2))
-        set_(self, "body", self.stack if self.stack is not None else Slab(self.material, self.delta))
+        for name, where in zip(("z1", "z2"), self.positions):
+            try:  # any body's rule (a sphere: anywhere outside it, below z = 0 too)
+                self.body.check_positions(where)
+            except ValueError as exc:
+                raise ValueError(f"{name} = {getattr(self, name):g} m: {exc}") from None
 
     @property
     def positions(self):

@@ -35,7 +35,7 @@ import abc
 
 import numpy as np
 
-__all__ = ["Body"]
+__all__ = ["Body", "below_plane_only"]
 
 
 class Body(abc.ABC):
@@ -203,3 +203,22 @@ class Body(abc.ABC):
 
     def __repr__(self):
         return f"{type(self).__name__}({self.label})"
+
+
+def below_plane_only(body) -> bool:
+    """True when ``body`` keeps :meth:`Body.check_positions`'s rule: every qubit at z > 0.
+
+    Planar bodies do; a body of finite extent (a sphere) overrides the check and
+    admits points beside or below it. Callers use this to keep the z > 0 wording
+    of their messages for the planar bodies.
+
+    Parameters
+    ----------
+    body : Body
+        Any body.
+
+    Returns
+    -------
+    bool
+    """
+    return type(body).check_positions is Body.check_positions

@@ -112,6 +112,7 @@ def point(
     dipole2=(0.0, 0.0, 1.0),
     layers=None,
     substrate=None,
+    sphere=None,
 ) -> dict:
     """Kernels, rates and steady state of one configuration.
 
@@ -134,6 +135,13 @@ def point(
             :func:`~neqent.electrodynamics.materials.get_layer_material` (``hbn``,
             ``sio2``, ``silver``, ``si:n=1e20cm-3``, ``eps=<t>,<z>`` ...). The top is
             z = 0; ``omega_ratio`` scales the top layer's resonance.
+        sphere: a sphere instead of material/delta (docs/theory.md §13):
+            ``sphere=("sic", "1um")`` or ``sphere="sic:1um"`` (material, radius > 0),
+            any isotropic material of ``layers``. Its top is at z = 0 and its centre
+            at (0, 0, -R): z1, z2 are heights above its top, and z < 0 is allowed
+            for a qubit outside it (e.g. below it, z < -2R). ``omega_ratio``
+            scales the sphere material's resonance. ``input["sphere"]`` holds
+            kind, material, radius and the l_max used.
 
     Returns a dict:
         ``input`` (the validated arguments, SI), ``omega`` (rad/s),
@@ -150,7 +158,7 @@ def point(
     from neqent.dynamics.entanglement import concurrence
     from neqent.dynamics.rates import compute_kernels, occupation, rates
 
-    s = setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2, layers, substrate)
+    s = setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2, layers, substrate, sphere)
     k = compute_kernels(s.geometry, s.omega)
     n_W = float(occupation(s.omega, s.TW))
     n_M = float(occupation(s.omega, s.TM))
@@ -250,6 +258,7 @@ def evolve(
     spacing="log",
     layers=None,
     substrate=None,
+    sphere=None,
 ) -> dict:
     """Time evolution rho(t) and concurrence C(t) from an initial state.
 
@@ -257,7 +266,7 @@ def evolve(
     ``"thermal"`` (both qubits thermal at ``T_initial`` K, default ``TW``),
     a path to a ``.npy`` or text file holding a 4x4 density matrix
     (decoupled basis), or a 4x4 array. Geometry and temperature arguments as
-    in :func:`point` (also ``layers``/``substrate``). Times in units of 1/Gamma0: ``times`` explicitly, or
+    in :func:`point` (also ``layers``/``substrate`` or ``sphere``). Times in units of 1/Gamma0: ``times`` explicitly, or
     ``num`` points from ``tmin`` to ``tmax`` with ``spacing`` ``"log"``
     (tmin > 0) or ``"linear"`` (tmin >= 0). ``tmax=None`` (default) means
     :data:`~neqent.interface.inputs.RELAX_FACTOR` / slowest relaxation rate (the smallest eigenvalue
@@ -272,7 +281,7 @@ def evolve(
     from neqent.dynamics.master import evolve as master_evolve
     from neqent.dynamics.rates import compute_kernels, occupation, rates
 
-    s = setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2, layers, substrate)
+    s = setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2, layers, substrate, sphere)
     T0 = s.TW if T_initial is None else parse_temperature(T_initial, "T_initial")
     rho0, label = _initial(initial, s.omega, T0)
     t = time_grid(times, tmin, tmax, num, spacing)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from neqent.interface.units import InputError
 
-__all__ = ["stack_arguments"]
+__all__ = ["stack_arguments", "sphere_arguments", "body_arguments"]
 
 
 def stack_arguments(args) -> dict:
@@ -46,3 +46,53 @@ def stack_arguments(args) -> dict:
 
     # the body is the stack: material/delta stay at the API defaults (unused)
     return {"layers": layers, "substrate": args.substrate, "material": DEFAULTS["material"], "delta": DEFAULTS["delta"]}
+
+
+def sphere_arguments(args) -> dict:
+    """``sphere`` for the API from ``--sphere MATERIAL:RADIUS`` (``{}`` without it).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (``sphere``: the text, e.g. ``sic:1um``; ``layer``,
+        ``substrate`` and ``explicit``: the other body options typed).
+
+    Returns
+    -------
+    dict
+        ``sphere`` (the text, parsed by :func:`neqent.interface.inputs.sphere_body`)
+        and ``material``/``delta`` at the API defaults (the sphere is the body).
+
+    Raises
+    ------
+    InputError
+        Beside ``--layer``/``--substrate``/``--material``/``--delta``, one line.
+    """
+    text = getattr(args, "sphere", None)
+    if text is None:
+        return {}
+    given = sorted(getattr(args, "explicit", set()))
+    if getattr(args, "layer", None) or getattr(args, "substrate", None) is not None:
+        given = ["--layer/--substrate", *given]
+    if given:
+        raise InputError("sphere", f"--sphere and {'/'.join(given)} both describe the body; give one of them, not both")
+    from neqent.interface.inputs import DEFAULTS
+
+    # the body is the sphere: material/delta stay at the API defaults (unused)
+    return {"sphere": text, "material": DEFAULTS["material"], "delta": DEFAULTS["delta"]}
+
+
+def body_arguments(args) -> dict:
+    """The body's API arguments from the command line: :func:`sphere_arguments` or :func:`stack_arguments`.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    dict
+        Keyword arguments for the API (``{}``: the slab of ``--material``/``--delta``).
+    """
+    return sphere_arguments(args) or stack_arguments(args)

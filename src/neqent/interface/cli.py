@@ -27,7 +27,7 @@ import os
 import sys
 
 from neqent.errors import UsageError
-from neqent.interface.arguments import stack_arguments
+from neqent.interface.arguments import body_arguments, stack_arguments
 from neqent.interface.formats import emit, json_complex, json_matrix, json_number, json_text, table_cell, table_rows
 from neqent.interface.units import InputError, format_dipole, format_length
 
@@ -42,6 +42,7 @@ _OPTION = {
     "output": "--output",
     "geometry": None,  # cross-option problems: no single option to blame
     "layers": "--layer",
+    "sphere": "--sphere",
 }
 
 _DEFAULTS_HELP = (
@@ -138,8 +139,10 @@ def _add_common(p, scan=False):
         "--delta", default="10nm", action="explicit", help="slab thickness, e.g. 10nm; 'inf' = half-space" + many
     )
     _add_stack(g)
-    g.add_argument("--z1", default="1um", help="height of qubit 1 above the slab (> 0)")
-    g.add_argument("--z2", default="1um", help="height of qubit 2 above the slab (> 0)" + many)
+    g.add_argument("--z1", default="1um", help="height of qubit 1 above the slab (> 0; --sphere: any z outside it)")
+    g.add_argument(
+        "--z2", default="1um", help="height of qubit 2 above the slab (> 0; --sphere: any z outside it)" + many
+    )
     g.add_argument("--r12", default="250nm", help="lateral separation (>= 0)" + many)
     w = g.add_mutually_exclusive_group()
     w.add_argument("--omega", default=None, help="transition angular frequency in rad/s" + many)
@@ -172,6 +175,13 @@ def _add_stack(g):
         "scan: a thickness list sweeps it (sic:5nm,10nm,20nm)",
     )
     g.add_argument("--substrate", default=None, help="material of a semi-infinite substrate below the stack")
+    g.add_argument(
+        "--sphere",
+        default=None,
+        metavar="MATERIAL:RADIUS",
+        help="a sphere as the body, e.g. sic:1um (isotropic materials as --layer; radius > 0); top at z = 0, "
+        "centre (0, 0, -R); replaces --material/--delta; with --qubit any point outside it (z < 0 too)",
+    )
 
 
 def _api_default(function, param):
@@ -423,13 +433,21 @@ def evolve_json(r: dict) -> dict:
     }
 
 
+def _body_row(inp: dict) -> tuple:
+    """The table row of the body's size: a slab's thickness, or a sphere's radius and l_max."""
+    ball = inp.get("sphere")
+    if ball is None:
+        return ("delta", format_length(inp["delta"]), "slab thickness")
+    return ("radius", format_length(ball["radius"]), f"sphere (centre 0, 0, -R), l_max {ball['l_max']}")
+
+
 def _describe_input(inp: dict) -> list:
     r12 = inp["r12"]
     r12s = format_length(r12) if not isinstance(r12, list) else f"({format_length(r12[0])}, {format_length(r12[1])})"
     ratio = f"  (= {inp['omega_ratio']:.4g} w_T)" if inp.get("omega_ratio") else ""
     rows = [
         ("material", inp["material"], ""),
-        ("delta", format_length(inp["delta"]), "slab thickness"),
+        _body_row(inp),
         ("z1", format_length(inp["z1"]), "height of qubit 1"),
         ("z2", format_length(inp["z2"]), "height of qubit 2"),
         ("r12", r12s, "lateral separation"),
@@ -536,7 +554,7 @@ def _config_kwargs(args) -> dict:
         dipole1=args.dipole1,
         dipole2=args.dipole2,
     )
-    kw.update(stack_arguments(args))
+    kw.update(body_arguments(args))
     return kw
 
 
@@ -605,6 +623,10 @@ def _cmd_scan(args) -> int:
         name: _scan_values(getattr(args, name), name)
         for name in ("delta", "z2", "r12", "omega", "omega_ratio", "TM", "theta")
     }
+    if args.sphere is not None:
+        raise InputError(
+            "sphere", "scan does not take a sphere; use point/evolve/optimize, or the pipeline's geometry.sphere"
+        )
     material = args.material
     stack = stack_arguments(args)
     if stack:  # layers, substrate, delta at its default; a thickness may be a list a,b,c (swept) like --delta

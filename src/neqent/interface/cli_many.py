@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from neqent.interface.arguments import stack_arguments
+from neqent.interface.arguments import body_arguments
 from neqent.interface.formats import json_complex, json_matrix, json_number
 from neqent.interface.units import InputError, format_dipole, format_length
 
@@ -34,7 +34,8 @@ def add_options(group):
         action="append",
         default=None,
         metavar="X,Y,Z",
-        help="position of one qubit (lengths with units, z > 0 above the body); repeat for N qubits "
+        help="position of one qubit (lengths with units, z > 0 above a planar body, anywhere outside a "
+        "--sphere); repeat for N qubits "
         "(2..10; evolve: 2..6); excludes --z1 --z2 --r12 --dipole1 --dipole2. With --qubit, evolve's "
         "--initial is G, E, S (W state), A ((|e_1> - |e_2>)/sqrt2), thermal, N letters g/e (qubit 1 first) "
         "or a file with a 2^N x 2^N matrix",
@@ -87,7 +88,7 @@ def _common(args):
         TW=args.TW,
         TM=args.TM,
     )
-    kw.update(stack_arguments(args))  # the body: a planar stack instead of material/delta
+    kw.update(body_arguments(args))  # the body: a planar stack or a sphere instead of material/delta
     return kw
 
 
@@ -170,7 +171,13 @@ def evolve_n_json(r):
 
 
 def _describe(inp):
-    lines = ["input", f"  material  {inp['material']}", f"  delta     {format_length(inp['delta'])}"]
+    ball = inp.get("sphere")
+    size = (
+        f"  delta     {format_length(inp['delta'])}"
+        if ball is None
+        else f"  radius    {format_length(ball['radius'])}  (sphere, centre 0, 0, -R; l_max {ball['l_max']})"
+    )
+    lines = ["input", f"  material  {inp['material']}", size]
     for q, (p, d) in enumerate(zip(inp["qubits"], inp["dipoles"])):
         where = ", ".join(format_length(c) if c else "0" for c in p)
         lines.append(f"  qubit {q + 1:<2} ({where})  dipole {format_dipole(d)}")

@@ -32,8 +32,8 @@ NO_SUBSTRATE = "none"
 _LAYER = re.compile(r"layer(\d+)\.(\w+)$")
 
 
-def body_of(material, delta, layers, substrate):
-    """The body of the search: the stack of ``layers``/``substrate``, else the slab of ``material``/``delta``.
+def body_of(material, delta, layers, substrate, sphere=None):
+    """The body of the search: a sphere, the stack of ``layers``/``substrate``, else the slab of ``material``/``delta``.
 
     Parameters
     ----------
@@ -45,6 +45,8 @@ def body_of(material, delta, layers, substrate):
         Stack layers top first (thickness [m] or with units).
     substrate : str or None
         Substrate material.
+    sphere : tuple or str or None
+        A sphere (:func:`neqent.interface.inputs.sphere_body`), exclusive with the rest.
 
     Returns
     -------
@@ -60,7 +62,10 @@ def body_of(material, delta, layers, substrate):
     from neqent.electrodynamics.planar import Slab, Stack
     from neqent.electrodynamics.resolve import resolve_material
     from neqent.interface.api import DEFAULTS
+    from neqent.interface.inputs import sphere_body
 
+    if sphere is not None:
+        return sphere_body(sphere, material, DEFAULTS["delta"] if delta is None else delta, layers, substrate)
     if layers is None and substrate is None:
         thick = DEFAULTS["delta"] if delta is None else parse_length(delta, "delta", allow_inf=True)
         return Slab(resolve_material(material), thick)
@@ -198,6 +203,8 @@ def _split_vary(vary, body):
     is_body = [n in names or n in ("material", "substrate") or _LAYER.match(n) is not None for n, _ in items]
     ordinary = {n: r for (n, r), b in zip(items, is_body) if not b}
     if "delta" in ordinary:
+        if body.kind == "sphere":
+            raise InputError("vary", "delta is a slab's thickness; vary a sphere's radius as radius=LO:HI")
         raise InputError("vary", "delta is a slab's thickness; vary a stack's layers as layer<i>.thickness=LO:HI")
     return ordinary, _parse_body_vary(body, [item for item, b in zip(items, is_body) if b])
 
@@ -391,6 +398,8 @@ def _point_input(land, x, body):
     if body.kind == "stack":
         out["layers"] = [(m.name, float(d)) for m, d in body.layers]
         out["substrate"] = None if body.substrate is None else body.substrate.name
+    elif body.kind == "sphere":
+        out["sphere"] = (body.material.name, float(body.radius))
     else:
         out.update(material=body.material.name, delta=float(body.thickness))
     out.update(z1=float(c["z1"][0]), z2=float(c["z2"][0]))

@@ -21,6 +21,7 @@ from neqent.interface.units import (
     parse_dipole,
     parse_length,
     parse_number,
+    parse_signed_length,
     parse_temperature,
 )
 
@@ -34,6 +35,9 @@ __all__ = [
     "describe_body",
     "build_body",
     "stack_body",
+    "sphere_body",
+    "qubit_height",
+    "check_sphere_size",
     "body_omega",
     "material_omega",
     "lateral_separation",
@@ -87,9 +91,11 @@ class Setup:
         """The inputs as plain Python values (SI), for output and provenance.
 
         The body's :meth:`~neqent.electrodynamics.body.Body.describe` fills the keys:
-        a slab gives ``material`` and ``delta``; any other body gives ``material``
-        (its label), ``delta`` (a stack's total thickness) and its own keys
-        (``layers``, ``substrate`` for a stack) after the rest.
+        a slab gives ``material`` and ``delta``; a sphere ``material`` (its name),
+        ``delta`` None and ``sphere`` (kind, material, radius [m], l_max [1]) after
+        the rest; any other body gives ``material`` (its label), ``delta`` (a
+        stack's total thickness) and its own keys (``layers``, ``substrate`` for a
+        stack) after the rest.
         """
         g = self.geometry
         head, tail = describe_body(g.body)
@@ -121,15 +127,21 @@ def describe_body(body):
     Returns
     -------
     head : dict
-        ``material`` and ``delta`` [m]: a slab's material and thickness; for any
-        other body its label and (a stack) its total thickness.
+        ``material`` and ``delta`` [m]: a slab's material and thickness; a
+        sphere's material and None (no thickness); for any other body its label
+        and (a stack) its total thickness.
     tail : dict
         The body's own keys after the rest (``layers``, ``substrate`` for a
-        stack; empty for a slab).
+        stack; ``sphere``: its describe() plus the largest ``l_max`` of its last
+        kernels; empty for a slab).
     """
     desc = body.describe()
     if desc["kind"] == "slab":
         return {"material": desc["material"], "delta": desc["thickness"]}, {}
+    if desc["kind"] == "sphere":
+        used = getattr(body, "last_l_max", None)
+        desc["l_max"] = None if used is None else int(np.max(used))
+        return {"material": desc["material"], "delta": None}, {"sphere": desc}
     head = {"material": body.label, "delta": float(sum(d for _, d in desc.get("layers", ())))}
     return head, {k: v for k, v in desc.items() if k != "kind"}
 
@@ -168,13 +180,41 @@ def lateral_separation(r12):
     return (parse_length(r12, "r12", allow_zero=True), 0.0)
 
 
+def qubit_height(value, name, body):
+    """A qubit's z [m] for ``body``: > 0 above a planar body, any sign around a sphere.
+
+    Parameters
+    ----------
+    value : float or str
+        The height [m] or text with units.
+    name : str
+        The argument (``z1``, ``z2``), for the error.
+    body : neqent.electrodynamics.body.Body
+        The body; where it admits points below z = 0 (its own ``check_positions``),
+        the sign is free and the position is checked once the geometry is known.
+
+    Returns
+    -------
+    float
+        z [m].
+    """
+    from neqent.electrodynamics.body import below_plane_only
+
+    if below_plane_only(body):
+        return parse_length(value, name, hint=Z_HINT)
+    return parse_signed_length(value, name)
+
+
 def two_qubit_geometry(body, z1, z2, r12, dipole1, dipole2):
-    """Validated :class:`~neqent.dynamics.rates.Geometry` of two qubits above ``body`` (built once, held by it)."""
+    """Validated :class:`~neqent.dynamics.rates.Geometry` of two qubits by ``body`` (built once, held by it).
+
+    The positions are checked by the body (:meth:`~neqent.electrodynamics.body.Body.check_positions`).
+    """
     from neqent.dynamics.rates import Geometry
     from neqent.electrodynamics.planar import Slab
 
-    z1 = parse_length(z1, "z1", hint=Z_HINT)
-    z2 = parse_length(z2, "z2", hint=Z_HINT)
+    z1 = qubit_height(z1, "z1", body)
+    z2 = qubit_height(z2, "z2", body)
     dx, dy = lateral_separation(r12)
     if dx == 0 and dy == 0 and z1 == z2:
         raise InputError(
@@ -259,8 +299,54 @@ def stack_body(layers, substrate, material, delta):
         raise InputError("layers", str(exc)) from None
 
 
-def build_body(material, delta, layers=None, substrate=None):
-    """The one body of a configuration: a Stack from ``layers``/``substrate``, else the slab of ``material``/``delta``.
+def sphere_body(sphere, material, delta, layers=None, substrate=None):
+    """Validated :class:`~neqent.electrodynamics.sphere.Sphere` (docs/theory.md §13), or None without one.
+
+    Parameters
+    ----------
+    sphere : tuple or str or None
+        ``(material, radius)`` (radius [m] or text with units, > 0), or the text
+        ``"MATERIAL:RADIUS"`` (e.g. ``"sic:1um"``). The material: any isotropic
+        one of :func:`~neqent.electrodynamics.materials.get_layer_material`.
+    material, delta, layers, substrate
+        The other body arguments: with a sphere they must stay at their
+        defaults (InputError naming both otherwise).
+
+    Returns
+    -------
+    neqent.electrodynamics.sphere.Sphere or None
+
+    Raises
+    ------
+    InputError
+        ``param`` ``"sphere"``, one line.
+    """
+    from neqent.electrodynamics.sphere import Sphere
+
+    if sphere is None:
+        return None
+    if layers is not None or substrate is not None:
+        raise InputError("sphere", "sphere and layers/substrate both describe the body; give one of them, not both")
+    if material != DEFAULTS["material"] or delta != DEFAULTS["delta"]:
+        raise InputError("sphere", "sphere and material/delta both describe the body; give one of them, not both")
+    if isinstance(sphere, str):
+        name, sep, radius = sphere.rpartition(":")  # a material spec may hold colons (csv:path)
+        if not sep or not name.strip() or not radius.strip():
+            raise InputError("sphere", f"expected MATERIAL:RADIUS (e.g. sic:1um), got {sphere!r}")
+        name, radius = name.strip(), radius.strip()
+    elif not hasattr(sphere, "__len__") or len(sphere) != 2:
+        raise InputError("sphere", f"expected (material, radius) or 'MATERIAL:RADIUS' (e.g. sic:1um), got {sphere!r}")
+    else:
+        name, radius = sphere
+    radius = parse_length(radius, "sphere", hint=" (sphere radius)")
+    try:
+        return Sphere(name, radius)
+    except ValueError as exc:
+        raise InputError("sphere", str(exc)) from None
+
+
+def build_body(material, delta, layers=None, substrate=None, sphere=None):
+    """The one body of a configuration: a Sphere, a Stack from ``layers``/``substrate``, else the slab.
 
     Parameters
     ----------
@@ -272,19 +358,26 @@ def build_body(material, delta, layers=None, substrate=None):
         Stack layers top first, thickness [m] or with units.
     substrate : str or Material, optional
         Medium below the stack (None: vacuum).
+    sphere : tuple or str, optional
+        ``(material, radius)`` or ``"MATERIAL:RADIUS"`` (:func:`sphere_body`);
+        exclusive with the other body arguments.
 
     Returns
     -------
     neqent.electrodynamics.body.Body
-        A :class:`~neqent.electrodynamics.planar.Slab` or :class:`~neqent.electrodynamics.planar.Stack`.
+        A :class:`~neqent.electrodynamics.planar.Slab`, :class:`~neqent.electrodynamics.planar.Stack`
+        or :class:`~neqent.electrodynamics.sphere.Sphere`.
 
     Raises
     ------
     InputError
-        Naming ``material``, ``delta``, ``layers`` or ``substrate``.
+        Naming ``material``, ``delta``, ``layers``, ``substrate`` or ``sphere``.
     """
     from neqent.electrodynamics.planar import Slab
 
+    ball = sphere_body(sphere, material, delta, layers, substrate)
+    if ball is not None:
+        return ball
     stack = stack_body(layers, substrate, material, delta)
     if stack is not None:
         return stack
@@ -356,25 +449,60 @@ def check_stack_size(omega_param, omega, stack, z1, z2, r12):
         )
 
 
+def check_sphere_size(sphere, omega, positions):
+    """InputError (``sphere``) when a qubit needs more multipoles than the cap (docs/theory.md §13).
+
+    Parameters
+    ----------
+    sphere : neqent.electrodynamics.sphere.Sphere
+        The body.
+    omega : float
+        Angular frequency [rad/s].
+    positions : array_like, shape (N, 3)
+        Qubit positions [m], outside the sphere.
+    """
+    pos = np.atleast_2d(np.asarray(positions, dtype=float))
+    try:  # the orders grow with k R and as the distance to the surface shrinks
+        sphere.l_max(omega, pos, pos)
+    except ValueError as exc:
+        raise InputError("sphere", str(exc)) from None
+
+
 def check_body_size(omega_param, omega, body, g):
-    """:func:`check_size` of a slab, :func:`check_stack_size` of a stack, for the geometry ``g``."""
+    """:func:`check_size` of a slab, :func:`check_stack_size` of a stack, :func:`check_sphere_size`, for ``g``."""
     from neqent.electrodynamics.planar import Slab
+    from neqent.electrodynamics.sphere import Sphere
 
     r12 = math.hypot(*g.r12)
-    if isinstance(body, Slab):
+    if isinstance(body, Sphere):
+        check_sphere_size(body, omega, np.array(g.positions))
+    elif isinstance(body, Slab):
         check_size(omega_param, omega, body.optics(omega), body.thickness, g.z1, g.z2, r12)
     else:
         check_stack_size(omega_param, omega, body, g.z1, g.z2, r12)
 
 
 def setup(
-    material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2, layers=None, substrate=None
+    material,
+    delta,
+    z1,
+    z2,
+    r12,
+    omega,
+    omega_ratio,
+    TW,
+    TM,
+    dipole1,
+    dipole2,
+    layers=None,
+    substrate=None,
+    sphere=None,
 ) -> Setup:
     """Validate every argument of one configuration; the body is built here, once.
 
     Parameters
     ----------
-    material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2, layers, substrate
+    material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2, layers, substrate, sphere
         As in :func:`neqent.interface.api.point` (SI, or strings with units).
 
     Returns
@@ -387,7 +515,7 @@ def setup(
     InputError
         Naming the first bad argument.
     """
-    body = build_body(material, delta, layers, substrate)
+    body = build_body(material, delta, layers, substrate, sphere)
     geometry = two_qubit_geometry(body, z1, z2, r12, dipole1, dipole2)
     w, ratio = body_omega(body, omega, omega_ratio)
     check_body_size("omega" if omega is not None else "omega_ratio", w, body, geometry)

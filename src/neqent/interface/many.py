@@ -5,9 +5,10 @@
 (also ``neqent.point_n`` / ``neqent.evolve_n``). Arguments are SI, or
 strings with units as in :mod:`neqent.interface.units`:
 
-* ``qubits``: a sequence of N positions (x, y, z) [m], z > 0 above the
-  body surface, each a 3-sequence (``(0, 0, 1e-6)``, ``("0", "250nm",
-  "1um")``) or a string ``"0,250nm,1um"``;
+* ``qubits``: a sequence of N positions (x, y, z) [m] outside the body (z > 0
+  above a planar body; anywhere around a ``sphere``, beside or below it too),
+  each a 3-sequence (``(0, 0, 1e-6)``, ``("0", "250nm", "1um")``) or a string
+  ``"0,250nm,1um"``;
 * ``dipoles``: one dipole for all qubits or one per qubit (``"0,0,1"``,
   ``(1, 1j, 0)``; only directions matter).
 
@@ -30,12 +31,13 @@ from neqent.interface.inputs import (
     body_omega,
     build_body,
     check_size,
+    check_sphere_size,
     check_stack_size,
     describe_body,
     load_matrix,
     time_grid,
 )
-from neqent.interface.units import InputError, parse_dipole, parse_length, parse_temperature
+from neqent.interface.units import InputError, parse_dipole, parse_signed_length, parse_temperature
 
 __all__ = ["point_n", "evolve_n", "MAX_QUBITS", "MAX_EVOLVE_QUBITS"]
 
@@ -46,30 +48,21 @@ from neqent.dynamics.many_rates import MAX_QUBITS  # noqa: E402
 def _signed_length(part, q, axis):
     """A coordinate in m (any sign) from ``"-250nm"``-style text or a number."""
     try:
-        if isinstance(part, str):
-            text = part.strip()
-            sign = -1.0 if text.startswith("-") else 1.0
-            return sign * parse_length(text.lstrip("+-"), "qubit", allow_zero=True)
-        return parse_length(abs(float(part)), "qubit", allow_zero=True) * (-1.0 if float(part) < 0 else 1.0)
+        return parse_signed_length(part, "qubit")
     except (InputError, TypeError, ValueError) as exc:
         detail = exc.detail if isinstance(exc, InputError) else f"expected a length, got {part!r}"
         raise InputError("qubit", f"qubit {q}, {axis}: {detail}") from None
 
 
 def _position(value, q):
-    """(x, y, z) in m of qubit q (1-based) from a string ``"x,y,z"`` or a 3-sequence; z > 0."""
+    """(x, y, z) in m of qubit q (1-based) from a string ``"x,y,z"`` or a 3-sequence (any signs)."""
     parts = [p.strip() for p in value.split(",")] if isinstance(value, str) else list(np.ravel(value))
     if len(parts) != 3:
         raise InputError(
             "qubit", f"qubit {q}: expected three comma-separated lengths X,Y,Z (e.g. 0,250nm,1um), got {value!r}"
         )
-    x, y, z = (_signed_length(p, q, axis) for p, axis in zip(parts, "xyz"))
-    if z <= 0:
-        raise InputError(
-            "qubit",
-            f"qubit {q} at z = {parts[2]!r} is inside the body: z must be > 0 (height above the slab surface)",
-        )
-    return (x, y, z)
+    # inside or outside the body: the body's own check (ManyGeometry), e.g. z < 0 beside or below a sphere
+    return tuple(_signed_length(p, q, axis) for p, axis in zip(parts, "xyz"))
 
 
 def _positions(qubits):
@@ -97,35 +90,39 @@ def _dipoles(dipoles, n):
     return np.array(vecs * n if len(vecs) == 1 else vecs)
 
 
-def _setup_n(qubits, dipoles, material, delta, omega, omega_ratio, TW, TM, layers=None, substrate=None):
+def _setup_n(qubits, dipoles, material, delta, omega, omega_ratio, TW, TM, layers=None, substrate=None, sphere=None):
     """Validated ManyGeometry (holding the one body), omega (rad/s), omega_ratio, TW, TM (K)."""
     from neqent.dynamics.many_rates import ManyGeometry
     from neqent.electrodynamics.planar import Slab
+    from neqent.electrodynamics.sphere import Sphere
 
-    stack = layers is not None or substrate is not None
-    mat = material if stack else resolve_material(material)  # a stack checks material/delta itself
+    other = layers is not None or substrate is not None or sphere is not None
+    mat = material if other else resolve_material(material)  # a stack or sphere checks material/delta itself
     pos = _positions(qubits)
     dip = _dipoles(dipoles, len(pos))
-    body = build_body(mat, delta, layers, substrate)
+    body = build_body(mat, delta, layers, substrate, sphere)
     w, ratio = body_omega(body, omega, omega_ratio)
+    # a slab keeps its material and thickness as the geometry's fields; any other body replaces them
+    slab = isinstance(body, Slab)
+    fields = {"material": body.material, "delta": body.thickness} if slab else {"material": body.top_material}
+    try:  # first the positions (the body's rule), then what they cost
+        geometry = ManyGeometry(positions=pos, dipoles=dip, body=body, **fields)
+    except ValueError as exc:
+        raise InputError("qubit", str(exc)) from None
+    if isinstance(body, Sphere):
+        check_sphere_size(body, w, pos)
+        return geometry, w, ratio, parse_temperature(TW, "TW"), parse_temperature(TM, "TM")
     zmax = float(np.max(pos[:, 2]))
     lateral = float(np.max(np.hypot(*(pos[:, None, :2] - pos[None, :, :2]).transpose(2, 0, 1))))
     param = "omega" if omega is not None else "omega_ratio"
     try:
-        if isinstance(body, Slab):
+        if slab:
             check_size(param, w, body.optics(w), body.thickness, zmax, zmax, lateral)
         else:
             check_stack_size(param, w, body, zmax, zmax, lateral)
     except InputError as exc:
         keep = ("delta", "omega", "omega_ratio", "layers")
         raise InputError(exc.param if exc.param in keep else "qubit", exc.detail) from None
-    # a slab keeps its material and thickness as the geometry's fields; any other body replaces them
-    slab = isinstance(body, Slab)
-    fields = {"material": body.material, "delta": body.thickness} if slab else {"material": body.top_material}
-    try:
-        geometry = ManyGeometry(positions=pos, dipoles=dip, body=body, **fields)
-    except ValueError as exc:
-        raise InputError("qubit", str(exc)) from None
     return geometry, w, ratio, parse_temperature(TW, "TW"), parse_temperature(TM, "TM")
 
 
@@ -177,13 +174,15 @@ def point_n(
     TM=600.0,
     layers=None,
     substrate=None,
+    sphere=None,
 ) -> dict:
     """Kernels, rates, steady state and entanglement of N qubits (docs/theory.md §10).
 
     Parameters
     ----------
     qubits : array_like, shape (N, 3)
-        Positions (x, y, z) [m], z > 0, 2 <= N <= MAX_QUBITS = 10.
+        Positions (x, y, z) [m] outside the body (z > 0 above a planar one; a
+        sphere: anywhere outside it), 2 <= N <= MAX_QUBITS = 10.
     dipoles : array_like, shape (3,) or (N, 3)
         One dipole for all or one per qubit [1] (real or complex; only the direction matters).
     material : str or Material
@@ -201,6 +200,10 @@ def point_n(
         A planar stack instead of ``material``/``delta`` (docs/theory.md §9), as in
         :func:`neqent.interface.api.point`: (material, thickness [m]) pairs top
         first and the medium below (None: vacuum).
+    sphere : tuple or str, optional
+        A sphere instead of ``material``/``delta`` (docs/theory.md §13), as in
+        :func:`neqent.interface.api.point`: ``("sic", "1um")`` or ``"sic:1um"``
+        (top at z = 0, centre (0, 0, -R)).
 
     Returns
     -------
@@ -220,7 +223,9 @@ def point_n(
     """
     from neqent.dynamics.many_entanglement import log_negativities, pair_concurrences
 
-    g, w, ratio, TW, TM = _setup_n(qubits, dipoles, material, delta, omega, omega_ratio, TW, TM, layers, substrate)
+    g, w, ratio, TW, TM = _setup_n(
+        qubits, dipoles, material, delta, omega, omega_ratio, TW, TM, layers, substrate, sphere
+    )
     k, n_W, n_M, gp, gm = _rates_of(g, w, TW, TM)
     rho = _steady(gp, gm, k.Lambda)
     pairs = pair_concurrences(rho)
@@ -296,13 +301,14 @@ def evolve_n(
     spacing="log",
     layers=None,
     substrate=None,
+    sphere=None,
 ) -> dict:
     """Time evolution of N qubits from an initial state (docs/theory.md §10).
 
     Parameters
     ----------
     qubits : array_like, shape (N, 3)
-        Positions (x, y, z) [m], z > 0, 2 <= N <= MAX_EVOLVE_QUBITS = 6.
+        Positions (x, y, z) [m] outside the body, as in :func:`point_n`, 2 <= N <= MAX_EVOLVE_QUBITS = 6.
     initial : str or array_like
         ``"G"``, ``"E"``, ``"S"`` (W state), ``"A"`` ((``|e_1> - |e_2>``)/sqrt2,
         the others in g), ``"thermal"`` (at ``T_initial``), N letters g/e (qubit
@@ -322,6 +328,8 @@ def evolve_n(
         Wall and body temperatures [K], >= 0.
     layers, substrate : optional
         A planar stack instead of ``material``/``delta``, as in :func:`point_n`.
+    sphere : tuple or str, optional
+        A sphere instead of ``material``/``delta``, as in :func:`point_n`.
     T_initial : float, optional
         Temperature of the thermal initial state [K] (default ``TW``).
     times : array_like, optional
@@ -353,7 +361,9 @@ def evolve_n(
     from neqent.dynamics.many_body import slowest_relaxation_rate_n
     from neqent.dynamics.many_entanglement import log_negativities, pair_concurrences
 
-    g, w, ratio, TW, TM = _setup_n(qubits, dipoles, material, delta, omega, omega_ratio, TW, TM, layers, substrate)
+    g, w, ratio, TW, TM = _setup_n(
+        qubits, dipoles, material, delta, omega, omega_ratio, TW, TM, layers, substrate, sphere
+    )
     if g.n > MAX_EVOLVE_QUBITS:
         raise InputError("qubit", f"evolve supports at most {MAX_EVOLVE_QUBITS} qubits, got {g.n}")
     T0 = TW if T_initial is None else parse_temperature(T_initial, "T_initial")

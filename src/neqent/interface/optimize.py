@@ -57,6 +57,7 @@ def optimize(
     substrate=None,
     method="de",
     batch=None,
+    sphere=None,
 ) -> dict:
     """Largest steady concurrence over the ``vary`` ranges, everything else fixed.
 
@@ -91,6 +92,9 @@ def optimize(
     layers, substrate
         A planar stack as in :func:`neqent.interface.api.point` (replaces
         ``material``/``delta``); its ``layer<i>.thickness`` [m] may be varied.
+    sphere : tuple or str, optional
+        A sphere as in :func:`neqent.interface.api.point` (``"sic:1um"``); its
+        ``radius`` [m] may be varied. The qubits stay above it (z1, z2 > 0).
     method : str
         ``de`` (differential evolution), ``bo`` (Bayesian optimisation, for
         expensive bodies) or ``auto`` (``bo`` when one evaluation is slow).
@@ -130,7 +134,7 @@ def optimize(
     from neqent.interface.units import parse_count
 
     t0 = time.perf_counter()
-    if _body_route(vary, choose, layers, substrate, method):
+    if sphere is not None or _body_route(vary, choose, layers, substrate, method):
         from neqent.interface.design import optimize_body
 
         fixed = dict(z1=z1, z2=z2, r12=r12, omega=omega, omega_ratio=omega_ratio, TW=TW, TM=TM)
@@ -138,7 +142,7 @@ def optimize(
         return optimize_body(
             vary,
             choose,
-            body=dict(material=material, delta=delta, layers=layers, substrate=substrate),
+            body=dict(material=material, delta=delta, layers=layers, substrate=substrate, sphere=sphere),
             given={k: v for k, v in fixed.items() if v is not None},
             search=dict(seed=seed, budget=budget, workers=workers, progress=progress, method=method, batch=batch),
         )
@@ -238,6 +242,8 @@ def _named_body(inp):
     """True if every material of the input is a name that resolves to itself (a command can name it)."""
     from neqent.electrodynamics.materials import get_layer_material
 
+    if "sphere" in inp:
+        return isinstance(inp["sphere"][0], str) and ":" not in inp["sphere"][0]
     if "layers" not in inp:
         return isinstance(inp["material"], str)
     names = [m for m, _ in inp["layers"]] + ([inp["substrate"]] if inp.get("substrate") is not None else [])
@@ -272,7 +278,9 @@ def point_command(inp):
     def dipole(v):
         return ",".join(repr(c.real) if c.imag == 0 else repr(c) for c in map(complex, v))
 
-    if "layers" in inp:  # a stack: --layer per layer, top first, and --substrate
+    if "sphere" in inp:  # a sphere: --sphere MATERIAL:RADIUS
+        opts = [("sphere", f"{inp['sphere'][0]}:{inp['sphere'][1]!r}")]
+    elif "layers" in inp:  # a stack: --layer per layer, top first, and --substrate
         opts = [("layer", f"{m}:{d!r}") for m, d in inp["layers"]]
         opts += [("substrate", inp["substrate"])] if inp.get("substrate") is not None else []
     else:
@@ -320,6 +328,8 @@ def optimize_json(r: dict) -> dict:
     for k, v in r["input"].items():
         if k == "layers":
             inp[k] = [[m, float(d)] for m, d in v]
+        elif k == "sphere":  # (material, radius [m])
+            inp[k] = [v[0], float(v[1])]
         elif k in ("dipole1", "dipole2"):
             inp[k] = [[complex(c).real, complex(c).imag] for c in v]
         elif isinstance(v, tuple):

@@ -30,6 +30,7 @@ __all__ = [
     "InputError",
     "LENGTH_UNITS",
     "parse_length",
+    "parse_signed_length",
     "parse_temperature",
     "parse_number",
     "parse_count",
@@ -129,6 +130,34 @@ def parse_length(value, name="length", *, allow_zero=False, allow_inf=False, hin
     if metres < 0 or (metres == 0 and not allow_zero):
         raise InputError(name, f"length must be {allowed}{hint}, got {_show(value)}")
     return metres
+
+
+def parse_signed_length(value, name="length"):
+    """A coordinate [m] of any sign from ``"-250nm"``-style text or a number.
+
+    Parameters
+    ----------
+    value : str or float
+        Text with an optional sign and unit, or a number [m].
+    name : str
+        Argument name for the error.
+
+    Returns
+    -------
+    float
+        The coordinate [m], finite.
+
+    Raises
+    ------
+    InputError
+        ``param`` = ``name``.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        sign = -1.0 if text.startswith("-") else 1.0
+        return sign * parse_length(text[1:] if text[:1] in "+-" else text, name, allow_zero=True)
+    number = _to_float(value, name, "a length in metres")
+    return math.copysign(parse_length(abs(number), name, allow_zero=True), number)
 
 
 def parse_temperature(value, name="temperature"):
