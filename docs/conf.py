@@ -63,6 +63,8 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(.*\.)?_[A-Za-z]\w*"),
     # Material.eps cited from a subclass's docstring (inherited members are not repeated)
     (r"py:meth", r"eps"),
+    # the abstract base of every body, named bare in its subclasses' docstrings and signatures
+    (r"py:.*", r"(abc\.ABC|Body)(\..*)?"),
 ]
 
 # -- myst / myst-nb ----------------------------------------------------------

@@ -375,9 +375,6 @@ NUMPYDOC_MEMBERS = {
         "Uniaxial",
         "Uniaxial.eps",
         "Uniaxial.eps_tz",
-        "UniaxialTable",
-        "UniaxialTable.eps",
-        "UniaxialTable.eps_tz",
     ),
     "electrodynamics/planar.py": (
         "Slab",

@@ -6,4 +6,6 @@ The bottom layer of the physics: it knows nothing about qubits' states.
 * :mod:`~neqent.electrodynamics.fresnel` -- reflection/transmission of the body.
 * :mod:`~neqent.electrodynamics.kernels` -- numba quadrature of alpha_W, alpha_M, G_R.
 * :mod:`~neqent.electrodynamics.green` -- the vacuum Green tensor.
+* :mod:`~neqent.electrodynamics.sphere` -- a sphere as a body (exact Mie solution);
+  :mod:`~neqent.electrodynamics.mie` its scaled coefficients and multipole sums.
 """

@@ -67,6 +67,17 @@ class Body(abc.ABC):
             The top medium.
         """
 
+    @property
+    def materials(self) -> tuple:
+        """Every material of the body, top first (for :func:`~neqent.electrodynamics.materials.material_sources`).
+
+        Returns
+        -------
+        tuple of Material
+            The media the body is made of; by default only :attr:`top_material`.
+        """
+        return (self.top_material,)
+
     @abc.abstractmethod
     def describe(self) -> dict:
         """The body as plain JSON-able values (SI units), the inverse of how it was built.

@@ -6,17 +6,21 @@ relative permittivity ``eps(omega)`` [1] with the time convention
 
 Materials are referred to by name in configs and on the command line:
 
-* ``sic``     silicon carbide, one-phonon Drude–Lorentz model (the paper's)
-* ``gold``, ``silver``  Drude models (Ordal et al. 1985)
+* ``sic``     silicon carbide, one-phonon Drude–Lorentz model (Spitzer et al. 1959 /
+  Palik's handbook, in the paper's rounded rad/s values)
+* ``gold``, ``silver``  Drude fits of Ordal et al. 1985
 * ``hbn``     hexagonal boron nitride, uniaxial (Caldwell et al. 2014)
 * ``sio2``    amorphous SiO2, three Lorentz oscillators (Czapla & Narayanaswamy 2019)
-* ``si:n=<N>cm-3``  n-doped silicon, Drude with the carrier density N
+* ``si:n=<N>cm-3``  n-doped silicon, Drude with the carrier (= donor) density N,
+  full ionisation assumed (Masetti et al. 1983 mobility)
 * ``vacuum``  eps = 1 (useful for tests: no body at all)
 * ``eps=<value>``  constant permittivity, e.g. ``eps=4+0.1j``; ``eps=<t>,<z>`` uniaxial
 * ``csv:<path>``   tabulated data, see :class:`TabulatedMaterial`
 
-Sources, tables and validity ranges: docs/materials.md. A model asked for a
-frequency outside its validity range raises ValueError naming the range.
+Sources (with their tables and the numbers in the source's units) and validity
+ranges: docs/materials.md; each model names its source in ``Material.source``.
+A model asked for a frequency outside its validity range raises ValueError
+naming the range.
 Uniaxial media (optic axis along z) give ``eps_tz(omega) -> (eps_t, eps_z)``;
 isotropic ones return ``(eps, eps)`` there (docs/theory.md §9).
 """
@@ -34,6 +38,7 @@ from neqent.validation import positive
 
 __all__ = [
     "Material",
+    "material_sources",
     "DrudeLorentz",
     "Drude",
     "ConstantPermittivity",
@@ -62,10 +67,15 @@ class Material:
         ratios; None when the model has none.
     uniaxial : bool
         True for a uniaxial medium (eps_t != eps_z), which has no scalar eps.
+    source : str or None
+        Where the numbers come from: the reference of a built-in model
+        (docs/materials.md) or the ``# source:`` line of a ``csv:`` table; None
+        when unknown.
     """
 
     name: str = "material"
     resonance: float | None = None
+    source: str | None = None
 
     def eps(self, omega):
         """Complex relative permittivity at ``omega``.
@@ -130,6 +140,8 @@ class DrudeLorentz(Material):
         Damping [rad/s], >= 0.
     name : str
         Name of the model.
+    source : str, optional
+        Reference of the numbers.
     """
 
     eps_inf: float
@@ -137,6 +149,7 @@ class DrudeLorentz(Material):
     omega_L: float
     gamma: float
     name: str = "drude-lorentz"
+    source: str | None = None
 
     def __post_init__(self):
         for key in ("omega_T", "omega_L"):
@@ -179,12 +192,15 @@ class Drude(Material):
         High-frequency permittivity [1].
     name : str
         Name of the model.
+    source : str, optional
+        Reference of the numbers.
     """
 
     omega_p: float
     gamma: float
     eps_inf: float = 1.0
     name: str = "drude"
+    source: str | None = None
 
     def __post_init__(self):
         if not (math.isfinite(self.omega_p) and self.omega_p > 0):
@@ -247,31 +263,38 @@ class TabulatedMaterial(Material):
     resonance : float or None
         Characteristic angular frequency [rad/s], if any.
     source : str or None
+        Where the numbers come from (a CSV's ``# source:`` line).
+    path : str or None
         File the table was read from, named in error messages.
     """
 
-    def __init__(self, omega, eps, name="tabulated", resonance=None, source=None):
+    def __init__(self, omega, eps, name="tabulated", resonance=None, source=None, path=None):
         w = np.asarray(omega, dtype=float)
         e = np.asarray(eps, dtype=complex)
+        label = path or name
         if w.ndim != 1 or w.shape != e.shape or w.size < 2:
             raise ValueError("tabulated material needs >= 2 rows of (omega, Re eps, Im eps)")
         if not (np.all(np.isfinite(w)) and np.all(np.isfinite(e))):
-            raise ValueError(f"tabulated material {source or name}: non-finite values in table")
+            raise ValueError(f"tabulated material {label}: non-finite values in table")
         if np.any(w <= 0):
-            raise ValueError(f"tabulated material {source or name}: omega must be > 0 rad/s")
+            raise ValueError(f"tabulated material {label}: omega must be > 0 rad/s")
         order = np.argsort(w)
         w, e = w[order], e[order]
         if np.any(np.diff(w) <= 0):
-            raise ValueError(f"tabulated material {source or name}: repeated omega values")
+            raise ValueError(f"tabulated material {label}: repeated omega values")
         self.omega_table = w
         self.eps_table = e
         self.name = name
         self.resonance = resonance
         self.source = source
+        self.path = path
 
     @classmethod
     def from_csv(cls, path, column="auto", name=None):
         """Read a CSV of ``x, Re eps, Im eps`` (comma separated, ``#`` comments).
+
+        A comment line ``# source: <text>`` names where the numbers come from;
+        it is kept as ``source`` (and reaches the pipeline's kernel files).
 
         Parameters
         ----------
@@ -290,31 +313,11 @@ class TabulatedMaterial(Material):
             The tabulated model; ValueError for a missing or malformed file.
         """
         path = os.fspath(path)
-        if not os.path.isfile(path):
-            raise ValueError(f"material CSV file not found: {path!r}")
-        with open(path) as fh:
-            lines = [ln.split("#", 1)[0].strip() for ln in fh]
-        lines = [ln for ln in lines if ln]
-        header = lines[0].lower() if lines and not _is_number_row(lines[0]) else ""
-        rows = lines[1:] if header else lines
-        if column == "auto":
-            column = "wavelength" if ("wavelength" in header or "lambda" in header) else "omega"
-        if column not in ("omega", "wavelength"):
-            raise ValueError(f"column must be 'omega', 'wavelength' or 'auto', got {column!r}")
-        try:
-            data = np.array([[float(x) for x in row.split(",")] for row in rows], ndmin=2)
-        except ValueError as exc:
-            raise ValueError(f"material CSV {path!r} is not three numeric columns: {exc}") from None
-        if data.ndim != 2 or data.size == 0:
-            raise ValueError(f"material CSV {path!r} has rows of unequal length or no data")
+        header, data, source = _read_table(path)
         if data.shape[1] != 3:
             raise ValueError(f"material CSV {path!r} must have 3 columns (x, Re eps, Im eps), found {data.shape[1]}")
-        x = data[:, 0]
-        if column == "wavelength":
-            if np.any(x <= 0):
-                raise ValueError(f"material CSV {path!r}: wavelengths must be > 0 m")
-            x = 2 * np.pi * constants.c / x
-        return cls(x, data[:, 1] + 1j * data[:, 2], name=name or f"csv:{path}", source=path)
+        x = _table_omega(path, data[:, 0], header, column)
+        return cls(x, data[:, 1] + 1j * data[:, 2], name=name or f"csv:{path}", source=source, path=path)
 
     def _eps(self, w):
         lo, hi = self.omega_table[0], self.omega_table[-1]
@@ -337,16 +340,41 @@ def _is_number_row(line: str) -> bool:
         return False
 
 
-#: Silicon carbide, docs/theory.md §2 (the paper's default material).
-SIC = DrudeLorentz(eps_inf=6.7, omega_T=1.495e14, omega_L=1.827e14, gamma=0.9e12, name="sic")
+def _read_table(path):
+    """A material CSV as (header line lower-cased or "", float rows (n, k), text of its ``# source:`` line or None)."""
+    if not os.path.isfile(path):
+        raise ValueError(f"material CSV file not found: {path!r}")
+    lines, source = [], None
+    with open(path) as fh:
+        for raw in fh:
+            body, _, comment = (part.strip() for part in raw.partition("#"))
+            key, colon, text = comment.partition(":")
+            if source is None and not body and colon and key.strip().lower() == "source":
+                source = text.strip() or None
+            if body:
+                lines.append(body)
+    header = lines[0].lower() if lines and not _is_number_row(lines[0]) else ""
+    rows = lines[1:] if header else lines
+    try:
+        data = np.array([[float(x) for x in row.split(",")] for row in rows], ndmin=2)
+    except ValueError as exc:  # a non-number, or rows of unequal length
+        raise ValueError(f"material CSV {path!r} is not rows of numeric columns: {exc}") from None
+    if data.ndim != 2 or data.size == 0:
+        raise ValueError(f"material CSV {path!r} has rows of unequal length or no data")
+    return header, data, source
 
-#: Gold, Drude model (plasma 1.37e16 rad/s, damping 4.05e13 rad/s; Ordal et al.).
-GOLD = Drude(omega_p=1.37e16, gamma=4.05e13, eps_inf=1.0, name="gold")
 
-#: No body (eps = 1), for tests and reference runs.
-VACUUM = ConstantPermittivity(1.0, name="vacuum")
-
-BUILTIN_MATERIALS = {"sic": SIC, "gold": GOLD, "vacuum": VACUUM}
+def _table_omega(path, x, header, column):
+    """The x column of a table as angular frequency [rad/s] (``column``: "auto", "omega" or "wavelength" [m])."""
+    if column == "auto":
+        column = "wavelength" if ("wavelength" in header or "lambda" in header) else "omega"
+    if column not in ("omega", "wavelength"):
+        raise ValueError(f"column must be 'omega', 'wavelength' or 'auto', got {column!r}")
+    if column == "omega":
+        return x
+    if np.any(x <= 0):
+        raise ValueError(f"material CSV {path!r}: wavelengths must be > 0 m")
+    return 2 * np.pi * constants.c / x
 
 
 def get_material(spec) -> Material:
@@ -372,13 +400,7 @@ def get_material(spec) -> Material:
     if key.lower() in BUILTIN_MATERIALS:
         return BUILTIN_MATERIALS[key.lower()]
     if key.lower().startswith("eps="):
-        try:
-            value = complex(key[4:].replace(" ", ""))
-        except ValueError:
-            raise ValueError(
-                f"material {spec!r}: cannot parse a complex permittivity after 'eps=' (example: eps=4+0.1j)"
-            ) from None
-        return ConstantPermittivity(value, name=key)
+        return ConstantPermittivity(_parse_complex(spec, key[4:]), name=key)
     if key.lower().startswith("csv:"):
         return TabulatedMaterial.from_csv(key[4:])
     allowed = ", ".join(sorted(BUILTIN_MATERIALS))
@@ -421,6 +443,7 @@ class RangeLimited(Material):
         self.valid = (float(valid[0]), float(valid[1]))
         self.name = name or model.name
         self.resonance = model.resonance
+        self.source = model.source
 
     def _eps(self, w):
         _range_check(self.name, w, self.valid)
@@ -445,6 +468,8 @@ class Lorentz(Material):
         Relative dampings G_k [1].
     name : str
         Name of the model.
+    source : str, optional
+        Reference of the numbers.
     """
 
     eps_inf: float
@@ -452,6 +477,7 @@ class Lorentz(Material):
     strength: tuple
     damping: tuple
     name: str = "lorentz"
+    source: str | None = None
 
     def __post_init__(self):
         if not (len(self.omega_k) == len(self.strength) == len(self.damping) >= 1):
@@ -485,15 +511,18 @@ class Uniaxial(Material):
         Name of the medium.
     resonance : float, optional
         Characteristic angular frequency [rad/s] (default: that of ``t``).
+    source : str, optional
+        Reference of the numbers (default: that of ``t``).
     """
 
     uniaxial = True
 
-    def __init__(self, t: Material, z: Material, name="uniaxial", resonance=None):
+    def __init__(self, t: Material, z: Material, name="uniaxial", resonance=None, source=None):
         self.t = t
         self.z = z
         self.name = name
         self.resonance = resonance if resonance is not None else t.resonance
+        self.source = source or t.source
 
     def eps(self, omega):
         """Raise ValueError: a uniaxial medium has no single permittivity.
@@ -525,24 +554,63 @@ class Uniaxial(Material):
 
 
 def _cm1(x):
+    """Angular frequency [rad/s] of a wavenumber ``x`` [cm^-1]."""
     return x * RAD_S_PER_CM1
 
 
-#: Hexagonal boron nitride: in-plane (t) and out-of-plane (z) phonon oscillators,
-#: Caldwell et al., Nat. Commun. 5, 5221 (2014); valid 600-1800 cm^-1.
+# Built-in models. Each number is the source's (docs/materials.md lists source, table, units
+# and validity range); tests/test_materials.py pins every one of them to the source's units.
+
+#: Silicon carbide, docs/theory.md §2: Spitzer, Kleinman & Walsh (1959) and Palik's
+#: handbook give eps_inf 6.7, w_T 793, w_L 969, G 4.76 cm^-1; the paper (Bellomo & Antezza 2013) rounds them to
+#: the rad/s values below (all within 0.4 %). Not range-limited: the paper evaluates it at every frequency.
+SIC = DrudeLorentz(
+    eps_inf=6.7,
+    omega_T=1.495e14,
+    omega_L=1.827e14,
+    gamma=0.9e12,
+    name="sic",
+    source="Spitzer, Kleinman & Walsh, Phys. Rev. 113, 127 (1959); Palik, Handbook of Optical Constants of "
+    "Solids (1985), SiC; rounded rad/s values of Bellomo & Antezza, EPL 101, 20006 (2013)",
+)
+
+_ORDAL = "Ordal et al., Appl. Opt. 24, 4493 (1985), Drude parameters"
+#: Validity window of the metals' Drude fits: the infrared, 50-5000 cm^-1 (wavelength 2-200 um; docs/materials.md).
+DRUDE_METAL_VALID = (_cm1(50.0), _cm1(5000.0))
+
+#: Gold, Drude fit of Ordal et al. 1985: w_p = 7.28e4 cm^-1, w_tau = 215 cm^-1 (stored rounded in rad/s).
+GOLD = RangeLimited(
+    Drude(omega_p=1.37e16, gamma=4.05e13, eps_inf=1.0, name="gold", source=_ORDAL + " (Au)"), DRUDE_METAL_VALID
+)
+
+#: Silver, Drude fit of Ordal et al. 1985: w_p = 7.27e4 cm^-1, w_tau = 145 cm^-1.
+SILVER = RangeLimited(
+    Drude(omega_p=_cm1(7.27e4), gamma=_cm1(145.0), name="silver", source=_ORDAL + " (Ag)"), DRUDE_METAL_VALID
+)
+
+#: No body (eps = 1), for tests and reference runs.
+VACUUM = ConstantPermittivity(1.0, name="vacuum")
+
+BUILTIN_MATERIALS = {"sic": SIC, "gold": GOLD, "vacuum": VACUUM}
+
+#: Validity range of the hBN model: both reststrahlen bands with their surroundings, 600-1800 cm^-1.
+HBN_VALID = (_cm1(600.0), _cm1(1800.0))
+#: Hexagonal boron nitride, the dielectric function of Caldwell et al., Nat. Commun. 5, 5221 (2014):
+#: in-plane (t) eps_inf 4.90, w_TO 1360, w_LO 1614, G 7 cm^-1; out-of-plane (z) 2.95, 760, 825, 2 cm^-1.
 HBN = Uniaxial(
     RangeLimited(
-        DrudeLorentz(eps_inf=4.87, omega_T=_cm1(1370.0), omega_L=_cm1(1610.0), gamma=_cm1(5.0), name="hbn (in-plane)"),
-        (_cm1(600.0), _cm1(1800.0)),
+        DrudeLorentz(eps_inf=4.90, omega_T=_cm1(1360.0), omega_L=_cm1(1614.0), gamma=_cm1(7.0), name="hbn (in-plane)"),
+        HBN_VALID,
     ),
     RangeLimited(
         DrudeLorentz(
-            eps_inf=2.95, omega_T=_cm1(780.0), omega_L=_cm1(830.0), gamma=_cm1(4.0), name="hbn (out-of-plane)"
+            eps_inf=2.95, omega_T=_cm1(760.0), omega_L=_cm1(825.0), gamma=_cm1(2.0), name="hbn (out-of-plane)"
         ),
-        (_cm1(600.0), _cm1(1800.0)),
+        HBN_VALID,
     ),
     name="hbn",
-    resonance=_cm1(780.0),
+    resonance=_cm1(760.0),
+    source="Caldwell et al., Nat. Commun. 5, 5221 (2014)",
 )
 
 #: Amorphous SiO2, three Lorentz oscillators (hbar w_k = 56.24, 99.52, 133.55 meV),
@@ -555,40 +623,41 @@ SIO2 = RangeLimited(
         strength=(0.93752, 0.05050, 0.60642),
         damping=(0.09906, 0.05511, 0.05246),
         name="sio2",
+        source="Czapla & Narayanaswamy, J. Quant. Spectrosc. Radiat. Transf. 227, 4 (2019)",
     ),
     (_cm1(400.0), _cm1(2000.0)),
-    name="sio2",
 )
 
-#: Silver, Drude fit of Ordal et al., Appl. Opt. 24, 4493 (1985): w_p = 7.27e4 cm^-1, w_tau = 145 cm^-1.
-SILVER = RangeLimited(
-    Drude(omega_p=_cm1(7.27e4), gamma=_cm1(145.0), name="silver"), (_cm1(50.0), _cm1(5000.0)), name="silver"
-)
-
-#: Free-electron conductivity mass (units of m_e) and eps_inf of n-doped Si (docs/materials.md).
+#: Free-electron conductivity mass (units of m_e) and eps_inf of n-doped Si (Basu, Lee & Zhang 2010).
 SI_MASS = 0.27
 SI_EPS_INF = 11.7
-#: Masetti, Severi & Solmi, IEEE Trans. Electron Devices 30, 764 (1983), phosphorus:
-#: mu_min1, mu_min2, mu_1, mu_max (cm^2/Vs), C_r, C_s (cm^-3), alpha, beta.
+#: Masetti, Severi & Solmi, IEEE Trans. Electron Devices 30, 764 (1983), Table I, phosphorus row:
+#: mu_min1, mu_min2, mu_1, mu_max (cm^2/Vs), C_r, C_s (cm^-3), alpha, beta (P_c = 0 for P).
 MASETTI_P = (68.5, 68.5, 56.1, 1414.0, 9.20e16, 3.41e20, 0.711, 1.98)
 SI_DENSITY_RANGE = (1e15, 1e21)  # cm^-3
 SI_VALID = (_cm1(50.0), _cm1(5000.0))
+_SI_SOURCE = (
+    "mobility: Masetti, Severi & Solmi, IEEE Trans. Electron Devices 30, 764 (1983), Table I (P); "
+    "Drude form, m* and eps_inf: Basu, Lee & Zhang, J. Heat Transfer 132, 023301 (2010)"
+)
 
 
-def masetti_mobility(n_cm3):
-    """Electron mobility of P-doped Si at 300 K versus donor density (Masetti et al. 1983).
+def masetti_mobility(n_cm3, row=MASETTI_P):
+    """Electron mobility of n-doped Si at 300 K versus the carrier (= donor) density (Masetti et al. 1983).
 
     Parameters
     ----------
     n_cm3 : float or array_like
-        Donor density [cm^-3].
+        Carrier density N [cm^-3], equal to the donor density (full ionisation assumed).
+    row : tuple of float, optional
+        A row of Masetti's Table I with P_c = 0, ordered as :data:`MASETTI_P` (the default, phosphorus).
 
     Returns
     -------
     float or ndarray
         Mobility [cm^2/(V s)].
     """
-    mu_min1, mu_min2, mu1, mu_max, c_r, c_s, alpha, beta = MASETTI_P
+    mu_min1, mu_min2, mu1, mu_max, c_r, c_s, alpha, beta = row
     return mu_min1 + (mu_max - mu_min2) / (1.0 + (n_cm3 / c_r) ** alpha) - mu1 / (1.0 + (c_s / n_cm3) ** beta)
 
 
@@ -598,7 +667,8 @@ def doped_silicon(n_cm3):
     Parameters
     ----------
     n_cm3 : float
-        Carrier density N [cm^-3], in [1e15, 1e21]; mobility from :func:`masetti_mobility`.
+        Carrier (= donor) density N [cm^-3], in [1e15, 1e21], full ionisation assumed; mobility
+        from :func:`masetti_mobility`.
 
     Returns
     -------
@@ -614,52 +684,7 @@ def doped_silicon(n_cm3):
     wp = math.sqrt(n_m3 * constants.e**2 / (constants.epsilon_0 * m))
     gamma = constants.e / (m * masetti_mobility(n) * 1e-4)
     name = f"si:n={n:g}cm-3"
-    return RangeLimited(Drude(omega_p=wp, gamma=gamma, eps_inf=SI_EPS_INF, name=name), SI_VALID, name=name)
-
-
-class UniaxialTable(Material):
-    """Tabulated uniaxial permittivity: linear interpolation of eps_t and eps_z (no extrapolation).
-
-    Parameters
-    ----------
-    table_t, table_z : TabulatedMaterial
-        In-plane and axial tables.
-    name : str
-        Name of the medium.
-    """
-
-    uniaxial = True
-
-    def __init__(self, table_t: TabulatedMaterial, table_z: TabulatedMaterial, name):
-        self.table_t = table_t
-        self.table_z = table_z
-        self.name = name
-        self.resonance = None
-
-    def eps(self, omega):
-        """Raise ValueError: a uniaxial medium has no single permittivity.
-
-        Parameters
-        ----------
-        omega : float or array_like
-            Angular frequency [rad/s] (unused).
-        """
-        return Uniaxial.eps(self, omega)
-
-    def eps_tz(self, omega):
-        """In-plane and axial permittivities at ``omega``.
-
-        Parameters
-        ----------
-        omega : float or array_like
-            Angular frequency [rad/s], inside the tabulated range.
-
-        Returns
-        -------
-        eps_t, eps_z : complex or ndarray
-            Interpolated relative permittivities [1].
-        """
-        return self.table_t.eps(omega), self.table_z.eps(omega)
+    return RangeLimited(Drude(omega_p=wp, gamma=gamma, eps_inf=SI_EPS_INF, name=name, source=_SI_SOURCE), SI_VALID)
 
 
 LIBRARY = {"hbn": HBN, "sio2": SIO2, "silver": SILVER}
@@ -679,31 +704,17 @@ def _parse_complex(spec, text):
 
 
 def _read_uniaxial_csv(path):
-    """A 5-column CSV (x, Re eps_t, Im eps_t, Re eps_z, Im eps_z) as a UniaxialTable, else None."""
-    import os as _os
-
-    if not _os.path.isfile(path):
+    """A 5-column CSV (x, Re eps_t, Im eps_t, Re eps_z, Im eps_z) as a Uniaxial of two tables, else None."""
+    if not os.path.isfile(path):
         return None
-    with open(path) as fh:
-        rows = [ln.split("#", 1)[0].strip() for ln in fh]
-    rows = [r for r in rows if r]
-    data_rows = [r for r in rows if _is_number_row(r)]
-    if not data_rows or len(data_rows[0].split(",")) != 5:
+    header, data, source = _read_table(path)
+    if data.shape[1] != 5:
         return None
-    header = rows[0].lower() if not _is_number_row(rows[0]) else ""
-    try:
-        data = np.array([[float(x) for x in r.split(",")] for r in data_rows])
-    except ValueError:
-        raise ValueError(f"material CSV {path!r}: rows of unequal length") from None
-    x = data[:, 0]
-    if "wavelength" in header or "lambda" in header:
-        if np.any(x <= 0):
-            raise ValueError(f"material CSV {path!r}: wavelengths must be > 0 m")
-        x = 2 * np.pi * constants.c / x
+    x = _table_omega(path, data[:, 0], header, "auto")
     name = f"csv:{path}"
-    t = TabulatedMaterial(x, data[:, 1] + 1j * data[:, 2], name=name, source=path)
-    z = TabulatedMaterial(x, data[:, 3] + 1j * data[:, 4], name=name, source=path)
-    return UniaxialTable(t, z, name)
+    t = TabulatedMaterial(x, data[:, 1] + 1j * data[:, 2], name=name, source=source, path=path)
+    z = TabulatedMaterial(x, data[:, 3] + 1j * data[:, 4], name=name, source=source, path=path)
+    return Uniaxial(t, z, name=name)
 
 
 def get_layer_material(spec) -> Material:
@@ -764,3 +775,21 @@ def get_layer_material(spec) -> Material:
                 "'eps=<eps_t>,<eps_z>', 'csv:<path>'"
             ) from None
         raise
+
+
+def material_sources(materials) -> str:
+    """Where the numbers of some materials come from, for dataset attributes.
+
+    Parameters
+    ----------
+    materials : iterable of Material or None
+        The materials of a body (None entries, e.g. no substrate, are skipped).
+
+    Returns
+    -------
+    str
+        ``"<name>: <source>"`` per distinct material that names its source, joined by ``"; "``
+        ("" when none does).
+    """
+    entries = [f"{m.name}: {m.source}" for m in materials if m is not None and m.source]
+    return "; ".join(dict.fromkeys(entries))

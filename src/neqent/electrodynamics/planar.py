@@ -222,6 +222,11 @@ class Stack(Body):
         """The top layer's material (the substrate's without layers)."""
         return self.layers[0][0] if self.layers else self.substrate
 
+    @property
+    def materials(self) -> tuple:
+        """The layers' materials top first, then the substrate's (if any)."""
+        return tuple(m for m, _ in self.layers) + (() if self.substrate is None else (self.substrate,))
+
     def describe(self) -> dict:
         """``{"kind": "stack", "layers": [[name, thickness [m]], ...], "substrate": name or None}``."""
         return {
