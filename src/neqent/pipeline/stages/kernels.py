@@ -17,6 +17,7 @@ import sys
 import numpy as np
 import xarray as xr
 
+from neqent.electrodynamics.materials import material_sources
 from neqent.pipeline.body import body_axes, body_name, config_body, optics_variables, with_axis_values
 from neqent.pipeline.config import load_config
 from neqent.pipeline.grid import COORD_ATTRS, attrs, coord_attrs, scan_axes
@@ -235,6 +236,7 @@ def kernel_grid(config, scan="map", comm=None, progress=True):
             "title": f"neqent kernels, scan {scan}",
             "scan": scan,
             "material": body_name(body),
+            "material_source": material_sources(body.materials),
             "stage": "kernels",
             "mpi_ranks": size,
         },
