@@ -402,10 +402,10 @@ def sphere_figure(ds, base, dpi=150):
     }
     for ax, (name, title) in zip(axes, titles.items()):
         mesh = ax.pcolormesh(
-            edges(R, log=True) if R.size > 1 else R,
-            edges(T) if T.size > 1 else T,
+            edges(R, log=True),
+            edges(T),
             ds[name].transpose("T_M", "radius").values,
-            shading="flat" if R.size > 1 and T.size > 1 else "nearest",
+            shading="flat",
             vmin=0.0,
             vmax=vmax,
             cmap="viridis",
