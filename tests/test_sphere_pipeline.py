@@ -178,6 +178,31 @@ def test_a_sphere_map_and_radius_scan_run_through_the_stages(config, scan):
         np.testing.assert_allclose(C.sel(T_M=T).values, scan["C"].sel(radius=radii, T_M=T).values, atol=1e-10)
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the CF checker's own (ioos_sos)
+def test_stage_commands_on_a_radius_scan_write_cf_files_and_a_figure(tmp_path):
+    """The workflow's stage commands on their config subsets: a radius scan streams through them."""
+    from test_workflow import _cf_failures
+
+    from neqent.pipeline import stages
+    from neqent.pipeline.config import stage_config
+    from neqent.pipeline.plotting import scan_figure
+
+    cfg = load_config(_sphere_config(axes={"radius": [1e-7, 1e-6]}))
+    paths = {name: str(tmp_path / f"{name}.nc") for name in ("kernels", "rates", "steady")}
+    previous = []
+    for name in ("kernels", "rates", "steady"):
+        sub = stage_config(cfg, name, "rad")
+        assert sub["geometry"]["sphere"] == {"material": "sic", "radius": 1e-6}  # the body reruns every stage
+        argv = [name, "--config", json.dumps(sub), "--scan", "rad", "--no-progress", "--output", paths[name]]
+        assert stages.main(argv + (["--input", *previous] if previous else [])) == 0
+        previous = [paths[name]]
+    steady = read_dataset(paths["steady"])
+    assert steady["C"].dims == ("radius", "T_M") and steady["C"].values[:, 1:].max() > 0.01
+    assert _cf_failures(list(paths.values())) == {}
+    scan_figure(steady, str(tmp_path / "fig"))
+    assert (tmp_path / "fig.png").is_file()
+
+
 BAD_BODY = {
     "radius 0": ({"radius": 0.0}, None, "geometry.sphere.radius"),
     "qubit on the surface": ({"z1": 0.0}, None, "geometry.z1"),
