@@ -327,6 +327,17 @@ NUMPYDOC_FUNCTIONS = {
         "stack_maps",
         "stacks_figure",
     ),
+    "pipeline/extras/sphere.py": (
+        "sphere_params",
+        "sphere_omega",
+        "check_sphere",
+        "check_config",
+        "pair_kernels",
+        "steady_concurrence",
+        "opposite_positions",
+        "sphere_scan",
+        "sphere_figure",
+    ),
     # issue 21: the body builder, the grid and command kits, the registry and the generic command
     "pipeline/body.py": ("stack_body", "config_body", "with_axis_values", "optics_variables"),
     "pipeline/grid.py": ("resolve_range", "checked_range", "coerce_numbers"),

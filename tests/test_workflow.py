@@ -91,6 +91,7 @@ FIGURES = [
     "stacks",
     "chain",
     "scan_cube",
+    "sphere",
 ]
 
 
@@ -261,13 +262,14 @@ RERUN_CASES = {
             dynamics=1,
             optimize=1,
             stacks_data=1,
+            sphere_data=1,
         ),
     ),
     "material reruns everything": (
         [_set("material", "SiC")],  # same physics, another spelling: the params differ
-        # (the stacks extra names its own bodies' materials, so it does not depend on 'material')
+        # (the stacks and sphere extras name their own materials, so they do not depend on 'material')
         _jobs(
-            *(f for f in FIGURES if f != "stacks"),
+            *(f for f in FIGURES if f not in ("stacks", "sphere")),
             kernels=5,
             rates=4,
             steady=4,
@@ -290,6 +292,7 @@ RERUN_CASES = {
             optimize=1,
             stacks_data=1,
             chain=1,
+            sphere_data=1,
         ),
     ),
 }
@@ -374,7 +377,7 @@ def test_every_default_figure_has_its_own_caption():
     names += [("scan_" if "T_M" in cfg["scans"][s] else "kernels_") + s for s in cfg["extras"] if s in cfg["scans"]]
     missing = [n for n in names if not (REPO / "workflow" / "report" / "figures" / f"{n}.rst").is_file()]
     assert not missing
-    assert len(names) == 14
+    assert len(names) == 15
 
 
 def test_captions_are_plain_rst_without_warnings():
@@ -413,7 +416,7 @@ def _cf_failures(paths):
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the checker's own (ioos_sos) deprecations
 def test_every_dataset_passes_the_cf_checker(run):
     files = sorted(run.rglob("*.nc"))
-    assert len(files) == 18  # 5 kernels, 4 rates, 4 steady, analytic, dynamics, optimize, stacks, chain
+    assert len(files) == 19  # 5 kernels, 4 rates, 4 steady, analytic, dynamics, optimize, stacks, chain, sphere
     assert _cf_failures(files) == {}
     with xr.open_dataset(files[0]) as ds:
         assert "arXiv:1304.2864" in ds.attrs["references"] and ds.attrs["history"] and ds.attrs["source"]

@@ -5,6 +5,9 @@ By default the body is the slab ``material`` of thickness ``geometry.delta``
 ``{material, thickness}``, top first) with the optional ``geometry.substrate``
 (a material; vacuum below when absent) makes it a planar stack instead
 (:class:`~neqent.electrodynamics.planar.Stack`), for every scan of the config.
+``geometry.sphere`` (``{material, radius}``) makes it a sphere
+(:class:`~neqent.electrodynamics.sphere.Sphere`, top at z = 0), its radius the
+scan axis ``radius``.
 
 :func:`config_body` is the one builder: the config checks, the stages and the
 figures hold the :class:`~neqent.electrodynamics.body.Body` it returns and ask
@@ -29,6 +32,7 @@ from neqent.errors import ConfigError
 __all__ = [
     "THICKNESS_AXIS",
     "has_stack",
+    "has_sphere",
     "config_body",
     "stack_body",
     "body_name",
@@ -47,6 +51,11 @@ THICKNESS_AXIS = re.compile(r"^thickness_(\d+)$")
 def has_stack(config) -> bool:
     """True when the config's body is a planar stack (``geometry.stack`` given)."""
     return "stack" in config["geometry"]
+
+
+def has_sphere(config) -> bool:
+    """True when the config's body is a sphere (``geometry.sphere`` given)."""
+    return "sphere" in config["geometry"]
 
 
 def stack_body(spec):
@@ -82,18 +91,22 @@ def config_body(config):
     Returns
     -------
     neqent.electrodynamics.body.Body
-        ``Stack(geometry.stack, geometry.substrate)`` when ``geometry.stack`` is
-        given, else ``Slab(material, geometry.delta)``.
+        ``Sphere(geometry.sphere.material, geometry.sphere.radius)`` when
+        ``geometry.sphere`` is given, ``Stack(geometry.stack, geometry.substrate)``
+        when ``geometry.stack`` is given, else ``Slab(material, geometry.delta)``.
 
     Raises
     ------
     ConfigError
         Naming the key: ``material``, ``geometry.delta``,
-        ``geometry.stack[<i>].material``, ``geometry.substrate`` or ``geometry.stack``.
+        ``geometry.stack[<i>].material``, ``geometry.substrate``, ``geometry.stack``,
+        ``geometry.sphere.material`` or ``geometry.sphere.radius``.
     """
     from neqent.electrodynamics.materials import get_layer_material, get_material
 
     geo = config["geometry"]
+    if has_sphere(config):
+        return _sphere_body(geo["sphere"])
     if not has_stack(config):
         try:
             material = get_material(config["material"])
@@ -119,12 +132,30 @@ def config_body(config):
         raise ConfigError(f"config key 'geometry.stack': {exc}") from None
 
 
+def _sphere_body(spec):
+    """The :class:`~neqent.electrodynamics.sphere.Sphere` of ``geometry.sphere`` (ConfigError naming the key)."""
+    from neqent.electrodynamics.materials import get_layer_material
+    from neqent.electrodynamics.sphere import Sphere
+
+    try:
+        material = get_layer_material(spec["material"])
+        sphere = Sphere(material, 1.0)  # refuses a uniaxial material before the radius is looked at
+    except ValueError as exc:
+        raise ConfigError(f"config key 'geometry.sphere.material': {exc}") from None
+    try:
+        return sphere.with_parameter("radius", spec["radius"])
+    except ValueError as exc:
+        raise ConfigError(f"config key 'geometry.sphere.radius': {exc}") from None
+
+
 def body_name(body) -> str:
     """The body's materials, as a dataset's ``material`` attribute (its thicknesses are coordinates).
 
     A slab: its material's name (``sic``); a stack: ``stack: sic / eps=2.25 / eps=4 substrate``
-    (top first); any other body: its label.
+    (top first); a sphere: ``sic sphere`` (its radius is a coordinate); any other body: its label.
     """
+    if getattr(body, "kind", None) == "sphere":
+        return f"{body.material.name} sphere"
     if isinstance(body, Slab):
         return body.material.name
     if isinstance(body, Stack):

@@ -26,7 +26,7 @@ from pathlib import Path
 import yaml
 
 from neqent.errors import ConfigError
-from neqent.pipeline.body import config_body, has_stack, stack_optics, thickness_axes, thickness_index
+from neqent.pipeline.body import config_body, has_sphere, has_stack, stack_optics, thickness_axes, thickness_index
 from neqent.pipeline.command import first_line, shown
 from neqent.pipeline.extras import EXTRAS
 from neqent.pipeline.grid import checked_range, coerce_numbers, resolve_range
@@ -195,7 +195,9 @@ def _semantic_checks(config):
     for key in ("ratio", "n_A", "n_S"):
         checked_range(f"analytic.{key}", config["analytic"][key])
     for name in config["scans"]:
-        if stack is None:
+        if has_sphere(config):
+            _check_sphere_scan(config, body, name)
+        elif stack is None:
             _check_scan_geometry(config, material, name)
         else:
             _check_stack_scan(config, stack, name)
@@ -227,6 +229,9 @@ def _check_body(config):
     extras that only compute a slab.
     """
     geo, schema = config["geometry"], json.loads(schema_path().read_text())
+    _check_body_keys(config, schema)
+    if has_sphere(config):
+        return config_body(config)
     if not has_stack(config):
         body = config_body(config)
         if "substrate" in geo:
@@ -241,15 +246,6 @@ def _check_body(config):
                         "(the slab's thickness is the axis 'delta')"
                     )
         return body
-    defaults = {"material": schema["properties"]["material"]["default"]}
-    defaults["geometry.delta"] = schema["properties"]["geometry"]["properties"]["delta"]["default"]
-    given = {"material": config["material"], "geometry.delta": geo["delta"]}
-    for key, value in given.items():
-        if value != defaults[key]:
-            raise ConfigError(
-                f"config key '{key}': geometry.stack and {key} = {value!r} both describe the body; "
-                f"give one of them (with a stack leave {key} out)"
-            )
     stack = config_body(config)
     for name, scan in config["scans"].items():
         for axis in scan["axes"]:
@@ -266,13 +262,74 @@ def _check_body(config):
                     if stack.layers
                     else f"config key 'scans.{name}.axes.{axis}': geometry.stack has no layer"
                 )
+    return stack
+
+
+def _check_body_keys(config, schema):
+    """The keys that describe the body, one description only: ``geometry.stack`` or ``geometry.sphere``
+    beside each other or beside a non-default ``material``/``geometry.delta``, a ``delta`` axis beside
+    them, a ``radius`` axis without a sphere, and the extras that only compute a slab."""
+    geo = config["geometry"]
+    kinds = [key for key in ("stack", "sphere") if key in geo]
+    if len(kinds) > 1:
+        raise ConfigError("config key 'geometry.sphere': geometry.stack and geometry.sphere both describe the body")
+    for name, scan in config["scans"].items():
+        if "radius" in scan["axes"] and "sphere" not in geo:
+            raise ConfigError(f"config key 'scans.{name}.axes.radius': a radius axis needs geometry.sphere")
+        if "delta" in scan["axes"] and kinds == ["sphere"]:
+            raise ConfigError(
+                f"config key 'scans.{name}.axes.delta': the body is geometry.sphere; sweep its radius (axis 'radius')"
+            )
+    if not kinds:
+        return
+    kind = f"geometry.{kinds[0]}"
+    defaults = {"material": schema["properties"]["material"]["default"]}
+    defaults["geometry.delta"] = schema["properties"]["geometry"]["properties"]["delta"]["default"]
+    given = {"material": config["material"], "geometry.delta": geo["delta"]}
+    for key, value in given.items():
+        if value != defaults[key]:
+            raise ConfigError(
+                f"config key '{key}': {kind} and {key} = {value!r} both describe the body; "
+                f"give one of them (with {kind} leave {key} out)"
+            )
     for extra in (name for name, e in EXTRAS.items() if e.slab_only):
         if extra in config["extras"]:
             raise ConfigError(
-                f"config key 'extras': {extra!r} computes a slab (material, geometry.delta), not geometry.stack; "
-                "remove it from extras or the stack"
+                f"config key 'extras': {extra!r} computes a slab (material, geometry.delta), not {kind}; "
+                f"remove it from extras or {kind}"
             )
-    return stack
+
+
+def _check_sphere_scan(config, sphere, name):
+    """A sphere's scan: coinciding qubits, z1 on the map's z2 range, the material valid at the scan's
+    frequencies, and the multipole cap at the largest radius and smallest height
+    (:meth:`neqent.electrodynamics.sphere.Sphere.l_max`)."""
+    import numpy as np
+
+    from neqent.pipeline.grid import scan_axes
+
+    spec = config["scans"][name]["axes"]
+    axes, fixed = scan_axes(config, name, sphere)
+    values = {**{k: np.atleast_1d(v) for k, v in fixed.items()}, **axes}
+    key = {q: (f"scans.{name}.axes.{q}" if q in spec else f"geometry.{q}") for q in ("z2", "r12")}
+    key["radius"] = f"scans.{name}.axes.radius" if "radius" in spec else "geometry.sphere.radius"
+    wkey = next((f"scans.{name}.axes.{k}" for k in ("omega", "omega_ratio") if k in spec), None)
+    wkey = wkey or ("geometry.omega" if "omega" in config["geometry"] else "geometry.omega_ratio")
+    z1, z2, r12, w = float(config["geometry"]["z1"]), values["z2"], values["r12"], values["omega"]
+    _check_qubit_grid(name, z1, z2, r12, key["z2"], key["r12"])
+    try:
+        sphere.material.eps(w)
+    except ValueError as exc:
+        raise ConfigError(f"config key '{wkey}': {exc}") from None
+    # Heights > 0 (the schema) put every qubit outside the sphere, whose top is at z = 0. The
+    # closest qubit of the scan facing the largest sphere needs the most multipoles.
+    worst = sphere.with_parameter("radius", float(values["radius"].max()))
+    r1 = np.array([[0.0, 0.0, min(z1, float(z2.min()))]])
+    r2 = np.array([[float(r12.max()), 0.0, float(z2.min())]])
+    try:
+        worst.l_max(float(w.max()), r1, r2)
+    except ValueError as exc:
+        raise ConfigError(f"config key '{key['radius']}': {exc}") from None
 
 
 def _check_stack_scan(config, stack, name):

@@ -96,6 +96,7 @@ def dpi_type(text):
 
 _AXIS_LABEL = {
     "delta": (r"slab thickness $\delta$ ($\mu$m)", UM, True),
+    "radius": (r"sphere radius $R$ ($\mu$m)", UM, True),
     "r12": (r"lateral separation $r_{12}$ ($\mu$m)", UM, False),
     "theta": (r"dipole polar angle $\theta$ (deg)", np.pi / 180, False),
     "z2": (r"$z_2$ ($\mu$m)", UM, False),
@@ -109,7 +110,7 @@ def axis_label(axis):
     Parameters
     ----------
     axis : str
-        Scan axis (``delta``, ``r12``, ``theta``, ``z2``, ``omega`` or ``thickness_<i>``).
+        Scan axis (``delta``, ``radius``, ``r12``, ``theta``, ``z2``, ``omega`` or ``thickness_<i>``).
 
     Returns
     -------

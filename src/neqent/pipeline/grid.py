@@ -20,6 +20,7 @@ from neqent.pipeline.body import body_axes, config_body, thickness_index
 
 __all__ = [
     "AXIS_ORDER",
+    "PARAMETER_AXES",
     "COORD_ATTRS",
     "BASIS",
     "attrs",
@@ -38,12 +39,18 @@ __all__ = [
 AXIS_ORDER = ("delta", "r12", "theta", "z2", "omega")
 
 
+#: Scan axes of non-planar bodies' parameters (:func:`neqent.pipeline.body.body_axes`); like a stack's
+#: layer thicknesses they sit where the slab's ``delta`` sits in :data:`AXIS_ORDER`.
+PARAMETER_AXES = ("radius",)
+
+
 #: CF attributes of coordinates.
 COORD_ATTRS = {
     "z1": {"units": "m", "long_name": "height of qubit 1 above the slab surface"},
     "z2": {"units": "m", "long_name": "height of qubit 2 above the slab surface"},
     "r12": {"units": "m", "long_name": "lateral separation of the qubits (along x)"},
     "delta": {"units": "m", "long_name": "slab thickness"},
+    "radius": {"units": "m", "long_name": "sphere radius"},
     "theta": {"units": "rad", "long_name": "polar angle of both dipoles (x-z plane; 0 = along z)"},
     "omega": {"units": "rad s-1", "long_name": "qubit transition angular frequency"},
     "omega_ratio": {"units": "1", "long_name": "omega / material resonance frequency"},
@@ -220,16 +227,19 @@ def _increasing(values):
 
 
 def axis_key(name):
-    """Sort key of kernel dimensions: layer thicknesses (top first) where the slab's ``delta`` sits."""
+    """Sort key of kernel dimensions: layer thicknesses (top first) or a radius where the slab's ``delta`` sits."""
     i = thickness_index(name)
     if i is not None:
         return (AXIS_ORDER.index("delta"), i)
+    if name in PARAMETER_AXES:
+        return (AXIS_ORDER.index("delta"), 0)
     return (AXIS_ORDER.index(name), 0)
 
 
 def kernel_dims(dims):
-    """The kernel dimensions among ``dims`` (AXIS_ORDER names and layer thicknesses), slowest first."""
-    return tuple(sorted((d for d in dims if d in AXIS_ORDER or thickness_index(d) is not None), key=axis_key))
+    """The kernel dimensions among ``dims`` (AXIS_ORDER names, body parameter axes), slowest first."""
+    body = (d for d in dims if d in AXIS_ORDER or d in PARAMETER_AXES or thickness_index(d) is not None)
+    return tuple(sorted(body, key=axis_key))
 
 
 # A number in exponent notation without a decimal point ("1e-6", "-2E+3").
