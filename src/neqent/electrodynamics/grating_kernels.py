@@ -1,0 +1,291 @@
+"""Mode sums of a periodic body: alpha_W, alpha_M and GR from tabulated R(k), T(k) (docs/theory.md §12b).
+
+The body (a lamellar grating, period D along x) is known only through its
+reflection and transmission operators at the k points of a quadrature
+(:mod:`neqent.electrodynamics.grating_quadrature`). Everything here is
+dimensionless: wavenumbers in units of K = omega/c, positions as K r.
+
+Operator contract (what a provider ``rt(kx, ky) -> (R, T)`` returns)
+--------------------------------------------------------------------
+For Bloch wavevectors k = (kx, ky) [rad/m], kx in the first Brillouin zone,
+orders n = -N..N (M = 2N + 1), k_n = (kx + n 2 pi/D, ky),
+kz_n = sqrt(K^2 - |k_n|^2) with Im >= 0:
+
+* ``R[k, n*2 + p, m*2 + p']`` maps a downward plane wave of order m,
+  polarisation p' (0 TE, 1 TM), amplitude along e_p'^-(k_m), to the upward
+  wave of order n, polarisation p, along e_p^+(k_n); phases referenced to z = 0.
+* ``T`` likewise into the half-space below the body (amplitudes along
+  e_p^-(k_n)); zeros (or None) when a substrate fills it.
+* e_TE = z^ x k^_n (k^ = x^ at k_n = 0), e_TM^(+-) = (-+ kz k^ + |k_n| z^)/K.
+
+With these vectors a planar body has ``R = diag(rho_TE, rho_TM)`` in every
+order with the stack's rho_p of docs/theory.md §9 taken at u = |k_n|/K, and
+the §4 kernels come out exactly (same sign of rho_TM: a perfect conductor has
+rho_TM = +1). No extra sign or factor is needed in the mode sums below.
+
+Mode sums (per k point; A+(r) columns e_b^+ exp(i k_b.rho + i kz_b z),
+B(r) columns e_b^- exp(-i k_b.rho + i kz_b z) / kz_b, P the propagating
+channels, E the evanescent ones, Z(r) = A+(r) R)::
+
+    GR(r, r') = 3i/(4 pi) Int d2k  Z(r) B(r')^T
+    W(r, r')  = 3/(8 pi) Int d2k [ sum_P F_b(r) F_b(r')^H / kz_b + sum_P kz_m Y_m(r) Y_m(r')^H ]
+    M(r, r')  = 3/(8 pi) Int d2k [ sum_P (A+_b A+_b'^H - Z_b Z_b'^H) / kz_b - sum_P kz_m Y_m Y_m'^H
+                                   + i sum_E (A+_e Z_e'^H - Z_e A+_e'^H) / |kz_e| ]
+
+with F_b = A-_b + Z_b (an incoming wall wave plus its reflection) and
+Y_m(r) = sum_n B_n(r) T_{m n} (the walls' waves from below, rewritten by
+reciprocity with k -> -k so that only T at the same k point is needed; see
+docs/theory.md §12b). M is the body's emission: the propagating emissivity
+(1 - R^H R - T^H T in flux units) and the evanescent (R - R^H)/2i terms; it
+equals Im(G0 + GR) - W identically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["KTable", "polarisation_vectors", "node_integrands", "chunks", "contract", "contract_pairs"]
+
+
+@dataclass
+class KTable:
+    """R(k), T(k) tabulated on the nodes of a k quadrature, ready to contract.
+
+    Attributes
+    ----------
+    k0 : float
+        K = omega / c [rad/m].
+    g : float
+        Reciprocal lattice step 2 pi / (K D) [K].
+    orders : int
+        N: orders -N..N [1].
+    kx, ky : ndarray, shape (Nk,)
+        Bloch wavevector of each node [K], kx in the first Brillouin zone.
+    weight : ndarray, shape (Nk,)
+        Quadrature weight of each node [K^2] (Jacobians included).
+    kz : ndarray, shape (Nk, M), complex
+        kz of every order [K], Im >= 0, exact from the substitution variable
+        for the orders whose Rayleigh point bounds the node's panel.
+    R, T : ndarray, shape (Nk, 2M, 2M), complex
+        The operators of the module docstring [1]; T None with a substrate.
+    """
+
+    k0: float
+    g: float
+    orders: int
+    kx: np.ndarray
+    ky: np.ndarray
+    weight: np.ndarray
+    kz: np.ndarray
+    R: np.ndarray
+    T: np.ndarray | None
+
+    def subset(self, idx) -> KTable:
+        """The table restricted to the nodes ``idx`` (a shard: contract it and sum the parts)."""
+        return KTable(
+            self.k0,
+            self.g,
+            self.orders,
+            self.kx[idx],
+            self.ky[idx],
+            self.weight[idx],
+            self.kz[idx],
+            self.R[idx],
+            None if self.T is None else self.T[idx],
+        )
+
+
+def polarisation_vectors(kx, ky, g, orders, kz):
+    """e^+ and e^- of every order and polarisation at every node.
+
+    Parameters
+    ----------
+    kx, ky : ndarray, shape (Nk,)
+        Bloch wavevector [K].
+    g : float
+        2 pi / (K D) [K].
+    orders : int
+        N [1].
+    kz : ndarray, shape (Nk, M), complex
+        kz of each order [K].
+
+    Returns
+    -------
+    ep, em : ndarray, shape (Nk, 2M, 3), complex
+        Vectors indexed [k, n*2 + p, i] [1].
+    qx : ndarray, shape (Nk, M)
+        kx + n g [K].
+    """
+    n = np.arange(-orders, orders + 1)
+    qx = kx[:, None] + n[None, :] * g
+    qy = np.broadcast_to(ky[:, None], qx.shape)
+    q = np.hypot(qx, qy)
+    safe = np.where(q > 0, q, 1.0)
+    hx = np.where(q > 0, qx / safe, 1.0)  # k^ = x^ at k_n = 0 (the contract's choice)
+    hy = np.where(q > 0, qy / safe, 0.0)
+    nk, m = qx.shape
+    ep = np.zeros((nk, m, 2, 3), complex)
+    em = np.zeros((nk, m, 2, 3), complex)
+    ep[:, :, 0, 0] = em[:, :, 0, 0] = -hy
+    ep[:, :, 0, 1] = em[:, :, 0, 1] = hx
+    ep[:, :, 1, 0] = -kz * hx
+    ep[:, :, 1, 1] = -kz * hy
+    em[:, :, 1, 0] = kz * hx
+    em[:, :, 1, 1] = kz * hy
+    ep[:, :, 1, 2] = em[:, :, 1, 2] = q
+    return ep.reshape(nk, 2 * m, 3), em.reshape(nk, 2 * m, 3), qx
+
+
+def _fields(table, vec, qx, pos):
+    """A+ (upward waves), A- (downward, propagating only) and B (dipole's downward spectrum) at ``pos``.
+
+    Returns arrays (Nk, 2M, 3 Np): channel b, then (position, component).
+    """
+    ep, em = vec
+    kz = table.kz
+    x, y, z = (pos[:, i] for i in range(3))
+    # exp(i q.rho + i kz z) per node, order, position; evanescent orders decay with z (no overflow)
+    ph_up = np.exp(1j * (qx[:, :, None] * x + table.ky[:, None, None] * y + kz[:, :, None] * z))
+    prop = (kz.imag == 0) & (kz.real > 0)
+    # A- = e^- exp(i q.rho - i kz z): grows for evanescent orders, needed for propagating ones only
+    lat = np.exp(1j * (qx[:, :, None] * x + table.ky[:, None, None] * y))
+    ph_dn = np.where(prop[:, :, None], lat * np.exp(-1j * kz.real[:, :, None] * z), 0.0)
+    ph_b = np.exp(1j * (-qx[:, :, None] * x - table.ky[:, None, None] * y + kz[:, :, None] * z)) / kz[:, :, None]
+    nk, m = kz.shape
+    npos = pos.shape[0]
+
+    def expand(vecs, ph):
+        ph2 = np.repeat(ph, 2, axis=1)  # (Nk, 2M, Np)
+        return (vecs[:, :, None, :] * ph2[:, :, :, None]).reshape(nk, 2 * m, 3 * npos)
+
+    return expand(ep, ph_up), expand(em, ph_dn), expand(em, ph_b), np.repeat(prop, 2, axis=1)
+
+
+def node_integrands(table, pos, pairs):
+    """Per-node integrands of W, M, GR for the position pairs ``pairs`` (weights not applied).
+
+    Parameters
+    ----------
+    table : KTable
+        Tabulated operators.
+    pos : ndarray, shape (Np, 3)
+        Positions [K^-1] (K r), z > 0.
+    pairs : ndarray, shape (Npair, 2), int
+        Index pairs (q, q') into ``pos``.
+
+    Returns
+    -------
+    W, M, GR : ndarray, shape (Nk, Npair, 3, 3), complex
+        Integrands [1] such that sum_k weight_k X[k] is the tensor of docs/theory.md §12b.
+    """
+    nk, m2, _ = table.R.shape
+    npos = pos.shape[0]
+    ep, em, qx = polarisation_vectors(table.kx, table.ky, table.g, table.orders, table.kz)
+    a_up, a_dn, b_dn, prop = _fields(table, (ep, em), qx, pos)
+    kz2 = np.repeat(table.kz, 2, axis=1)
+    # Z = A+ R: the one O((2M)^2) product per position and node (R^T acts on the channel index)
+    z_up = np.matmul(np.swapaxes(table.R, 1, 2), a_up)
+    inv_p = np.where(prop, 1.0 / np.where(prop, kz2.real, 1.0), 0.0)  # 1/kz on P, 0 on E
+    inv_e = np.where(prop, 0.0, 1.0 / np.abs(kz2))  # 1/|kz| on E
+
+    p1, p2 = pairs[:, 0], pairs[:, 1]
+
+    def herm(u, v, wgt):  # sum_b wgt_b u_b(r) v_b(r')^H -> (Nk, Npair, 3, 3)
+        uu = u.reshape(nk, m2, npos, 3)[:, :, p1] * wgt[:, :, None, None]
+        vv = v.reshape(nk, m2, npos, 3)[:, :, p2]
+        return np.einsum("kbpi,kbpj->kpij", uu, vv.conj())
+
+    def bilin(u, v):  # sum_b u_b(r) v_b(r')^T
+        return np.einsum("kbpi,kbpj->kpij", u.reshape(nk, m2, npos, 3)[:, :, p1], v.reshape(nk, m2, npos, 3)[:, :, p2])
+
+    f_down = a_dn + z_up
+    w = herm(f_down, f_down, inv_p)
+    m = herm(a_up, a_up, inv_p) - herm(z_up, z_up, inv_p)
+    m = m + 1j * (herm(a_up, z_up, inv_e) - herm(z_up, a_up, inv_e))
+    if table.T is not None:
+        # Y_m = sum_n B_n T_{m n} (rows m propagating): the walls' waves from below, by reciprocity
+        y = np.matmul(table.T, b_dn)
+        kz_p = np.where(prop, kz2.real, 0.0)
+        below = herm(y, y, kz_p)
+        w = w + below
+        m = m - below
+    gr = bilin(z_up, b_dn)
+    return (3 / (8 * np.pi)) * w, (3 / (8 * np.pi)) * m, (3j / (4 * np.pi)) * gr
+
+
+def chunks(nk, npos, npair, m2, budget=2**24):
+    """Node chunks whose intermediate arrays stay within ``budget`` complex numbers."""
+    per = max(1, budget // max(1, m2 * (m2 + 12 * npos + 6 * npair) + 30 * npair))
+    return [slice(i, min(nk, i + per)) for i in range(0, nk, per)]
+
+
+def contract(table, positions, pairs=None):
+    """W, M, GR between pairs of ``positions`` (one quadrature for all).
+
+    Parameters
+    ----------
+    table : KTable
+        Tabulated operators (or a shard of them: the result is then that shard's share,
+        and the shares add up; sum them in a fixed order for identical bits).
+    positions : array_like, shape (Np, 3)
+        Absolute positions (x, y, z) [m], z > 0.
+    pairs : array_like, shape (Npair, 2), int, optional
+        Index pairs (q, q') into ``positions``; default every ordered pair.
+
+    Returns
+    -------
+    W, M, GR : ndarray, shape (Npair, 3, 3), complex
+        [pair, i, j]: alpha_W, alpha_M [Gamma0] and the normalised reflected Green
+        tensor [1] between positions q and q' (docs/theory.md §12b). Without
+        ``pairs`` the shape is (Np, Np, 3, 3), indexed [q, q', i, j].
+    """
+    pos = np.asarray(positions, dtype=float)
+    if pos.ndim != 2 or pos.shape[1] != 3:
+        raise ValueError(f"positions need shape (Np, 3) in m, got {pos.shape}")
+    if not np.all(np.isfinite(pos)) or np.any(pos[:, 2] <= 0):
+        raise ValueError("positions must be finite with z > 0 m (above the grating)")
+    pk = pos * table.k0
+    npos = pk.shape[0]
+    square = pairs is None
+    if square:
+        pairs = np.stack(np.meshgrid(np.arange(npos), np.arange(npos), indexing="ij"), -1).reshape(-1, 2)
+    pairs = np.asarray(pairs, dtype=np.int64)
+    out = [np.zeros((pairs.shape[0], 3, 3), complex) for _ in range(3)]
+    for sl in chunks(table.kx.size, npos, pairs.shape[0], table.R.shape[1]):
+        parts = node_integrands(table.subset(sl), pk, pairs)
+        wt = table.weight[sl]
+        for acc, part in zip(out, parts):
+            acc += np.tensordot(wt, part, axes=(0, 0))
+    if square:
+        return tuple(o.reshape(npos, npos, 3, 3) for o in out)
+    return tuple(out)
+
+
+def contract_pairs(table, r1, r2):
+    """The Body-style blocks of many qubit pairs, all from one table.
+
+    Parameters
+    ----------
+    table : KTable
+        Tabulated operators.
+    r1, r2 : array_like, shape (N, 3)
+        Positions of qubits 1 and 2 [m], z > 0.
+
+    Returns
+    -------
+    W, M, GR : ndarray, shape (N, 2, 2, 3, 3), complex
+        Indexed [n, q, q', i, j] as :meth:`neqent.electrodynamics.body.Body.pair_block`.
+    """
+    a = np.atleast_2d(np.asarray(r1, dtype=float))
+    b = np.atleast_2d(np.asarray(r2, dtype=float))
+    a, b = np.broadcast_arrays(a, b)
+    n = a.shape[0]
+    # all distinct positions once: a pair costs its two positions' A+ R products, shared
+    allpos, inv = np.unique(np.concatenate([a, b]), axis=0, return_inverse=True)
+    inv = np.ravel(inv)
+    i1, i2 = inv[:n], inv[n:]
+    pairs = np.stack([np.stack([i1, i1], 1), np.stack([i1, i2], 1), np.stack([i2, i1], 1), np.stack([i2, i2], 1)], 1)
+    W, M, GR = contract(table, allpos, pairs.reshape(-1, 2))
+    return tuple(x.reshape(n, 2, 2, 3, 3) for x in (W, M, GR))
