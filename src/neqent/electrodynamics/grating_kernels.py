@@ -46,6 +46,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from neqent.jit import njit
+
 __all__ = ["KTable", "polarisation_vectors", "node_integrands", "chunks", "contract", "contract_pairs"]
 
 
@@ -163,6 +165,82 @@ def _fields(table, vec, qx, pos):
     return expand(ep, ph_up), expand(em, ph_dn), expand(em, ph_b), np.repeat(prop, 2, axis=1)
 
 
+@njit
+def _pair_sums(weight, per_node, a_up, a_dn, b_dn, z_up, y_up, inv_p, inv_e, kz_p, p1, p2, w_out, m_out, g_out):
+    """Accumulate the mode sums of the module docstring (without the 3/8pi, 3i/4pi factors).
+
+    ``per_node``: write node k to row k (weights 1) instead of summing weight_k * node k into row 0.
+    Propagating channels (inv_p > 0) carry W and the propagating emission, evanescent ones
+    (inv_e > 0) the (R - R^H)/2i emission; every channel carries GR.
+    """
+    nk, m2, _ = a_up.shape
+    for k in range(nk):
+        o = k if per_node else 0
+        wk = 1.0 if per_node else weight[k]
+        for pr in range(p1.size):
+            c1 = 3 * p1[pr]
+            c2 = 3 * p2[pr]
+            for b in range(m2):
+                ip = inv_p[k, b] * wk
+                ie = inv_e[k, b] * wk
+                kp = kz_p[k, b] * wk
+                for i in range(3):
+                    zi = z_up[k, b, c1 + i]
+                    ai = a_up[k, b, c1 + i]
+                    for j in range(3):
+                        zj = z_up[k, b, c2 + j]
+                        aj = a_up[k, b, c2 + j]
+                        g_out[o, pr, i, j] += wk * zi * b_dn[k, b, c2 + j]
+                        if ip != 0.0:
+                            fi = a_dn[k, b, c1 + i] + zi
+                            fj = a_dn[k, b, c2 + j] + zj
+                            w_out[o, pr, i, j] += ip * fi * fj.conjugate()
+                            m_out[o, pr, i, j] += ip * (ai * aj.conjugate() - zi * zj.conjugate())
+                        elif ie != 0.0:
+                            m_out[o, pr, i, j] += 1j * ie * (ai * zj.conjugate() - zi * aj.conjugate())
+                        if kp != 0.0:
+                            yy = kp * y_up[k, b, c1 + i] * y_up[k, b, c2 + j].conjugate()
+                            w_out[o, pr, i, j] += yy
+                            m_out[o, pr, i, j] -= yy
+
+
+def _sums(table, pos, pairs, weight, per_node):
+    nk, m2, _ = table.R.shape
+    ep, em, qx = polarisation_vectors(table.kx, table.ky, table.g, table.orders, table.kz)
+    a_up, a_dn, b_dn, prop = _fields(table, (ep, em), qx, pos)
+    kz2 = np.repeat(table.kz, 2, axis=1)
+    # Z = A+ R: the one O((2M)^2) product per position and node (R^T acts on the channel index)
+    z_up = np.matmul(np.swapaxes(table.R, 1, 2), a_up)
+    inv_p = np.where(prop, 1.0 / np.where(prop, kz2.real, 1.0), 0.0)  # 1/kz on P, 0 on E
+    inv_e = np.where(prop, 0.0, 1.0 / np.abs(kz2))  # 1/|kz| on E
+    if table.T is not None:
+        # Y_m = sum_n B_n T_{m n} (rows m propagating): the walls' waves from below, by reciprocity
+        y_up = np.matmul(table.T, b_dn)
+        kz_p = np.where(prop, kz2.real, 0.0)
+    else:
+        y_up = np.zeros((1, 1, 1), complex)
+        kz_p = np.zeros(inv_p.shape)
+    nout = nk if per_node else 1
+    out = [np.zeros((nout, pairs.shape[0], 3, 3), complex) for _ in range(3)]
+    _pair_sums(
+        np.ascontiguousarray(weight, dtype=float),
+        per_node,
+        a_up,
+        a_dn,
+        b_dn,
+        z_up,
+        y_up,
+        inv_p,
+        inv_e,
+        kz_p,
+        np.ascontiguousarray(pairs[:, 0]),
+        np.ascontiguousarray(pairs[:, 1]),
+        *out,
+    )
+    w, m, g = out
+    return (3 / (8 * np.pi)) * w, (3 / (8 * np.pi)) * m, (3j / (4 * np.pi)) * g
+
+
 def node_integrands(table, pos, pairs):
     """Per-node integrands of W, M, GR for the position pairs ``pairs`` (weights not applied).
 
@@ -180,39 +258,7 @@ def node_integrands(table, pos, pairs):
     W, M, GR : ndarray, shape (Nk, Npair, 3, 3), complex
         Integrands [1] such that sum_k weight_k X[k] is the tensor of docs/theory.md §12b.
     """
-    nk, m2, _ = table.R.shape
-    npos = pos.shape[0]
-    ep, em, qx = polarisation_vectors(table.kx, table.ky, table.g, table.orders, table.kz)
-    a_up, a_dn, b_dn, prop = _fields(table, (ep, em), qx, pos)
-    kz2 = np.repeat(table.kz, 2, axis=1)
-    # Z = A+ R: the one O((2M)^2) product per position and node (R^T acts on the channel index)
-    z_up = np.matmul(np.swapaxes(table.R, 1, 2), a_up)
-    inv_p = np.where(prop, 1.0 / np.where(prop, kz2.real, 1.0), 0.0)  # 1/kz on P, 0 on E
-    inv_e = np.where(prop, 0.0, 1.0 / np.abs(kz2))  # 1/|kz| on E
-
-    p1, p2 = pairs[:, 0], pairs[:, 1]
-
-    def herm(u, v, wgt):  # sum_b wgt_b u_b(r) v_b(r')^H -> (Nk, Npair, 3, 3)
-        uu = u.reshape(nk, m2, npos, 3)[:, :, p1] * wgt[:, :, None, None]
-        vv = v.reshape(nk, m2, npos, 3)[:, :, p2]
-        return np.einsum("kbpi,kbpj->kpij", uu, vv.conj())
-
-    def bilin(u, v):  # sum_b u_b(r) v_b(r')^T
-        return np.einsum("kbpi,kbpj->kpij", u.reshape(nk, m2, npos, 3)[:, :, p1], v.reshape(nk, m2, npos, 3)[:, :, p2])
-
-    f_down = a_dn + z_up
-    w = herm(f_down, f_down, inv_p)
-    m = herm(a_up, a_up, inv_p) - herm(z_up, z_up, inv_p)
-    m = m + 1j * (herm(a_up, z_up, inv_e) - herm(z_up, a_up, inv_e))
-    if table.T is not None:
-        # Y_m = sum_n B_n T_{m n} (rows m propagating): the walls' waves from below, by reciprocity
-        y = np.matmul(table.T, b_dn)
-        kz_p = np.where(prop, kz2.real, 0.0)
-        below = herm(y, y, kz_p)
-        w = w + below
-        m = m - below
-    gr = bilin(z_up, b_dn)
-    return (3 / (8 * np.pi)) * w, (3 / (8 * np.pi)) * m, (3j / (4 * np.pi)) * gr
+    return _sums(table, pos, np.asarray(pairs, dtype=np.int64), table.weight, True)
 
 
 def chunks(nk, npos, npair, m2, budget=2**24):
@@ -254,10 +300,9 @@ def contract(table, positions, pairs=None):
     pairs = np.asarray(pairs, dtype=np.int64)
     out = [np.zeros((pairs.shape[0], 3, 3), complex) for _ in range(3)]
     for sl in chunks(table.kx.size, npos, pairs.shape[0], table.R.shape[1]):
-        parts = node_integrands(table.subset(sl), pk, pairs)
-        wt = table.weight[sl]
-        for acc, part in zip(out, parts):
-            acc += np.tensordot(wt, part, axes=(0, 0))
+        sub = table.subset(sl)
+        for acc, part in zip(out, _sums(sub, pk, pairs, sub.weight, False)):
+            acc += part[0]
     if square:
         return tuple(o.reshape(npos, npos, 3, 3) for o in out)
     return tuple(out)

@@ -148,7 +148,7 @@ class GratingQuadrature:
     def _initial_s(self, c0, c1):
         # panels in tau; the map squeezes the ends, the middle has ds/dtau = pi/4: the lateral
         # phase and the decay across (c1 - c0) ds set the count
-        n = max(2, math.ceil(2 * TAU_MAX * (c1 - c0) * (math.pi / 4) * self.rate_x / PHASE))
+        n = 2 * max(1, math.ceil((c1 - c0) * self.rate_x / PHASE))
         edges = np.linspace(-TAU_MAX, TAU_MAX, n + 1)
         return list(zip(edges[:-1], edges[1:]))
 
@@ -177,7 +177,7 @@ class GratingQuadrature:
         a2 = self._a2(kx)
         # a line's error enters the kx integrand times dkx/dtau: its ky panels need tol / (dkx/dtau)
         # (lax next to a Rayleigh point, where the provider's own kz rounding sets a noise floor)
-        tol = 5e-4 * self.tol * self.scale / (2 * TAU_MAX * self.nseg * max(dkx, 1e-300))
+        tol = 1e-2 * self.tol * self.scale / (2 * TAU_MAX * self.nseg * max(dkx, 1e-300))
         line = {"kx": kx, "wkx": wkx, "a2": a2, "panels": [], "tol": tol}
         lid = len(self._lines)
         self._lines.append(line)
@@ -348,7 +348,7 @@ class GratingQuadrature:
         return sum(r["value"] for r in self._lines[lid]["panels"] if not r.get("dead"))
 
     def _refine_kx(self):
-        tol_kx = 0.1 * self.tol * self.scale
+        tol_kx = 0.3 * self.tol * self.scale
         for rec in list(self._kx_panels):
             if rec["done"] or rec.get("dead"):
                 continue
