@@ -178,3 +178,11 @@ def test_plan_is_the_first_batch_and_rejects_bad_input():
             GratingQuadrature(**args)
     with pytest.raises(ValueError):
         contract(quad.table(), [[0.0, 0.0, -1e-6]])
+
+
+def test_mirror_y_rule_halves_the_solves(table, reference):
+    """A y -> -y symmetric body: ky >= 0 only, each node standing for its mirror image (S R S)."""
+    half = tabulate(OMEGA, PERIOD, ORDERS, _rt(), Z_MIN, tol=TOL, lateral=1e-6, mirror_y=True)
+    assert np.all(half.ky >= 0) and half.kx.size < 0.6 * table.kx.size
+    for g, r in zip(contract_pairs(half, R1, R2), reference):
+        assert np.abs(g - r).max() < 2e-8

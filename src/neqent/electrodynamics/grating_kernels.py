@@ -72,6 +72,9 @@ class KTable:
         for the orders whose Rayleigh point bounds the node's panel.
     R, T : ndarray, shape (Nk, 2M, 2M), complex
         The operators of the module docstring [1]; T None with a substrate.
+    mirror_y : bool
+        The nodes cover ky >= 0 only and the body is symmetric under y -> -y: every node
+        also stands for its mirror image (:meth:`mirrored`), which halves the R, T solves.
     """
 
     k0: float
@@ -83,6 +86,7 @@ class KTable:
     kz: np.ndarray
     R: np.ndarray
     T: np.ndarray | None
+    mirror_y: bool = False
 
     def subset(self, idx) -> KTable:
         """The table restricted to the nodes ``idx`` (a shard: contract it and sum the parts)."""
@@ -96,6 +100,28 @@ class KTable:
             self.kz[idx],
             self.R[idx],
             None if self.T is None else self.T[idx],
+            self.mirror_y,
+        )
+
+    def mirrored(self) -> KTable:
+        """The nodes reflected by y -> -y: ky -> -ky, R -> S R S, T -> S T S, S = diag(-1 TE, +1 TM).
+
+        For a body symmetric under y -> -y (a lamellar grating) these are its operators at
+        (kx, -ky): the mirror maps e_TE(k) to -e_TE(k') and e_TM^(+-)(k) to e_TM^(+-)(k').
+        """
+        s = np.tile([-1.0, 1.0], self.R.shape[1] // 2)
+        flip = s[:, None] * s[None, :]
+        return KTable(
+            self.k0,
+            self.g,
+            self.orders,
+            self.kx,
+            -self.ky,
+            self.weight,
+            self.kz,
+            self.R * flip,
+            None if self.T is None else self.T * flip,
+            False,
         )
 
 
@@ -205,6 +231,11 @@ def _pair_sums(weight, per_node, a_up, a_dn, b_dn, z_up, y_up, inv_p, inv_e, kz_
 
 
 def _sums(table, pos, pairs, weight, per_node):
+    if table.mirror_y:  # only ky >= 0 tabulated: add the mirror images (y -> -y symmetric body)
+        half = KTable(*(getattr(table, f) for f in ("k0", "g", "orders", "kx", "ky", "weight", "kz", "R", "T")))
+        a = _sums(half, pos, pairs, weight, per_node)
+        b = _sums(table.mirrored(), pos, pairs, weight, per_node)
+        return tuple(x + y for x, y in zip(a, b))
     nk, m2, _ = table.R.shape
     ep, em, qx = polarisation_vectors(table.kx, table.ky, table.g, table.orders, table.kz)
     a_up, a_dn, b_dn, prop = _fields(table, (ep, em), qx, pos)

@@ -89,9 +89,14 @@ class GratingQuadrature:
         Gauss-Legendre nodes per panel (even, >= 8).
     adaptive : bool
         False: the initial rule only (no refinement; one batch).
+    mirror_y : bool
+        The body is symmetric under y -> -y (a lamellar grating, grooves along y): request
+        ky >= 0 only and let every node stand for its mirror image too (half the solves).
     """
 
-    def __init__(self, omega, period, orders, z_min, tol=1e-10, lateral=0.0, gauss=GAUSS, adaptive=True):
+    def __init__(
+        self, omega, period, orders, z_min, tol=1e-10, lateral=0.0, gauss=GAUSS, adaptive=True, mirror_y=False
+    ):
         for name, v in (("omega", omega), ("period", period), ("z_min", z_min), ("tol", tol)):
             if not (np.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be finite and > 0, got {v!r}")
@@ -107,6 +112,7 @@ class GratingQuadrature:
         self.tol = float(tol)
         self.lat = max(0.0, float(lateral)) * self.k0
         self.adaptive = adaptive
+        self.mirror_y = bool(mirror_y)
         self.x, self.w, self.coef = _legendre_setup(gauss)
         self.ky_max = (math.log(1 / tol) + 12) / (2 * self.zk)
         self.scale = max(1.0, (2 * self.zk) ** -3)
@@ -182,7 +188,8 @@ class GratingQuadrature:
         lid = len(self._lines)
         self._lines.append(line)
         for p in self._ky_panels(a2):
-            self._add_ky_panel(lid, p)
+            if p[3] > 0 or not self.mirror_y:  # with the mirror, ky >= 0 stands for both signs
+                self._add_ky_panel(lid, p)
         return lid
 
     def _ky_panels(self, a2):
@@ -304,6 +311,7 @@ class GratingQuadrature:
             np.concatenate(self._kz)[start:stop],
             R,
             T,
+            self.mirror_y,
         )
         f = []
         for sl in chunks(stop - start, self.probe_pos.shape[0], self.probe_pairs.shape[0], m2):
@@ -400,6 +408,7 @@ class GratingQuadrature:
             np.concatenate(self._kz)[keep],
             np.concatenate(self._R)[keep],
             None if T is None else T[keep],
+            self.mirror_y,
         )
 
     @property
@@ -417,13 +426,13 @@ def _sqrt_im_pos(z):
     return np.where(r.imag < 0, -r, r)
 
 
-def tabulate(omega, period, orders, rt, z_min, tol=1e-10, lateral=0.0, gauss=GAUSS, adaptive=True):
+def tabulate(omega, period, orders, rt, z_min, tol=1e-10, lateral=0.0, gauss=GAUSS, adaptive=True, mirror_y=False):
     """Run the adaptive rule against a provider ``rt(kx, ky) -> (R, T)`` and return the table.
 
     Parameters
     ----------
-    omega, period, orders, z_min, tol, lateral, gauss, adaptive
-        As in :class:`GratingQuadrature` ([rad/s], [m], [1], [m], [1], [m], [1], bool).
+    omega, period, orders, z_min, tol, lateral, gauss, adaptive, mirror_y
+        As in :class:`GratingQuadrature` ([rad/s], [m], [1], [m], [1], [m], [1], bool, bool).
     rt : callable
         ``rt(kx, ky)`` with arrays [rad/m] of shape (Nb,) returning ``(R, T)`` of shape
         (Nb, 2M, 2M) (T may be None); it may spread the batch over ranks.
@@ -433,7 +442,7 @@ def tabulate(omega, period, orders, rt, z_min, tol=1e-10, lateral=0.0, gauss=GAU
     KTable
         R, T on the converged rule.
     """
-    quad = GratingQuadrature(omega, period, orders, z_min, tol, lateral, gauss, adaptive)
+    quad = GratingQuadrature(omega, period, orders, z_min, tol, lateral, gauss, adaptive, mirror_y)
     while (batch := quad.pending()) is not None:
         quad.feed(*rt(*batch))
     return quad.table()
