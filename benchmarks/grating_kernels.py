@@ -32,9 +32,8 @@ def main(orders=3):
         rows.append((npair, time.perf_counter() - t0))
     print(f"orders {orders} (2M = {2 * (2 * orders + 1)}), k points {nk}, table (planar provider) {t_table:.2f} s")
     for npair, t in rows:
-        print(
-            f"  {npair} pair(s) = {2 * npair} positions: contract {t:.3f} s = {1e6 * t / nk / (2 * npair):.2f} us/(k point, position)"
-        )
+        per = 1e6 * t / nk / (2 * npair)
+        print(f"  {npair} pair(s) = {2 * npair} positions: contract {t:.3f} s = {per:.2f} us per k point and position")
 
 
 if __name__ == "__main__":
