@@ -126,7 +126,8 @@ class GratingQuadrature:
         self.probe_pairs = np.array([[0, 0], [1, 1], [0, 1], [0, 2]])
         # node store
         self._kx, self._ky, self._wt, self._kz = [], [], [], []
-        self._R, self._T, self._f = [], [], []
+        self._fed = 0  # nodes whose operators arrived (R, T live in the ky panel records)
+        self._has_t = False
         self._n = 0
         self._lines = []  # per kx node: dict(kx, wkx, panels=[...], panel records)
         self._kx_panels = []  # records: dict(c0, c1, s0, s1, depth, lines=[ids], done)
@@ -266,7 +267,7 @@ class GratingQuadrature:
 
     def _collect(self):
         """Nodes not fed yet, as (kx, ky) [rad/m], or None when the rule is complete."""
-        start = sum(r.shape[0] for r in self._R)
+        start = self._fed
         if start == self._n:
             return None
         kx = np.concatenate(self._kx)[start:]
@@ -299,8 +300,8 @@ class GratingQuadrature:
             T = np.asarray(T, dtype=complex)
             if T.shape != R.shape:
                 raise ValueError(f"T must have shape {R.shape} or be None, got {T.shape}")
-        self._R.append(R)
-        self._T.append(T)
+        self._fed = stop
+        self._has_t = self._has_t or T is not None
         sub = KTable(
             self.k0,
             self.g,
@@ -319,7 +320,10 @@ class GratingQuadrature:
             f.append(np.concatenate([p.reshape(p.shape[0], -1) for p in parts], axis=1))
         f = np.concatenate(f)
         for _, rec in self._queue:
+            # each panel keeps its own copy: a panel that is split later frees its operators
             rec["f"] = f[rec["idx"] - start]
+            rec["R"] = R[rec["idx"] - start].copy()
+            rec["T"] = None if T is None else T[rec["idx"] - start].copy()
         self._pending = self._refine() if self.adaptive else None
         return self._pending
 
@@ -343,7 +347,7 @@ class GratingQuadrature:
             vals = rec["f"] * (rec["w"] / self.w)[:, None]  # integrand in the panel's variable on [-1, 1]
             if self._test(vals, tol_ky) or rec["depth"] >= MAX_DEPTH_KY:
                 continue
-            rec["dead"] = True
+            _kill(rec)
             kind, a, a2, sign, v0, v1 = rec["panel"]
             mid = (v0 + v1) / 2
             for lo, hi in ((v0, mid), (mid, v1)):
@@ -366,6 +370,9 @@ class GratingQuadrature:
                 rec["done"] = True
                 continue
             rec["dead"] = True
+            for lid in rec["lines"]:
+                for p in self._lines[lid]["panels"]:
+                    _kill(p)
             mid = (rec["s0"] + rec["s1"]) / 2
             for lo, hi in ((rec["s0"], mid), (mid, rec["s1"])):
                 self._new_kx_panel(rec["c0"], rec["c1"], lo, hi, rec["depth"] + 1)
@@ -382,8 +389,7 @@ class GratingQuadrature:
         """
         if self._pending is not None:
             raise ValueError("the rule still has pending k points: feed them first")
-        keep = np.zeros(self._n, bool)
-        weight = np.zeros(self._n)
+        idx, weight, rs, ts = [], [], [], []
         for rec in self._kx_panels:
             if rec.get("dead"):
                 continue
@@ -391,23 +397,21 @@ class GratingQuadrature:
                 line = self._lines[lid]
                 for p in line["panels"]:
                     if not p.get("dead"):
-                        keep[p["idx"]] = True
-                        weight[p["idx"]] = p["w"] * line["wkx"]
-        T = (
-            None
-            if all(t is None for t in self._T)
-            else np.concatenate([t if t is not None else np.zeros_like(r) for r, t in zip(self._R, self._T)])
-        )
+                        idx.append(p["idx"])
+                        weight.append(p["w"] * line["wkx"])
+                        rs.append(p["R"])
+                        ts.append(p["T"] if p["T"] is not None else np.zeros_like(p["R"]))
+        idx = np.concatenate(idx)
         return KTable(
             self.k0,
             self.g,
             self.orders,
-            np.concatenate(self._kx)[keep],
-            np.concatenate(self._ky)[keep],
-            weight[keep],
-            np.concatenate(self._kz)[keep],
-            np.concatenate(self._R)[keep],
-            None if T is None else T[keep],
+            np.concatenate(self._kx)[idx],
+            np.concatenate(self._ky)[idx],
+            np.concatenate(weight),
+            np.concatenate(self._kz)[idx],
+            np.concatenate(rs),
+            np.concatenate(ts) if self._has_t else None,
             self.mirror_y,
         )
 
@@ -415,6 +419,13 @@ class GratingQuadrature:
     def nodes(self):
         """Number of k points requested so far (each one R, T solve) [1]."""
         return self._n
+
+
+def _kill(rec):
+    """Mark a ky panel as replaced and free its operators."""
+    rec["dead"] = True
+    rec.pop("R", None)
+    rec.pop("T", None)
 
 
 def _fold(v, g):
