@@ -1,6 +1,6 @@
 """Cost of the grating mode sums: tabulating R(k) once, then one more qubit position (docs/theory.md §12b).
 
-Run: ``python benchmarks/grating_kernels.py [orders]``. The provider is the planar stack
+Run: ``python benchmarks/grating_kernels.py [orders] [tol]``. The provider is the planar stack
 folded with a fictitious period (cheap), so the numbers here are the contraction's own
 cost per k point and position; the FMM's cost per k point comes on top of the table time.
 """
@@ -15,11 +15,11 @@ from neqent.electrodynamics.grating_planar import planar_operators
 from neqent.electrodynamics.grating_quadrature import tabulate
 
 
-def main(orders=3):
+def main(orders=3, tol=1e-5):
     omega, period, z_min = 1e14, 1e-6, 1e-6
     rt = planar_operators(omega, [2 + 2j], [2 + 2j], [0.3e-6], 1, 1, period, orders)
     t0 = time.perf_counter()
-    table = tabulate(omega, period, orders, rt, z_min, tol=1e-5, lateral=1e-6)
+    table = tabulate(omega, period, orders, rt, z_min, tol=tol, lateral=1e-6, mirror_y=True)
     t_table = time.perf_counter() - t0
     nk = table.kx.size
     contract_pairs(table, [[0, 0, 1e-6]], [[0.2e-6, 0, 1e-6]])  # compile
@@ -37,4 +37,4 @@ def main(orders=3):
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3, float(sys.argv[2]) if len(sys.argv) > 2 else 1e-5)

@@ -178,6 +178,8 @@ def test_plan_is_the_first_batch_and_rejects_bad_input():
             GratingQuadrature(**args)
     with pytest.raises(ValueError):
         contract(quad.table(), [[0.0, 0.0, -1e-6]])
+    with pytest.raises(ValueError, match="z_min"):
+        contract(quad.table(), [[0.0, 0.0, 0.5 * Z_MIN]])
 
 
 def test_mirror_y_rule_halves_the_solves(table, reference):

@@ -75,6 +75,8 @@ class KTable:
     mirror_y : bool
         The nodes cover ky >= 0 only and the body is symmetric under y -> -y: every node
         also stands for its mirror image (:meth:`mirrored`), which halves the R, T solves.
+    z_min : float
+        Lowest height the rule was built for [m] (its ky cut-off); lower positions are refused.
     """
 
     k0: float
@@ -87,6 +89,7 @@ class KTable:
     R: np.ndarray
     T: np.ndarray | None
     mirror_y: bool = False
+    z_min: float = 0.0
 
     def subset(self, idx) -> KTable:
         """The table restricted to the nodes ``idx`` (a shard: contract it and sum the parts)."""
@@ -101,6 +104,7 @@ class KTable:
             self.R[idx],
             None if self.T is None else self.T[idx],
             self.mirror_y,
+            self.z_min,
         )
 
     def mirrored(self) -> KTable:
@@ -122,6 +126,7 @@ class KTable:
             self.R * flip,
             None if self.T is None else self.T * flip,
             False,
+            self.z_min,
         )
 
 
@@ -323,6 +328,9 @@ def contract(table, positions, pairs=None):
         raise ValueError(f"positions need shape (Np, 3) in m, got {pos.shape}")
     if not np.all(np.isfinite(pos)) or np.any(pos[:, 2] <= 0):
         raise ValueError("positions must be finite with z > 0 m (above the grating)")
+    if np.any(pos[:, 2] < table.z_min * (1 - 1e-9)):
+        low = float(pos[:, 2].min())
+        raise ValueError(f"a position at z = {low:g} m is below the rule's z_min = {table.z_min:g} m; rebuild the rule")
     pk = pos * table.k0
     npos = pk.shape[0]
     square = pairs is None

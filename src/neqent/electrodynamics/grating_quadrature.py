@@ -413,6 +413,7 @@ class GratingQuadrature:
             np.concatenate(rs),
             np.concatenate(ts) if self._has_t else None,
             self.mirror_y,
+            self.zk / self.k0,
         )
 
     @property
