@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 from scipy.constants import c as C_LIGHT
 
-from neqent.electrodynamics.grating_kernels import KTable, contract, contract_pairs, node_integrands
+from neqent.electrodynamics.grating_kernels import (
+    KTable,
+    contract,
+    contract_pairs,
+    node_integrands,
+    reciprocity_defect,
+)
 from neqent.electrodynamics.grating_planar import planar_operators
 from neqent.electrodynamics.grating_quadrature import GratingQuadrature, plan, tabulate
 from neqent.electrodynamics.green import vacuum_green
@@ -208,3 +214,20 @@ def test_thin_film_guided_mode_ridge_is_found():
     got = contract_pairs(tab, R1[:2], R2[:2])
     for g, r in zip(got, ref):
         assert np.abs(g - r).max() < 3e-3 * np.abs(r).max()
+
+
+def test_reciprocity_check_accepts_the_contract_and_catches_a_sign_error():
+    """The relation the mode sums assume holds for planar operators; a flipped TM sign breaks it."""
+    k0 = OMEGA / C_LIGHT
+    kx = np.array([0.3, -1.7, 2.2]) * k0
+    ky = np.array([0.4, 0.2, -3.0]) * k0
+    rt = _rt()
+    assert reciprocity_defect(rt, OMEGA, PERIOD, ORDERS, kx, ky) < 1e-12
+
+    def skewed(kx, ky):  # a cross-polarised coupling that is odd in k: not reciprocal
+        r, t = rt(kx, ky)
+        r = r.copy()
+        r[:, 1::2, 0::2] += 0.1 * np.sign(kx)[:, None, None] * np.eye(2 * ORDERS + 1)
+        return r, t
+
+    assert reciprocity_defect(skewed, OMEGA, PERIOD, ORDERS, kx, ky) > 1e-2

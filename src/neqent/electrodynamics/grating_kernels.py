@@ -45,10 +45,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.constants import c as C_LIGHT
 
 from neqent.jit import njit
 
-__all__ = ["KTable", "polarisation_vectors", "node_integrands", "chunks", "contract", "contract_pairs"]
+__all__ = [
+    "KTable",
+    "polarisation_vectors",
+    "node_integrands",
+    "chunks",
+    "contract",
+    "contract_pairs",
+    "reciprocity_defect",
+]
 
 
 @dataclass
@@ -373,3 +382,46 @@ def contract_pairs(table, r1, r2):
     pairs = np.stack([np.stack([i1, i1], 1), np.stack([i1, i2], 1), np.stack([i2, i1], 1), np.stack([i2, i2], 1)], 1)
     W, M, GR = contract(table, allpos, pairs.reshape(-1, 2))
     return tuple(x.reshape(n, 2, 2, 3, 3) for x in (W, M, GR))
+
+
+def reciprocity_defect(rt, omega, period, orders, kx, ky):
+    """Largest violation of the reciprocity relation the mode sums assume, for a provider ``rt``.
+
+    R_{np,mp'}(k) = s_p s_p' (kz_m / kz_n) R_{-m p', -n p}(-k), s_TE = -1, s_TM = +1
+    (docs/theory.md §12b; the same relation, applied to T, turns the walls' waves from below
+    into T at the same k). A provider whose sign conventions differ from the contract fails it.
+
+    Parameters
+    ----------
+    rt : callable
+        ``rt(kx, ky) -> (R, T)`` of the contract.
+    omega : float
+        Angular frequency [rad/s].
+    period : float
+        Period D [m].
+    orders : int
+        N [1].
+    kx, ky : array_like, shape (Nk,)
+        Test points [rad/m], kx strictly inside the Brillouin zone.
+
+    Returns
+    -------
+    float
+        max |R(k) - relation(R(-k))| over the propagating-or-evanescent channels [1].
+    """
+    kx = np.asarray(kx, float)
+    ky = np.asarray(ky, float)
+    k0 = omega / C_LIGHT
+    r_plus = rt(kx, ky)[0]
+    r_minus = rt(-kx, -ky)[0]
+    n = np.arange(-orders, orders + 1)
+    qx = (kx[:, None] + n * 2 * np.pi / period) / k0
+    kz = np.sqrt((1 - qx**2 - (ky[:, None] / k0) ** 2).astype(complex))
+    kz = np.where(kz.imag < 0, -kz, kz)
+    kz2 = np.repeat(kz, 2, axis=1)
+    sgn = np.tile([-1.0, 1.0], n.size)
+    m2 = 2 * n.size
+    flip = np.array([2 * (n.size - 1 - c // 2) + c % 2 for c in range(m2)])  # (n, p) -> (-n, p)
+    expected = np.swapaxes(r_minus[:, flip][:, :, flip], 1, 2)
+    expected = expected * (sgn[:, None] * sgn[None, :]) * kz2[:, None, :] / kz2[:, :, None]
+    return float(np.abs(r_plus - expected).max())
