@@ -231,3 +231,34 @@ def test_reciprocity_check_accepts_the_contract_and_catches_a_sign_error():
         return r, t
 
     assert reciprocity_defect(skewed, OMEGA, PERIOD, ORDERS, kx, ky) > 1e-2
+
+
+def test_direct_alpha_m_identity_holds_for_any_operator():
+    """For arbitrary non-diagonal R, T: W + M - Im GR is the vacuum integrand, node by node.
+
+    Im GR(r, r') = [GR(r, r') - GR(r', r)^H] / 2i. This is the derivation of the direct alpha_M
+    (docs/theory.md §12b) as an algebraic identity of the mode sums, beyond planar operators.
+    """
+    rng = np.random.default_rng(7)
+    k0 = OMEGA / C_LIGHT
+    g = 2 * np.pi / (k0 * PERIOD)
+    nk, m2 = 5, 2 * (2 * ORDERS + 1)
+    kx = rng.uniform(-g / 2, g / 2, nk)
+    ky = rng.uniform(-2, 2, nk)
+    qx = kx[:, None] + np.arange(-ORDERS, ORDERS + 1) * g
+    kz = np.sqrt((1 - qx**2 - ky[:, None] ** 2).astype(complex))
+    kz = np.where(kz.imag < 0, -kz, kz)
+    R = 0.3 * (rng.normal(size=(nk, m2, m2)) + 1j * rng.normal(size=(nk, m2, m2)))
+    T = 0.3 * (rng.normal(size=(nk, m2, m2)) + 1j * rng.normal(size=(nk, m2, m2)))
+    pos = np.array([[0.1, 0.2, 0.4], [-0.3, 0.5, 0.7]])
+    pairs = np.array([[0, 1], [1, 0], [0, 0]])
+    body = KTable(k0, g, ORDERS, kx, ky, np.ones(nk), kz, R, T)
+    vac = KTable(k0, g, ORDERS, kx, ky, np.ones(nk), kz, 0 * R, 0 * T)
+    W, M, GR = node_integrands(body, pos, pairs)
+    W0, M0, _ = node_integrands(vac, pos, pairs)
+    herm = GR.conj().transpose(0, 1, 3, 2)
+    im_gr = {0: (GR[:, 0] - herm[:, 1]) / 2j, 2: (GR[:, 2] - herm[:, 2]) / 2j}  # pairs (0, 1) and (0, 0)
+    for p, im in im_gr.items():
+        # R = T = 0 (a black body) leaves W0 + M0 = Im G0's plane-wave integrand
+        assert np.abs(W[:, p] + M[:, p] - im - W0[:, p] - M0[:, p]).max() < 1e-12
+    assert np.abs(M - M0).max() > 1e-2 and np.abs(GR).max() > 1e-2
