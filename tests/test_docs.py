@@ -33,7 +33,7 @@ FIGURES = [
     "scan_frequency",
     "scan_orientation",
 ]
-SECTIONS = [str(n) for n in range(1, 14)] + [f"4{c}" for c in "abcde"]
+SECTIONS = [str(n) for n in range(1, 14)] + [f"4{c}" for c in "abcde"] + ["12b"]
 CITATION = re.compile(r"docs/theory\.md\s*(?:§|section\s+)(\d+[a-e]?)")
 
 

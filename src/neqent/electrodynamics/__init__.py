@@ -11,4 +11,7 @@ The bottom layer of the physics: it knows nothing about qubits' states.
 * :mod:`~neqent.electrodynamics.green` -- the vacuum Green tensor.
 * :mod:`~neqent.electrodynamics.sphere` -- a sphere as a body (exact Mie solution);
   :mod:`~neqent.electrodynamics.mie` its scaled coefficients and multipole sums.
+* :mod:`~neqent.electrodynamics.grating_kernels` -- mode sums of a periodic body from tabulated R(k), T(k).
+* :mod:`~neqent.electrodynamics.grating_quadrature` -- the adaptive Brillouin-zone x ky rule that tabulates them.
+* :mod:`~neqent.electrodynamics.grating_planar` -- planar operators with a fictitious period (the exact reference).
 """
