@@ -29,7 +29,7 @@ Traps and how this rule handles them
   are found (the trap of §4e).
 * Cut-off. Evanescent waves decay like exp(-|k_n| (z + z')): ky runs to
   ky_max = (ln(1/tol) + 12) / (2 K z_min); the orders cap kx at (N + 1/2) G,
-  reported as :attr:`GratingQuadrature.truncation`.
+  reported as ``GratingQuadrature.truncation``.
 
 Workflow (R(k) once per (omega, body), shards/ranks may split every batch)::
 
@@ -380,11 +380,11 @@ class GratingQuadrature:
     # ------------------------------------------------------------------
 
     def table(self):
-        """The finished rule with its operators, as a :class:`KTable` (live nodes only).
+        """The finished rule with its operators (live nodes only): a grating_kernels.KTable.
 
         Returns
         -------
-        KTable
+        neqent.electrodynamics.grating_kernels.KTable
             Nodes, weights [K^2], kz and the fed R, T.
         """
         if self._pending is not None:
