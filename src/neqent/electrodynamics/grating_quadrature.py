@@ -451,7 +451,7 @@ def tabulate(omega, period, orders, rt, z_min, tol=1e-10, lateral=0.0, gauss=GAU
 
     Returns
     -------
-    KTable
+    neqent.electrodynamics.grating_kernels.KTable
         R, T on the converged rule.
     """
     quad = GratingQuadrature(omega, period, orders, z_min, tol, lateral, gauss, adaptive, mirror_y)
