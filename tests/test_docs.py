@@ -19,6 +19,7 @@ TUTORIALS = sorted(p.stem for p in (DOCS / "tutorials").glob("*.md") if p.stem !
 FIGURES = [
     "scan_cube",
     "stacks",
+    "design",
     "chain",
     "optimize",
     "fig3a",

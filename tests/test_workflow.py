@@ -91,6 +91,7 @@ FIGURES = [
     "stacks",
     "chain",
     "scan_cube",
+    "design",
 ]
 
 
@@ -250,9 +251,9 @@ RERUN_CASES = {
     "mpi tasks and chunk rerun nothing": ([_set("mpi.tasks", 2), _set("mpi.chunk", 8)], {}),
     "geometry reruns everything": (
         [_set("geometry.r12", 3.0e-7)],
-        # (the chain extra has its own geometry: height and spacings)
+        # (the chain extra has its own geometry: height and spacings; design searches its own heights and r12)
         _jobs(
-            *(f for f in FIGURES if f != "chain"),
+            *(f for f in FIGURES if f not in ("chain", "design")),
             kernels=5,
             rates=4,
             steady=4,
@@ -265,9 +266,9 @@ RERUN_CASES = {
     ),
     "material reruns everything": (
         [_set("material", "SiC")],  # same physics, another spelling: the params differ
-        # (the stacks extra names its own bodies' materials, so it does not depend on 'material')
+        # (the stacks and design extras name their own bodies' materials, so they do not depend on 'material')
         _jobs(
-            *(f for f in FIGURES if f != "stacks"),
+            *(f for f in FIGURES if f not in ("stacks", "design")),
             kernels=5,
             rates=4,
             steady=4,
@@ -290,8 +291,10 @@ RERUN_CASES = {
             optimize=1,
             stacks_data=1,
             chain=1,
+            design_data=1,
         ),
     ),
+    "design section: the design extra only": ([_set("design.grid", 4)], _jobs("design", design_data=1)),
 }
 
 
@@ -413,7 +416,7 @@ def _cf_failures(paths):
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the checker's own (ioos_sos) deprecations
 def test_every_dataset_passes_the_cf_checker(run):
     files = sorted(run.rglob("*.nc"))
-    assert len(files) == 18  # 5 kernels, 4 rates, 4 steady, analytic, dynamics, optimize, stacks, chain
+    assert len(files) == 19  # 5 kernels, 4 rates, 4 steady, analytic, dynamics, optimize, stacks, chain, design
     assert _cf_failures(files) == {}
     with xr.open_dataset(files[0]) as ds:
         assert "arXiv:1304.2864" in ds.attrs["references"] and ds.attrs["history"] and ds.attrs["source"]
