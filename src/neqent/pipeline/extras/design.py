@@ -114,6 +114,13 @@ def _unit(name):
     return {"TM": "K", "omega": "rad s-1"}[name]
 
 
+def _plotted(coord):
+    """(SI value of one plotted unit, unit label) of a map axis: lengths in um, the rest in SI."""
+    from neqent.pipeline.figstyle import UM
+
+    return (UM, "um") if coord.attrs["units"] == "m" else (1.0, coord.attrs["units"])
+
+
 def _attrs(units, long_name):
     return {"units": units, "long_name": long_name}
 
@@ -246,6 +253,8 @@ def design_figure(ds, base, dpi=150):
     list of pathlib.Path
         The files written.
     """
+    from matplotlib.ticker import FormatStrFormatter, NullFormatter
+
     from neqent.pipeline.figstyle import edges, pyplot, save
 
     plt = pyplot()
@@ -255,15 +264,19 @@ def design_figure(ds, base, dpi=150):
     a.scatter(ds["C_film"].values, k, color="k", marker="|", s=200, label="SiC film, same search", zorder=3)
     a.set_yticks(k, [f"{f}\n{body}" for f, body in zip(ds["family"].values, ds["body"].values)], fontsize=7)
     a.set_xlabel(r"best steady concurrence $C$")
-    a.legend(fontsize=7)
+    a.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=2)
     x, y = ds["x"], ds["y"]
     logx, logy = x.attrs["spacing"] == "log", y.attrs["spacing"] == "log"
-    mesh = b.pcolormesh(edges(x.values, logx), edges(y.values, logy), ds["C_map"].values, cmap="viridis")
+    (sx, ux), (sy, uy) = _plotted(x), _plotted(y)
+    mesh = b.pcolormesh(edges(x.values / sx, logx), edges(y.values / sy, logy), ds["C_map"].values, cmap="viridis")
     fig.colorbar(mesh, ax=b, label=r"steady concurrence $C$")
-    b.set_xlabel(f"{x.attrs['name']} ({x.attrs['units']})")
-    b.set_ylabel(f"{y.attrs['name']} ({y.attrs['units']})")
-    b.set_xscale("log" if logx else "linear")
-    b.set_yscale("log" if logy else "linear")
+    b.set_xlabel(f"{x.attrs['name']} ({ux})")
+    b.set_ylabel(f"{y.attrs['name']} ({uy})")
+    for log, set_scale, axis in ((logx, b.set_xscale, b.xaxis), (logy, b.set_yscale, b.yaxis)):
+        set_scale("log" if log else "linear")
+        if log:  # plain numbers, no crowded minor labels
+            axis.set_major_formatter(FormatStrFormatter("%g"))
+            axis.set_minor_formatter(NullFormatter())
     b.set_title(f"best: {ds['body'].values[ds.attrs['best']]}", fontsize=8)
     return save(fig, base, dpi=dpi)
 
