@@ -80,7 +80,7 @@ def optimize(
         Maximum objective evaluations of the search [1] (>= the population, 15
         per varied name).
     workers : int, optional
-        Processes [1] (default 2 from :data:`PARALLEL_FROM` evaluations, else 1;
+        Processes [1] (default 2 from :data:`~neqent.interface.search_inputs.PARALLEL_FROM` evaluations, else 1;
         the result does not depend on it).
     progress : bool
         tqdm bar on stderr.
