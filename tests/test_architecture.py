@@ -319,6 +319,14 @@ NUMPYDOC_FUNCTIONS = {
         "optimize_figure",
     ),
     "pipeline/optimize.py": ("main",),
+    "pipeline/extras/design.py": (
+        "design_params",
+        "searched_names",
+        "check_config",
+        "design_dataset",
+        "design_data",
+        "design_figure",
+    ),
     "pipeline/extras/stacks.py": (
         "stack_params",
         "body_stack",

@@ -20,6 +20,7 @@ FIGURES = [
     "scan_cube",
     "stacks",
     "sphere",
+    "design",
     "chain",
     "optimize",
     "fig3a",

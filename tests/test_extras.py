@@ -80,7 +80,7 @@ def test_config_imports_no_extra_module():
 
 
 def test_every_extra_registers_a_consistent_record():
-    assert {"stacks", "chain", "optimize", "cube"} <= set(EXTRAS)
+    assert {"stacks", "chain", "optimize", "cube", "design"} <= set(EXTRAS)
     for name, record in EXTRAS.items():
         assert record.name == name and record.rules in ("generic", "own")
         assert record.rules == "own" or (record.compute and record.subset and record.figures)

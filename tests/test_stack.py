@@ -357,3 +357,24 @@ def test_bad_stack_input_raises(kwargs, match):
 def test_optically_thick_layer_is_rejected():
     with pytest.raises(ValueError, match="optical thickness"):
         K.stack_block_batch(OMEGA, [4.0, 4.0], [4.0, 4.0], [1e-8, 1.0], 1, 1, 1e-6, 1e-6, 0.0, 0.0)
+
+
+def test_two_layers_of_one_material_act_as_one_and_their_poles_are_found():
+    """Two SiC layers are one layer of the summed thickness (docs/theory.md §9), and the pole search on
+    them (found by the design extra's search: 2 layers, both SiC, at 0.3 omega_T) no longer divides 0/0
+    where both admittances vanish (it raised ZeroDivisionError inside numba)."""
+    from neqent.electrodynamics.quadrature import MAX_STACK_SING
+    from neqent.electrodynamics.stack import locate_stack_singularities
+
+    eps = 10.333180932596436 + 0.007210546891109837j
+    kd = np.array([0.00024057811579961802, 0.0001496034966963712])
+    for wz in (0.3 + 0.0j, 0.5 + 1e-3j, 2j):
+        two = stack_coefficients([eps, eps], [eps, eps], kd, 1.0, 1.0, wz)
+        one = stack_coefficients([eps], [eps], [kd.sum()], 1.0, 1.0, wz)
+        np.testing.assert_allclose(two, one, rtol=1e-12, atol=1e-15)
+    sing = np.zeros(MAX_STACK_SING, complex)
+    n, npoles = locate_stack_singularities(np.array([eps, eps]), np.array([eps, eps]), kd, 1.0 + 0j, 1.0 + 0j, sing)
+    assert n == npoles == 2 and np.all(np.isfinite(sing[:n])) and np.all(sing[:n].imag >= 0)
+    ref = np.zeros(MAX_STACK_SING, complex)
+    m, _ = locate_stack_singularities(np.array([eps]), np.array([eps]), np.array([kd.sum()]), 1.0 + 0j, 1.0 + 0j, ref)
+    np.testing.assert_allclose(np.sort_complex(sing[:n]), np.sort_complex(ref[:m]), rtol=1e-6)

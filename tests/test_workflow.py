@@ -92,6 +92,7 @@ FIGURES = [
     "chain",
     "scan_cube",
     "sphere",
+    "design",
 ]
 
 
@@ -251,9 +252,9 @@ RERUN_CASES = {
     "mpi tasks and chunk rerun nothing": ([_set("mpi.tasks", 2), _set("mpi.chunk", 8)], {}),
     "geometry reruns everything": (
         [_set("geometry.r12", 3.0e-7)],
-        # (the chain extra has its own geometry: height and spacings)
+        # (the chain extra has its own geometry: height and spacings; design searches its own heights and r12)
         _jobs(
-            *(f for f in FIGURES if f != "chain"),
+            *(f for f in FIGURES if f not in ("chain", "design")),
             kernels=5,
             rates=4,
             steady=4,
@@ -267,9 +268,9 @@ RERUN_CASES = {
     ),
     "material reruns everything": (
         [_set("material", "SiC")],  # same physics, another spelling: the params differ
-        # (the stacks and sphere extras name their own materials, so they do not depend on 'material')
+        # (the stacks, sphere and design extras name their own materials, so they do not depend on 'material')
         _jobs(
-            *(f for f in FIGURES if f not in ("stacks", "sphere")),
+            *(f for f in FIGURES if f not in ("stacks", "sphere", "design")),
             kernels=5,
             rates=4,
             steady=4,
@@ -293,8 +294,10 @@ RERUN_CASES = {
             stacks_data=1,
             chain=1,
             sphere_data=1,
+            design_data=1,
         ),
     ),
+    "design section: the design extra only": ([_set("design.grid", 4)], _jobs("design", design_data=1)),
 }
 
 
@@ -416,7 +419,7 @@ def _cf_failures(paths):
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the checker's own (ioos_sos) deprecations
 def test_every_dataset_passes_the_cf_checker(run):
     files = sorted(run.rglob("*.nc"))
-    assert len(files) == 19  # 5 kernels, 4 rates, 4 steady, analytic, dynamics, optimize, stacks, chain, sphere
+    assert len(files) == 20  # 5 kernels, 4 rates, 4 steady, analytic, dynamics, optimize, stacks, chain, sphere, design
     assert _cf_failures(files) == {}
     with xr.open_dataset(files[0]) as ds:
         assert "arXiv:1304.2864" in ds.attrs["references"] and ds.attrs["history"] and ds.attrs["source"]

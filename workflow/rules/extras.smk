@@ -3,6 +3,9 @@
 # (python -m neqent.pipeline.extra; params carry only that subset, so other config
 # changes do not rerun it) and figure_<figure> draws each of its figures from it
 # (python -m neqent.pipeline.plotting). A new extra needs no rule of its own.
+# An extra with mpi=True (e.g. 'design') is launched like the kernels stage:
+# {resources.mpi} -n {resources.tasks} (config mpi.tasks ranks; the record does
+# not depend on the rank count, so changing it reruns nothing).
 import json
 
 from neqent.pipeline.extras import EXTRAS
@@ -22,11 +25,16 @@ for _extra in GENERIC_EXTRAS:
             f"{RESULTS}/benchmarks/{_extra.name}_data.tsv"
         conda:
             ENV
+        threads: config["mpi"]["tasks"] if _extra.mpi else 1
+        resources:
+            mpi="mpiexec",
+            tasks=config["mpi"]["tasks"] if _extra.mpi else 1,
         params:
             extra=_extra.name,
             config=json.dumps(_extra.subset(config), sort_keys=True),
         shell:
-            "python -m neqent.pipeline.extra {params.extra} --config {params.config:q} --output {output:q}"
+            ("{resources.mpi} -n {resources.tasks} " if _extra.mpi else "")
+            + "python -m neqent.pipeline.extra {params.extra} --config {params.config:q} --output {output:q}"
             " --no-progress > {log:q} 2>&1"
 
     for _figure in _extra.figures:

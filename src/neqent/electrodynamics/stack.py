@@ -61,6 +61,19 @@ def _div(a, b):
     return a / b
 
 
+@njit(error_model="numpy")
+def _diff(d2, ya, yb):
+    """ya - yb from d2 = ya^2 - yb^2 (no cancellation when ya ~ yb); direct where ya + yb == 0.
+
+    ya + yb vanishes where both admittances do (two layers of one material at their
+    common branch point k_z = 0): then d2 == 0 too and the quotient would be 0/0.
+    """
+    s = ya + yb
+    if s == 0:
+        return ya - yb
+    return d2 / s
+
+
 # The quadrature's hot loop evaluates both polarisations at ~1e3 nodes per geometry point:
 # per-medium constants (1/eps_t, 1/(eps_t eps_z), ...) are tabulated once per stack
 # (medium_table) so that a node costs two complex divisions per layer and polarisation.
@@ -184,12 +197,12 @@ def _recursion(med, kd, wz, need_tau):
         b = j + 1  # layer j (row j + 1) under medium a = row j (row 0: the vacuum on top)
         ya1, ka1, ya2, ka2 = _adm_row(med, j, wz, wz2)
         d1, d2 = _dy2_rows(med, j, b, wz2)
-        ya_m_yb1 = d1 / (ya1 + yb1)
-        ya_m_yb2 = d2 / (ya2 + yb2)
+        ya_m_yb1 = _diff(d1, ya1, yb1)
+        ya_m_yb2 = _diff(d2, ya2, yb2)
         if raw:
             d1, d2 = _dy2_rows(med, b, sub, wz2)
-            yb_m_z1 = d1 / (yb1 + z1)
-            yb_m_z2 = d2 / (yb2 + z2)
+            yb_m_z1 = _diff(d1, yb1, z1)
+            yb_m_z2 = _diff(d2, yb2, z2)
         else:
             yb_m_z1 = yb1 - z1
             yb_m_z2 = yb2 - z2
@@ -211,8 +224,8 @@ def _recursion(med, kd, wz, need_tau):
         if j == 0:
             if raw:
                 d1, d2 = _dy2_rows(med, 0, sub, wz2)
-                ya_m_z1 = d1 / (ya1 + z1)
-                ya_m_z2 = d2 / (ya2 + z2)
+                ya_m_z1 = _diff(d1, ya1, z1)
+                ya_m_z2 = _diff(d2, ya2, z2)
             else:
                 ya_m_z1 = ya1 - z1
                 ya_m_z2 = ya2 - z2

@@ -7,7 +7,8 @@
 inline; validated, then cut to the extra's subset), or the subset itself as
 inline JSON (what the workflow's generic rules in ``workflow/rules/extras.smk``
 pass, so only a change of that subset reruns the job). The dataset records the
-subset as its ``config`` attribute. Its figures are drawn by
+subset as its ``config`` attribute. An extra with ``mpi`` may be launched
+under ``mpiexec``: its ``compute`` returns None on the ranks that do not write. Its figures are drawn by
 ``python -m neqent.pipeline.plotting <figure>``. Bad input: one line on
 stderr, exit status 2, no file written.
 """
@@ -85,6 +86,8 @@ def main(argv=None):
         p.error(f"--config {shown(args.config)}: {first_line(exc)}")
     except KeyError as exc:  # a subset without a key the extra reads
         p.error(f"--config {shown(args.config)}: missing key {first_line(exc)!r}")
+    if ds is None:  # an MPI rank that only evaluated rank 0's batches (Extra.mpi): rank 0 writes
+        return 0
     try:
         write_dataset(ds, args.output, subset)
     except OSError as exc:

@@ -81,6 +81,11 @@ class Extra:
     rules : str
         ``"generic"``: ``workflow/rules/extras.smk`` runs it (``<name>_data`` and
         ``figure_<name>``); ``"own"``: it has a rule file of its own.
+    mpi : bool
+        True: ``compute`` spreads its work over the MPI ranks it is launched
+        with and returns the dataset on rank 0, None on the others; the
+        generic rule launches it with ``{resources.mpi} -n {resources.tasks}``
+        (config ``mpi.tasks`` ranks, like the kernels stage).
     """
 
     name: str
@@ -93,6 +98,7 @@ class Extra:
     product: bool = True
     slab_only: bool = False
     rules: str = "own"
+    mpi: bool = False
 
 
 #: Every registered extra by name, in registration order.
