@@ -34,6 +34,9 @@ DEFAULT_TOL = 1e-5
 #: Largest R, T table one (omega, grating) may hold [bytes]; more orders or points are refused.
 MEMORY_BUDGET = 4 * 2**30
 
+#: Largest weight of the first left-out order a fixed ``orders`` may leave at the lowest qubit [1].
+MAX_LEFT_OUT = 0.1
+
 #: Tables a grating keeps (one per omega, orders and reach).
 _TABLE_CACHE_SIZE = 16
 
@@ -204,11 +207,19 @@ class Grating(Body):
         Raises
         ------
         ValueError
-            When the orders needed exceed the cap (the message names the cap).
+            When the orders needed exceed the cap (the message names the cap), or fixed
+            orders leave out more than :data:`MAX_LEFT_OUT` at ``z_min``.
         """
-        if self.orders is not None:
-            return self.orders
-        return orders_for(float(omega), self.shape, z_min)
+        if self.orders is None:
+            return orders_for(float(omega), self.shape, z_min)
+        # the first order left out decays like exp(-(N + 1/2) G 2 z) between the qubit and the body
+        left_out = math.exp(-(self.orders + 0.5) * 2 * math.pi / self.period * 2 * z_min)
+        if left_out > MAX_LEFT_OUT:
+            raise ValueError(
+                f"orders {self.orders} leave out evanescent orders of weight {left_out:.2g} at z = {z_min:g} m "
+                f"(period {self.period:g} m); give more orders or let them be chosen"
+            )
+        return self.orders
 
     def table(self, omega, orders, z_min, lateral):
         """The R, T table for (omega, orders) reaching down to ``z_min`` and out to ``lateral``, cached.

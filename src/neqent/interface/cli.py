@@ -659,8 +659,9 @@ def _cmd_scan(args) -> int:
         raise InputError(
             "sphere", "scan does not take a sphere; use point/evolve/optimize, or the pipeline's geometry.sphere"
         )
-    if getattr(args, "grating", None) is not None:
-        raise InputError("grating", "scan does not take a grating yet; use point/evolve (--qubit for N qubits)")
+    for name in ("grating", "grooves", "orders"):
+        if getattr(args, name, None) is not None:
+            raise InputError(name, "scan does not take a grating yet; use point/evolve (--qubit for N qubits)")
     material = args.material
     stack = stack_arguments(args)
     if stack:  # layers, substrate, delta at its default; a thickness may be a list a,b,c (swept) like --delta
