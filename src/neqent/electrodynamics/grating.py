@@ -37,6 +37,9 @@ MEMORY_BUDGET = 4 * 2**30
 #: Largest weight of the first left-out order a fixed ``orders`` may leave at the lowest qubit [1].
 MAX_LEFT_OUT = 0.1
 
+# Relative weight of the last order the table keeps, at the lowest qubit (table rows and columns).
+_KEPT_TOL = 1e-8
+
 #: Tables a grating keeps (one per omega, orders and reach).
 _TABLE_CACHE_SIZE = 16
 
@@ -84,7 +87,7 @@ class Grating(Body):
     last_accuracy : dict or None
         The accuracy estimate of the last call: ``tol`` (the k rule's target [Gamma0]),
         ``truncation`` (largest weight of an order left out at the lowest height [1]),
-        ``k_points`` (R, T solves of its table).
+        ``k_points`` (R, T solves of its table), ``table_orders`` (the orders its table keeps).
     solves : int
         R, T solves (k points) done so far by this body.
     """
@@ -224,12 +227,19 @@ class Grating(Body):
     def table(self, omega, orders, z_min, lateral):
         """The R, T table for (omega, orders) reaching down to ``z_min`` and out to ``lateral``, cached.
 
+        The FMM solves with ``orders`` (the layer's own Fourier convergence needs them), but
+        the table keeps only the central block of the orders that reach a qubit at ``z_min``
+        (:func:`~neqent.electrodynamics.fmm.orders_for` without its floor): an order n decays
+        like exp(-|n| G z) on the way to each qubit, so the outer rows and columns weigh less
+        than the tolerance there, and dropping them cuts the table's memory and the
+        contraction's cost by (M / M_kept)^2.
+
         Parameters
         ----------
         omega : float
             Angular frequency [rad/s].
         orders : int
-            N_ord [1].
+            N_ord of the FMM solves [1].
         z_min : float
             Lowest qubit height to serve [m], > 0.
         lateral : float
@@ -240,7 +250,7 @@ class Grating(Body):
         table : KTable
             The tabulated operators.
         accuracy : dict
-            ``tol`` [Gamma0], ``truncation`` [1], ``k_points`` [1].
+            ``tol`` [Gamma0], ``truncation`` [1], ``k_points`` [1], ``table_orders`` [1].
 
         Raises
         ------
@@ -252,20 +262,27 @@ class Grating(Body):
         hit = self._tables.get(key)
         if hit is not None:
             return hit
-        quad = GratingQuadrature(float(omega), self.period, orders, z_b, self.tol, lat_b, mirror_y=True)
-        m2 = 2 * (2 * orders + 1)
+        kept = min(orders, orders_for(float(omega), self.shape, z_b, tol=_KEPT_TOL, n_min=0, cap=10**6))
+        quad = GratingQuadrature(float(omega), self.period, kept, z_b, self.tol, lat_b, mirror_y=True)
+        m2 = 2 * (2 * kept + 1)
+        block = slice(2 * (orders - kept), 2 * (orders + kept + 1))  # orders -kept..kept of -orders..orders
         per_point = 16 * m2 * m2 * (2 if self.shape.vacuum_below else 1)
         while (batch := quad.pending()) is not None:
             if quad.nodes * per_point > MEMORY_BUDGET:
                 raise ValueError(
                     f"orders {orders}: the R, T table needs more than the memory budget "
-                    f"{MEMORY_BUDGET / 2**30:g} GiB ({quad.nodes} k points of {per_point} bytes); use fewer orders "
-                    "or a looser tol"
+                    f"{MEMORY_BUDGET / 2**30:g} GiB ({quad.nodes} k points of {per_point} bytes); use a looser tol "
+                    "or raise the qubits"
                 )
             R, T = grating_rt(float(omega), self.shape, *batch, orders)
             self.solves += batch[0].size
-            quad.feed(R, T if self.shape.vacuum_below else None)
-        accuracy = {"tol": self.tol, "truncation": float(quad.truncation), "k_points": int(quad.nodes)}
+            quad.feed(R[:, block, block], T[:, block, block] if self.shape.vacuum_below else None)
+        accuracy = {
+            "tol": self.tol,
+            "truncation": float(quad.truncation),
+            "k_points": int(quad.nodes),
+            "table_orders": int(kept),
+        }
         if len(self._tables) >= _TABLE_CACHE_SIZE:
             self._tables.pop(next(iter(self._tables)))
         self._tables[key] = (quad.table(), accuracy)
