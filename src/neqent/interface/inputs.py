@@ -562,7 +562,7 @@ def check_sphere_size(sphere, omega, positions):
 
 
 def check_grating_size(grating, omega, positions):
-    """InputError (``orders``) when the qubits' lowest height needs more orders than the cap (docs/theory.md §12).
+    """InputError (``grating``) when the lowest qubit needs more orders than the cap, or fixed ones too few (§12).
 
     Parameters
     ----------
