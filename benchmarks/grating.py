@@ -52,4 +52,4 @@ def main(orders=None, tols=(1e-4, 1e-5)):
 
 if __name__ == "__main__":
     n = None if len(sys.argv) < 2 or sys.argv[1] == "auto" else int(sys.argv[1])
-    main(n, tuple(float(t) for t in sys.argv[2:]) or (1e-4, 1e-5))
+    main(n, tuple(float(t) for t in sys.argv[2:]) or (1e-3, 1e-4))
