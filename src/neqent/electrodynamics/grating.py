@@ -303,7 +303,7 @@ class Grating(Body):
         -------
         W, M, GR : ndarray, shape (N, 2, 2, 3, 3), complex128
             As in :meth:`~neqent.electrodynamics.body.Body.pair_block`; the orders and
-            the accuracy estimate are left in :attr:`last_orders`, :attr:`last_accuracy`.
+            the accuracy estimate are left in ``last_orders``, ``last_accuracy``.
         """
         a = self.check_positions(np.atleast_2d(r1))
         b = self.check_positions(np.atleast_2d(r2))
