@@ -70,6 +70,24 @@ COMMON = {
         ["sic:1um", "sic:100nm", "gold:500nm", "eps=4+0.1j:2um", "sio2:1um"],
         ["sic:0", "sic:-1um", "sic", ":1um", "sic:", "hbn:1um", "x:1um", "sic:1m", "sic:1pm", "vacuum:1um"],
     ),
+    # a grating (issue 22): malformed or refused values only, since a valid grating point costs seconds
+    # (the FMM on an adaptive k rule); tests/test_grating_cli.py runs a valid one
+    "--grating": st.sampled_from(
+        [
+            "sic:1um:1.5:500nm",
+            "sic:0:0.5:500nm",
+            "sic:1um:0.5:0",
+            "sic:1um:0.5",
+            "x:1um:0.5:500nm",
+            "sic:1mm:0.5:500nm",
+            "sic:1um:-0.1:1um",
+            "sic:1um:abc:1um",
+            "sic:-1um:0.5:1um",
+        ]
+        + JUNK
+    ),
+    "--grooves": _values(["sio2", "vacuum"], ["x"]),
+    "--orders": _values(["99", "-1"], ["x", "1.5"]),
 }
 TWO_QUBITS = {
     "--dipole1": _values(["0,0,1", "1,0,0", "1,1j,0"], ["0,0,0", "1,2", "a,b,c"]),

@@ -113,6 +113,9 @@ def point(
     layers=None,
     substrate=None,
     sphere=None,
+    grating=None,
+    grooves=None,
+    orders=None,
 ) -> dict:
     """Kernels, rates and steady state of one configuration.
 
@@ -142,6 +145,14 @@ def point(
             for a qubit outside it (e.g. below it, z < -2R). ``omega_ratio``
             scales the sphere material's resonance. ``input["sphere"]`` holds
             kind, material, radius and the l_max used.
+        grating: a lamellar grating instead of material/delta (docs/theory.md §12):
+            ``grating="sic:1um:0.5:500nm"`` (MATERIAL:PERIOD:FILL:HEIGHT) or
+            ``("sic", 1e-6, 0.5, 0.5e-6)``; ridges centred at x = 0, grooves along y,
+            top of the ridges at z = 0. ``layers``/``substrate`` then lie below it.
+            ``grooves``: the groove material (None: vacuum); ``orders``: N, orders
+            -N..N (None: chosen at the lowest qubit height). The pair lies along x
+            from x = 0 (r12 = (dx, dy) for any direction). ``input["grating"]``
+            holds the grating, the orders used and the accuracy estimate.
 
     Returns a dict:
         ``input`` (the validated arguments, SI), ``omega`` (rad/s),
@@ -158,7 +169,25 @@ def point(
     from neqent.dynamics.entanglement import concurrence
     from neqent.dynamics.rates import compute_kernels, occupation, rates
 
-    s = setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2, layers, substrate, sphere)
+    s = setup(
+        material,
+        delta,
+        z1,
+        z2,
+        r12,
+        omega,
+        omega_ratio,
+        TW,
+        TM,
+        dipole1,
+        dipole2,
+        layers,
+        substrate,
+        sphere,
+        grating,
+        grooves,
+        orders,
+    )
     k = compute_kernels(s.geometry, s.omega)
     n_W = float(occupation(s.omega, s.TW))
     n_M = float(occupation(s.omega, s.TM))
@@ -259,6 +288,9 @@ def evolve(
     layers=None,
     substrate=None,
     sphere=None,
+    grating=None,
+    grooves=None,
+    orders=None,
 ) -> dict:
     """Time evolution rho(t) and concurrence C(t) from an initial state.
 
@@ -266,7 +298,8 @@ def evolve(
     ``"thermal"`` (both qubits thermal at ``T_initial`` K, default ``TW``),
     a path to a ``.npy`` or text file holding a 4x4 density matrix
     (decoupled basis), or a 4x4 array. Geometry and temperature arguments as
-    in :func:`point` (also ``layers``/``substrate`` or ``sphere``). Times in units of 1/Gamma0: ``times`` explicitly, or
+    in :func:`point` (also ``layers``/``substrate``, ``sphere`` or ``grating``/``grooves``/``orders``).
+    Times in units of 1/Gamma0: ``times`` explicitly, or
     ``num`` points from ``tmin`` to ``tmax`` with ``spacing`` ``"log"``
     (tmin > 0) or ``"linear"`` (tmin >= 0). ``tmax=None`` (default) means
     :data:`~neqent.interface.inputs.RELAX_FACTOR` / slowest relaxation rate (the smallest eigenvalue
@@ -281,7 +314,25 @@ def evolve(
     from neqent.dynamics.master import evolve as master_evolve
     from neqent.dynamics.rates import compute_kernels, occupation, rates
 
-    s = setup(material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2, layers, substrate, sphere)
+    s = setup(
+        material,
+        delta,
+        z1,
+        z2,
+        r12,
+        omega,
+        omega_ratio,
+        TW,
+        TM,
+        dipole1,
+        dipole2,
+        layers,
+        substrate,
+        sphere,
+        grating,
+        grooves,
+        orders,
+    )
     T0 = s.TW if T_initial is None else parse_temperature(T_initial, "T_initial")
     rho0, label = _initial(initial, s.omega, T0)
     t = time_grid(times, tmin, tmax, num, spacing)

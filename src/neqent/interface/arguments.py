@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from neqent.interface.units import InputError
 
-__all__ = ["stack_arguments", "sphere_arguments", "body_arguments"]
+__all__ = ["stack_arguments", "sphere_arguments", "grating_arguments", "body_arguments"]
 
 
 def stack_arguments(args) -> dict:
@@ -82,8 +82,48 @@ def sphere_arguments(args) -> dict:
     return {"sphere": text, "material": DEFAULTS["material"], "delta": DEFAULTS["delta"]}
 
 
+def grating_arguments(args) -> dict:
+    """``grating``, ``grooves``, ``orders`` (and the stack below) from ``--grating`` (``{}`` without it).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (``grating``: ``MATERIAL:PERIOD:FILL:HEIGHT``; ``grooves``,
+        ``orders``; ``layer``/``substrate``: the stack below the grating).
+
+    Returns
+    -------
+    dict
+        The API's ``grating``, ``grooves``, ``orders`` and, below it, ``layers``/``substrate``,
+        with ``material``/``delta`` at the API defaults (the grating is the body).
+
+    Raises
+    ------
+    InputError
+        Beside ``--sphere``/``--material``/``--delta``, or ``--grooves``/``--orders`` without
+        ``--grating``, one line.
+    """
+    text = getattr(args, "grating", None)
+    if text is None:
+        for name in ("grooves", "orders"):
+            if getattr(args, name, None) is not None:
+                raise InputError(name, f"--{name} describes a grating; give --grating MATERIAL:PERIOD:FILL:HEIGHT too")
+        return {}
+    given = sorted(getattr(args, "explicit", set()))
+    if getattr(args, "sphere", None) is not None:
+        given = ["--sphere", *given]
+    if given:
+        raise InputError("grating", f"--grating and {'/'.join(given)} both describe the body; give one of them")
+    from neqent.interface.inputs import DEFAULTS
+
+    out = {"grating": text, "grooves": args.grooves, "orders": args.orders}
+    below = stack_arguments(args)  # the stack below the grating, if any
+    out.update(below or {"material": DEFAULTS["material"], "delta": DEFAULTS["delta"]})
+    return out
+
+
 def body_arguments(args) -> dict:
-    """The body's API arguments from the command line: :func:`sphere_arguments` or :func:`stack_arguments`.
+    """The body's API arguments: :func:`grating_arguments`, :func:`sphere_arguments` or :func:`stack_arguments`.
 
     Parameters
     ----------
@@ -95,4 +135,4 @@ def body_arguments(args) -> dict:
     dict
         Keyword arguments for the API (``{}``: the slab of ``--material``/``--delta``).
     """
-    return sphere_arguments(args) or stack_arguments(args)
+    return grating_arguments(args) or sphere_arguments(args) or stack_arguments(args)

@@ -28,7 +28,16 @@ import sys
 
 from neqent.errors import UsageError
 from neqent.interface.arguments import body_arguments, stack_arguments
-from neqent.interface.formats import emit, json_complex, json_matrix, json_number, json_text, table_cell, table_rows
+from neqent.interface.formats import (
+    emit,
+    grating_summary,
+    json_complex,
+    json_matrix,
+    json_number,
+    json_text,
+    table_cell,
+    table_rows,
+)
 from neqent.interface.units import InputError, format_dipole, format_length
 
 __all__ = ["main", "build_parser"]
@@ -43,6 +52,9 @@ _OPTION = {
     "geometry": None,  # cross-option problems: no single option to blame
     "layers": "--layer",
     "sphere": "--sphere",
+    "grating": "--grating",
+    "grooves": "--grooves",
+    "orders": "--orders",
 }
 
 _DEFAULTS_HELP = (
@@ -182,6 +194,21 @@ def _add_stack(g):
         help="a sphere as the body, e.g. sic:1um (isotropic materials as --layer; radius > 0); top at z = 0, "
         "centre (0, 0, -R); replaces --material/--delta; with --qubit any point outside it (z < 0 too)",
     )
+    g.add_argument(
+        "--grating",
+        default=None,
+        metavar="MATERIAL:PERIOD:FILL:HEIGHT",
+        help="a lamellar grating as the body, e.g. sic:1um:0.5:500nm: ridges centred at x = 0, grooves along y, "
+        "top at z = 0; --layer/--substrate lie below it; the pair lies along x from x = 0 (--qubit X,Y,Z: x across "
+        "the grooves); replaces --material/--delta",
+    )
+    g.add_argument("--grooves", default=None, metavar="MATERIAL", help="groove material of --grating (default vacuum)")
+    g.add_argument(
+        "--orders",
+        default=None,
+        metavar="N",
+        help="diffraction orders -N..N of --grating (default: chosen at the lowest qubit height, in the JSON)",
+    )
 
 
 def _api_default(function, param):
@@ -297,6 +324,8 @@ def _add_optimize(sub):
 def _cmd_optimize(args) -> int:
     from neqent.interface.optimize import optimize, optimize_json, optimize_table
 
+    if getattr(args, "grating", None) is not None:
+        raise InputError("grating", "optimize does not take a grating yet; use point/evolve (--qubit for N qubits)")
     r = optimize(
         args.vary,
         seed=args.seed,
@@ -434,7 +463,10 @@ def evolve_json(r: dict) -> dict:
 
 
 def _body_row(inp: dict) -> tuple:
-    """The table row of the body's size: a slab's thickness, or a sphere's radius and l_max."""
+    """The table row of the body's size: a slab's thickness, a sphere's radius and l_max, a grating's shape."""
+    lamellar = inp.get("grating")
+    if lamellar is not None:
+        return ("period", format_length(lamellar["period"]), grating_summary(lamellar))
     ball = inp.get("sphere")
     if ball is None:
         return ("delta", format_length(inp["delta"]), "slab thickness")
@@ -627,6 +659,9 @@ def _cmd_scan(args) -> int:
         raise InputError(
             "sphere", "scan does not take a sphere; use point/evolve/optimize, or the pipeline's geometry.sphere"
         )
+    for name in ("grating", "grooves", "orders"):
+        if getattr(args, name, None) is not None:
+            raise InputError(name, "scan does not take a grating yet; use point/evolve (--qubit for N qubits)")
     material = args.material
     stack = stack_arguments(args)
     if stack:  # layers, substrate, delta at its default; a thickness may be a list a,b,c (swept) like --delta

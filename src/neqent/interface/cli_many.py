@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from neqent.interface.arguments import body_arguments
-from neqent.interface.formats import json_complex, json_matrix, json_number
+from neqent.interface.formats import grating_summary, json_complex, json_matrix, json_number
 from neqent.interface.units import InputError, format_dipole, format_length
 
 __all__ = ["add_options", "run_point", "run_evolve", "point_n_json", "evolve_n_json", "TWO_QUBIT_OPTIONS"]
@@ -171,12 +171,13 @@ def evolve_n_json(r):
 
 
 def _describe(inp):
-    ball = inp.get("sphere")
-    size = (
-        f"  delta     {format_length(inp['delta'])}"
-        if ball is None
-        else f"  radius    {format_length(ball['radius'])}  (sphere, centre 0, 0, -R; l_max {ball['l_max']})"
-    )
+    ball, lamellar = inp.get("sphere"), inp.get("grating")
+    if lamellar is not None:
+        size = f"  period    {format_length(lamellar['period'])}  ({grating_summary(lamellar)})"
+    elif ball is not None:
+        size = f"  radius    {format_length(ball['radius'])}  (sphere, centre 0, 0, -R; l_max {ball['l_max']})"
+    else:
+        size = f"  delta     {format_length(inp['delta'])}"
     lines = ["input", f"  material  {inp['material']}", size]
     for q, (p, d) in enumerate(zip(inp["qubits"], inp["dipoles"])):
         where = ", ".join(format_length(c) if c else "0" for c in p)

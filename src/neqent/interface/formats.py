@@ -12,7 +12,16 @@ import math
 import re
 import sys
 
-__all__ = ["json_complex", "json_number", "json_matrix", "json_text", "table_rows", "table_cell", "emit"]
+__all__ = [
+    "json_complex",
+    "json_number",
+    "json_matrix",
+    "json_text",
+    "table_rows",
+    "table_cell",
+    "emit",
+    "grating_summary",
+]
 
 
 def json_complex(z) -> list:
@@ -133,3 +142,27 @@ def emit(text: str):
     """
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
+
+
+def grating_summary(desc: dict) -> str:
+    """One table line of a grating's ``input["grating"]``: fill, height, grooves, orders and accuracy.
+
+    Parameters
+    ----------
+    desc : dict
+        The grating's describe() with ``orders`` and ``accuracy`` (docs/theory.md §12).
+
+    Returns
+    -------
+    str
+        E.g. ``grating f 0.5, h 5e-07 m, grooves vacuum, orders 8, k rule tol 1e-05 (21000 k points)``.
+    """
+    text = f"grating f {desc['fill']:g}, h {desc['height']:g} m, grooves {desc['grooves']}"
+    if desc.get("below"):
+        text += ", on a stack"
+    if desc.get("orders") is not None:
+        text += f", orders {desc['orders']}"
+    acc = desc.get("accuracy")
+    if acc:
+        text += f", k rule tol {acc['tol']:g} ({acc['k_points']} k points)"
+    return text

@@ -36,8 +36,10 @@ __all__ = [
     "build_body",
     "stack_body",
     "sphere_body",
+    "grating_body",
     "qubit_height",
     "check_sphere_size",
+    "check_grating_size",
     "body_omega",
     "material_omega",
     "lateral_separation",
@@ -133,7 +135,8 @@ def describe_body(body):
     tail : dict
         The body's own keys after the rest (``layers``, ``substrate`` for a
         stack; ``sphere``: its describe() plus the largest ``l_max`` of its last
-        kernels; empty for a slab).
+        kernels; ``grating``: its describe() plus the ``orders`` and the
+        ``accuracy`` estimate of its last kernels; empty for a slab).
     """
     desc = body.describe()
     if desc["kind"] == "slab":
@@ -142,6 +145,10 @@ def describe_body(body):
         used = getattr(body, "last_l_max", None)
         desc["l_max"] = None if used is None else int(np.max(used))
         return {"material": desc["material"], "delta": None}, {"sphere": desc}
+    if desc["kind"] == "grating":
+        desc["orders"] = getattr(body, "last_orders", None)
+        desc["accuracy"] = getattr(body, "last_accuracy", None)
+        return {"material": desc["ridge"], "delta": None}, {"grating": desc}
     head = {"material": body.label, "delta": float(sum(d for _, d in desc.get("layers", ())))}
     return head, {k: v for k, v in desc.items() if k != "kind"}
 
@@ -345,7 +352,84 @@ def sphere_body(sphere, material, delta, layers=None, substrate=None):
         raise InputError("sphere", str(exc)) from None
 
 
-def build_body(material, delta, layers=None, substrate=None, sphere=None):
+def grating_body(grating, grooves=None, orders=None, layers=None, substrate=None, others=()):
+    """Validated :class:`~neqent.electrodynamics.grating.Grating` (docs/theory.md §12), or None without one.
+
+    Parameters
+    ----------
+    grating : str or tuple or None
+        ``"MATERIAL:PERIOD:FILL:HEIGHT"`` (e.g. ``"sic:1um:0.5:500nm"``; lengths in m or
+        with units) or ``(material, period, fill, height)``.
+    grooves : str or Material, optional
+        Groove material (None: vacuum).
+    orders : int or str, optional
+        N: orders -N..N [1]; None chooses them at the lowest qubit height.
+    layers, substrate : optional
+        The planar stack below the grating (:func:`stack_body`); None: vacuum below.
+    others : sequence of str
+        Names of other body arguments given (``sphere``, ``material/delta``): with a
+        grating they are refused.
+
+    Returns
+    -------
+    neqent.electrodynamics.grating.Grating or None
+
+    Raises
+    ------
+    InputError
+        ``param`` ``"grating"``, ``"grooves"`` or ``"orders"``, one line.
+    """
+    from neqent.electrodynamics.grating import Grating
+
+    if grating is None:
+        for name, value in (("grooves", grooves), ("orders", orders)):
+            if value is not None:
+                raise InputError(name, f"{name} describes a grating's; give a grating too (or drop {name})")
+        return None
+    if others:
+        raise InputError("grating", f"grating and {'/'.join(others)} both describe the body; give one of them")
+    if isinstance(grating, str):
+        parts = grating.rsplit(":", 3)  # a material spec may hold colons (csv:path)
+        if len(parts) != 4 or not all(p.strip() for p in parts):
+            raise InputError(
+                "grating", f"expected MATERIAL:PERIOD:FILL:HEIGHT (e.g. sic:1um:0.5:500nm), got {grating!r}"
+            )
+        name, period, fill, height = (p.strip() for p in parts)
+    elif not hasattr(grating, "__len__") or len(grating) != 4:
+        raise InputError(
+            "grating", f"expected (material, period, fill, height) or 'MATERIAL:PERIOD:FILL:HEIGHT', got {grating!r}"
+        )
+    else:
+        name, period, fill, height = grating
+    period = parse_length(period, "grating", hint=" (grating period)")
+    height = parse_length(height, "grating", hint=" (grating height)")
+    try:
+        fill = float(fill)
+    except (TypeError, ValueError):
+        raise InputError("grating", f"fill must be a number in [0, 1], got {fill!r}") from None
+    if orders is not None:
+        try:
+            orders = int(orders)
+        except (TypeError, ValueError):
+            raise InputError("orders", f"must be an integer >= 0, got {orders!r}") from None
+    below = stack_body(layers, substrate, DEFAULTS["material"], DEFAULTS["delta"])
+    try:
+        return Grating(
+            name, period, fill, height, grooves="vacuum" if grooves is None else grooves, below=below, orders=orders
+        )
+    except ValueError as exc:
+        msg = str(exc)
+        param = (
+            "orders"
+            if msg.startswith("orders")
+            else "grooves"
+            if grooves is not None and "material" in msg
+            else "grating"
+        )
+        raise InputError(param, msg) from None
+
+
+def build_body(material, delta, layers=None, substrate=None, sphere=None, grating=None, grooves=None, orders=None):
     """The one body of a configuration: a Sphere, a Stack from ``layers``/``substrate``, else the slab.
 
     Parameters
@@ -361,6 +445,9 @@ def build_body(material, delta, layers=None, substrate=None, sphere=None):
     sphere : tuple or str, optional
         ``(material, radius)`` or ``"MATERIAL:RADIUS"`` (:func:`sphere_body`);
         exclusive with the other body arguments.
+    grating, grooves, orders : optional
+        A lamellar grating (:func:`grating_body`), over the stack of ``layers``/``substrate``
+        if given; exclusive with ``sphere`` and ``material``/``delta``.
 
     Returns
     -------
@@ -375,6 +462,12 @@ def build_body(material, delta, layers=None, substrate=None, sphere=None):
     """
     from neqent.electrodynamics.planar import Slab
 
+    others = (["sphere"] if sphere is not None else []) + (
+        ["material/delta"] if (material, delta) != (DEFAULTS["material"], DEFAULTS["delta"]) else []
+    )
+    lamellar = grating_body(grating, grooves, orders, layers, substrate, others)
+    if lamellar is not None:
+        return lamellar
     ball = sphere_body(sphere, material, delta, layers, substrate)
     if ball is not None:
         return ball
@@ -468,13 +561,35 @@ def check_sphere_size(sphere, omega, positions):
         raise InputError("sphere", str(exc)) from None
 
 
+def check_grating_size(grating, omega, positions):
+    """InputError (``grating``) when the lowest qubit needs more orders than the cap, or fixed ones too few (§12).
+
+    Parameters
+    ----------
+    grating : neqent.electrodynamics.grating.Grating
+        The body.
+    omega : float
+        Angular frequency [rad/s].
+    positions : array_like, shape (N, 3)
+        Qubit positions [m], z > 0.
+    """
+    z_min = float(np.min(np.atleast_2d(np.asarray(positions, dtype=float))[:, 2]))
+    try:
+        grating.orders_at(omega, z_min)
+    except ValueError as exc:
+        raise InputError("grating", str(exc)) from None
+
+
 def check_body_size(omega_param, omega, body, g):
-    """:func:`check_size` of a slab, :func:`check_stack_size` of a stack, :func:`check_sphere_size`, for ``g``."""
+    """:func:`check_size` of a slab, :func:`check_stack_size` of a stack, sphere's or grating's orders, for ``g``."""
+    from neqent.electrodynamics.grating import Grating
     from neqent.electrodynamics.planar import Slab
     from neqent.electrodynamics.sphere import Sphere
 
     r12 = math.hypot(*g.r12)
-    if isinstance(body, Sphere):
+    if isinstance(body, Grating):
+        check_grating_size(body, omega, np.array(g.positions))
+    elif isinstance(body, Sphere):
         check_sphere_size(body, omega, np.array(g.positions))
     elif isinstance(body, Slab):
         check_size(omega_param, omega, body.optics(omega), body.thickness, g.z1, g.z2, r12)
@@ -497,6 +612,9 @@ def setup(
     layers=None,
     substrate=None,
     sphere=None,
+    grating=None,
+    grooves=None,
+    orders=None,
 ) -> Setup:
     """Validate every argument of one configuration; the body is built here, once.
 
@@ -504,6 +622,8 @@ def setup(
     ----------
     material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2, layers, substrate, sphere
         As in :func:`neqent.interface.api.point` (SI, or strings with units).
+    grating, grooves, orders
+        A lamellar grating (:func:`grating_body`).
 
     Returns
     -------
@@ -515,7 +635,7 @@ def setup(
     InputError
         Naming the first bad argument.
     """
-    body = build_body(material, delta, layers, substrate, sphere)
+    body = build_body(material, delta, layers, substrate, sphere, grating, grooves, orders)
     geometry = two_qubit_geometry(body, z1, z2, r12, dipole1, dipole2)
     w, ratio = body_omega(body, omega, omega_ratio)
     check_body_size("omega" if omega is not None else "omega_ratio", w, body, geometry)

@@ -30,6 +30,7 @@ from neqent.interface.inputs import (
     RELAX_FACTOR,
     body_omega,
     build_body,
+    check_grating_size,
     check_size,
     check_sphere_size,
     check_stack_size,
@@ -90,17 +91,21 @@ def _dipoles(dipoles, n):
     return np.array(vecs * n if len(vecs) == 1 else vecs)
 
 
-def _setup_n(qubits, dipoles, material, delta, omega, omega_ratio, TW, TM, layers=None, substrate=None, sphere=None):
+def _setup_n(
+    qubits, dipoles, material, delta, omega, omega_ratio, TW, TM, layers=None, substrate=None, sphere=None, grating=None
+):
     """Validated ManyGeometry (holding the one body), omega (rad/s), omega_ratio, TW, TM (K)."""
     from neqent.dynamics.many_rates import ManyGeometry
+    from neqent.electrodynamics.grating import Grating
     from neqent.electrodynamics.planar import Slab
     from neqent.electrodynamics.sphere import Sphere
 
-    other = layers is not None or substrate is not None or sphere is not None
+    grating = grating or {}
+    other = layers is not None or substrate is not None or sphere is not None or grating.get("grating") is not None
     mat = material if other else resolve_material(material)  # a stack or sphere checks material/delta itself
     pos = _positions(qubits)
     dip = _dipoles(dipoles, len(pos))
-    body = build_body(mat, delta, layers, substrate, sphere)
+    body = build_body(mat, delta, layers, substrate, sphere, **grating)
     w, ratio = body_omega(body, omega, omega_ratio)
     # a slab keeps its material and thickness as the geometry's fields; any other body replaces them
     slab = isinstance(body, Slab)
@@ -109,6 +114,9 @@ def _setup_n(qubits, dipoles, material, delta, omega, omega_ratio, TW, TM, layer
         geometry = ManyGeometry(positions=pos, dipoles=dip, body=body, **fields)
     except ValueError as exc:
         raise InputError("qubit", str(exc)) from None
+    if isinstance(body, Grating):
+        check_grating_size(body, w, pos)
+        return geometry, w, ratio, parse_temperature(TW, "TW"), parse_temperature(TM, "TM")
     if isinstance(body, Sphere):
         check_sphere_size(body, w, pos)
         return geometry, w, ratio, parse_temperature(TW, "TW"), parse_temperature(TM, "TM")
@@ -175,6 +183,9 @@ def point_n(
     layers=None,
     substrate=None,
     sphere=None,
+    grating=None,
+    grooves=None,
+    orders=None,
 ) -> dict:
     """Kernels, rates, steady state and entanglement of N qubits (docs/theory.md §10).
 
@@ -204,6 +215,9 @@ def point_n(
         A sphere instead of ``material``/``delta`` (docs/theory.md §13), as in
         :func:`neqent.interface.api.point`: ``("sic", "1um")`` or ``"sic:1um"``
         (top at z = 0, centre (0, 0, -R)).
+    grating, grooves, orders : optional
+        A lamellar grating instead of ``material``/``delta`` (docs/theory.md §12), as in
+        :func:`neqent.interface.api.point` (``"sic:1um:0.5:500nm"``; x across the grooves).
 
     Returns
     -------
@@ -224,7 +238,18 @@ def point_n(
     from neqent.dynamics.many_entanglement import log_negativities, pair_concurrences
 
     g, w, ratio, TW, TM = _setup_n(
-        qubits, dipoles, material, delta, omega, omega_ratio, TW, TM, layers, substrate, sphere
+        qubits,
+        dipoles,
+        material,
+        delta,
+        omega,
+        omega_ratio,
+        TW,
+        TM,
+        layers,
+        substrate,
+        sphere,
+        {"grating": grating, "grooves": grooves, "orders": orders},
     )
     k, n_W, n_M, gp, gm = _rates_of(g, w, TW, TM)
     rho = _steady(gp, gm, k.Lambda)
@@ -302,6 +327,9 @@ def evolve_n(
     layers=None,
     substrate=None,
     sphere=None,
+    grating=None,
+    grooves=None,
+    orders=None,
 ) -> dict:
     """Time evolution of N qubits from an initial state (docs/theory.md §10).
 
@@ -330,6 +358,8 @@ def evolve_n(
         A planar stack instead of ``material``/``delta``, as in :func:`point_n`.
     sphere : tuple or str, optional
         A sphere instead of ``material``/``delta``, as in :func:`point_n`.
+    grating, grooves, orders : optional
+        A lamellar grating instead of ``material``/``delta``, as in :func:`point_n`.
     T_initial : float, optional
         Temperature of the thermal initial state [K] (default ``TW``).
     times : array_like, optional
@@ -362,7 +392,18 @@ def evolve_n(
     from neqent.dynamics.many_entanglement import log_negativities, pair_concurrences
 
     g, w, ratio, TW, TM = _setup_n(
-        qubits, dipoles, material, delta, omega, omega_ratio, TW, TM, layers, substrate, sphere
+        qubits,
+        dipoles,
+        material,
+        delta,
+        omega,
+        omega_ratio,
+        TW,
+        TM,
+        layers,
+        substrate,
+        sphere,
+        {"grating": grating, "grooves": grooves, "orders": orders},
     )
     if g.n > MAX_EVOLVE_QUBITS:
         raise InputError("qubit", f"evolve supports at most {MAX_EVOLVE_QUBITS} qubits, got {g.n}")
