@@ -115,7 +115,7 @@ def _site_overrides():
     A command-line --default-resources / --set-resources replaces the profile's
     whole list, so the profile's own entries are read and passed on unchanged
     except: partition -> 'debug', the '<account>' placeholder dropped (no
-    accounting here), MPI tasks capped at the node's CPUs.
+    accounting here), every rule's MPI tasks capped at the node's CPUs.
     """
     profile = yaml.safe_load((PROFILE / "config.yaml").read_text())
     defaults = dict(profile.get("default-resources") or {})
@@ -125,6 +125,9 @@ def _site_overrides():
     set_res = {rule: dict(res) for rule, res in (profile.get("set-resources") or {}).items()}
     set_res.setdefault("kernels", {})["tasks"] = NODE_CPUS
     set_res["kernels"].setdefault("mpi", "srun")
+    for res in set_res.values():  # every MPI rule (kernels, the design extra): at most the node's CPUs
+        if "tasks" in res:
+            res["tasks"] = min(int(res["tasks"]), NODE_CPUS)
     args = ["--default-resources", *(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in defaults.items())]
     args += [
         "--set-resources",
