@@ -26,9 +26,14 @@ for _extra in GENERIC_EXTRAS:
         conda:
             ENV
         threads: config["mpi"]["tasks"] if _extra.mpi else 1
+        # only an MPI extra declares the mpi/tasks resources: the SLURM executor treats any rule
+        # with an 'mpi' resource as an MPI job and refuses one with a single task
         resources:
-            mpi="mpiexec",
-            tasks=config["mpi"]["tasks"] if _extra.mpi else 1,
+            **(
+                {"mpi": "mpiexec", "tasks": config["mpi"]["tasks"]}
+                if _extra.mpi
+                else {}
+            ),
         params:
             extra=_extra.name,
             config=json.dumps(_extra.subset(config), sort_keys=True),
