@@ -5,35 +5,9 @@ The documented entry point; the code lives in :mod:`~neqent.dynamics.liouvillian
 states), :mod:`~neqent.dynamics.evolution` (rho(t)) and :mod:`~neqent.dynamics.states`
 (initial and thermal states), re-exported here.
 
-Units: rates (``gamma_plus``, ``gamma_minus``, ``lambda12``) in units of the
-vacuum decay rate Gamma0; time in units of 1/Gamma0. Density matrices are
-``(..., 4, 4)`` complex in the decoupled basis |gg>, |eg>, |ge>, |ee> (first
-letter = qubit 1, so basis index = a + 2 b with a, b the excitations of
-qubits 1, 2). Rate matrices are ``(..., 2, 2)`` indexed ``[q, q']`` (q = 0, 1
-for qubits 1, 2 of docs/theory.md); ``lambda12`` is Lambda^{12} and
-Lambda^{21} = conj(Lambda^{12}).
-
-Vectorisation convention (used by :func:`liouvillian`): row-major,
-``vec(rho)[4 i + j] = rho[i, j]`` (numpy ``rho.reshape(..., 16)``), so that
-``vec(A rho B) = kron(A, B.T) vec(rho)``.
-
-Block structure (derived here, verified in tests): every term of the master
-equation of §6 is a sandwich ``sigma rho sigma^dag``, ``sigma^dag rho sigma``
-or a (anti)commutator with an excitation-conserving operator, so the
-Liouvillian conserves ``k = N_i - N_j`` for ``rho_ij`` (N = number of
-excitations of the basis state, N = 0, 1, 1, 2). It is block diagonal:
-
-* k = 0: rho_11, rho_22, rho_23, rho_32, rho_33, rho_44 (the "X part"; with
-  Hermitian rates it is a real 6x6 system in p1..p4, Re rho_23, Im rho_23);
-* k = -1 (and its mirror +1): rho_12, rho_13, rho_24, rho_34;
-* k = -2 (and +2): rho_14.
-
-This holds for *all* rates (any z1, z2, complex Gamma^{12}, Lambda), so the
-steady state is always obtained from the k = 0 block alone, provided the
-k != 0 blocks are non-singular (then their stationary part is 0). When a
-k != 0 block is singular or the k = 0 block has a kernel of dimension > 1 the
-stationary state is not unique (§6 degenerate case) and is reported, see
-:func:`steady_state`.
+Units, basis, vectorisation and the Liouvillian's block structure (the steady
+state from the k = 0 block alone) are documented once, in
+:mod:`~neqent.dynamics.liouvillian`.
 """
 
 from __future__ import annotations
