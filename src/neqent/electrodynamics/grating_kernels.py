@@ -244,13 +244,58 @@ def _pair_sums(weight, per_node, a_up, a_dn, b_dn, z_up, y_up, inv_p, inv_e, kz_
                             m_out[o, pr, i, j] -= yy
 
 
-def _sums(table, pos, pairs, weight, per_node):
-    if table.mirror_y:  # only ky >= 0 tabulated: add the mirror images (y -> -y symmetric body)
-        half = KTable(*(getattr(table, f) for f in ("k0", "g", "orders", "kx", "ky", "weight", "kz", "R", "T")))
-        a = _sums(half, pos, pairs, weight, per_node)
-        b = _sums(table.mirrored(), pos, pairs, weight, per_node)
-        return tuple(x + y for x, y in zip(a, b))
-    nk, m2, _ = table.R.shape
+# y -> -y on tensor components: the mirror image of a node acts as S X S
+_S = np.array([1.0, -1.0, 1.0])
+
+
+def _mirror_plan(pos, pairs):
+    """Positions and pairs whose sums over the tabulated (ky >= 0) nodes give their mirror images too.
+
+    For a body symmetric under y -> -y the image (kx, -ky) of a node adds S X(Sr, Sr') S,
+    Sr = (x, -y, z). Node by node X depends on y - y' only (the body is uniform along y),
+    so X(Sr, Sr') = X(r~, r~') with r~ = (x, y', z), r~' = (x', y, z'): the pair's own
+    positions when y = y' (a pair along x, every self block) or when x, z are shared (a
+    pair along y). The images then cost nothing instead of a second pass over the nodes.
+
+    Returns
+    -------
+    pos : ndarray, shape (Np', 3)
+        The positions to evaluate.
+    pairs : ndarray, shape (Npair', 2), int
+        The pairs to sum over the tabulated nodes.
+    direct, image : ndarray, shape (Npair,), int
+        Rows of those sums holding X(r, r') and X(r~, r~') of each requested pair.
+    """
+    a, b = pos[pairs[:, 0]], pos[pairs[:, 1]]
+    ia = np.column_stack([a[:, 0], b[:, 1], a[:, 2]])
+    ib = np.column_stack([b[:, 0], a[:, 1], b[:, 2]])
+    npos, npair = pos.shape[0], pairs.shape[0]
+    allpos, inv = np.unique(np.concatenate([pos, ia, ib]), axis=0, return_inverse=True)
+    inv = np.ravel(inv)
+    direct = inv[pairs]
+    image = np.stack([inv[npos : npos + npair], inv[npos + npair :]], 1)
+    allpairs, pinv = np.unique(np.concatenate([direct, image]), axis=0, return_inverse=True)
+    pinv = np.ravel(pinv)
+    return allpos, allpairs, pinv[:npair], pinv[npair:]
+
+
+def _plan(pos, pairs, table):
+    """:func:`_mirror_plan` for a mirror table, else the positions and pairs as they are."""
+    if table.mirror_y:
+        return _mirror_plan(pos, pairs)
+    return pos, pairs, np.arange(pairs.shape[0]), None
+
+
+def _with_images(raw, direct, image, mirror_y):
+    """X(r, r') + S X(r~, r~') S (mirror images, see :func:`_mirror_plan`), or X itself."""
+    if not mirror_y:
+        return raw[..., direct, :, :]
+    flip = _S[:, None] * _S[None, :]
+    return raw[..., direct, :, :] + flip * raw[..., image, :, :]
+
+
+def _raw_sums(table, pos, pairs, per_node, out):
+    """Accumulate the unscaled mode sums of the tabulated nodes only into ``out`` (W, M, GR)."""
     ep, em, qx = polarisation_vectors(table.kx, table.ky, table.g, table.orders, table.kz)
     a_up, a_dn, b_dn, prop = _fields(table, (ep, em), qx, pos)
     kz2 = np.repeat(table.kz, 2, axis=1)
@@ -265,10 +310,8 @@ def _sums(table, pos, pairs, weight, per_node):
     else:
         y_up = np.zeros((1, 1, 1), complex)
         kz_p = np.zeros(inv_p.shape)
-    nout = nk if per_node else 1
-    out = [np.zeros((nout, pairs.shape[0], 3, 3), complex) for _ in range(3)]
     _pair_sums(
-        np.ascontiguousarray(weight, dtype=float),
+        np.ascontiguousarray(table.weight, dtype=float),
         per_node,
         a_up,
         a_dn,
@@ -282,7 +325,9 @@ def _sums(table, pos, pairs, weight, per_node):
         np.ascontiguousarray(pairs[:, 1]),
         *out,
     )
-    w, m, g = out
+
+
+def _scaled(w, m, g):
     return (3 / (8 * np.pi)) * w, (3 / (8 * np.pi)) * m, (3j / (4 * np.pi)) * g
 
 
@@ -303,7 +348,10 @@ def node_integrands(table, pos, pairs):
     W, M, GR : ndarray, shape (Nk, Npair, 3, 3), complex
         Integrands [1] such that sum_k weight_k X[k] is the tensor of docs/theory.md §12b.
     """
-    return _sums(table, pos, np.asarray(pairs, dtype=np.int64), table.weight, True)
+    allpos, allpairs, direct, image = _plan(np.asarray(pos, dtype=float), np.asarray(pairs, dtype=np.int64), table)
+    out = [np.zeros((table.kx.size, allpairs.shape[0], 3, 3), complex) for _ in range(3)]
+    _raw_sums(table, allpos, allpairs, True, out)
+    return _scaled(*(_with_images(x, direct, image, table.mirror_y) for x in out))
 
 
 def chunks(nk, npos, npair, m2, budget=2**24):
@@ -346,11 +394,13 @@ def contract(table, positions, pairs=None):
     if square:
         pairs = np.stack(np.meshgrid(np.arange(npos), np.arange(npos), indexing="ij"), -1).reshape(-1, 2)
     pairs = np.asarray(pairs, dtype=np.int64)
-    out = [np.zeros((pairs.shape[0], 3, 3), complex) for _ in range(3)]
-    for sl in chunks(table.kx.size, npos, pairs.shape[0], table.R.shape[1]):
-        sub = table.subset(sl)
-        for acc, part in zip(out, _sums(sub, pk, pairs, sub.weight, False)):
-            acc += part[0]
+    allpos, allpairs, direct, image = _plan(pk, pairs, table)
+    # one accumulator for every chunk: the sum runs over the nodes in table order whatever the
+    # chunking (set by the positions and the memory), so a pair's bits do not depend on its company
+    raw = [np.zeros((1, allpairs.shape[0], 3, 3), complex) for _ in range(3)]
+    for sl in chunks(table.kx.size, allpos.shape[0], allpairs.shape[0], table.R.shape[1]):
+        _raw_sums(table.subset(sl), allpos, allpairs, False, raw)
+    out = _scaled(*(_with_images(x[0], direct, image, table.mirror_y) for x in raw))
     if square:
         return tuple(o.reshape(npos, npos, 3, 3) for o in out)
     return tuple(out)
