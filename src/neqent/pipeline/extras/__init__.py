@@ -9,6 +9,6 @@ to the import line below (docs/design.md, "How to add an extra").
 from neqent.pipeline.extras.registry import EXTRAS, Extra, Figure, register
 
 # The registration line: importing a module registers its extra.
-from neqent.pipeline.extras import chain, cube, design, optimize, sphere, stacks  # noqa: E402,F401  isort: skip
+from neqent.pipeline.extras import chain, cube, design, gratings, optimize, sphere, stacks  # noqa: E402,F401  isort: skip
 
 __all__ = ["EXTRAS", "Extra", "Figure", "register"]

@@ -35,6 +35,7 @@ __all__ = [
     "check_sphere",
     "check_config",
     "pair_kernels",
+    "block_kernels",
     "steady_concurrence",
     "opposite_positions",
     "sphere_scan",
@@ -223,10 +224,33 @@ def pair_kernels(body, omega, r1, r2, theta):
     lambda12 : ndarray, shape (N,)
         Coherent coupling [Gamma0] (G0 + GR between the qubits, docs/theory.md §4c).
     """
+    return block_kernels(*body.pair_block(omega, r1, r2), omega, r1, r2, theta)
+
+
+def block_kernels(W, M, GR, omega, r1, r2, theta):
+    """Dipole-contracted kernels of a body's blocks (:func:`pair_kernels` once the blocks are known).
+
+    Parameters
+    ----------
+    W, M, GR : ndarray, shape (N, 2, 2, 3, 3)
+        The body's pair blocks (:meth:`~neqent.electrodynamics.body.Body.pair_block`) [Gamma0], [1].
+    omega : float
+        Angular frequency [rad/s].
+    r1, r2 : ndarray, shape (N, 3)
+        Absolute positions of qubits 1 and 2 [m].
+    theta : float
+        Polar angle of both dipoles in the x-z plane [rad].
+
+    Returns
+    -------
+    alpha_W, alpha_M : ndarray, shape (N, 2, 2), complex
+        Wall and body kernels [Gamma0].
+    lambda12 : ndarray, shape (N,)
+        Coherent coupling [Gamma0].
+    """
     from neqent.dynamics.rates import contract_kernels
     from neqent.electrodynamics.green import vacuum_green_batch
 
-    W, M, GR = body.pair_block(omega, r1, r2)
     G12 = vacuum_green_batch(omega, np.atleast_2d(r1) - np.atleast_2d(r2)) + GR[:, 0, 1]
     d = np.array([np.sin(theta), 0.0, np.cos(theta)], complex)
     return contract_kernels(W, M, G12, d, d)
