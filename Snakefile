@@ -38,6 +38,7 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/optimize.smk"
 include: "workflow/rules/extras.smk"
 include: "workflow/rules/chain.smk"
+include: "workflow/rules/gratings.smk"
 
 
 rule all:

@@ -40,6 +40,7 @@ from neqent.pipeline.grid import attrs, checked_range
 
 __all__ = [
     "gratings_params",
+    "part_params",
     "grating_omega",
     "grating_shapes",
     "check_gratings",
@@ -75,13 +76,35 @@ def gratings_params(config) -> dict:
     """
     g = config["geometry"]
     out = {
-        "gratings": config["gratings"],
         "theta": g["theta"],
         "T_W": config["T_W"],
         "memory_budget": config["scale"]["memory_budget"],
     }
     key = "omega" if "omega" in g else "omega_ratio"
     out[key] = g[key]
+    # the shard count changes no result (parts are summed in part order), so it stays out of the params
+    out["gratings"] = {k: v for k, v in config["gratings"].items() if k != "shards"}
+    return out
+
+
+def part_params(params) -> dict:
+    """The subset the shard jobs read: :func:`gratings_params` without T_W, theta and the T_M grid.
+
+    The parts' blocks depend on the grating, the positions and omega only, so a change of the
+    temperatures or the dipoles reruns the gather job, not the shards.
+
+    Parameters
+    ----------
+    params : dict
+        :func:`gratings_params`.
+
+    Returns
+    -------
+    dict
+        The same keys without ``T_W``, ``theta`` and ``gratings.T_M``.
+    """
+    out = {k: v for k, v in params.items() if k not in ("T_W", "theta")}
+    out["gratings"] = {k: v for k, v in params["gratings"].items() if k != "T_M"}
     return out
 
 
@@ -240,7 +263,7 @@ def check_gratings(params):
     shapes = grating_shapes(section)
     x = checked_range("gratings.x", section["x"])
     z = checked_range("gratings.z", section["z"])
-    T_M = checked_range("gratings.T_M", section["T_M"])
+    T_M = checked_range("gratings.T_M", section["T_M"]) if "T_M" in section else np.zeros(1)  # shards: none
     if np.any(z <= 0):
         raise ConfigError(
             f"config key 'gratings.z': qubits must be above the ridges (z > 0 m; z <= 0 is inside the ridge "
