@@ -21,8 +21,8 @@ from neqent.pipeline.extras.gratings import (
     part_params,
     shard_blocks,
 )
-from neqent.pipeline.gratings_shards import read_shard
 from neqent.pipeline.gratings_shards import main as shards_main
+from neqent.pipeline.gratings_shards import read_shard
 from neqent.pipeline.io import read_dataset
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,7 +39,7 @@ TINY = {
     "x": [0.0, 0.25 * D, 0.5 * D, 0.75 * D, D],
     "z": [1e-6, 1.5e-6],
     "r12": 2.5e-7,
-    "T_M": [0.0, 30.0, 600.0, 1200.0, 2500.0],
+    "T_M": [0.0, 30.0, 150.0, 250.0, 350.0, 600.0],
     "tol": 0.05,
     "orders": 2,
 }
