@@ -20,6 +20,7 @@ FIGURES = [
     "scan_cube",
     "stacks",
     "sphere",
+    "gratings",
     "design",
     "chain",
     "optimize",

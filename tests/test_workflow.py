@@ -93,6 +93,7 @@ FIGURES = [
     "scan_cube",
     "sphere",
     "design",
+    "gratings",
 ]
 
 
@@ -254,7 +255,7 @@ RERUN_CASES = {
         [_set("geometry.r12", 3.0e-7)],
         # (the chain extra has its own geometry: height and spacings; design searches its own heights and r12)
         _jobs(
-            *(f for f in FIGURES if f not in ("chain", "design")),
+            *(f for f in FIGURES if f not in ("chain", "design", "gratings")),
             kernels=5,
             rates=4,
             steady=4,
@@ -268,9 +269,9 @@ RERUN_CASES = {
     ),
     "material reruns everything": (
         [_set("material", "SiC")],  # same physics, another spelling: the params differ
-        # (the stacks, sphere and design extras name their own materials, so they do not depend on 'material')
+        # (the stacks, sphere, design and gratings extras name their own materials, so they do not depend on 'material')
         _jobs(
-            *(f for f in FIGURES if f not in ("stacks", "sphere", "design")),
+            *(f for f in FIGURES if f not in ("stacks", "sphere", "design", "gratings")),
             kernels=5,
             rates=4,
             steady=4,
@@ -295,9 +296,14 @@ RERUN_CASES = {
             chain=1,
             sphere_data=1,
             design_data=1,
+            gratings_data=1,  # (its shards do not read T_W: gratings_part does not rerun)
         ),
     ),
     "design section: the design extra only": ([_set("design.grid", 4)], _jobs("design", design_data=1)),
+    "gratings T_M grid: its gather and figure, not its shards": (
+        [_set("gratings.T_M", [0.0, 250.0])],
+        _jobs("gratings", gratings_data=1),
+    ),
 }
 
 
@@ -419,7 +425,8 @@ def _cf_failures(paths):
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the checker's own (ioos_sos) deprecations
 def test_every_dataset_passes_the_cf_checker(run):
     files = sorted(run.rglob("*.nc"))
-    assert len(files) == 20  # 5 kernels, 4 rates, 4 steady, analytic, dynamics, optimize, stacks, chain, sphere, design
+    assert len(files) == 21  # 5 kernels, 4 rates, 4 steady, analytic, dynamics, optimize, stacks, chain, sphere, design,
+    # gratings
     assert _cf_failures(files) == {}
     with xr.open_dataset(files[0]) as ds:
         assert "arXiv:1304.2864" in ds.attrs["references"] and ds.attrs["history"] and ds.attrs["source"]

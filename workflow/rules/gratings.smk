@@ -6,21 +6,16 @@
 # each batch of k points); gratings_data sums every part in part order (bit-identical for
 # any shard or rank count), then rates, steady C and the film. With one shard the data job
 # computes everything itself (one job, no temporary file). Params carry only the subset
-# each step reads: the shards do not see T_W, theta or the T_M grid, and neither the shard
-# count nor the rank count is a param, so changing them reruns nothing.
+# each step reads: the shards do not see T_W, theta or the T_M grid; the rank count is a
+# resource, not a param, so changing it reruns nothing (the shard count changes the jobs).
 import json
 
 from neqent.pipeline.extras.gratings import gratings_params, part_params
 
 GRATING_SHARDS = config["gratings"]["shards"]
 GRATING_PARAMS = gratings_params(config)
-# MPI resources as the kernels stage declares them (an MPI rule with a single task is
-# refused as an MPI job by the SLURM executor, so a one-task launch drops them)
-GRATING_MPI = (
-    {"mpi": "mpiexec", "tasks": config["mpi"]["tasks"]}
-    if config["mpi"]["tasks"] > 1
-    else {}
-)
+# MPI resources as the kernels stage declares them (not params: the results do not depend on them)
+GRATING_MPI = {"mpi": "mpiexec", "tasks": config["mpi"]["tasks"]}
 
 
 def gratings_shard_files(wildcards=None):
@@ -31,12 +26,6 @@ def gratings_shard_files(wildcards=None):
         f"{RESULTS}/gratings/parts/{i}of{GRATING_SHARDS}.npz"
         for i in range(GRATING_SHARDS)
     ]
-
-
-def gratings_launch(wildcards, resources):
-    """The MPI launcher prefix of a rank-spread step ('' for one task)."""
-    tasks = int(getattr(resources, "tasks", 1))
-    return f"{resources.mpi} -n {tasks} " if tasks > 1 else ""
 
 
 rule gratings_part:
@@ -56,9 +45,8 @@ rule gratings_part:
         **GRATING_MPI,
     params:
         config=json.dumps(part_params(GRATING_PARAMS), sort_keys=True),
-        launch=gratings_launch,
     shell:
-        "{params.launch}python -m neqent.pipeline.gratings_shards part --config {params.config:q}"
+        "{resources.mpi} -n {resources.tasks} python -m neqent.pipeline.gratings_shards part --config {params.config:q}"
         " --shard {wildcards.shard}/{wildcards.shards} --output {output:q} --no-progress > {log:q} 2>&1"
 
 
@@ -78,12 +66,9 @@ rule gratings_data:
         **(GRATING_MPI if GRATING_SHARDS == 1 else {}),
     params:
         config=json.dumps(GRATING_PARAMS, sort_keys=True),
-        launch=lambda wildcards, resources: (
-            gratings_launch(wildcards, resources) if GRATING_SHARDS == 1 else ""
-        ),
     shell:
         (
-            "{params.launch}python -m neqent.pipeline.extra gratings --config {params.config:q}"
+            "{resources.mpi} -n {resources.tasks} python -m neqent.pipeline.extra gratings --config {params.config:q}"
             " --output {output:q} --no-progress > {log:q} 2>&1"
             if GRATING_SHARDS == 1
             else "python -m neqent.pipeline.gratings_shards gather --config {params.config:q}"
