@@ -16,16 +16,15 @@ GRATING_SHARDS = config["gratings"]["shards"]
 GRATING_PARAMS = gratings_params(config)
 # MPI resources as the kernels stage declares them (not params: the results do not depend on them)
 GRATING_MPI = {"mpi": "mpiexec", "tasks": config["mpi"]["tasks"]}
-
-
-def gratings_shard_files(wildcards=None):
-    """The shard files gratings_data gathers (none with one shard)."""
-    if GRATING_SHARDS == 1:
-        return []
-    return [
+# the shard files gratings_data gathers (none with one shard: it computes everything itself)
+GRATING_SHARD_FILES = (
+    []
+    if GRATING_SHARDS == 1
+    else [
         f"{RESULTS}/gratings/parts/{i}of{GRATING_SHARDS}.npz"
         for i in range(GRATING_SHARDS)
     ]
+)
 
 
 rule gratings_part:
@@ -52,7 +51,7 @@ rule gratings_part:
 
 rule gratings_data:
     input:
-        gratings_shard_files,
+        GRATING_SHARD_FILES,
     output:
         f"{RESULTS}/gratings/gratings.nc",
     log:
