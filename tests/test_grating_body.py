@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from neqent.electrodynamics import grating as grating_module
-from neqent.electrodynamics.grating import Grating
+from neqent.electrodynamics.grating import Grating, add_parts
 from neqent.electrodynamics.grating_kernels import contract_pairs
 from neqent.electrodynamics.green import vacuum_green
 from neqent.electrodynamics.planar import Stack
@@ -113,8 +113,9 @@ def test_periodicity_is_exact_through_the_fold(real):
     body, base = real
     shift = np.array([3 * PERIOD, 0.0, 0.0])
     moved = body.pair_block(OMEGA, R1 + shift, R2 + shift)
-    (table, _) = next(iter(body._tables.values()))
-    unfolded = contract_pairs(table, R1 + shift, R2 + shift)
+    (tables, _) = next(iter(body._tables.values()))
+    shares = [contract_pairs(t, R1 + shift, R2 + shift) for t in tables]
+    unfolded = [add_parts([s[i] for s in shares]) for i in range(3)]
     assert _max_diff(moved, unfolded) < 1e-9
     assert _max_diff(moved, base) < 1e-9
 
@@ -228,3 +229,77 @@ def test_table_keeps_only_the_orders_that_reach_the_qubits():
     ref = contract_pairs(table, r1, r2)
     assert _rel_diff(got, ref) < 1e-6
     assert np.abs(got[1]).max() > 1e-3
+
+
+# ---------------------------------------------------------------------------
+# Parts, threads and ranks: the same bits however the k points are spread
+
+_MPI_SCRIPT = """
+import sys
+import numpy as np
+from mpi4py import MPI
+from neqent.electrodynamics.grating import Grating, rank_map
+r1 = np.array({r1}); r2 = np.array({r2})
+body = Grating("{ridge}", {period}, 0.5, {height}, orders=1, tol={tol}, workers=1)
+n = body.part_count({omega}, r1, r2)
+W, M, GR = body.part_blocks({omega}, r1, r2, range(n), kmap=rank_map(MPI.COMM_WORLD))
+if MPI.COMM_WORLD.rank == 0:
+    np.save(sys.argv[1], np.stack([W, M, GR]))
+"""
+
+
+def _fresh(workers=1):
+    return Grating(RIDGE, PERIOD, 0.5, HEIGHT, orders=1, tol=LOOSE, workers=workers)
+
+
+def test_parts_on_any_shard_layout_add_up_to_the_same_bits(real):
+    """Parts built on three 'shards' (each its own body and rule) add up to pair_block bit for bit."""
+    _, base = real
+    n = _fresh().part_count(OMEGA, R1, R2)
+    assert n >= 3  # otherwise the split below proves nothing
+    shares = [np.empty((n,) + base[0].shape, complex) for _ in range(3)]
+    for shard in range(3):
+        mine = list(range(shard, n, 3))
+        for acc, part in zip(shares, _fresh().part_blocks(OMEGA, R1, R2, mine)):
+            acc[mine] = part
+    for got, want in zip(shares, base):
+        assert np.array_equal(add_parts(got), want)
+    # and the parts are not all alike (the check above would pass for a constant)
+    assert np.abs(shares[1][0] - shares[1][1]).max() > 1e-6
+
+
+def test_threads_give_the_same_bits(real):
+    _, base = real
+    for got, want in zip(_fresh(workers=2).pair_block(OMEGA, R1, R2), base):
+        assert np.array_equal(got, want)
+
+
+def test_mpi_ranks_give_the_same_bits(real, tmp_path):
+    """rank_map under mpiexec -n 2: each rank solves half of every batch, the result is the serial one."""
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("mpiexec") is None:
+        pytest.skip("mpiexec not on PATH")
+    _, base = real
+    script = tmp_path / "ranks.py"
+    script.write_text(
+        _MPI_SCRIPT.format(
+            r1=R1.tolist(), r2=R2.tolist(), ridge=RIDGE, period=PERIOD, height=HEIGHT, tol=LOOSE, omega=OMEGA
+        )
+    )
+    out = tmp_path / "ranks.npy"
+    subprocess.run(["mpiexec", "-n", "2", sys.executable, str(script), str(out)], check=True, timeout=600)
+    got = np.load(out)
+    for share, want in zip(got, base):
+        assert np.array_equal(add_parts(share), want)
+
+
+def test_bad_parts_and_workers_are_refused():
+    body = _fresh()
+    n = body.part_count(OMEGA, R1, R2)
+    with pytest.raises(ValueError, match="parts"):
+        body.part_blocks(OMEGA, R1, R2, [n])
+    with pytest.raises(ValueError, match="workers"):
+        Grating(RIDGE, PERIOD, 0.5, HEIGHT, workers=0)

@@ -18,6 +18,8 @@ a planar stack, all at T_M.
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -26,7 +28,7 @@ from neqent.electrodynamics.fmm import DEFAULT_ORDER_CAP, LamellarGrating, grati
 from neqent.electrodynamics.grating_kernels import contract_pairs
 from neqent.electrodynamics.grating_quadrature import GratingQuadrature
 
-__all__ = ["Grating", "DEFAULT_TOL", "MEMORY_BUDGET"]
+__all__ = ["Grating", "DEFAULT_TOL", "MEMORY_BUDGET", "add_parts", "thread_map", "rank_map", "available_cpus"]
 
 #: Default target accuracy of the k rule [Gamma0]: SiC at 1 um errs ~2e-4 with it, and 1e-5 needs > 4 GiB of
 #: table there (benchmarks/results/grating.md).
@@ -57,6 +59,96 @@ def _bucket(value, up):
     return 2.0 ** (j / _STEPS_PER_OCTAVE)
 
 
+def available_cpus() -> int:
+    """CPUs this process may run on [1] (its affinity mask: a SLURM job's or a taskset's share)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _concat(results):
+    """Concatenate per-chunk ``(R, T)`` results along the k axis (T may be None)."""
+    return tuple(None if r is None else np.concatenate([x[i] for x in results]) for i, r in enumerate(results[0]))
+
+
+def thread_map(workers=None):
+    """A ``kmap(fn, kx, ky)`` that evaluates ``fn`` on contiguous chunks of the k points in threads.
+
+    The FMM's eigen- and linear solves release the GIL, so ``workers`` threads use as
+    many cores (measured 1.87x on 2 cores). Each k point is solved on its own, so the
+    results are bitwise those of one call.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Threads [1]; default :func:`available_cpus`.
+
+    Returns
+    -------
+    callable
+        ``kmap(fn, kx, ky) -> fn(kx, ky)`` with kx, ky [rad/m] of shape (Nb,).
+    """
+    n = available_cpus() if workers is None else max(1, int(workers))
+
+    def kmap(fn, kx, ky):
+        if n == 1 or kx.size < 2 * n:
+            return fn(kx, ky)
+        chunks = np.array_split(np.arange(kx.size), n)
+        with ThreadPoolExecutor(n) as pool:
+            return _concat(list(pool.map(lambda i: fn(kx[i], ky[i]), chunks)))
+
+    return kmap
+
+
+def rank_map(comm, workers=1):
+    """A ``kmap(fn, kx, ky)`` that splits every batch of k points over the MPI ranks of ``comm``.
+
+    Every rank runs the same adaptive rule; each solves its contiguous share of a batch
+    (with ``workers`` threads) and all ranks receive all results in batch order, so the
+    rule, and every bit of the result, is the same for any number of ranks.
+
+    Parameters
+    ----------
+    comm : mpi4py.MPI.Comm
+        The communicator (``rank``, ``size``, ``allgather``).
+    workers : int
+        Threads per rank [1].
+
+    Returns
+    -------
+    callable
+        ``kmap(fn, kx, ky) -> fn(kx, ky)`` with kx, ky [rad/m] of shape (Nb,).
+    """
+    inner = thread_map(workers)
+
+    def kmap(fn, kx, ky):
+        mine = np.array_split(np.arange(kx.size), comm.size)[comm.rank]
+        return _concat(comm.allgather(inner(fn, kx[mine], ky[mine])))
+
+    return kmap
+
+
+def add_parts(shares):
+    """The sum of the parts' shares over axis 0, in part order (the same bits on any shard layout).
+
+    Parameters
+    ----------
+    shares : array_like, shape (P, ...)
+        Each part's share, e.g. of :meth:`Grating.part_blocks`.
+
+    Returns
+    -------
+    ndarray, shape (...)
+        share[0] + share[1] + ... added one after the other.
+    """
+    shares = np.asarray(shares)
+    total = shares[0].copy()
+    for share in shares[1:]:
+        total += share
+    return total
+
+
 class Grating(Body):
     """A lamellar grating at T_M, top of the ridges at z = 0 (docs/theory.md §12).
 
@@ -80,6 +172,9 @@ class Grating(Body):
         at the lowest qubit height of each call.
     tol : float, optional
         Target accuracy of the k rule [Gamma0].
+    workers : int, optional
+        Threads for the FMM solves [1] (default: every CPU of this process); the results do
+        not depend on it.
 
     Attributes
     ----------
@@ -95,7 +190,9 @@ class Grating(Body):
 
     kind = "grating"
 
-    def __init__(self, ridge, period, fill, height, grooves="vacuum", below=None, orders=None, tol=DEFAULT_TOL):
+    def __init__(
+        self, ridge, period, fill, height, grooves="vacuum", below=None, orders=None, tol=DEFAULT_TOL, workers=None
+    ):
         self.shape = LamellarGrating(period, fill, height, ridge, grooves, below)
         if orders is not None:
             if isinstance(orders, bool) or int(orders) != orders or not 0 <= int(orders) <= DEFAULT_ORDER_CAP:
@@ -106,10 +203,14 @@ class Grating(Body):
         if not (0 < t <= 0.1):
             raise ValueError(f"grating tol must be in (0, 0.1] (Gamma0), got {tol!r}")
         self.tol = t
+        if workers is not None and (isinstance(workers, bool) or int(workers) != workers or workers < 1):
+            raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+        self.workers = workers
         self.last_orders = None
         self.last_accuracy = None
         self.solves = 0
         self._tables = {}
+        self._counts = {}
 
     # ------------------------------------------------------------------
     # What the body is
@@ -189,7 +290,9 @@ class Grating(Body):
             return super().with_parameter(name, value)
         args = {"ridge": self.ridge, "period": self.period, "fill": self.fill, "height": self.height}
         args[name] = value
-        return Grating(**args, grooves=self.shape.grooves, below=self.below, orders=self.orders, tol=self.tol)
+        return Grating(
+            **args, grooves=self.shape.grooves, below=self.below, orders=self.orders, tol=self.tol, workers=self.workers
+        )
 
     def _key(self):
         below = None if self.below is None else (self.below.layers, self.below.substrate)
@@ -225,8 +328,8 @@ class Grating(Body):
             )
         return self.orders
 
-    def table(self, omega, orders, z_min, lateral):
-        """The R, T table for (omega, orders) reaching down to ``z_min`` and out to ``lateral``, cached.
+    def table(self, omega, orders, z_min, lateral, parts=None, kmap=None):
+        """The R, T tables of the rule's parts for (omega, orders) reaching ``z_min`` and ``lateral``, cached.
 
         The FMM solves with ``orders`` (the layer's own Fourier convergence needs them), but
         the table keeps only the central block of the orders that reach a qubit at ``z_min``
@@ -245,29 +348,41 @@ class Grating(Body):
             Lowest qubit height to serve [m], > 0.
         lateral : float
             Largest lateral pair separation to serve [m], >= 0.
+        parts : sequence of int, optional
+            The parts of the k rule to build (default all; see :meth:`part_count`).
+        kmap : callable, optional
+            ``kmap(fn, kx, ky)`` that evaluates the solves, e.g. :func:`rank_map` (default
+            :func:`thread_map` with ``workers``).
 
         Returns
         -------
-        table : KTable
-            The tabulated operators.
+        tables : list of KTable
+            One table per part, in part order.
         accuracy : dict
             ``tol`` [Gamma0], ``truncation`` [1], ``k_points`` [1], ``table_orders`` [1].
 
         Raises
         ------
         ValueError
-            When the table would exceed :data:`MEMORY_BUDGET`.
+            When the tables would exceed :data:`MEMORY_BUDGET`.
         """
-        z_b, lat_b = _bucket(z_min, up=False), _bucket(lateral, up=True)
-        key = (float(omega), int(orders), z_b, lat_b)
+        reach = (float(omega), int(orders), _bucket(z_min, up=False), _bucket(lateral, up=True))
+        key = (*reach, None if parts is None else tuple(sorted({int(j) for j in parts})))
         hit = self._tables.get(key)
         if hit is not None:
             return hit
-        kept = min(orders, orders_for(float(omega), self.shape, z_b, tol=_KEPT_TOL, n_min=0, cap=10**6))
-        quad = GratingQuadrature(float(omega), self.period, kept, z_b, self.tol, lat_b, mirror_y=True)
+        quad = self._rule(*reach, parts)
+        kmap = thread_map(self.workers) if kmap is None else kmap
+        kept = quad.orders
         m2 = 2 * (2 * kept + 1)
         block = slice(2 * (orders - kept), 2 * (orders + kept + 1))  # orders -kept..kept of -orders..orders
-        per_point = 16 * m2 * m2 * (2 if self.shape.vacuum_below else 1)
+        vacuum = self.shape.vacuum_below
+        per_point = 16 * m2 * m2 * (2 if vacuum else 1)
+
+        def solve(kx, ky):
+            R, T = grating_rt(float(omega), self.shape, kx, ky, orders)
+            return R[:, block, block], (T[:, block, block] if vacuum else None)
+
         while (batch := quad.pending()) is not None:
             if quad.nodes * per_point > MEMORY_BUDGET:
                 raise ValueError(
@@ -275,9 +390,9 @@ class Grating(Body):
                     f"{MEMORY_BUDGET / 2**30:g} GiB ({quad.nodes} k points of {per_point} bytes); use a looser tol "
                     "or raise the qubits"
                 )
-            R, T = grating_rt(float(omega), self.shape, *batch, orders)
+            R, T = kmap(solve, *batch)
             self.solves += batch[0].size
-            quad.feed(R[:, block, block], T[:, block, block] if self.shape.vacuum_below else None)
+            quad.feed(R, T)
         accuracy = {
             "tol": self.tol,
             "truncation": float(quad.truncation),
@@ -286,8 +401,80 @@ class Grating(Body):
         }
         if len(self._tables) >= _TABLE_CACHE_SIZE:
             self._tables.pop(next(iter(self._tables)))
-        self._tables[key] = (quad.table(), accuracy)
+        self._tables[key] = ([quad.table([j]) for j in quad.parts], accuracy)
         return self._tables[key]
+
+    def _rule(self, omega, orders, z_min, lateral, parts=None):
+        """The k rule (not yet fed) for this reach, on the bucketed height and separation."""
+        z_b, lat_b = _bucket(z_min, up=False), _bucket(lateral, up=True)
+        kept = min(orders, orders_for(float(omega), self.shape, z_b, tol=_KEPT_TOL, n_min=0, cap=10**6))
+        return GratingQuadrature(float(omega), self.period, kept, z_b, self.tol, lat_b, mirror_y=True, parts=parts)
+
+    def _reach(self, omega, r1, r2):
+        """Checked positions folded by whole periods, and the orders, height and separation they need."""
+        a = self.check_positions(np.atleast_2d(r1))
+        b = self.check_positions(np.atleast_2d(r2))
+        a, b = np.broadcast_arrays(a, b)
+        # a common shift by whole periods leaves every pair's blocks unchanged (periodicity)
+        shift = np.floor(a[:, 0] / self.period + 0.5) * self.period
+        a = a - np.column_stack([shift, 0 * shift, 0 * shift])
+        b = b - np.column_stack([shift, 0 * shift, 0 * shift])
+        z_min = float(min(a[:, 2].min(), b[:, 2].min()))
+        lateral = float(np.max(np.hypot(a[:, 0] - b[:, 0], a[:, 1] - b[:, 1])))
+        orders = self.orders_at(omega, _bucket(z_min, up=False))
+        return a, b, orders, z_min, lateral
+
+    def part_count(self, omega, r1, r2) -> int:
+        """Number of independent parts of the k rule that serves these positions [1].
+
+        Parameters
+        ----------
+        omega : float
+            Angular frequency [rad/s], > 0.
+        r1, r2 : array_like, shape (N, 3) or (3,)
+            Positions of qubits 1 and 2 [m], z > 0.
+
+        Returns
+        -------
+        int
+            P: :meth:`part_blocks` takes part indices in 0..P-1 (shards, ranks, memory).
+        """
+        _, _, orders, z_min, lateral = self._reach(_omega(omega), r1, r2)
+        reach = (_omega(omega), orders, _bucket(z_min, up=False), _bucket(lateral, up=True))
+        if reach not in self._counts:
+            self._counts[reach] = self._rule(*reach, parts=[0]).part_count
+        return self._counts[reach]
+
+    def part_blocks(self, omega, r1, r2, parts, kmap=None):
+        """Each part's share of alpha_W, alpha_M and GR (docs/theory.md §12b).
+
+        The shares of all parts, added in part order by :func:`add_parts`, are
+        :meth:`pair_block` bit for bit, however the parts are spread over shard jobs.
+
+        Parameters
+        ----------
+        omega : float
+            Angular frequency [rad/s], > 0.
+        r1, r2 : array_like, shape (N, 3) or (3,)
+            Positions of qubits 1 and 2 [m], z > 0.
+        parts : sequence of int
+            Part indices in 0..:meth:`part_count`-1.
+        kmap : callable, optional
+            How the FMM solves are spread (:func:`rank_map`, :func:`thread_map`).
+
+        Returns
+        -------
+        W, M, GR : ndarray, shape (len(parts), N, 2, 2, 3, 3), complex128
+            Shares in the order of ``parts``.
+        """
+        om = _omega(omega)
+        a, b, orders, z_min, lateral = self._reach(om, r1, r2)
+        parts = [int(j) for j in parts]
+        tables, accuracy = self.table(om, orders, z_min, lateral, parts=parts, kmap=kmap)
+        by_part = dict(zip(sorted(set(parts)), tables))
+        shares = [contract_pairs(by_part[j], a, b) for j in parts]
+        self.last_orders, self.last_accuracy = orders, accuracy
+        return tuple(np.stack([s[i] for s in shares]) for i in range(3))
 
     def pair_block(self, omega, r1, r2):
         """alpha_W, alpha_M and GR of every pair, from one table per frequency (docs/theory.md §12b).
@@ -302,8 +489,9 @@ class Grating(Body):
         Returns
         -------
         W, M, GR : ndarray, shape (N, 2, 2, 3, 3), complex128
-            As in :meth:`~neqent.electrodynamics.body.Body.pair_block`; the orders and
-            the accuracy estimate are left in ``last_orders``, ``last_accuracy``.
+            As in :meth:`~neqent.electrodynamics.body.Body.pair_block`: the parts' shares
+            added in part order; the orders and the accuracy estimate are left in
+            ``last_orders``, ``last_accuracy``.
         """
         a = self.check_positions(np.atleast_2d(r1))
         b = self.check_positions(np.atleast_2d(r2))
@@ -312,22 +500,21 @@ class Grating(Body):
         w = np.broadcast_to(np.asarray(omega, dtype=float), (n,))
         if not np.all(np.isfinite(w) & (w > 0)):
             raise ValueError(f"omega must be finite and > 0 rad/s, got {omega!r}")
-        # a common shift by whole periods leaves every pair's blocks unchanged (periodicity)
-        shift = np.floor(a[:, 0] / self.period + 0.5) * self.period
-        a = a - np.column_stack([shift, 0 * shift, 0 * shift])
-        b = b - np.column_stack([shift, 0 * shift, 0 * shift])
         out = [np.empty((n, 2, 2, 3, 3), np.complex128) for _ in range(3)]
         accuracy = None
         for om in np.unique(w):
             sel = np.nonzero(w == om)[0]
-            pa, pb = a[sel], b[sel]
-            z_min = float(min(pa[:, 2].min(), pb[:, 2].min()))
-            lateral = float(np.max(np.hypot(pa[:, 0] - pb[:, 0], pa[:, 1] - pb[:, 1])))
-            orders = self.orders_at(om, _bucket(z_min, up=False))
-            table, acc = self.table(om, orders, z_min, lateral)
-            for o, p in zip(out, contract_pairs(table, pa, pb)):
-                o[sel] = p
+            everything = range(self.part_count(om, a[sel], b[sel]))
+            for o, shares in zip(out, self.part_blocks(om, a[sel], b[sel], everything)):
+                o[sel] = add_parts(shares)
+            acc = self.last_accuracy
             accuracy = acc if accuracy is None else {k: max(accuracy[k], acc[k]) for k in acc}
-            self.last_orders = orders
         self.last_accuracy = accuracy
         return tuple(out)
+
+
+def _omega(omega) -> float:
+    w = float(omega)
+    if not (math.isfinite(w) and w > 0):
+        raise ValueError(f"omega must be finite and > 0 rad/s, got {omega!r}")
+    return w

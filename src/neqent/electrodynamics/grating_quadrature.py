@@ -92,10 +92,30 @@ class GratingQuadrature:
     mirror_y : bool
         The body is symmetric under y -> -y (a lamellar grating, grooves along y): request
         ky >= 0 only and let every node stand for its mirror image too (half the solves).
+    parts : sequence of int, optional
+        The parts of the rule to build (default all of them, ``part_count``). A part is
+        one initial kx panel with every panel refined out of it: its refinement looks at
+        its own nodes only, so a part comes out the same built alone, with others, or on
+        another shard, and the parts' shares add up to the whole rule.
+
+    Attributes
+    ----------
+    part_count : int
+        Number of parts of the rule [1].
     """
 
     def __init__(
-        self, omega, period, orders, z_min, tol=1e-10, lateral=0.0, gauss=GAUSS, adaptive=True, mirror_y=False
+        self,
+        omega,
+        period,
+        orders,
+        z_min,
+        tol=1e-10,
+        lateral=0.0,
+        gauss=GAUSS,
+        adaptive=True,
+        mirror_y=False,
+        parts=None,
     ):
         for name, v in (("omega", omega), ("period", period), ("z_min", z_min), ("tol", tol)):
             if not (np.isfinite(v) and v > 0):
@@ -134,10 +154,20 @@ class GratingQuadrature:
         self._queue = []  # ky panels waiting for their nodes' operators: (line, panel)
         self._pending = None
         self.nseg = len(self._kx_segments())
-        for c0, c1 in self._kx_segments():
-            for s0, s1 in self._initial_s(c0, c1):
-                self._new_kx_panel(c0, c1, s0, s1, 0)
+        initial = [(c0, c1, s0, s1) for c0, c1 in self._kx_segments() for s0, s1 in self._initial_s(c0, c1)]
+        self.part_count = len(initial)
+        self.parts = self._owned(parts)
+        for j in self.parts:
+            self._new_kx_panel(*initial[j], 0, j)
         self._pending = self._collect()
+
+    def _owned(self, parts):
+        if parts is None:
+            return tuple(range(self.part_count))
+        owned = tuple(sorted({int(j) for j in parts}))
+        if not owned or owned[0] < 0 or owned[-1] >= self.part_count:
+            raise ValueError(f"parts must be a non-empty subset of 0..{self.part_count - 1}, got {parts!r}")
+        return owned
 
     # ------------------------------------------------------------------
     # geometry of the rule
@@ -166,8 +196,8 @@ class GratingQuadrature:
         ds = 0.25 * math.pi * np.cosh(tau) / np.cosh(y) ** 2
         return c0 + (c1 - c0) * s, (c1 - c0) * ds
 
-    def _new_kx_panel(self, c0, c1, s0, s1, depth):
-        rec = {"c0": c0, "c1": c1, "s0": s0, "s1": s1, "depth": depth, "lines": [], "done": False}
+    def _new_kx_panel(self, c0, c1, s0, s1, depth, part):
+        rec = {"c0": c0, "c1": c1, "s0": s0, "s1": s1, "depth": depth, "lines": [], "done": False, "part": part}
         half = (s1 - s0) / 2
         s = (s0 + s1) / 2 + half * self.x
         kx, jac = self._kx_map(c0, c1, s)
@@ -375,23 +405,32 @@ class GratingQuadrature:
                     _kill(p)
             mid = (rec["s0"] + rec["s1"]) / 2
             for lo, hi in ((rec["s0"], mid), (mid, rec["s1"])):
-                self._new_kx_panel(rec["c0"], rec["c1"], lo, hi, rec["depth"] + 1)
+                self._new_kx_panel(rec["c0"], rec["c1"], lo, hi, rec["depth"] + 1, rec["part"])
 
     # ------------------------------------------------------------------
 
-    def table(self):
+    def table(self, parts=None):
         """The finished rule with its operators (live nodes only): a grating_kernels.KTable.
+
+        Parameters
+        ----------
+        parts : sequence of int, optional
+            Only these of the parts built (default all of them).
 
         Returns
         -------
         neqent.electrodynamics.grating_kernels.KTable
-            Nodes, weights [K^2], kz and the fed R, T.
+            Nodes, weights [K^2], kz and the fed R, T, ordered by (kx, ky): the order does
+            not depend on the refinement history, so neither do the bits of a contraction.
         """
         if self._pending is not None:
             raise ValueError("the rule still has pending k points: feed them first")
+        wanted = set(self.parts if parts is None else parts)
+        if not wanted <= set(self.parts):
+            raise ValueError(f"parts {sorted(wanted - set(self.parts))} were not built (built: {list(self.parts)})")
         idx, weight, rs, ts = [], [], [], []
         for rec in self._kx_panels:
-            if rec.get("dead"):
+            if rec.get("dead") or rec["part"] not in wanted:
                 continue
             for lid in rec["lines"]:
                 line = self._lines[lid]
@@ -402,16 +441,18 @@ class GratingQuadrature:
                         rs.append(p["R"])
                         ts.append(p["T"] if p["T"] is not None else np.zeros_like(p["R"]))
         idx = np.concatenate(idx)
+        kx, ky = np.concatenate(self._kx)[idx], np.concatenate(self._ky)[idx]
+        order = np.lexsort((ky, kx))  # no two live nodes share (kx, ky)
         return KTable(
             self.k0,
             self.g,
             self.orders,
-            np.concatenate(self._kx)[idx],
-            np.concatenate(self._ky)[idx],
-            np.concatenate(weight),
-            np.concatenate(self._kz)[idx],
-            np.concatenate(rs),
-            np.concatenate(ts) if self._has_t else None,
+            kx[order],
+            ky[order],
+            np.concatenate(weight)[order],
+            np.concatenate(self._kz)[idx][order],
+            np.concatenate(rs)[order],
+            np.concatenate(ts)[order] if self._has_t else None,
             self.mirror_y,
             self.zk / self.k0,
         )

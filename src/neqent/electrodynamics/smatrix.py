@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from neqent.jit import njit
+
 __all__ = ["sqrt_upper", "scattering_operators"]
 
 
@@ -172,18 +174,44 @@ def _homogeneous_modes(kxn, ky, eps_t, eps_z, vacuum):
     return q_te, q_tm, q_te, y_tm, w, v
 
 
+@njit(nogil=True)
+def _block_left_kernel(blocks, mat, out):
+    nk, m = blocks.shape[:2]
+    for k in range(nk):
+        for n in range(m):
+            for j in range(2 * m):
+                u, v = mat[k, 2 * n, j], mat[k, 2 * n + 1, j]
+                out[k, 2 * n, j] = blocks[k, n, 0, 0] * u + blocks[k, n, 0, 1] * v
+                out[k, 2 * n + 1, j] = blocks[k, n, 1, 0] * u + blocks[k, n, 1, 1] * v
+
+
+@njit(nogil=True)
+def _block_right_kernel(mat, blocks, out):
+    nk, m = blocks.shape[:2]
+    for k in range(nk):
+        for i in range(2 * m):
+            for n in range(m):
+                u, v = mat[k, i, 2 * n], mat[k, i, 2 * n + 1]
+                out[k, i, 2 * n] = u * blocks[k, n, 0, 0] + v * blocks[k, n, 1, 0]
+                out[k, i, 2 * n + 1] = u * blocks[k, n, 0, 1] + v * blocks[k, n, 1, 1]
+
+
+# The 2x2 block products are loops (numba, GIL released for the FMM's threads): numpy's
+# einsum or broadcasting spends ~20 % of a grating solve on them in temporaries.
+
+
 def _block_left(blocks, mat):
     """blockdiag(blocks) @ mat for per-order 2x2 blocks (Nk, M, 2, 2) and mat (Nk, 2M, 2M)."""
-    nk, m = blocks.shape[:2]
-    rows = mat.reshape(nk, m, 2, 2 * m)
-    return np.einsum("knab,knbj->knaj", blocks, rows).reshape(nk, 2 * m, 2 * m)
+    out = np.empty(mat.shape, complex)
+    _block_left_kernel(np.ascontiguousarray(blocks, dtype=complex), np.ascontiguousarray(mat, dtype=complex), out)
+    return out
 
 
 def _block_right(mat, blocks):
     """mat @ blockdiag(blocks) for mat (Nk, 2M, 2M) and per-order 2x2 blocks (Nk, M, 2, 2)."""
-    nk, m = blocks.shape[:2]
-    cols = mat.reshape(nk, 2 * m, m, 2)
-    return np.einsum("kinc,kncd->kind", cols, blocks).reshape(nk, 2 * m, 2 * m)
+    out = np.empty(mat.shape, complex)
+    _block_right_kernel(np.ascontiguousarray(mat, dtype=complex), np.ascontiguousarray(blocks, dtype=complex), out)
+    return out
 
 
 def _block_inv(blocks):
@@ -277,8 +305,10 @@ def scattering_operators(kxn, ky, kh, ops, layers, kd, vacuum_below, isotropic):
     f = _block_right(w_inv, w_b * (rb + 1.0))
     g = _block_right(v_inv, v_b * (rb - 1.0))
     fmg = f - g
-    # R at the bottom of the layer: (F + G)(F - G)^-1; transposed solve for a right division
-    r_bot = np.linalg.solve(fmg.transpose(0, 2, 1), (f + g).transpose(0, 2, 1)).transpose(0, 2, 1)
+    # R at the bottom of the layer: (F + G)(F - G)^-1. With T wanted, (F - G)^-1 serves R and T
+    # (one inverse and two products cost less than two solves); else a transposed solve
+    fmg_inv = np.linalg.inv(fmg) if vacuum_below else None
+    r_bot = _right_divide(f + g, fmg, fmg_inv)
     x = np.exp(1j * kh * q)
     r_top = x[:, :, None] * r_bot * x[:, None, :]
     # vacuum -> grating at z = 0
@@ -288,10 +318,17 @@ def scattering_operators(kxn, ky, kh, ops, layers, kd, vacuum_below, isotropic):
     f0 = w0i_wg @ r_top + w0i_wg
     g0 = v0i_vg @ r_top - v0i_vg
     f0mg0 = f0 - g0
-    r_int = np.linalg.solve(f0mg0.transpose(0, 2, 1), (f0 + g0).transpose(0, 2, 1)).transpose(0, 2, 1)
     if not vacuum_below:
-        return r_int, np.zeros_like(r_int)
+        return _right_divide(f0 + g0, f0mg0, None), np.zeros_like(r_top)
     # down amplitudes: d_g(top) = 2 (F0 - G0)^-1 d_0, d_b(top) = 2 (F - G)^-1 X d_g(top)
-    t_top = 2.0 * np.linalg.inv(f0mg0)
-    t_int = 2.0 * np.linalg.solve(fmg, x[:, :, None] * t_top)
+    f0mg0_inv = np.linalg.inv(f0mg0)
+    r_int = _right_divide(f0 + g0, f0mg0, f0mg0_inv)
+    t_int = 4.0 * (fmg_inv @ (x[:, :, None] * f0mg0_inv))
     return r_int, t_planar[:, :, None] * t_int
+
+
+def _right_divide(a, b, b_inv):
+    """a b^-1, by the given inverse or else by a transposed solve."""
+    if b_inv is not None:
+        return a @ b_inv
+    return np.linalg.solve(b.transpose(0, 2, 1), a.transpose(0, 2, 1)).transpose(0, 2, 1)
