@@ -15,9 +15,11 @@ import yaml
 from neqent.pipeline import extra
 from neqent.pipeline.config import ConfigError, load_config
 from neqent.pipeline.extras.gratings import (
+    add_parts,
     gather_dataset,
     gratings_figure,
     gratings_params,
+    pair_positions,
     part_params,
     shard_blocks,
 )
@@ -78,10 +80,23 @@ def _assert_same_bits(a, b):
 def test_three_shards_give_the_bits_of_one(one_shard, scan):
     """Parts j % 3 == i on shard i, gathered in part order: every variable bit for bit as with one shard."""
     shards = [shard_blocks(_params(), i, 3) for i in (2, 0, 1)]  # gathered in any order
+    assert int(one_shard["g0_count"]) >= 3  # every shard holds parts: the split is real
+    assert all(s["g0_parts"].size for s in shards)
     assert sum(s["g0_parts"].size for s in shards) == int(one_shard["g0_count"])
+    assert sum(int(s["g0_k_points"]) for s in shards) == int(one_shard["g0_k_points"])
     gathered = gather_dataset(_params(), shards)
     for name in scan.data_vars:
         np.testing.assert_array_equal(gathered[name].values, scan[name].values, err_msg=name)
+
+
+def test_all_parts_added_are_the_engines_pair_block_bit_for_bit(one_shard):
+    from neqent.electrodynamics.grating import Grating
+
+    r1, r2 = pair_positions(TINY["x"], TINY["z"], TINY["r12"])
+    body = Grating("sic", D, 0.5, 5e-7, orders=TINY["orders"], tol=TINY["tol"])
+    omega = 0.3 * body.ridge.resonance
+    for name, block in zip(("W", "M", "GR"), body.pair_block(omega, r1, r2)):
+        np.testing.assert_array_equal(add_parts(one_shard[f"g0_{name}"]), block, err_msg=name)
 
 
 def test_a_missing_shard_is_refused(one_shard):

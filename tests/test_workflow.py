@@ -425,8 +425,8 @@ def _cf_failures(paths):
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the checker's own (ioos_sos) deprecations
 def test_every_dataset_passes_the_cf_checker(run):
     files = sorted(run.rglob("*.nc"))
-    assert len(files) == 21  # 5 kernels, 4 rates, 4 steady, analytic, dynamics, optimize, stacks, chain, sphere, design,
-    # gratings
+    # 5 kernels, 4 rates, 4 steady, analytic, dynamics, optimize, stacks, chain, sphere, design, gratings
+    assert len(files) == 21
     assert _cf_failures(files) == {}
     with xr.open_dataset(files[0]) as ds:
         assert "arXiv:1304.2864" in ds.attrs["references"] and ds.attrs["history"] and ds.attrs["source"]

@@ -370,11 +370,11 @@ def part_blocks(body, omega, r1, r2, parts, kmap=None):
         [Gamma0] (W, M) and [1] (GR).
     """
     parts = list(parts)
+    empty = np.empty((0, len(r1), 2, 2, 3, 3), np.complex128)
+    if not parts:  # a shard beyond the part count
+        return empty, empty.copy(), empty.copy()
     if hasattr(body, "part_blocks"):
         return body.part_blocks(omega, r1, r2, parts, kmap=kmap)
-    empty = np.empty((0, len(r1), 2, 2, 3, 3), np.complex128)
-    if not parts:
-        return empty, empty.copy(), empty.copy()
     return tuple(np.repeat(a[None], len(parts), axis=0) for a in body.pair_block(omega, r1, r2))
 
 
@@ -437,7 +437,7 @@ def shard_blocks(params, shard=0, shards=1, comm=None, progress=False) -> dict:
     -------
     dict of str to ndarray
         Per grating ``g``: ``g{g}_parts`` (part indices), ``g{g}_count`` (parts in all), ``g{g}_W``,
-        ``g{g}_M``, ``g{g}_GR`` (len(parts), N, 2, 2, 3, 3) and ``g{g}_orders``, ``g{g}_k_points``.
+        ``g{g}_M``, ``g{g}_GR`` (len(parts), N, 2, 2, 3, 3) and ``g{g}_orders``, ``g{g}_k_points`` (of its parts).
     """
     checked = check_gratings(params)
     omega, kmap = checked["omega"], _kmap(comm)
@@ -456,7 +456,7 @@ def shard_blocks(params, shard=0, shards=1, comm=None, progress=False) -> dict:
         n = part_count(body, omega, r1, r2)
         mine = np.arange(shard, n, shards, dtype=np.int64)
         W, M, GR = part_blocks(body, omega, r1, r2, mine, kmap=kmap)
-        accuracy = body.last_accuracy or {}
+        accuracy = (body.last_accuracy or {}) if mine.size else {"k_points": 0}
         out.update(
             {
                 f"g{g}_parts": mine,
@@ -483,7 +483,7 @@ def _gathered(shards, g):
         raise ValueError(f"grating {g}: the shards hold parts {sorted(parts.tolist())}, not each of 0..{n - 1} once")
     blocks = [add_parts(np.concatenate([s[f"g{g}_{k}"] for s in shards])[order]) for k in ("W", "M", "GR")]
     orders = max(int(s[f"g{g}_orders"]) for s in shards)
-    k_points = max(int(s[f"g{g}_k_points"]) for s in shards)
+    k_points = sum(int(s[f"g{g}_k_points"]) for s in shards)  # each shard counts the k points of its parts
     return blocks, orders, k_points, n
 
 
