@@ -550,14 +550,10 @@ def gather_dataset(params, shards) -> xr.Dataset:
     return _dataset(params, checked, C, np.stack(aW), np.stack(aM), (orders, k_points, parts), C_film, aM_film)
 
 
-def _at_max(C, T_M):
-    """Maximum over the last axis (T_M) [1] and the T_M [K] where it lies (NaN counts as no entanglement)."""
-    k = np.argmax(np.nan_to_num(C, nan=-1.0), axis=-1)
-    return np.take_along_axis(C, k[..., None], axis=-1)[..., 0], np.asarray(T_M)[k]
-
-
 def _dataset(params, checked, C, aW, aM, counts, C_film, aM_film):
     """The CF-clean dataset of :func:`gather_dataset`."""
+    from neqent.pipeline.extras.sphere import max_over_temperature as _at_max
+
     shapes, x, z, T_M = checked["shapes"], checked["x"], checked["z"], checked["T_M"]
     grid = tuple(v.size for v in shapes.values())
     section = params["gratings"]

@@ -37,6 +37,7 @@ __all__ = [
     "pair_kernels",
     "block_kernels",
     "steady_concurrence",
+    "max_over_temperature",
     "opposite_positions",
     "sphere_scan",
     "sphere_figure",
@@ -287,8 +288,23 @@ def steady_concurrence(alpha_W, alpha_M, lambda12, omega, T_W, T_M):
     return concurrence(rho)
 
 
-def _at_max(C, T_M):
-    """Maximum over T_M [1] and the T_M [K] where it lies, per row of C (NaN counts as no entanglement)."""
+def max_over_temperature(C, T_M):
+    """Maximum of C over its last axis (T_M) and the T_M where it lies (NaN counts as no entanglement).
+
+    Parameters
+    ----------
+    C : ndarray, shape (..., K)
+        Steady concurrence [1].
+    T_M : ndarray, shape (K,)
+        Body temperatures [K].
+
+    Returns
+    -------
+    C_max : ndarray, shape (...)
+        The maximum [1].
+    T_M_at_max : ndarray, shape (...)
+        Where it lies [K].
+    """
     k = np.argmax(np.nan_to_num(C, nan=-1.0), axis=-1)
     return np.take_along_axis(C, k[..., None], axis=-1)[..., 0], np.asarray(T_M)[k]
 
@@ -340,8 +356,8 @@ def sphere_scan(params, progress=True) -> xr.Dataset:
     planar = {"half_space": Slab(material, np.inf), "film": Slab(material, film)}
     refs = {name: pair_kernels(slab, omega, *above, theta) for name, slab in planar.items()}
     C_ref = {name: steady_concurrence(*v, omega, T_W, T_M)[0] for name, v in refs.items()}
-    c_max, t_max = _at_max(C["above"], T_M)
-    o_max, o_t = _at_max(C["opposite"], T_M)
+    c_max, t_max = max_over_temperature(C["above"], T_M)
+    o_max, o_t = max_over_temperature(C["opposite"], T_M)
     pair = ("radius", "q", "qp")
     data = {
         "C": (("radius", "T_M"), C["above"], attrs("1", "steady concurrence, qubits above the sphere")),
