@@ -296,13 +296,14 @@ RERUN_CASES = {
             chain=1,
             sphere_data=1,
             design_data=1,
-            gratings_data=1,  # (its shards do not read T_W: gratings_part does not rerun)
+            gratings_data=1,
+            gratings_part=2,  # its shards do not read T_W, but their files are temporary (like steady_shard's)
         ),
     ),
     "design section: the design extra only": ([_set("design.grid", 4)], _jobs("design", design_data=1)),
-    "gratings T_M grid: its gather and figure, not its shards": (
+    "gratings T_M grid: the gratings extra only": (
         [_set("gratings.T_M", [0.0, 250.0])],
-        _jobs("gratings", gratings_data=1),
+        _jobs("gratings", gratings_data=1, gratings_part=2),  # the shards' files are temporary
     ),
 }
 

@@ -6,7 +6,8 @@
 # each batch of k points); gratings_data sums every part in part order (bit-identical for
 # any shard or rank count), then rates, steady C and the film. With one shard the data job
 # computes everything itself (one job, no temporary file). Params carry only the subset
-# each step reads: the shards do not see T_W, theta or the T_M grid; the rank count is a
+# each step reads: the shards do not see T_W, theta or the T_M grid (their files are temporary,
+# though, so a rerun of the gather recomputes them, as for steady_shard); the rank count is a
 # resource, not a param, so changing it reruns nothing (the shard count changes the jobs).
 import json
 
