@@ -227,3 +227,14 @@ def test_bad_config_exits_2_with_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "gratings.fill" in err
     assert not (tmp_path / "g.nc").exists()
+
+
+def test_period_and_fill_lists_are_scan_axes_whose_first_grating_is_the_single_run(scan):
+    """period/fill/height lists multiply the gratings (one table each); each grating's map is the one of its own
+    run, bit for bit, and the shard files carry every grating."""
+    p = _params(period=[D, 2 * D], fill=[0.5, 0.3], x=TINY["x"][:3])
+    ds = gather_dataset(p, [shard_blocks(p, i, 2) for i in range(2)])
+    assert ds["C"].shape == (2, 2, 1, 3, 2, len(TINY["T_M"])) and ds["orders"].shape == (2, 2, 1)
+    first = {"period": 0, "fill": 0, "height": 0}
+    np.testing.assert_array_equal(ds["C"].isel(first).values, scan["C"].isel(first).values[:3])
+    assert not np.array_equal(ds["C"].isel(period=1, fill=0).values, ds["C"].isel(period=0, fill=0).values)
