@@ -141,19 +141,19 @@ def test_shard_and_gather_commands_write_the_dataset_of_the_one_job_command(tmp_
 
 def test_periodicity_and_mirror_in_x(scan):
     """x -> x + D changes nothing (bit for bit); dipoles along z: C(x) = C(D - x) (docs/theory.md §12)."""
-    C = scan["C"].isel(period=0, fill=0, height=0).values  # (x, z, T_M)
+    C = scan["C"].isel(period=0, fill=0, ridge_height=0).values  # (x, z, T_M)
     np.testing.assert_array_equal(C[0], C[-1])
     np.testing.assert_allclose(C[1], C[3], rtol=1e-9, atol=1e-12)
-    aM = scan["alpha_M"].isel(period=0, fill=0, height=0).values
+    aM = scan["alpha_M"].isel(period=0, fill=0, ridge_height=0).values
     np.testing.assert_allclose(aM[1], aM[3], rtol=1e-9, atol=1e-15)
 
 
 def test_ridge_and_groove_differ_and_the_hot_grating_entangles(scan):
     """Out of equilibrium the grating entangles the pair; at T_M = T_W C = 0; x matters (ridge != groove)."""
-    C = scan["C"].isel(period=0, fill=0, height=0)
+    C = scan["C"].isel(period=0, fill=0, ridge_height=0)
     assert float(C.sel(T_M=30.0).max()) < 1e-9
     assert float(scan["C_max"].max()) > 1e-3
-    aM = scan["alpha_M"].isel(period=0, fill=0, height=0, z=0).values[:, 0, 0].real
+    aM = scan["alpha_M"].isel(period=0, fill=0, ridge_height=0, z=0).values[:, 0, 0].real
     assert abs(aM[0] - aM[2]) > 1e-9 * abs(aM[0])
 
 
@@ -162,8 +162,8 @@ def test_full_fill_is_the_film_within_the_rule_tolerance():
     [Gamma0], at every x (docs/theory.md §12, the planar limit)."""
     p = _params(fill=1.0, x=[0.0, 0.3 * D], z=[1e-6], tol=1e-2, orders=1)
     ds = gather_dataset(p, [shard_blocks(p)])
-    aM = ds["alpha_M"].isel(period=0, fill=0, height=0, z=0).values  # (x, q, qp)
-    film = ds["alpha_M_film"].isel(height=0, z=0).values
+    aM = ds["alpha_M"].isel(period=0, fill=0, ridge_height=0, z=0).values  # (x, q, qp)
+    film = ds["alpha_M_film"].isel(ridge_height=0, z=0).values
     scale = np.abs(film).max()
     assert scale > 1e-3
     for i in range(aM.shape[0]):
@@ -235,6 +235,6 @@ def test_period_and_fill_lists_are_scan_axes_whose_first_grating_is_the_single_r
     p = _params(period=[D, 2 * D], fill=[0.5, 0.3], x=TINY["x"][:3])
     ds = gather_dataset(p, [shard_blocks(p, i, 2) for i in range(2)])
     assert ds["C"].shape == (2, 2, 1, 3, 2, len(TINY["T_M"])) and ds["orders"].shape == (2, 2, 1)
-    first = {"period": 0, "fill": 0, "height": 0}
+    first = {"period": 0, "fill": 0, "ridge_height": 0}
     np.testing.assert_array_equal(ds["C"].isel(first).values, scan["C"].isel(first).values[:3])
     assert not np.array_equal(ds["C"].isel(period=1, fill=0).values, ds["C"].isel(period=0, fill=0).values)

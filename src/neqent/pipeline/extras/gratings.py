@@ -59,6 +59,9 @@ __all__ = [
 #: The keys of the section that may be lists (one grating per combination), in dataset order.
 SHAPE_KEYS = ("period", "fill", "height")
 
+#: Their dimensions in the dataset ('height' alone would read as a vertical axis to CF).
+GRATING_DIMS = ("period", "fill", "ridge_height")
+
 
 def gratings_params(config) -> dict:
     """The config subset of the gratings extra (what its rules pass as params).
@@ -523,10 +526,10 @@ def gather_dataset(params, shards) -> xr.Dataset:
     Returns
     -------
     xarray.Dataset
-        ``C`` (period, fill, height, x, z, T_M) [1]; ``C_max`` and ``T_M_at_max`` (period, fill, height, x, z);
-        ``alpha_W``, ``alpha_M`` (period, fill, height, x, z, q, qp) [Gamma0]; ``orders``, ``k_points``,
-        ``parts`` (period, fill, height); the film ``C_film`` (height, z, T_M), ``C_film_max``,
-        ``T_M_film_at_max`` (height, z), ``alpha_M_film`` (height, z, q, qp). Coordinates in SI units.
+        ``C`` (period, fill, ridge_height, x, z, T_M) [1]; ``C_max`` and ``T_M_at_max`` (period, fill,
+        ridge_height, x, z); ``alpha_W``, ``alpha_M`` (..., x, z, q, qp) [Gamma0]; ``orders``, ``k_points``,
+        ``parts`` (period, fill, ridge_height); the film ``C_film`` (ridge_height, z, T_M), ``C_film_max``,
+        ``T_M_film_at_max`` (ridge_height, z), ``alpha_M_film`` (ridge_height, z, q, qp). Coordinates in SI.
     """
     from neqent.pipeline.extras.sphere import steady_concurrence
 
@@ -557,7 +560,7 @@ def _dataset(params, checked, C, aW, aM, counts, C_film, aM_film):
     shapes, x, z, T_M = checked["shapes"], checked["x"], checked["z"], checked["T_M"]
     grid = tuple(v.size for v in shapes.values())
     section = params["gratings"]
-    g_dims = SHAPE_KEYS
+    g_dims = GRATING_DIMS
     pos = g_dims + ("x", "z")
     c_max, t_max = _at_max(C, T_M)
     f_max, f_t = _at_max(C_film, T_M)
@@ -571,15 +574,15 @@ def _dataset(params, checked, C, aW, aM, counts, C_film, aM_film):
         "orders": (g_dims, orders, attrs("1", "diffraction orders -N..N of the FMM solves")),
         "k_points": (g_dims, k_points, attrs("1", "k points of the R, T table")),
         "parts": (g_dims, parts, attrs("1", "independent parts of the k rule (shard work units)")),
-        "C_film": (("height", "z", "T_M"), C_film, attrs("1", "steady concurrence above the planar film")),
-        "C_film_max": (("height", "z"), f_max, attrs("1", "maximum over T_M of C above the film")),
-        "T_M_film_at_max": (("height", "z"), f_t, attrs("K", "T_M of the maximum of C above the film")),
-        "alpha_M_film": (("height", "z", "q", "qp"), aM_film, attrs("1", "body kernel of the film (Gamma0)")),
+        "C_film": (("ridge_height", "z", "T_M"), C_film, attrs("1", "steady concurrence above the planar film")),
+        "C_film_max": (("ridge_height", "z"), f_max, attrs("1", "maximum over T_M of C above the film")),
+        "T_M_film_at_max": (("ridge_height", "z"), f_t, attrs("K", "T_M of the maximum of C above the film")),
+        "alpha_M_film": (("ridge_height", "z", "q", "qp"), aM_film, attrs("1", "body kernel of the film (Gamma0)")),
     }
     coords = {
         "period": ("period", shapes["period"], attrs("m", "grating period D")),
         "fill": ("fill", shapes["fill"], attrs("1", "filling fraction f of the ridges")),
-        "height": ("height", shapes["height"], attrs("m", "ridge height h (and film thickness)")),
+        "ridge_height": ("ridge_height", shapes["height"], attrs("m", "ridge height h (and film thickness)")),
         "x": ("x", x, attrs("m", "lateral position of both qubits across the grooves (ridge centre at 0)")),
         "z": ("z", z, attrs("m", "height of both qubits above the top of the ridges")),
         "T_M": ("T_M", T_M, attrs("K", "body temperature")),
@@ -662,8 +665,8 @@ def gratings_figure(ds, base, dpi=150):
     c_max = ds["C_max"]
     best = np.unravel_index(int(np.argmax(np.nan_to_num(c_max.values, nan=-1.0))), c_max.shape)
     at = dict(zip(c_max.dims, best))
-    one = ds.isel({k: at[k] for k in SHAPE_KEYS})
-    film = ds.isel(height=at["height"])
+    one = ds.isel({k: at[k] for k in GRATING_DIMS})
+    film = ds.isel(ridge_height=at["ridge_height"])
     x, z, T = ds["x"].values / UM, ds["z"].values / UM, ds["T_M"].values
     vmax = max(float(np.nanmax(one["C"].values)), float(np.nanmax(film["C_film"].values)), 1e-12)
     fig, axes = plt.subplots(1, 3, figsize=(11.5, 3.7), layout="constrained")
@@ -681,7 +684,7 @@ def gratings_figure(ds, base, dpi=150):
     ax = axes[2]
     mesh = ax.pcolormesh(edges(z), edges(T), film["C_film"].transpose("T_M", "z").values, **style)
     jz = int(np.argmax(np.nan_to_num(film["C_film_max"].values, nan=-1.0)))
-    h_um = float(film["height"]) / UM
+    h_um = float(film["ridge_height"]) / UM
     film_best = (float(film["T_M_film_at_max"].values[jz]), float(film["C_film_max"].values[jz]))
     _star(ax, z[jz], *film_best, f"film, h = {h_um:.3g} um")
     for ax in axes[1:]:
@@ -701,7 +704,7 @@ EXTRA = register(
     Extra(
         name="gratings",
         description="steady C above a lamellar grating against the qubits' x, z and T_M, beside the film",
-        axes=("period", "fill", "height", "x", "z", "T_M", "q", "qp"),
+        axes=(*GRATING_DIMS, "x", "z", "T_M", "q", "qp"),
         subset=gratings_params,
         check=check_config,
         compute=gratings_scan,
