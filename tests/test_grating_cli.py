@@ -101,6 +101,14 @@ def test_api_grating_over_a_stack_and_refusals():
         neqent.point(grating="sic:1um:0.5:500nm", sphere="sic:1um")
     with pytest.raises(InputError, match="grating"):
         neqent.point(grooves="sio2")
+    # grating_tol reaches every entry point and is checked before any solve
+    for call in (neqent.point, neqent.evolve):
+        with pytest.raises(InputError, match=r"grating_tol.*\(0, 0\.1\]"):
+            call(grating="sic:1um:0.5:500nm", grating_tol=0.5)
+    with pytest.raises(InputError, match="grating_tol"):
+        neqent.point_n([(0, 0, 1e-6), (0, 1e-6, 1e-6)], grating="sic:1um:0.5:500nm", grating_tol="loose")
+    with pytest.raises(InputError, match="grating_tol"):
+        neqent.evolve_n([(0, 0, 1e-6), (0, 1e-6, 1e-6)], grating_tol=1e-2)  # no grating
 
 
 def test_a_looser_k_rule_is_cheaper_and_agrees_within_its_tolerance():
