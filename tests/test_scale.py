@@ -328,9 +328,9 @@ def test_large_scans_default_to_compact_storage():
 # 'auto' shard and rank counts follow the cores Snakemake was given
 # ---------------------------------------------------------------------------
 
-BIG_CUBE = {  # 100 x 100 x 400 = 4e6 points: two shards of the default 2e6 minimum
+BIG_CUBE = {  # 100 x 100 x 1000 = 1e7 points: two shards of the default 5e6 minimum
     "axes": {"z2": {"start": 5.1e-7, "stop": 2e-6, "num": 100}, "omega_ratio": {"start": 0.2, "stop": 0.9, "num": 100}},
-    "T_M": {"start": 0.0, "stop": 2500.0, "num": 400},
+    "T_M": {"start": 0.0, "stop": 2500.0, "num": 1000},
     "store": {"rates": "compact", "steady": "C"},
 }
 
@@ -338,10 +338,10 @@ BIG_CUBE = {  # 100 x 100 x 400 = 4e6 points: two shards of the default 2e6 mini
 def test_auto_shards_follow_the_cores_with_a_minimum_shard_size():
     from neqent.pipeline.budget import DEFAULT_MIN_SHARD_POINTS, MAX_SHARDS, auto_shards
 
-    assert DEFAULT_MIN_SHARD_POINTS == 2_000_000
+    assert DEFAULT_MIN_SHARD_POINTS == 5_000_000
     assert auto_shards(10**8, 2) == 2  # the 1e8 cube on 2 cores: both cores
-    assert auto_shards(10**8, 64) == 50  # capped: 1e8 / 2e6 points per shard
-    assert auto_shards(4 * 10**6, 8) == 2 and auto_shards(4 * 10**6 - 1, 8) == 1
+    assert auto_shards(10**8, 64) == 20  # capped: 1e8 / 5e6 points per shard
+    assert auto_shards(10**7, 8) == 2 and auto_shards(10**7 - 1, 8) == 1
     assert auto_shards(170_000, 8) == 1  # the default cube: small scans add no jobs
     assert auto_shards(10**8, 1) == 1 and auto_shards(0, 4) == 1
     assert auto_shards(10**12, 10**6, 1) == MAX_SHARDS
@@ -414,7 +414,7 @@ def _job_stats(out):
 
 @pytest.mark.skipif(shutil.which("snakemake") is None, reason="snakemake not on PATH")
 def test_dry_run_plans_one_steady_shard_per_core_and_explicit_counts_override(tmp_path):
-    """``snakemake -n --cores 2`` splits a 4e6-point scan into 2 steady shards and launches the
+    """``snakemake -n --cores 2`` splits a 1e7-point scan into 2 steady shards and launches the
     kernels on 2 ranks; 1 core plans no shard; explicit shards and tasks win over the cores."""
     runs = {
         "two_cores": _dry_run_jobs(tmp_path, "two_cores", 2),  # the plan holds kernels/big.nc too

@@ -82,10 +82,12 @@ STORED_BYTES_PER_POINT = {
 RATE_STORES = ("grid", "compact")
 #: the value of ``scale.shards``, ``scans.<name>.shards`` and ``mpi.tasks`` that follows the core count
 AUTO = "auto"
-#: fewest grid points per steady shard under ``auto``: a shard job costs ~4 s of interpreter and
-#: numba start-up plus the gather job, while one core solves ~3e5 points/s, so a shard of 2e6
-#: points (~7 s) is the smallest that repays its start-up; smaller scans stay one job
-DEFAULT_MIN_SHARD_POINTS = 2_000_000
+#: fewest grid points per steady shard under ``auto``: sharding adds ~5 s (a shard job's interpreter
+#: and numba start-up, and the gather job that reads the shards and writes the scan's file), while
+#: one core solves ~3-4e5 points/s; measured on 2 loaded cores, 2 shards of 2e6 points were slower
+#: than one job (benchmarks/results/scale.md), so a shard holds >= 5e6 points (~15 s of solving)
+#: and scans below 1e7 points stay one job
+DEFAULT_MIN_SHARD_POINTS = 5_000_000
 #: largest shard count (the schema's bound on explicit counts, and so on ``auto``)
 MAX_SHARDS = 10000
 STEADY_STORES = ("rho", "x", "C")
