@@ -3,6 +3,7 @@
     python benchmarks/scale.py                   # 1e6 and 1e7 (a few minutes)
     python benchmarks/scale.py --sizes 1e6 1e7 1e8
     python benchmarks/scale.py --sizes 1e8 --steady-ranks 2
+    python benchmarks/scale.py --workflow 1e8    # snakemake --cores 2: steady shards 1 vs auto
 
 Every stage runs as its own process, exactly as the Snakemake rules run it
 (``python -m neqent.pipeline.stages ...`` / ``python -m neqent.pipeline.plotting``),
@@ -14,6 +15,13 @@ the steady stage also the in-stage time from its log line and 1 versus 2 MPI
 ranks. In the same run, the batched solver core (``master.steady_state`` on
 one block of the same rates) gives the reference speed the steady stage is
 compared with (target: end to end >= 50 % of the core).
+
+``--workflow N`` instead runs the cube through Snakemake itself (``snakemake
+--cores 2``): kernels and rates once, then the steady stage twice from the same
+rates, with ``scans.cube.shards: 1`` (the old default) and with the default
+``auto`` (one shard job per core); recorded: the wall of each steady run
+(``snakemake ... results/steady/cube.nc``, Snakemake's start-up included), its
+jobs, the load average, and whether the two files hold identical C.
 
 Results: ``benchmarks/results/scale.json`` (merged with earlier sizes) and
 ``benchmarks/results/scale.md`` (the README table).
@@ -163,6 +171,72 @@ def one_size(n_points, work, steady_ranks):
     return {"points": npts, "stages": rows, "solver_core_points_per_s": core, "ranks_bit_identical": identical}
 
 
+def snakemake(work, config_path, target, cores):
+    """Run ``snakemake --cores N target`` in ``work``; return (wall s, {rule: jobs})."""
+    cmd = ["snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(work)]
+    cmd += ["--configfile", str(config_path), "--cores", str(cores), target]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, env=ENV, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
+    rows = [line.split() for line in proc.stderr.splitlines()]
+    jobs = {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit() and not r[0].endswith(":")}
+    return wall, jobs
+
+
+def workflow_steady(n_points, work, cores=2):
+    """The cube's steady stage through Snakemake: shards 1 versus auto, from the same rates."""
+    import xarray as xr
+
+    cfg = cube_config("results", n_points)  # relative to --directory work, like the targets
+    del cfg["scans"]["cube"]["shards"]  # the default, 'auto', unless set below
+    cfg["mpi"]["tasks"] = "auto"
+    paths = {}
+    for name, shards in (("auto", None), ("shards 1", 1)):
+        c = json.loads(json.dumps(cfg))
+        if shards is not None:
+            c["scans"]["cube"]["shards"] = shards
+        paths[name] = work / f"config_{shards or 'auto'}.json"
+        paths[name].write_text(json.dumps(c))
+    out = {"points": int(n_points), "cores": cores, "runs": {}}
+    wall, jobs = snakemake(work, paths["auto"], "results/rates/cube.nc", cores)
+    out["kernels+rates"] = {"wall": wall, "jobs": jobs}
+    steady = work / "results" / "steady" / "cube.nc"
+    C = {}
+    for name in ("shards 1", "auto"):
+        steady.unlink(missing_ok=True)
+        load = os.getloadavg()[0]
+        wall, jobs = snakemake(work, paths[name], "results/steady/cube.nc", cores)
+        out["runs"][name] = {"wall": wall, "jobs": jobs, "load_average_1min_before": load}
+        with xr.open_dataset(steady) as ds:
+            C[name] = ds["C"].values
+    out["bit_identical"] = bool(np.array_equal(C["shards 1"], C["auto"], equal_nan=True))
+    out["speedup"] = out["runs"]["shards 1"]["wall"] / out["runs"]["auto"]["wall"]
+    return out
+
+
+def markdown_workflow(results):
+    lines = [
+        "| grid points | --cores | steady stage: shards 1 (jobs) | steady stage: auto (jobs) | speed-up "
+        "| bit-identical | load average (before each) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for key in sorted(results.get("workflow", {}), key=float):
+        r = results["workflow"][key]
+        one, auto = r["runs"]["shards 1"], r["runs"]["auto"]
+
+        def jobs(run):
+            return ", ".join(f"{k} {v}" for k, v in run["jobs"].items() if k != "total")
+
+        lines.append(
+            f"| {r['points']:.0e} | {r['cores']} | {one['wall']:.1f} s ({jobs(one)}) | {auto['wall']:.1f} s "
+            f"({jobs(auto)}) | {r['speedup']:.2f}x | {r['bit_identical']} | "
+            f"{one['load_average_1min_before']:.1f} / {auto['load_average_1min_before']:.1f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def markdown(results):
     lines = [
         "| grid points | stage | wall (s) | points/s | peak RSS | output |",
@@ -198,6 +272,9 @@ def markdown(results):
             f"| {r['points']:.0e} | {core:.3g} | {e2e} | {ratio} | {cpu} | "
             f"{r['ranks_bit_identical']} | {r.get('load_average_1min', float('nan')):.1f} |"
         )
+    if results.get("workflow"):
+        lines += ["", "Through Snakemake (`--workflow`): the cube's steady stage, shards 1 versus auto", ""]
+        lines.append(markdown_workflow(results))
     return "\n".join(lines) + "\n"
 
 
@@ -206,11 +283,23 @@ def main():
     ap.add_argument("--sizes", nargs="+", default=["1e6", "1e7"], help="grid sizes (points)")
     ap.add_argument("--steady-ranks", nargs="+", type=int, default=[1, 2], help="MPI ranks of the steady runs")
     ap.add_argument("--workdir", default=None, help="scratch directory (default: a temporary one)")
+    ap.add_argument("--workflow", nargs="+", default=None, help="sizes to run through snakemake --cores 2 instead")
     args = ap.parse_args()
     RESULTS.mkdir(exist_ok=True)
     out_json = RESULTS / "scale.json"
     results = json.loads(out_json.read_text()) if out_json.exists() else {"sizes": {}}
     results["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform()}
+    for size in args.workflow or []:
+        with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+            r = workflow_steady(float(size), Path(tmp))
+            r["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        results.setdefault("workflow", {})[f"{float(size):.0e}"] = r
+        print(json.dumps({size: r}, indent=1), flush=True)
+        out_json.write_text(json.dumps(results, indent=1))
+        (RESULTS / "scale.md").write_text(markdown(results))
+    if args.workflow:
+        print((RESULTS / "scale.md").read_text())
+        return
     for size in args.sizes:
         with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
             t0 = time.perf_counter()

@@ -290,6 +290,8 @@ NUMPYDOC_FUNCTIONS = {
         "check_in_memory",
         "scale_settings",
         "check_scale_config",
+        "auto_shards",
+        "resolve_tasks",
     ),
     "pipeline/blockio.py": ("choose_chunks", "remove_stale_temporaries", "get_block", "open_lazy"),
     "pipeline/streaming.py": (

@@ -61,6 +61,25 @@ def test_point_n_over_ridge_and_groove_differ():
         (["point", "--grating", "sic:1um:0.5:500nm", "--sphere", "sic:1um"], "--grating"),
         (["point", "--grating", "sic:1um:0.5:500nm", "--material", "gold"], "--grating"),
         (["point", "--orders", "3"], "--orders"),
+        (["point", "--grating-tol", "1e-2"], "--grating-tol"),
+        (["point", "--grating", "sic:1um:0.5:500nm", "--grating-tol", "0"], "--grating-tol"),
+        (["point", "--grating", "sic:1um:0.5:500nm", "--grating-tol", "0.5"], "--grating-tol"),
+        (["point", "--grating", "sic:1um:0.5:500nm", "--grating-tol", "nan"], "--grating-tol"),
+        (["point", "--grating", "sic:1um:0.5:500nm", "--grating-tol", "loose"], "--grating-tol"),
+        (
+            [
+                "point",
+                "--grating",
+                "sic:1um:0.5:500nm",
+                "--grating-tol=-1e-3",
+                "--qubit",
+                "0,0,1um",
+                "--qubit",
+                "0,1um,1um",
+            ],
+            "--grating-tol",
+        ),
+        (["scan", "--grating-tol", "1e-2", "--output", "/tmp/never.nc"], "--grating-tol"),
         (["scan", "--grating", "sic:1um:0.5:500nm", "--output", "/tmp/never.nc"], "--grating"),
         (["optimize", "--vary", "z2=1um:2um", "--grating", "sic:1um:0.5:500nm"], "--grating"),
     ],
@@ -82,3 +101,43 @@ def test_api_grating_over_a_stack_and_refusals():
         neqent.point(grating="sic:1um:0.5:500nm", sphere="sic:1um")
     with pytest.raises(InputError, match="grating"):
         neqent.point(grooves="sio2")
+    # grating_tol reaches every entry point and is checked before any solve
+    for call in (neqent.point, neqent.evolve):
+        with pytest.raises(InputError, match=r"grating_tol.*\(0, 0\.1\]"):
+            call(grating="sic:1um:0.5:500nm", grating_tol=0.5)
+    with pytest.raises(InputError, match="grating_tol"):
+        neqent.point_n([(0, 0, 1e-6), (0, 1e-6, 1e-6)], grating="sic:1um:0.5:500nm", grating_tol="loose")
+    with pytest.raises(InputError, match="grating_tol"):
+        neqent.evolve_n([(0, 0, 1e-6), (0, 1e-6, 1e-6)], grating_tol=1e-2)  # no grating
+
+
+def test_a_looser_k_rule_is_cheaper_and_agrees_within_its_tolerance():
+    """grating_tol reaches the body's k rule: fewer k points, kernels within a few tol of the default rule's.
+
+    The default rule (DEFAULT_TOL = 1e-4 Gamma0) is the reference; 1e-2 must stay within 3 tol of
+    it on every kernel (docs/theory.md §12b: the rule's target is an absolute error in Gamma0).
+    """
+    from neqent.electrodynamics.grating import DEFAULT_TOL
+
+    pair = {"z1": 2e-6, "z2": 2e-6, "r12": 0.3e-6, "grating": "eps=4+0.5j:1um:0.5:300nm", "orders": 1, "omega": 1e14}
+    tight, loose = neqent.point(**pair), neqent.point(**pair, grating_tol=1e-2)
+    a, b = tight["input"]["grating"]["accuracy"], loose["input"]["grating"]["accuracy"]
+    assert (a["tol"], b["tol"]) == (DEFAULT_TOL, 1e-2)
+    assert b["k_points"] < 0.8 * a["k_points"], (a, b)
+    for kernel in ("alpha_W", "alpha_M"):
+        for ij in ("11", "22", "12"):
+            assert abs(loose[kernel][ij] - tight[kernel][ij]) <= 3e-2, (kernel, ij)
+    assert abs(loose["Lambda12"] - tight["Lambda12"]) <= 3e-2
+
+
+def test_grating_tol_on_the_command_line_and_for_n_qubits():
+    """--grating-tol reaches point_n (--qubit) and the JSON; its help states the body's default."""
+    from neqent.electrodynamics.grating import DEFAULT_TOL
+
+    argv = ["point", *CHEAP, "--grating-tol", "1e-2", "--json", "--qubit", "0,0,2um", "--qubit", "0,300nm,2um"]
+    status, out, err = _run(argv)
+    assert status == 0, err
+    assert json.loads(out)["input"]["grating"]["accuracy"]["tol"] == 1e-2
+    status, out, _ = _run(["point", "--help"])
+    stated = f"default {DEFAULT_TOL:.0e}".replace("e-0", "e-")  # 1e-4, as the help writes it
+    assert status == 0 and stated in " ".join(out.split())

@@ -325,6 +325,118 @@ def test_large_scans_default_to_compact_storage():
 
 
 # ---------------------------------------------------------------------------
+# 'auto' shard and rank counts follow the cores Snakemake was given
+# ---------------------------------------------------------------------------
+
+BIG_CUBE = {  # 100 x 100 x 1000 = 1e7 points: two shards of the default 5e6 minimum
+    "axes": {"z2": {"start": 5.1e-7, "stop": 2e-6, "num": 100}, "omega_ratio": {"start": 0.2, "stop": 0.9, "num": 100}},
+    "T_M": {"start": 0.0, "stop": 2500.0, "num": 1000},
+    "store": {"rates": "compact", "steady": "C"},
+}
+
+
+def test_auto_shards_follow_the_cores_with_a_minimum_shard_size():
+    from neqent.pipeline.budget import DEFAULT_MIN_SHARD_POINTS, MAX_SHARDS, auto_shards
+
+    assert DEFAULT_MIN_SHARD_POINTS == 5_000_000
+    assert auto_shards(10**8, 2) == 2  # the 1e8 cube on 2 cores: both cores
+    assert auto_shards(10**8, 64) == 20  # capped: 1e8 / 5e6 points per shard
+    assert auto_shards(10**7, 8) == 2 and auto_shards(10**7 - 1, 8) == 1
+    assert auto_shards(170_000, 8) == 1  # the default cube: small scans add no jobs
+    assert auto_shards(10**8, 1) == 1 and auto_shards(0, 4) == 1
+    assert auto_shards(10**12, 10**6, 1) == MAX_SHARDS
+    assert auto_shards(10**6, 16, min_points=10**5) == 10
+
+
+def test_auto_resolves_from_config_and_cores_and_explicit_counts_override():
+    from neqent.pipeline.budget import AUTO, resolve_tasks, scale_settings
+
+    cfg = load_config(REPO / "config" / "config.yaml", overrides={"scans": {"big": BIG_CUBE}})
+    assert cfg["scale"]["shards"] == AUTO and cfg["mpi"]["tasks"] == AUTO  # the defaults
+    assert scale_settings(cfg, "big")["shards"] == AUTO  # unresolved without a core count
+    assert [scale_settings(cfg, "big", cores=c)["shards"] for c in (1, 2, 3, 16)] == [1, 2, 2, 2]
+    assert scale_settings(cfg, "map", cores=16)["shards"] == 1  # 3.8e4 points
+    assert scale_settings(cfg, "cube", cores=16)["shards"] == 1  # the default cube, 1.7e5 points
+    assert [resolve_tasks(cfg, c) for c in (1, 2, 8)] == [1, 2, 8]
+    # explicit integers, global or per scan, override whatever the cores are
+    cfg = load_config(
+        REPO / "config" / "config.yaml",
+        overrides={"scans": {"big": {**BIG_CUBE, "shards": 5}}, "scale": {"shards": 3}, "mpi": {"tasks": 4}},
+    )
+    assert scale_settings(cfg, "big", cores=2)["shards"] == 5 and scale_settings(cfg, "map", cores=2)["shards"] == 3
+    assert resolve_tasks(cfg, 2) == 4
+    # a smaller minimum per shard lets the default cube spread too
+    cfg = load_config(REPO / "config" / "config.yaml", overrides={"scale": {"min_shard_points": 50_000}})
+    assert scale_settings(cfg, "cube", cores=2)["shards"] == 2 and scale_settings(cfg, "cube", cores=8)["shards"] == 3
+
+
+@pytest.mark.parametrize(
+    "override, line",
+    [
+        ({"scale": {"shards": 0}}, "config key 'scale.shards': 0 is not allowed; allowed: 'auto' or an integer from 1"),
+        ({"scale": {"shards": "all"}}, "config key 'scale.shards': 'all' is not allowed; allowed: 'auto'"),
+        ({"scale": {"shards": 2.5}}, "config key 'scale.shards': 2.5 is not allowed"),
+        ({"scale": {"shards": 10001}}, "config key 'scale.shards': 10001 is not allowed; allowed: 'auto' or an"),
+        ({"scans": {"cube": {"shards": "many"}}}, "config key 'scans.cube.shards': 'many' is not allowed"),
+        ({"mpi": {"tasks": "auto2"}}, "'mpi.tasks': 'auto2' is not allowed; allowed: 'auto' or an integer >= 1"),
+        ({"mpi": {"tasks": True}}, "config key 'mpi.tasks': True is not allowed"),
+        ({"scale": {"min_shard_points": 0}}, "config key 'scale.min_shard_points'"),
+    ],
+)
+def test_bad_counts_are_one_line_naming_the_key_and_what_is_allowed(override, line):
+    with pytest.raises(ConfigError) as err:
+        load_config(REPO / "config" / "config.yaml", overrides=override)
+    assert line in str(err.value) and "\n" not in str(err.value)
+
+
+def _dry_run_jobs(tmp_path, name, cores, scale=None, mpi=None, targets=("results/steady/big.nc",)):
+    """{rule: count} and the printed plan of ``snakemake -n --cores N`` on the test config plus BIG_CUBE."""
+    import yaml
+
+    cfg = yaml.safe_load((REPO / "config" / "test.yaml").read_text())
+    cfg["scans"]["big"] = BIG_CUBE
+    cfg.pop("mpi", None)  # the test config pins 1 rank
+    if scale is not None:
+        cfg["scale"] = scale
+    if mpi is not None:
+        cfg["mpi"] = mpi
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    cmd = ["snakemake", "-n", "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path / name)]
+    cmd += ["--configfile", str(path), "--cores", str(cores), *targets]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV)
+
+
+def _job_stats(out):
+    rows = [line.split() for line in out.splitlines()]
+    return {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit() and not r[0].endswith(":")}
+
+
+@pytest.mark.skipif(shutil.which("snakemake") is None, reason="snakemake not on PATH")
+def test_dry_run_plans_one_steady_shard_per_core_and_explicit_counts_override(tmp_path):
+    """``snakemake -n --cores 2`` splits a 1e7-point scan into 2 steady shards and launches the
+    kernels on 2 ranks; 1 core plans no shard; explicit shards and tasks win over the cores."""
+    runs = {
+        "two_cores": _dry_run_jobs(tmp_path, "two_cores", 2),  # the plan holds kernels/big.nc too
+        "one_core": _dry_run_jobs(tmp_path, "one_core", 1),
+        "explicit": _dry_run_jobs(tmp_path, "explicit", 2, scale={"shards": 3}, mpi={"tasks": 3}),
+    }
+    outs = {}
+    for name, proc in runs.items():
+        outs[name] = proc.communicate(timeout=300)[0]
+        assert proc.returncode == 0, outs[name][-3000:]
+    two = outs["two_cores"]
+    assert _job_stats(two)["steady_shard"] == 2 and "shards/big/1of2.nc" in two, two[-3000:]
+    kernel_jobs = [block for block in two.split("rule ") if block.startswith("kernels:")]
+    assert kernel_jobs and all("tasks=2," in b and "threads: 2" in b for b in kernel_jobs), kernel_jobs
+    assert "steady_shard" not in _job_stats(outs["one_core"]), outs["one_core"][-3000:]
+    explicit = outs["explicit"]
+    assert _job_stats(explicit)["steady_shard"] == 3 and "shards/big/2of3.nc" in explicit, explicit[-3000:]
+    kernel_jobs = [block for block in explicit.split("rule ") if block.startswith("kernels:")]
+    assert kernel_jobs and all("tasks=3," in b for b in kernel_jobs), kernel_jobs  # 3 ranks asked, 2 cores
+
+
+# ---------------------------------------------------------------------------
 # killed mid-stage: no partial file, the rerun completes
 # ---------------------------------------------------------------------------
 

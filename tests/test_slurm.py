@@ -13,7 +13,8 @@ the fixture below stops them by PID at teardown, also when a test fails.
 Without SLURM the tests skip, saying why; with NEQENT_REQUIRE_SLURM=1 they
 fail instead (for a CI that installed SLURM and must not skip silently).
 Only the site placeholders of profiles/slurm are overridden on the command
-line (partition, account, MPI task count capped at this node's 2 CPUs) plus
+line (partition, account, MPI task count capped at this node's 2 CPUs, the
+profile's ``cores`` set to them, which config ``auto`` counts resolve from) plus
 the status command: this test cluster has no slurmdbd, so ``sacct`` cannot
 answer and the plugin must ask ``squeue`` (see docs/slurm.md).
 """
@@ -115,7 +116,9 @@ def _site_overrides():
     A command-line --default-resources / --set-resources replaces the profile's
     whole list, so the profile's own entries are read and passed on unchanged
     except: partition -> 'debug', the '<account>' placeholder dropped (no
-    accounting here), every rule's MPI tasks capped at the node's CPUs.
+    accounting here), every rule's MPI tasks capped at the node's CPUs, and
+    --cores = the node's CPUs (the profile's 50 would let an MPI rule the
+    profile does not name ask 50 ranks under mpi.tasks 'auto').
     """
     profile = yaml.safe_load((PROFILE / "config.yaml").read_text())
     defaults = dict(profile.get("default-resources") or {})
@@ -128,7 +131,8 @@ def _site_overrides():
     for res in set_res.values():  # every MPI rule (kernels, the design extra): at most the node's CPUs
         if "tasks" in res:
             res["tasks"] = min(int(res["tasks"]), NODE_CPUS)
-    args = ["--default-resources", *(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in defaults.items())]
+    args = ["--cores", str(NODE_CPUS)]
+    args += ["--default-resources", *(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in defaults.items())]
     args += [
         "--set-resources",
         *(

@@ -4,8 +4,9 @@
 # changes do not rerun it) and figure_<figure> draws each of its figures from it
 # (python -m neqent.pipeline.plotting). A new extra needs no rule of its own.
 # An extra with mpi=True (e.g. 'design') is launched like the kernels stage:
-# {resources.mpi} -n {resources.tasks} (config mpi.tasks ranks; the record does
-# not depend on the rank count, so changing it reruns nothing).
+# {resources.mpi} -n {resources.tasks} (config mpi.tasks ranks, 'auto': the job's
+# threads, every core of --cores; the record does not depend on the rank count, so
+# changing it reruns nothing).
 import json
 
 from neqent.pipeline.extras import EXTRAS
@@ -25,12 +26,12 @@ for _extra in GENERIC_EXTRAS:
             f"{RESULTS}/benchmarks/{_extra.name}_data.tsv"
         conda:
             ENV
-        threads: config["mpi"]["tasks"] if _extra.mpi else 1
+        threads: mpi_threads if _extra.mpi else 1
         # only an MPI extra declares the mpi/tasks resources: the SLURM executor treats any rule
         # with an 'mpi' resource as an MPI job and refuses one with a single task
         resources:
             **(
-                {"mpi": "mpiexec", "tasks": config["mpi"]["tasks"]}
+                {"mpi": "mpiexec", "tasks": mpi_tasks}
                 if _extra.mpi
                 else {}
             ),

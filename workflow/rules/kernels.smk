@@ -2,7 +2,8 @@
 # scan's geometry/frequency grid, under MPI. Ranks split the grid in fixed
 # chunks, rank 0 gathers in grid order (bit-identical for any rank count).
 # Resources: mpi = launcher ("mpiexec" locally, "srun" in profiles/slurm),
-# tasks = number of ranks (config mpi.tasks unless set by a profile),
+# tasks = number of ranks (config mpi.tasks unless set by a profile; 'auto', the
+# default: the job's threads, i.e. every core of --cores; scale.smk mpi_tasks),
 # chunk = grid points per work unit (config mpi.chunk).
 
 
@@ -15,10 +16,10 @@ rule kernels:
         f"{RESULTS}/benchmarks/kernels_{{scan}}.tsv"
     conda:
         ENV
-    threads: config["mpi"]["tasks"]
+    threads: mpi_threads
     resources:
         mpi="mpiexec",
-        tasks=config["mpi"]["tasks"],
+        tasks=mpi_tasks,
         # grid points per work unit: a resource, not a param, because the
         # results do not depend on it (nor on tasks), so changing it reruns nothing
         chunk=config["mpi"]["chunk"],

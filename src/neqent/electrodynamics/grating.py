@@ -30,8 +30,9 @@ from neqent.electrodynamics.grating_quadrature import GratingQuadrature
 
 __all__ = ["Grating", "DEFAULT_TOL", "MEMORY_BUDGET", "add_parts", "thread_map", "rank_map", "available_cpus"]
 
-#: Default target accuracy of the k rule [Gamma0]: SiC at 1 um errs ~2e-4 with it, and 1e-5 needs > 4 GiB of
-#: table there (benchmarks/results/grating.md).
+#: Default target accuracy of the k rule [Gamma0]. A target, not a bound: a 0.5 um SiC layer at 0.3 w_T, z = 1 um,
+#: errs 6.6e-4 in alpha_M with it (7e-5 at 1e-5; docs/theory.md §12b), and 1e-5 needs > 4 GiB of table above the
+#: SiC grating (benchmarks/results/grating.md).
 DEFAULT_TOL = 1e-4
 
 #: Largest R, T table one (omega, grating) may hold [bytes]; more orders or points are refused.

@@ -116,6 +116,7 @@ def point(
     grating=None,
     grooves=None,
     orders=None,
+    grating_tol=None,
 ) -> dict:
     """Kernels, rates and steady state of one configuration.
 
@@ -150,9 +151,13 @@ def point(
             ``("sic", 1e-6, 0.5, 0.5e-6)``; ridges centred at x = 0, grooves along y,
             top of the ridges at z = 0. ``layers``/``substrate`` then lie below it.
             ``grooves``: the groove material (None: vacuum); ``orders``: N, orders
-            -N..N (None: chosen at the lowest qubit height). The pair lies along x
+            -N..N (None: chosen at the lowest qubit height); ``grating_tol``: the
+            k rule's target accuracy in Gamma0, in (0, 0.1] (None: the body's
+            :data:`~neqent.electrodynamics.grating.DEFAULT_TOL`, 1e-4; 1e-2 is
+            several times faster for a survey). The pair lies along x
             from x = 0 (r12 = (dx, dy) for any direction). ``input["grating"]``
-            holds the grating, the orders used and the accuracy estimate.
+            holds the grating, the orders used and the accuracy estimate
+            (``accuracy``: ``tol``, ``k_points``, ``truncation``, ``table_orders``).
 
     Returns a dict:
         ``input`` (the validated arguments, SI), ``omega`` (rad/s),
@@ -187,6 +192,7 @@ def point(
         grating,
         grooves,
         orders,
+        grating_tol,
     )
     k = compute_kernels(s.geometry, s.omega)
     n_W = float(occupation(s.omega, s.TW))
@@ -291,6 +297,7 @@ def evolve(
     grating=None,
     grooves=None,
     orders=None,
+    grating_tol=None,
 ) -> dict:
     """Time evolution rho(t) and concurrence C(t) from an initial state.
 
@@ -298,7 +305,7 @@ def evolve(
     ``"thermal"`` (both qubits thermal at ``T_initial`` K, default ``TW``),
     a path to a ``.npy`` or text file holding a 4x4 density matrix
     (decoupled basis), or a 4x4 array. Geometry and temperature arguments as
-    in :func:`point` (also ``layers``/``substrate``, ``sphere`` or ``grating``/``grooves``/``orders``).
+    in :func:`point` (also ``layers``/``substrate``, ``sphere`` or ``grating``/``grooves``/``orders``/``grating_tol``).
     Times in units of 1/Gamma0: ``times`` explicitly, or
     ``num`` points from ``tmin`` to ``tmax`` with ``spacing`` ``"log"``
     (tmin > 0) or ``"linear"`` (tmin >= 0). ``tmax=None`` (default) means
@@ -332,6 +339,7 @@ def evolve(
         grating,
         grooves,
         orders,
+        grating_tol,
     )
     T0 = s.TW if T_initial is None else parse_temperature(T_initial, "T_initial")
     rho0, label = _initial(initial, s.omega, T0)

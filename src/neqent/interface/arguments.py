@@ -83,31 +83,32 @@ def sphere_arguments(args) -> dict:
 
 
 def grating_arguments(args) -> dict:
-    """``grating``, ``grooves``, ``orders`` (and the stack below) from ``--grating`` (``{}`` without it).
+    """The grating keywords (and the stack below) from ``--grating`` (``{}`` without it).
 
     Parameters
     ----------
     args : argparse.Namespace
         The parsed command line (``grating``: ``MATERIAL:PERIOD:FILL:HEIGHT``; ``grooves``,
-        ``orders``; ``layer``/``substrate``: the stack below the grating).
+        ``orders``, ``grating_tol``; ``layer``/``substrate``: the stack below the grating).
 
     Returns
     -------
     dict
-        The API's ``grating``, ``grooves``, ``orders`` and, below it, ``layers``/``substrate``,
+        The API's ``grating``, ``grooves``, ``orders``, ``grating_tol`` and, below it, ``layers``/``substrate``,
         with ``material``/``delta`` at the API defaults (the grating is the body).
 
     Raises
     ------
     InputError
-        Beside ``--sphere``/``--material``/``--delta``, or ``--grooves``/``--orders`` without
-        ``--grating``, one line.
+        Beside ``--sphere``/``--material``/``--delta``, or ``--grooves``/``--orders``/``--grating-tol``
+        without ``--grating``, one line.
     """
     text = getattr(args, "grating", None)
     if text is None:
-        for name in ("grooves", "orders"):
+        for name in ("grooves", "orders", "grating_tol"):
             if getattr(args, name, None) is not None:
-                raise InputError(name, f"--{name} describes a grating; give --grating MATERIAL:PERIOD:FILL:HEIGHT too")
+                option = "--" + name.replace("_", "-")
+                raise InputError(name, f"{option} describes a grating; give --grating MATERIAL:PERIOD:FILL:HEIGHT too")
         return {}
     given = sorted(getattr(args, "explicit", set()))
     if getattr(args, "sphere", None) is not None:
@@ -116,7 +117,7 @@ def grating_arguments(args) -> dict:
         raise InputError("grating", f"--grating and {'/'.join(given)} both describe the body; give one of them")
     from neqent.interface.inputs import DEFAULTS
 
-    out = {"grating": text, "grooves": args.grooves, "orders": args.orders}
+    out = {"grating": text, "grooves": args.grooves, "orders": args.orders, "grating_tol": args.grating_tol}
     below = stack_arguments(args)  # the stack below the grating, if any
     out.update(below or {"material": DEFAULTS["material"], "delta": DEFAULTS["delta"]})
     return out

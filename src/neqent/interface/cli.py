@@ -55,6 +55,7 @@ _OPTION = {
     "grating": "--grating",
     "grooves": "--grooves",
     "orders": "--orders",
+    "grating_tol": "--grating-tol",
 }
 
 _DEFAULTS_HELP = (
@@ -208,6 +209,13 @@ def _add_stack(g):
         default=None,
         metavar="N",
         help="diffraction orders -N..N of --grating (default: chosen at the lowest qubit height, in the JSON)",
+    )
+    g.add_argument(
+        "--grating-tol",
+        default=None,
+        metavar="TOL",
+        help="target accuracy of --grating's k rule in Gamma0, in (0, 0.1] (default 1e-4, in the JSON; "
+        "1e-2 is several times faster for a survey)",
     )
 
 
@@ -659,7 +667,7 @@ def _cmd_scan(args) -> int:
         raise InputError(
             "sphere", "scan does not take a sphere; use point/evolve/optimize, or the pipeline's geometry.sphere"
         )
-    for name in ("grating", "grooves", "orders"):
+    for name in ("grating", "grooves", "orders", "grating_tol"):
         if getattr(args, name, None) is not None:
             raise InputError(name, "scan does not take a grating yet; use point/evolve (--qubit for N qubits)")
     material = args.material

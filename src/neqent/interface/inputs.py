@@ -352,7 +352,7 @@ def sphere_body(sphere, material, delta, layers=None, substrate=None):
         raise InputError("sphere", str(exc)) from None
 
 
-def grating_body(grating, grooves=None, orders=None, layers=None, substrate=None, others=()):
+def grating_body(grating, grooves=None, orders=None, layers=None, substrate=None, others=(), grating_tol=None):
     """Validated :class:`~neqent.electrodynamics.grating.Grating` (docs/theory.md §12), or None without one.
 
     Parameters
@@ -369,6 +369,9 @@ def grating_body(grating, grooves=None, orders=None, layers=None, substrate=None
     others : sequence of str
         Names of other body arguments given (``sphere``, ``material/delta``): with a
         grating they are refused.
+    grating_tol : float or str, optional
+        Target accuracy of the grating's k rule [Gamma0], in (0, 0.1]; None: the body's
+        :data:`~neqent.electrodynamics.grating.DEFAULT_TOL`. Looser is faster (fewer k points).
 
     Returns
     -------
@@ -377,12 +380,12 @@ def grating_body(grating, grooves=None, orders=None, layers=None, substrate=None
     Raises
     ------
     InputError
-        ``param`` ``"grating"``, ``"grooves"`` or ``"orders"``, one line.
+        ``param`` ``"grating"``, ``"grooves"``, ``"orders"`` or ``"grating_tol"``, one line.
     """
-    from neqent.electrodynamics.grating import Grating
+    from neqent.electrodynamics.grating import DEFAULT_TOL, Grating
 
     if grating is None:
-        for name, value in (("grooves", grooves), ("orders", orders)):
+        for name, value in (("grooves", grooves), ("orders", orders), ("grating_tol", grating_tol)):
             if value is not None:
                 raise InputError(name, f"{name} describes a grating's; give a grating too (or drop {name})")
         return None
@@ -412,16 +415,31 @@ def grating_body(grating, grooves=None, orders=None, layers=None, substrate=None
             orders = int(orders)
         except (TypeError, ValueError):
             raise InputError("orders", f"must be an integer >= 0, got {orders!r}") from None
+    tol = DEFAULT_TOL
+    if grating_tol is not None:  # the body checks the range; a text must first be a number
+        try:
+            tol = float(grating_tol)
+        except (TypeError, ValueError):
+            raise InputError("grating_tol", f"must be a number (Gamma0), e.g. 1e-2, got {grating_tol!r}") from None
     below = stack_body(layers, substrate, DEFAULTS["material"], DEFAULTS["delta"])
     try:
         return Grating(
-            name, period, fill, height, grooves="vacuum" if grooves is None else grooves, below=below, orders=orders
+            name,
+            period,
+            fill,
+            height,
+            grooves="vacuum" if grooves is None else grooves,
+            below=below,
+            orders=orders,
+            tol=tol,
         )
     except ValueError as exc:
         msg = str(exc)
         param = (
             "orders"
             if msg.startswith("orders")
+            else "grating_tol"
+            if msg.startswith("grating tol")
             else "grooves"
             if grooves is not None and "material" in msg
             else "grating"
@@ -429,7 +447,9 @@ def grating_body(grating, grooves=None, orders=None, layers=None, substrate=None
         raise InputError(param, msg) from None
 
 
-def build_body(material, delta, layers=None, substrate=None, sphere=None, grating=None, grooves=None, orders=None):
+def build_body(
+    material, delta, layers=None, substrate=None, sphere=None, grating=None, grooves=None, orders=None, grating_tol=None
+):
     """The one body of a configuration: a Sphere, a Stack from ``layers``/``substrate``, else the slab.
 
     Parameters
@@ -445,7 +465,7 @@ def build_body(material, delta, layers=None, substrate=None, sphere=None, gratin
     sphere : tuple or str, optional
         ``(material, radius)`` or ``"MATERIAL:RADIUS"`` (:func:`sphere_body`);
         exclusive with the other body arguments.
-    grating, grooves, orders : optional
+    grating, grooves, orders, grating_tol : optional
         A lamellar grating (:func:`grating_body`), over the stack of ``layers``/``substrate``
         if given; exclusive with ``sphere`` and ``material``/``delta``.
 
@@ -465,7 +485,7 @@ def build_body(material, delta, layers=None, substrate=None, sphere=None, gratin
     others = (["sphere"] if sphere is not None else []) + (
         ["material/delta"] if (material, delta) != (DEFAULTS["material"], DEFAULTS["delta"]) else []
     )
-    lamellar = grating_body(grating, grooves, orders, layers, substrate, others)
+    lamellar = grating_body(grating, grooves, orders, layers, substrate, others, grating_tol)
     if lamellar is not None:
         return lamellar
     ball = sphere_body(sphere, material, delta, layers, substrate)
@@ -615,6 +635,7 @@ def setup(
     grating=None,
     grooves=None,
     orders=None,
+    grating_tol=None,
 ) -> Setup:
     """Validate every argument of one configuration; the body is built here, once.
 
@@ -622,7 +643,7 @@ def setup(
     ----------
     material, delta, z1, z2, r12, omega, omega_ratio, TW, TM, dipole1, dipole2, layers, substrate, sphere
         As in :func:`neqent.interface.api.point` (SI, or strings with units).
-    grating, grooves, orders
+    grating, grooves, orders, grating_tol
         A lamellar grating (:func:`grating_body`).
 
     Returns
@@ -635,7 +656,7 @@ def setup(
     InputError
         Naming the first bad argument.
     """
-    body = build_body(material, delta, layers, substrate, sphere, grating, grooves, orders)
+    body = build_body(material, delta, layers, substrate, sphere, grating, grooves, orders, grating_tol)
     geometry = two_qubit_geometry(body, z1, z2, r12, dipole1, dipole2)
     w, ratio = body_omega(body, omega, omega_ratio)
     check_body_size("omega" if omega is not None else "omega_ratio", w, body, geometry)

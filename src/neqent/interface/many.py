@@ -186,6 +186,7 @@ def point_n(
     grating=None,
     grooves=None,
     orders=None,
+    grating_tol=None,
 ) -> dict:
     """Kernels, rates, steady state and entanglement of N qubits (docs/theory.md §10).
 
@@ -215,9 +216,10 @@ def point_n(
         A sphere instead of ``material``/``delta`` (docs/theory.md §13), as in
         :func:`neqent.interface.api.point`: ``("sic", "1um")`` or ``"sic:1um"``
         (top at z = 0, centre (0, 0, -R)).
-    grating, grooves, orders : optional
+    grating, grooves, orders, grating_tol : optional
         A lamellar grating instead of ``material``/``delta`` (docs/theory.md §12), as in
-        :func:`neqent.interface.api.point` (``"sic:1um:0.5:500nm"``; x across the grooves).
+        :func:`neqent.interface.api.point` (``"sic:1um:0.5:500nm"``; x across the grooves;
+        ``grating_tol``: the k rule's target accuracy [Gamma0]).
 
     Returns
     -------
@@ -249,7 +251,7 @@ def point_n(
         layers,
         substrate,
         sphere,
-        {"grating": grating, "grooves": grooves, "orders": orders},
+        {"grating": grating, "grooves": grooves, "orders": orders, "grating_tol": grating_tol},
     )
     k, n_W, n_M, gp, gm = _rates_of(g, w, TW, TM)
     rho = _steady(gp, gm, k.Lambda)
@@ -330,6 +332,7 @@ def evolve_n(
     grating=None,
     grooves=None,
     orders=None,
+    grating_tol=None,
 ) -> dict:
     """Time evolution of N qubits from an initial state (docs/theory.md §10).
 
@@ -358,7 +361,7 @@ def evolve_n(
         A planar stack instead of ``material``/``delta``, as in :func:`point_n`.
     sphere : tuple or str, optional
         A sphere instead of ``material``/``delta``, as in :func:`point_n`.
-    grating, grooves, orders : optional
+    grating, grooves, orders, grating_tol : optional
         A lamellar grating instead of ``material``/``delta``, as in :func:`point_n`.
     T_initial : float, optional
         Temperature of the thermal initial state [K] (default ``TW``).
@@ -403,7 +406,7 @@ def evolve_n(
         layers,
         substrate,
         sphere,
-        {"grating": grating, "grooves": grooves, "orders": orders},
+        {"grating": grating, "grooves": grooves, "orders": orders, "grating_tol": grating_tol},
     )
     if g.n > MAX_EVOLVE_QUBITS:
         raise InputError("qubit", f"evolve supports at most {MAX_EVOLVE_QUBITS} qubits, got {g.n}")

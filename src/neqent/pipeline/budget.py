@@ -16,6 +16,12 @@
   the output disk cannot hold it.
 * :func:`check_in_memory` -- the in-memory APIs (``neqent scan``,
   ``neqent.scan``) refuse a grid whose result would exceed the budget.
+* :func:`auto_shards` / :func:`resolve_tasks` -- what ``auto`` means for
+  ``scale.shards`` (steady shard jobs) and ``mpi.tasks`` (MPI ranks): the
+  cores Snakemake was given (``--cores``; on SLURM the profile's ``cores``),
+  shards capped so that each holds at least ``scale.min_shard_points``. The
+  count depends on the config and the core count only, and the results on
+  neither (the block plan never sees it).
 """
 
 from __future__ import annotations
@@ -44,6 +50,11 @@ __all__ = [
     "IN_MEMORY_BYTES_PER_POINT",
     "scale_settings",
     "check_scale_config",
+    "AUTO",
+    "DEFAULT_MIN_SHARD_POINTS",
+    "MAX_SHARDS",
+    "auto_shards",
+    "resolve_tasks",
 ]
 
 #: default memory budget of a pipeline job and of the in-memory API (bytes)
@@ -69,6 +80,16 @@ STORED_BYTES_PER_POINT = {
     ("steady", "C"): 8,
 }
 RATE_STORES = ("grid", "compact")
+#: the value of ``scale.shards``, ``scans.<name>.shards`` and ``mpi.tasks`` that follows the core count
+AUTO = "auto"
+#: fewest grid points per steady shard under ``auto``: sharding adds ~5 s (a shard job's interpreter
+#: and numba start-up, and the gather job that reads the shards and writes the scan's file), while
+#: one core solves ~3-4e5 points/s; measured on 2 loaded cores, 2 shards of 2e6 points were slower
+#: than one job (benchmarks/results/scale.md), so a shard holds >= 5e6 points (~15 s of solving)
+#: and scans below 1e7 points stay one job
+DEFAULT_MIN_SHARD_POINTS = 5_000_000
+#: largest shard count (the schema's bound on explicit counts, and so on ``auto``)
+MAX_SHARDS = 10000
 STEADY_STORES = ("rho", "x", "C")
 
 _UNITS = {
@@ -326,7 +347,46 @@ def check_in_memory(npoints, budget=None, what="scan"):
     return need
 
 
-def scale_settings(config, scan=None, budget=None):
+def auto_shards(npoints, cores, min_points=DEFAULT_MIN_SHARD_POINTS) -> int:
+    """Steady shard count of ``auto``: one per core, each at least ``min_points``, at least 1.
+
+    Parameters
+    ----------
+    npoints : int
+        Grid points of the scan [1].
+    cores : int
+        Cores Snakemake was given [1] (``--cores``; on SLURM the profile's ``cores``).
+    min_points : int
+        Fewest grid points per shard [1] (``scale.min_shard_points``).
+
+    Returns
+    -------
+    int
+        ``min(cores, npoints // min_points)``, clipped to 1 .. :data:`MAX_SHARDS`.
+    """
+    return max(1, min(int(cores), int(npoints) // max(1, int(min_points)), MAX_SHARDS))
+
+
+def _count_setting(value, key, upper=None):
+    """``auto`` or an integer in 1..upper; BudgetError naming ``key`` and what is allowed otherwise."""
+    if value == AUTO:
+        return value
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
+    if ok and (upper is None or value <= upper):
+        return int(value)
+    allowed = f"'auto' or an integer from 1 to {upper}" if upper else "'auto' or an integer >= 1"
+    raise BudgetError(f"config key '{key}': {value!r} is not allowed; allowed: {allowed}")
+
+
+def _shard_setting(config, scan):
+    """(value, key) of a scan's shard count: its own ``shards`` or else ``scale.shards``."""
+    spec = config["scans"][scan] if scan else {}
+    if "shards" in spec:
+        return spec["shards"], f"scans.{scan}.shards"
+    return config.get("scale", {}).get("shards", AUTO), "scale.shards"
+
+
+def scale_settings(config, scan=None, budget=None, cores=None):
     """Resolved ``scale`` settings of a configuration.
 
     Parameters
@@ -337,23 +397,57 @@ def scale_settings(config, scan=None, budget=None):
         Scan whose shard count is wanted (default: the global one).
     budget : int or str, optional
         An override (e.g. ``--memory-budget``) of ``scale.memory_budget`` [B or size with unit].
+    cores : int, optional
+        Cores Snakemake was given [1]; resolves an ``auto`` shard count of ``scan``
+        (:func:`auto_shards`). Without it (or without ``scan``) ``shards`` stays ``"auto"``.
 
     Returns
     -------
     dict
-        ``budget`` [B], ``shards`` [1], ``complevel`` (zlib level).
+        ``budget`` [B], ``shards`` [1] (or ``"auto"``), ``min_shard_points`` [1], ``complevel`` (zlib level).
     """
     scale = config.get("scale", {})
     if budget is None:
         nbytes = parse_budget(scale.get("memory_budget", DEFAULT_BUDGET), "config key 'scale.memory_budget'")
     else:
         nbytes = parse_budget(budget, "--memory-budget")
-    shards = int(config["scans"][scan].get("shards", scale.get("shards", 1))) if scan else int(scale.get("shards", 1))
-    return {"budget": nbytes, "shards": shards, "complevel": int(scale.get("complevel", 1))}
+    min_points = scale.get("min_shard_points", DEFAULT_MIN_SHARD_POINTS)
+    if isinstance(min_points, bool) or not isinstance(min_points, (int, np.integer)) or min_points < 1:
+        raise BudgetError(
+            f"config key 'scale.min_shard_points': {min_points!r} is not allowed; allowed: an integer >= 1"
+        )
+    shards = _count_setting(*_shard_setting(config, scan), upper=MAX_SHARDS)
+    if shards == AUTO and scan and cores is not None:
+        shards = auto_shards(int(np.prod(scan_shape(config, scan))), cores, min_points)
+    return {
+        "budget": nbytes,
+        "shards": shards,
+        "min_shard_points": int(min_points),
+        "complevel": int(scale.get("complevel", 1)),
+    }
+
+
+def resolve_tasks(config, cores):
+    """MPI ranks of the kernels stage and the MPI extras: ``mpi.tasks``, or ``cores`` for ``auto``.
+
+    Parameters
+    ----------
+    config : dict
+        Resolved configuration (:mod:`neqent.pipeline.config`).
+    cores : int
+        Cores the job gets [1] (Snakemake's ``threads`` of the rule, at most ``--cores``).
+
+    Returns
+    -------
+    int
+        Ranks [1], >= 1.
+    """
+    tasks = _count_setting(config.get("mpi", {}).get("tasks", AUTO), "mpi.tasks")
+    return max(1, int(cores)) if tasks == AUTO else tasks
 
 
 def check_scale_config(config):
-    """Semantic checks of the scale settings (the schema checks types); BudgetError naming the key.
+    """Semantic checks of the scale and MPI settings (the schema checks types); BudgetError naming the key.
 
     Parameters
     ----------
@@ -361,6 +455,7 @@ def check_scale_config(config):
         Resolved configuration (:mod:`neqent.pipeline.config`).
     """
     scale_settings(config)
+    _count_setting(config.get("mpi", {}).get("tasks", AUTO), "mpi.tasks")
     for name, scan in config["scans"].items():
         store = scan.get("store", {})
         if name == "map" and store.get("rates", "grid") != "grid":
@@ -370,3 +465,5 @@ def check_scale_config(config):
             )
         if "T_M" not in scan and (store or "shards" in scan):
             raise BudgetError(f"config key 'scans.{name}': store/shards need a T_M grid (this scan is kernel-only)")
+        if "shards" in scan:
+            _count_setting(scan["shards"], f"scans.{name}.shards", upper=MAX_SHARDS)
