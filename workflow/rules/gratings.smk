@@ -15,8 +15,9 @@ from neqent.pipeline.extras.gratings import gratings_params, part_params
 
 GRATING_SHARDS = config["gratings"]["shards"]
 GRATING_PARAMS = gratings_params(config)
-# MPI resources as the kernels stage declares them (not params: the results do not depend on them)
-GRATING_MPI = {"mpi": "mpiexec", "tasks": config["mpi"]["tasks"]}
+# MPI resources as the kernels stage declares them (not params: the results do not depend on them;
+# mpi.tasks 'auto': every core the job gets, scale.smk mpi_threads/mpi_tasks)
+GRATING_MPI = {"mpi": "mpiexec", "tasks": mpi_tasks}
 # the shard files gratings_data gathers (none with one shard: it computes everything itself)
 GRATING_SHARD_FILES = (
     []
@@ -40,7 +41,7 @@ rule gratings_part:
         shards=r"\d+",
     conda:
         ENV
-    threads: config["mpi"]["tasks"]
+    threads: mpi_threads
     resources:
         **GRATING_MPI,
     params:
@@ -61,7 +62,7 @@ rule gratings_data:
         f"{RESULTS}/benchmarks/gratings_data.tsv"
     conda:
         ENV
-    threads: config["mpi"]["tasks"] if GRATING_SHARDS == 1 else 1
+    threads: mpi_threads if GRATING_SHARDS == 1 else 1
     resources:
         **(GRATING_MPI if GRATING_SHARDS == 1 else {}),
     params:
