@@ -473,7 +473,10 @@ class Grating(Body):
         parts = [int(j) for j in parts]
         tables, accuracy = self.table(om, orders, z_min, lateral, parts=parts, kmap=kmap)
         by_part = dict(zip(sorted(set(parts)), tables))
-        shares = [contract_pairs(by_part[j], a, b) for j in parts]
+        # the parts contract independently (numpy and the numba sums release the GIL): one thread each
+        workers = min(len(parts), available_cpus() if self.workers is None else self.workers)
+        with ThreadPoolExecutor(max(1, workers)) as pool:
+            shares = list(pool.map(lambda j: contract_pairs(by_part[j], a, b), parts))
         self.last_orders, self.last_accuracy = orders, accuracy
         return tuple(np.stack([s[i] for s in shares]) for i in range(3))
 

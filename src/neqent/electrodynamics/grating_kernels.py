@@ -205,7 +205,7 @@ def _fields(table, vec, qx, pos):
     return expand(ep, ph_up), expand(em, ph_dn), expand(em, ph_b), np.repeat(prop, 2, axis=1)
 
 
-@njit
+@njit(nogil=True)  # contractions of several parts run in threads
 def _pair_sums(weight, per_node, a_up, a_dn, b_dn, z_up, y_up, inv_p, inv_e, kz_p, p1, p2, w_out, m_out, g_out):
     """Accumulate the mode sums of the module docstring (without the 3/8pi, 3i/4pi factors).
 
