@@ -74,7 +74,7 @@ def _concat(results):
 
 
 def thread_map(workers=None):
-    """A ``kmap(fn, kx, ky)`` that evaluates ``fn`` on contiguous chunks of the k points in threads.
+    """A ``kmap(fn, *arrays)`` that evaluates ``fn`` on contiguous chunks of the k points in threads.
 
     The FMM's eigen- and linear solves release the GIL, so ``workers`` threads use as
     many cores (measured 1.87x on 2 cores). Each k point is solved on its own, so the
@@ -88,22 +88,24 @@ def thread_map(workers=None):
     Returns
     -------
     callable
-        ``kmap(fn, kx, ky) -> fn(kx, ky)`` with kx, ky [rad/m] of shape (Nb,).
+        ``kmap(fn, *arrays) -> fn(*arrays)``, arrays of shape (Nb,) (k points [rad/m], node
+        indices) split alike; ``fn`` returns a tuple of arrays (or None) along Nb.
     """
     n = available_cpus() if workers is None else max(1, int(workers))
 
-    def kmap(fn, kx, ky):
-        if n == 1 or kx.size < 2 * n:
-            return fn(kx, ky)
-        chunks = np.array_split(np.arange(kx.size), n)
+    def kmap(fn, *arrays):
+        size = arrays[0].size
+        if n == 1 or size < 2 * n:
+            return fn(*arrays)
+        chunks = np.array_split(np.arange(size), n)
         with ThreadPoolExecutor(n) as pool:
-            return _concat(list(pool.map(lambda i: fn(kx[i], ky[i]), chunks)))
+            return _concat(list(pool.map(lambda i: fn(*(a[i] for a in arrays)), chunks)))
 
     return kmap
 
 
 def rank_map(comm, workers=1):
-    """A ``kmap(fn, kx, ky)`` that splits every batch of k points over the MPI ranks of ``comm``.
+    """A ``kmap(fn, *arrays)`` that splits every batch of k points over the MPI ranks of ``comm``.
 
     Every rank runs the same adaptive rule; each solves its contiguous share of a batch
     (with ``workers`` threads) and all ranks receive all results in batch order, so the
@@ -119,13 +121,13 @@ def rank_map(comm, workers=1):
     Returns
     -------
     callable
-        ``kmap(fn, kx, ky) -> fn(kx, ky)`` with kx, ky [rad/m] of shape (Nb,).
+        ``kmap(fn, *arrays) -> fn(*arrays)`` as :func:`thread_map`.
     """
     inner = thread_map(workers)
 
-    def kmap(fn, kx, ky):
-        mine = np.array_split(np.arange(kx.size), comm.size)[comm.rank]
-        return _concat(comm.allgather(inner(fn, kx[mine], ky[mine])))
+    def kmap(fn, *arrays):
+        mine = np.array_split(np.arange(arrays[0].size), comm.size)[comm.rank]
+        return _concat(comm.allgather(inner(fn, *(a[mine] for a in arrays))))
 
     return kmap
 
@@ -352,7 +354,7 @@ class Grating(Body):
         parts : sequence of int, optional
             The parts of the k rule to build (default all; see :meth:`part_count`).
         kmap : callable, optional
-            ``kmap(fn, kx, ky)`` that evaluates the solves, e.g. :func:`rank_map` (default
+            ``kmap(fn, *arrays)`` that evaluates the solves, e.g. :func:`rank_map` (default
             :func:`thread_map` with ``workers``).
 
         Returns
@@ -380,9 +382,11 @@ class Grating(Body):
         vacuum = self.shape.vacuum_below
         per_point = 16 * m2 * m2 * (2 if vacuum else 1)
 
-        def solve(kx, ky):
+        def solve(kx, ky, idx):
+            # the probe integrands ride along: the rule's per-node work is spread with the solves
             R, T = grating_rt(float(omega), self.shape, kx, ky, orders)
-            return R[:, block, block], (T[:, block, block] if vacuum else None)
+            R, T = R[:, block, block], (T[:, block, block] if vacuum else None)
+            return R, T, quad.integrands(idx, R, T)
 
         while (batch := quad.pending()) is not None:
             if quad.nodes * per_point > MEMORY_BUDGET:
@@ -391,9 +395,9 @@ class Grating(Body):
                     f"{MEMORY_BUDGET / 2**30:g} GiB ({quad.nodes} k points of {per_point} bytes); use a looser tol "
                     "or raise the qubits"
                 )
-            R, T = kmap(solve, *batch)
+            R, T, f = kmap(solve, *batch, quad.batch_index())
             self.solves += batch[0].size
-            quad.feed(R, T)
+            quad.feed(R, T, f)
         accuracy = {
             "tol": self.tol,
             "truncation": float(quad.truncation),

@@ -303,13 +303,14 @@ class GratingQuadrature:
         kx = np.concatenate(self._kx)[start:]
         ky = np.concatenate(self._ky)[start:]
         self._batch = (start, self._n)
+        self._batch_nodes = (kx, ky, np.concatenate(self._wt)[start:], np.concatenate(self._kz)[start:])
         return kx * self.k0, ky * self.k0
 
     def pending(self):
         """The next batch of k points to evaluate, ``(kx, ky)`` [rad/m] arrays, or None when done."""
         return self._pending
 
-    def feed(self, R, T):
+    def feed(self, R, T, f=None):
         """Operators at the pending batch; refines the rule and prepares the next batch.
 
         Parameters
@@ -318,6 +319,9 @@ class GratingQuadrature:
             Reflection operator at the batch points (module docstring's contract) [1].
         T : ndarray, shape (Nb, 2M, 2M), complex, or None
             Transmission operator (None or zeros with a substrate) [1].
+        f : ndarray, shape (Nb, C), complex, optional
+            The probe integrands of the batch, :meth:`integrands` (computed here if not
+            given; a provider that spreads the solves may spread these too).
         """
         if self._pending is None:
             raise ValueError("no pending k points: the rule is complete")
@@ -332,23 +336,7 @@ class GratingQuadrature:
                 raise ValueError(f"T must have shape {R.shape} or be None, got {T.shape}")
         self._fed = stop
         self._has_t = self._has_t or T is not None
-        sub = KTable(
-            self.k0,
-            self.g,
-            self.orders,
-            np.concatenate(self._kx)[start:stop],
-            np.concatenate(self._ky)[start:stop],
-            np.concatenate(self._wt)[start:stop],
-            np.concatenate(self._kz)[start:stop],
-            R,
-            T,
-            self.mirror_y,
-        )
-        f = []
-        for sl in chunks(stop - start, self.probe_pos.shape[0], self.probe_pairs.shape[0], m2):
-            parts = node_integrands(sub.subset(sl), self.probe_pos, self.probe_pairs)
-            f.append(np.concatenate([p.reshape(p.shape[0], -1) for p in parts], axis=1))
-        f = np.concatenate(f)
+        f = self.integrands(np.arange(start, stop), R, T) if f is None else np.asarray(f)
         for _, rec in self._queue:
             # each panel keeps its own copy: a panel that is split later frees its operators
             rec["f"] = f[rec["idx"] - start]
@@ -356,6 +344,41 @@ class GratingQuadrature:
             rec["T"] = None if T is None else T[rec["idx"] - start].copy()
         self._pending = self._refine() if self.adaptive else None
         return self._pending
+
+    def batch_index(self):
+        """Node indices of the pending batch (for :meth:`integrands`), or None when done."""
+        if self._pending is None:
+            return None
+        return np.arange(*self._batch)
+
+    def integrands(self, idx, R, T):
+        """Probe integrands of pending nodes ``idx`` (rows of :meth:`batch_index`) from their R, T.
+
+        Node by node: the rows do not depend on which other nodes come along, so the
+        batch may be split over threads or ranks with the same bits.
+
+        Parameters
+        ----------
+        idx : ndarray, shape (Nb,), int
+            Node indices, a subset of :meth:`batch_index`.
+        R, T : ndarray, shape (Nb, 2M, 2M), complex (T may be None)
+            Their operators [1].
+
+        Returns
+        -------
+        ndarray, shape (Nb, C), complex
+            W, M, GR of the probe pairs, flattened per node [1].
+        """
+        start, _ = self._batch
+        rows = np.asarray(idx) - start
+        nodes = self._batch_nodes
+        sub = KTable(self.k0, self.g, self.orders, *(x[rows] for x in nodes), R, T, self.mirror_y)
+        m2 = 2 * (2 * self.orders + 1)
+        f = []
+        for sl in chunks(rows.size, self.probe_pos.shape[0], self.probe_pairs.shape[0], m2):
+            parts = node_integrands(sub.subset(sl), self.probe_pos, self.probe_pairs)
+            f.append(np.concatenate([p.reshape(p.shape[0], -1) for p in parts], axis=1))
+        return np.concatenate(f)
 
     def _test(self, vals, tol):
         """True when the Legendre tail of a panel's integrand (on [-1, 1]) is below ``tol``."""

@@ -365,7 +365,7 @@ def part_blocks(body, omega, r1, r2, parts, kmap=None):
     parts : sequence of int
         Part indices in [0, :func:`part_count`).
     kmap : callable, optional
-        ``kmap(fn, kx, ky)``: how the engine spreads its batches (``rank_map(comm)`` under MPI).
+        ``kmap(fn, *arrays)``: how the engine spreads its batches (``rank_map(comm)`` under MPI).
 
     Returns
     -------
