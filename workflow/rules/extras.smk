@@ -30,11 +30,7 @@ for _extra in GENERIC_EXTRAS:
         # only an MPI extra declares the mpi/tasks resources: the SLURM executor treats any rule
         # with an 'mpi' resource as an MPI job and refuses one with a single task
         resources:
-            **(
-                {"mpi": "mpiexec", "tasks": mpi_tasks}
-                if _extra.mpi
-                else {}
-            ),
+            **({"mpi": "mpiexec", "tasks": mpi_tasks} if _extra.mpi else {}),
         params:
             extra=_extra.name,
             config=json.dumps(_extra.subset(config), sort_keys=True),

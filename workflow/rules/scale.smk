@@ -35,7 +35,9 @@ def snakemake_cores():
 def steady_shards(scan):
     """Number of steady_shard jobs of a scan (1: the steady rule computes directly)."""
     auto = scale_settings(config, scan)["shards"] == AUTO
-    return scale_settings(config, scan, cores=snakemake_cores() if auto else None)["shards"]
+    return scale_settings(config, scan, cores=snakemake_cores() if auto else None)[
+        "shards"
+    ]
 
 
 def mpi_threads(wildcards):
@@ -47,7 +49,8 @@ def mpi_threads(wildcards):
 
 def mpi_tasks(wildcards, threads):
     """resource tasks (MPI ranks) of an MPI rule: mpi.tasks, or for 'auto' the threads the job
-    got (locally at most --cores; profiles/slurm names each MPI rule's tasks, the job's CPUs)."""
+    got (locally at most --cores; profiles/slurm names each MPI rule's tasks, the job's CPUs).
+    """
     return resolve_tasks(config, threads)
 
 
