@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import yaml
 
+from neqent.electrodynamics.grating import add_parts
 from neqent.pipeline import extra
 from neqent.pipeline.config import ConfigError, load_config
 from neqent.pipeline.extras.gratings import (
-    add_parts,
     gather_dataset,
     gratings_figure,
     gratings_params,

@@ -409,14 +409,18 @@ class Grating(Body):
         self._tables[key] = ([quad.table([j]) for j in quad.parts], accuracy)
         return self._tables[key]
 
-    def _rule(self, omega, orders, z_min, lateral, parts=None):
-        """The k rule (not yet fed) for this reach, on the bucketed height and separation."""
-        z_b, lat_b = _bucket(z_min, up=False), _bucket(lateral, up=True)
+    def _rule(self, omega, orders, z_b, lat_b, parts=None):
+        """The k rule (not yet fed) for a reach whose height and separation are already bucketed."""
         kept = min(orders, orders_for(float(omega), self.shape, z_b, tol=_KEPT_TOL, n_min=0, cap=10**6))
         return GratingQuadrature(float(omega), self.period, kept, z_b, self.tol, lat_b, mirror_y=True, parts=parts)
 
     def _reach(self, omega, r1, r2):
-        """Checked positions folded by whole periods, and the orders, height and separation they need."""
+        """Checked positions folded by whole periods, and the reach of their table.
+
+        The reach is (omega, orders, lowest height, largest lateral separation), the height
+        rounded down and the separation up to the bucket grid: the key of the table and of
+        its part count.
+        """
         a = self.check_positions(np.atleast_2d(r1))
         b = self.check_positions(np.atleast_2d(r2))
         a, b = np.broadcast_arrays(a, b)
@@ -426,8 +430,25 @@ class Grating(Body):
         b = b - np.column_stack([shift, 0 * shift, 0 * shift])
         z_min = float(min(a[:, 2].min(), b[:, 2].min()))
         lateral = float(np.max(np.hypot(a[:, 0] - b[:, 0], a[:, 1] - b[:, 1])))
-        orders = self.orders_at(omega, _bucket(z_min, up=False))
-        return a, b, orders, z_min, lateral
+        z_b, lat_b = _bucket(z_min, up=False), _bucket(lateral, up=True)
+        return a, b, (omega, self.orders_at(omega, z_b), z_b, lat_b)
+
+    def _count(self, reach):
+        """The part count of the rule for ``reach`` (:meth:`_reach`), cached."""
+        if reach not in self._counts:
+            self._counts[reach] = self._rule(*reach, parts=[0]).part_count
+        return self._counts[reach]
+
+    def _shares(self, a, b, reach, parts, kmap):
+        """The parts' shares for folded positions ``a``, ``b`` on the table of ``reach``."""
+        tables, accuracy = self.table(*reach, parts=parts, kmap=kmap)
+        by_part = dict(zip(sorted(set(parts)), tables))
+        # the parts contract independently (numpy and the numba sums release the GIL): one thread each
+        workers = min(len(parts), available_cpus() if self.workers is None else self.workers)
+        with ThreadPoolExecutor(max(1, workers)) as pool:
+            shares = list(pool.map(lambda j: contract_pairs(by_part[j], a, b), parts))
+        self.last_orders, self.last_accuracy = reach[1], accuracy
+        return tuple(np.stack([s[i] for s in shares]) for i in range(3))
 
     def part_count(self, omega, r1, r2) -> int:
         """Number of independent parts of the k rule that serves these positions [1].
@@ -444,11 +465,7 @@ class Grating(Body):
         int
             P: :meth:`part_blocks` takes part indices in 0..P-1 (shards, ranks, memory).
         """
-        _, _, orders, z_min, lateral = self._reach(_omega(omega), r1, r2)
-        reach = (_omega(omega), orders, _bucket(z_min, up=False), _bucket(lateral, up=True))
-        if reach not in self._counts:
-            self._counts[reach] = self._rule(*reach, parts=[0]).part_count
-        return self._counts[reach]
+        return self._count(self._reach(_omega(omega), r1, r2)[2])
 
     def part_blocks(self, omega, r1, r2, parts, kmap=None):
         """Each part's share of alpha_W, alpha_M and GR (docs/theory.md §12b).
@@ -472,17 +489,8 @@ class Grating(Body):
         W, M, GR : ndarray, shape (len(parts), N, 2, 2, 3, 3), complex128
             Shares in the order of ``parts``.
         """
-        om = _omega(omega)
-        a, b, orders, z_min, lateral = self._reach(om, r1, r2)
-        parts = [int(j) for j in parts]
-        tables, accuracy = self.table(om, orders, z_min, lateral, parts=parts, kmap=kmap)
-        by_part = dict(zip(sorted(set(parts)), tables))
-        # the parts contract independently (numpy and the numba sums release the GIL): one thread each
-        workers = min(len(parts), available_cpus() if self.workers is None else self.workers)
-        with ThreadPoolExecutor(max(1, workers)) as pool:
-            shares = list(pool.map(lambda j: contract_pairs(by_part[j], a, b), parts))
-        self.last_orders, self.last_accuracy = orders, accuracy
-        return tuple(np.stack([s[i] for s in shares]) for i in range(3))
+        a, b, reach = self._reach(_omega(omega), r1, r2)
+        return self._shares(a, b, reach, [int(j) for j in parts], kmap)
 
     def pair_block(self, omega, r1, r2):
         """alpha_W, alpha_M and GR of every pair, from one table per frequency (docs/theory.md §12b).
@@ -512,8 +520,8 @@ class Grating(Body):
         accuracy = None
         for om in np.unique(w):
             sel = np.nonzero(w == om)[0]
-            everything = range(self.part_count(om, a[sel], b[sel]))
-            for o, shares in zip(out, self.part_blocks(om, a[sel], b[sel], everything)):
+            pa, pb, reach = self._reach(float(om), a[sel], b[sel])
+            for o, shares in zip(out, self._shares(pa, pb, reach, list(range(self._count(reach))), None)):
                 o[sel] = add_parts(shares)
             acc = self.last_accuracy
             accuracy = acc if accuracy is None else {k: max(accuracy[k], acc[k]) for k in acc}

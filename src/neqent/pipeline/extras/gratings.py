@@ -28,9 +28,6 @@ order (``add_parts``), so the result is bit-identical for any shard or rank coun
 
 from __future__ import annotations
 
-import functools
-import operator
-
 import numpy as np
 import xarray as xr
 
@@ -46,9 +43,6 @@ __all__ = [
     "check_gratings",
     "check_config",
     "pair_positions",
-    "part_count",
-    "part_blocks",
-    "add_parts",
     "shard_blocks",
     "gather_dataset",
     "gratings_scan",
@@ -325,93 +319,6 @@ def check_config(config, body):
         check_gratings(gratings_params(config))
 
 
-# ----------------------------------------------------------------------
-# The engine's parts (Grating.part_count / part_blocks / add_parts), with the
-# one-part fallback of an engine that predates them.
-
-
-def part_count(body, omega, r1, r2) -> int:
-    """Independent parts of the body's k rule serving these positions (1 on an engine without parts).
-
-    Parameters
-    ----------
-    body : neqent.electrodynamics.grating.Grating
-        The grating.
-    omega : float
-        Angular frequency [rad/s].
-    r1, r2 : ndarray, shape (N, 3)
-        Qubit positions [m].
-
-    Returns
-    -------
-    int
-        The same number on every shard and rank.
-    """
-    count = getattr(body, "part_count", None)
-    return 1 if count is None else int(count(omega, r1, r2))
-
-
-def part_blocks(body, omega, r1, r2, parts, kmap=None):
-    """Each part's share of W, M, GR (the whole pair_block as part 0 on an engine without parts).
-
-    Parameters
-    ----------
-    body : neqent.electrodynamics.grating.Grating
-        The grating.
-    omega : float
-        Angular frequency [rad/s].
-    r1, r2 : ndarray, shape (N, 3)
-        Qubit positions [m].
-    parts : sequence of int
-        Part indices in [0, :func:`part_count`).
-    kmap : callable, optional
-        ``kmap(fn, *arrays)``: how the engine spreads its batches (``rank_map(comm)`` under MPI).
-
-    Returns
-    -------
-    W, M, GR : ndarray, shape (len(parts), N, 2, 2, 3, 3), complex
-        [Gamma0] (W, M) and [1] (GR).
-    """
-    parts = list(parts)
-    empty = np.empty((0, len(r1), 2, 2, 3, 3), np.complex128)
-    if not parts:  # a shard beyond the part count
-        return empty, empty.copy(), empty.copy()
-    if hasattr(body, "part_blocks"):
-        return body.part_blocks(omega, r1, r2, parts, kmap=kmap)
-    return tuple(np.repeat(a[None], len(parts), axis=0) for a in body.pair_block(omega, r1, r2))
-
-
-def add_parts(shares):
-    """Sum of the parts' shares in part order (axis 0); the engine's ``add_parts`` when it has one.
-
-    Parameters
-    ----------
-    shares : ndarray, shape (n, ...)
-        Every part's share, part 0 first.
-
-    Returns
-    -------
-    ndarray, shape (...)
-        The sum, the same bits for any split of the parts into shards.
-    """
-    try:
-        from neqent.electrodynamics.grating import add_parts as engine_add
-    except ImportError:
-        return functools.reduce(operator.add, shares)
-    return engine_add(shares)
-
-
-def _kmap(comm):
-    """The engine's batch splitter over the ranks of ``comm`` (None: serial, or an engine without one)."""
-    if comm is None:
-        return None
-    try:
-        from neqent.electrodynamics.grating import rank_map
-    except ImportError:
-        return None
-    return rank_map(comm)
-
-
 def _one_thread_per_rank():
     """Numba and BLAS on one thread: ranks already fill the cores (threads on top of them thrash:
     2 ranks x 2 threads on 2 cores measured 10x slower than 1 rank)."""
@@ -442,8 +349,10 @@ def shard_blocks(params, shard=0, shards=1, comm=None, progress=False) -> dict:
         Per grating ``g``: ``g{g}_parts`` (part indices), ``g{g}_count`` (parts in all), ``g{g}_W``,
         ``g{g}_M``, ``g{g}_GR`` (len(parts), N, 2, 2, 3, 3) and ``g{g}_orders``, ``g{g}_k_points`` (of its parts).
     """
+    from neqent.electrodynamics.grating import rank_map
+
     checked = check_gratings(params)
-    omega, kmap = checked["omega"], _kmap(comm)
+    omega, kmap = checked["omega"], None if comm is None else rank_map(comm)
     if comm is not None and comm.Get_size() > 1:
         _one_thread_per_rank()
     r1, r2 = pair_positions(checked["x"], checked["z"], checked["r12"])
@@ -456,9 +365,12 @@ def shard_blocks(params, shard=0, shards=1, comm=None, progress=False) -> dict:
 
         iterator = tqdm(iterator, total=len(checked["bodies"]), desc="gratings", unit="grating", file=sys.stderr)
     for g, body in iterator:
-        n = part_count(body, omega, r1, r2)
+        n = body.part_count(omega, r1, r2)
         mine = np.arange(shard, n, shards, dtype=np.int64)
-        W, M, GR = part_blocks(body, omega, r1, r2, mine, kmap=kmap)
+        if mine.size:
+            W, M, GR = body.part_blocks(omega, r1, r2, mine, kmap=kmap)
+        else:  # a shard beyond the part count
+            W = M = GR = np.empty((0, len(r1), 2, 2, 3, 3), np.complex128)
         accuracy = (body.last_accuracy or {}) if mine.size else {"k_points": 0}
         out.update(
             {
@@ -476,6 +388,8 @@ def shard_blocks(params, shard=0, shards=1, comm=None, progress=False) -> dict:
 
 def _gathered(shards, g):
     """Grating g's W, M, GR summed over all parts in part order, its orders and k points, from every shard."""
+    from neqent.electrodynamics.grating import add_parts
+
     count = {int(s[f"g{g}_count"]) for s in shards}
     if len(count) != 1:
         raise ValueError(f"grating {g}: the shards disagree on the number of parts {sorted(count)}")
